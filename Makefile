@@ -1,0 +1,136 @@
+# Spindle: build, run, test. `make qemu` and `make test` are the two commands
+# a newcomer needs; both install missing tools first (see `make deps`).
+
+CPUS     ?= 3
+MEM      ?= 128M
+BUILD    := build
+K        := kernel
+U        := user
+
+# --- toolchain --------------------------------------------------------------
+TOOLPREFIX ?= $(or $(shell for p in riscv64-unknown-elf- riscv64-linux-gnu-; do \
+	if command -v $${p}gcc >/dev/null 2>&1; then echo $$p; break; fi; done),riscv64-unknown-elf-)
+CC      = $(TOOLPREFIX)gcc
+AS      = $(TOOLPREFIX)gcc
+LD      = $(TOOLPREFIX)ld
+OBJCOPY = $(TOOLPREFIX)objcopy
+OBJDUMP = $(TOOLPREFIX)objdump
+QEMU    = qemu-system-riscv64
+HOSTCC  = cc
+
+# Options a lab or test may flip on the command line.
+KCFLAGS ?=
+CFLAGS  = -Wall -Werror -O2 -g -fno-omit-frame-pointer -ggdb -std=gnu11
+CFLAGS += -mcmodel=medany -march=rv64gc -mabi=lp64d -ffreestanding -fno-common -nostdlib
+CFLAGS += -fno-builtin-printf -fno-builtin-malloc -fno-stack-protector -fno-pie -no-pie
+CFLAGS += -mno-relax -MD $(KCFLAGS)
+LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
+
+# --- kernel -----------------------------------------------------------------
+KSRC   := $(wildcard $(K)/arch/*.S $(K)/arch/*.c $(K)/lib/*.c $(K)/vm/*.c $(K)/thread/*.c \
+                     $(K)/dev/*.c $(K)/fs/*.c $(K)/proc/*.c $(K)/*.c)
+KOBJS  := $(patsubst %,$(BUILD)/%.o,$(basename $(KSRC)))
+
+$(BUILD)/$(K)/%.o: $(K)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I$(K) -c -o $@ $<
+$(BUILD)/$(K)/%.o: $(K)/%.S
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I$(K) -c -o $@ $<
+
+$(K)/kernel: $(KOBJS) $(K)/arch/kernel.ld | deps
+	$(LD) $(LDFLAGS) -T $(K)/arch/kernel.ld -o $@ $(KOBJS)
+
+# --- user programs ----------------------------------------------------------
+UCFLAGS = $(CFLAGS) -I. -I$(K)
+ULIBSRC := $(U)/lib/start.S $(U)/lib/usys.S $(U)/lib/ulib.c $(U)/lib/printf.c $(U)/lib/umalloc.c \
+           $(wildcard $(U)/lib/uthread*.c $(U)/lib/uthread*.S)
+ULIB    := $(patsubst %,$(BUILD)/%.o,$(basename $(ULIBSRC)))
+UPROGS  := $(basename $(notdir $(wildcard $(U)/bin/*.c)))
+EXTRA_UPROGS ?=
+EXTRA_NAMES  := $(basename $(notdir $(EXTRA_UPROGS)))
+UBINS   := $(addprefix $(BUILD)/bin/,$(UPROGS) $(EXTRA_NAMES))
+
+$(BUILD)/$(U)/%.o: $(U)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+$(BUILD)/$(U)/%.o: $(U)/%.S
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+$(BUILD)/bin/%: $(BUILD)/$(U)/bin/%.o $(ULIB) $(U)/lib/user.ld
+	@mkdir -p $(@D)
+	$(LD) $(LDFLAGS) -T $(U)/lib/user.ld -o $@ $< $(ULIB)
+
+# Extra programs from outside the tree (hidden tests): each named after its file.
+define extra_prog
+$(BUILD)/extra/$(basename $(notdir $(1))).o: $(1) | deps
+	@mkdir -p $$(@D)
+	$$(CC) $$(UCFLAGS) -c -o $$@ $$<
+$(BUILD)/bin/$(basename $(notdir $(1))): $(BUILD)/extra/$(basename $(notdir $(1))).o $$(ULIB) $(U)/lib/user.ld
+	@mkdir -p $$(@D)
+	$$(LD) $$(LDFLAGS) -T $(U)/lib/user.ld -o $$@ $$< $$(ULIB)
+endef
+$(foreach p,$(EXTRA_UPROGS),$(eval $(call extra_prog,$(p))))
+
+# --- file-system image ------------------------------------------------------
+$(BUILD)/mkfs: tools/mkfs.c $(K)/uapi/fs.h $(K)/param.h
+	@mkdir -p $(@D)
+	$(HOSTCC) -Wall -Werror -O2 -I$(K) -o $@ tools/mkfs.c
+
+# The program list is remembered so adding or removing EXTRA_UPROGS rebuilds the image.
+$(BUILD)/uprogs.list: FORCE
+	@mkdir -p $(@D)
+	@echo "$(UBINS)" | cmp -s - $@ || echo "$(UBINS)" > $@
+
+fs.img: $(BUILD)/mkfs README.md $(UBINS) $(BUILD)/uprogs.list
+	$(BUILD)/mkfs $@ README.md $(UBINS)
+
+FORCE:
+
+# --- running ----------------------------------------------------------------
+GDBPORT ?= $(shell expr `id -u` % 5000 + 25000)
+QEMUOPTS = -machine virt -bios default -kernel $(K)/kernel -m $(MEM) -smp $(CPUS) -nographic
+QEMUOPTS += -global virtio-mmio.force-legacy=false
+QEMUOPTS += -drive file=fs.img,if=none,format=raw,id=x0
+QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
+QEMUEXTRA ?=
+
+all: deps $(K)/kernel fs.img
+
+qemu: all
+	$(QEMU) $(QEMUOPTS) $(QEMUEXTRA)
+
+qemu-gdb: all
+	@echo $(GDBPORT) > .gdbport
+	@echo "*** gdb stub on tcp::$(GDBPORT); in another window run: gdb-multiarch"
+	$(QEMU) $(QEMUOPTS) $(QEMUEXTRA) -S -gdb tcp::$(GDBPORT)
+
+# --- set-up -----------------------------------------------------------------
+# Installs the Debian packages Spindle needs when a tool is missing.
+DEPS_PKGS = gcc-riscv64-unknown-elf qemu-system-misc opensbi gdb-multiarch
+deps:
+	@bash tools/deps.sh $(DEPS_PKGS)
+
+# --- tests, benchmarks, grading ----------------------------------------------
+test: all
+	python3 tests/run.py
+
+bench: all
+	python3 tests/bench.py
+
+LAB  ?=
+TEST ?=
+grade: all
+	python3 grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(TEST),--test $(TEST))
+
+handout:
+	python3 tools/handout.py --lab $(LAB) --out $(OUT)
+
+clean:
+	rm -rf $(BUILD) $(K)/kernel fs.img .gdbport grade-logs
+
+.PHONY: all qemu qemu-gdb deps test bench grade handout clean FORCE
+.PRECIOUS: $(BUILD)/%.o
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,21 @@
+// Open files: the objects file descriptors point at (pipes, inodes, devices).
+#pragma once
+#include "uapi/types.h"
+#include "param.h"
+
+struct file *file_alloc(void);
+struct file *file_dup(struct file *f);
+void  file_close(struct file *f);
+int   file_stat(struct file *f, uint64 addr);
+int   file_read(struct file *f, uint64 addr, int n);
+int   file_write(struct file *f, uint64 addr, int n);
+void  file_init(void);
+
+// Character devices by major number: read/write move n bytes to or from a
+// user (user != 0) or kernel address and return the count or -1.
+struct devsw {
+  int (*read)(int user_dst, uint64 dst, int n);
+  int (*write)(int user_src, uint64 src, int n);
+};
+extern struct devsw devsw[NDEV];
+#define CONSOLE 1

@@ -1,0 +1,55 @@
+// Processes: the hard state shared by all LWPs of a program: address space,
+// open files, working directory, identity, exit status, LWP list.
+#pragma once
+#include "param.h"
+#include "lib/spinlock.h"
+#include "arch/riscv.h"
+#include "thread/lwp.h"
+
+enum proc_state { PROC_UNUSED, PROC_ALIVE, PROC_ZOMBIE };
+
+struct file;
+struct inode;
+struct upcall_area;
+
+struct proc {
+  struct spinlock lock;         // protects state, killed, xstate, the LWP list
+  enum proc_state state;
+  int pid;
+  struct proc *parent;          // under wait_lock
+  pagetable_t pagetable;
+  uint64 sz;                    // bytes of user memory above USER_BASE
+  struct file *ofile[NOFILE];
+  struct inode *cwd;
+  char name[16];
+  int killed;                   // kill() was called
+  int exiting;                  // exit() has begun: every LWP must end
+  int xstate;                   // exit status for wait()
+  struct lwp *lwps;             // every LWP not yet reaped
+  int nlwp;                     // LWPs alive (not yet dead)
+  int next_lwpid;
+  int concurrency;              // level asked for with set_concurrency
+  uint64 lwp_entry;             // user entry of LWPs the kernel adds (concurrency lab)
+  uint64 lwp_entry_arg;
+  struct upcall_area *upcall;   // user address of the upcall area (upcalls lab)
+};
+
+extern struct proc procs[NPROC];
+
+struct proc *curproc(void);
+void proc_init(void);
+void proc_user_init(void);     // create the first process (/init)
+int  proc_fork(void);
+void proc_exit(int status) __attribute__((noreturn));
+int  proc_wait(uint64 status_addr);
+int  proc_kill(int pid);
+int  proc_grow(int n);
+void proc_end_other_lwps(struct proc *p);  // exec and exit: one LWP remains
+void proc_dump(void);
+int  proc_info(uint64 uaddr, int max);
+
+// Copy to or from either user (user_addr != 0) or kernel memory, for code such
+// as inode_read() that serves both exec (kernel buffers) and read() (user
+// buffers). They use the current process's page table.
+int either_copyout(int user_dst, uint64 dst, const void *src, uint64 len);
+int either_copyin(void *dst, int user_src, uint64 src, uint64 len);

@@ -1,0 +1,49 @@
+// Per-CPU state. A CPU's run queues, IPI inbox and counters are touched only
+// by that CPU (other CPUs send it IPI messages instead).
+#pragma once
+#include "param.h"
+#include "thread/klt.h"
+#include "thread/ipiq.h"
+
+#define RQF_RESCHED   0x1   // a higher-priority thread waits: switch soon
+#define RQF_TICK      0x2   // time slice of the user thread is over
+
+struct proc;
+
+struct cpu_stats {
+  uint64 switch_same_proc;   // LWP to LWP of one process: page table kept
+  uint64 switch_cross_proc;  // to another process: satp written, TLB flushed
+  uint64 switch_kernel;      // to or from a kernel-only thread
+  uint64 preempt;            // an interrupt thread preempted the current one
+  uint64 ipi_sent;           // IPI messages sent from this CPU
+  uint64 ipi_recv;           // IPI messages run on this CPU
+  uint64 ipi_raised;         // hardware IPIs raised (SBI send_ipi)
+  uint64 migrations;         // LWPs moved away by the user scheduler
+};
+
+struct cpu {
+  int id;                        // hart id
+  int started;
+  struct klt *cur;               // running KLT
+  struct klt *idle;              // this CPU's idle KLT
+  struct klt *rq_head[NPRI];     // run queues, one FIFO per priority
+  struct klt *rq_tail[NPRI];
+  uint32 rq_mask;                // bit p set when rq_head[p] is not empty
+  int nuser;                     // runnable + running user-level LWPs here
+  volatile int critcount;        // critical-section depth
+  volatile int reqflags;         // RQF_*
+  int intr_depth;                // nested traps being handled
+  struct ipiq ipiq[NCPU];        // inbox: one FIFO per sending CPU
+  volatile uint32 ipimask;       // senders with messages waiting
+  volatile int npoll;            // a hardware IPI is already on its way
+  struct proc *loaded_proc;      // whose page table satp holds (NULL: kernel)
+  uint64 ticks;                  // timer ticks seen by this CPU
+  struct cpu_stats stats;
+};
+
+extern struct cpu cpus[NCPU];
+extern int ncpu;                 // harts started
+extern int boot_hart;            // the hart OpenSBI started us on
+
+struct cpu *mycpu(void);
+int cpuid(void);

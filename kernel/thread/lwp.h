@@ -1,0 +1,51 @@
+// Lightweight processes (LWPs): the light, per-user-thread state the kernel
+// keeps. An LWP is always paired with the KLT of the same table index, which
+// runs it. The hard state shared by all LWPs of a process is in struct proc.
+#pragma once
+#include "uapi/types.h"
+#include "thread/klt.h"
+
+// User registers saved at a trap. trapvec.S knows these offsets.
+struct trapframe {
+  /*   0 */ uint64 kernel_sp;   // top of this LWP's kernel stack
+  /*   8 */ uint64 kernel_tp;   // hart id to load into tp on entry
+  /*  16 */ uint64 epc;         // user pc
+  /*  24 */ uint64 ra, sp, gp, tp;
+  /*  56 */ uint64 t0, t1, t2;
+  /*  80 */ uint64 s0, s1;
+  /*  96 */ uint64 a0, a1, a2, a3, a4, a5, a6, a7;
+  /* 160 */ uint64 s2, s3, s4, s5, s6, s7, s8, s9, s10, s11;
+  /* 240 */ uint64 t3, t4, t5, t6;
+};
+
+struct proc;
+struct schedctl;
+
+struct lwp {
+  struct trapframe tf;      // user registers (first: trapvec.S uses its address)
+  int id;                   // id within the process
+  struct proc *proc;
+  struct klt *klt;
+  struct lwp *next;         // in proc->lwps (under proc->lock)
+  int syscall_nr;           // system call being served, -1 if none
+  uint64 sigmask;           // blocked signals (reserved for later labs)
+  int exit_req;             // asked to end (exit, exec or kill of the process)
+  int dead;                 // ended; waiting to be joined or reaped
+  int joined;               // a lwp_join collected it
+  uint64 uticks, sticks;    // timer ticks seen in user and kernel mode
+  uint64 vcsw, ivcsw;       // voluntary and involuntary switches
+  struct schedctl *sc;      // kernel address of its schedctl page, or NULL
+  uint64 sc_uva;            // where that page is mapped for the user, or 0
+};
+
+extern struct lwp lwps[];
+
+// Make a new LWP+KLT pair in p that starts in user mode at pc with sp and a0.
+// Returns NULL when max_threads is reached or memory is short.
+struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0);
+struct lwp *curlwp(void);
+int  lwp_killed(struct lwp *l);       // must it end at the next chance?
+void lwp_exit(void) __attribute__((noreturn));
+void lwp_free(struct lwp *l);         // reaper: release the LWP's memory
+// Called before returning to user mode: time slicing, killed checks.
+void lwp_userret(void);

@@ -1,0 +1,22 @@
+// Sleep queues: a KLT waits on a channel (any address) until another thread
+// wakes that channel. Channels hash into buckets so a wake-up touches only
+// the sleepers of its own bucket, never every thread in the system.
+#pragma once
+
+struct spinlock;
+
+// Atomically release lk and sleep on chan; reacquire lk before returning.
+// May return without a wake-up of chan (a kill wakes every sleeper of the
+// process), so callers re-check their condition, and lwp_killed(), in a loop.
+void sleepq_sleep(void *chan, struct spinlock *lk);
+// Like sleepq_sleep, but gives up after ticks timer ticks (0 = never).
+// Returns 0 when woken, -1 on timeout.
+int  sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks);
+// Wake every KLT sleeping on chan. Works from any CPU.
+void sleepq_wakeup(void *chan);
+// Wake at most n KLTs sleeping on chan; returns how many were woken.
+int  sleepq_wakeup_n(void *chan, int n);
+// Take klt off whatever channel it sleeps on and make it runnable (kill uses it).
+struct klt;
+void sleepq_abort(struct klt *t);
+void sleepq_init(void);

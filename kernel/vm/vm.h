@@ -1,0 +1,28 @@
+// Virtual memory: the kernel's page table, per-process user page tables, and
+// safe copies between kernel and user memory. Every copy checks that the
+// user range is mapped with PTE_U; a bad pointer makes it return -1.
+#pragma once
+#include "arch/riscv.h"
+
+void        vm_init(void);            // build the kernel page table (boot hart)
+void        vm_init_hart(void);       // turn on paging on this hart
+extern pagetable_t kernel_pagetable;
+
+int         kvm_map(uint64 va, uint64 pa, uint64 size, int perm);  // kernel space
+void        kvm_unmap(uint64 va, uint64 npages);
+
+pagetable_t uvm_create(void);         // empty user page table sharing the kernel map
+void        uvm_free(pagetable_t pt, uint64 size);
+// Grow the user image from oldsz to newsz (bytes above USER_BASE); returns
+// the new size or 0 when out of memory (the partial growth is undone).
+uint64      uvm_alloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm);
+uint64      uvm_dealloc(pagetable_t pt, uint64 oldsz, uint64 newsz);
+int         uvm_copy(pagetable_t from, pagetable_t to, uint64 size);
+int         uvm_protect(pagetable_t pt, uint64 va, uint64 len, int prot);
+int         uvm_map_page(pagetable_t pt, uint64 va, uint64 pa, int perm);
+pte_t      *vm_walk(pagetable_t pt, uint64 va, int alloc);
+uint64      uvm_addr(pagetable_t pt, uint64 va);  // physical address of a user va, or 0
+
+int copyout(pagetable_t pt, uint64 dstva, const void *src, uint64 len);
+int copyin(pagetable_t pt, void *dst, uint64 srcva, uint64 len);
+int copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max);
