@@ -25,6 +25,7 @@ CFLAGS += -mcmodel=medany -march=rv64gc -mabi=lp64d -ffreestanding -fno-common -
 CFLAGS += -fno-builtin-printf -fno-builtin-malloc -fno-stack-protector -fno-pie -no-pie
 CFLAGS += -mno-relax -MD $(KCFLAGS)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
+LIBGCC  = $(shell $(CC) $(CFLAGS) -print-libgcc-file-name 2>/dev/null)
 
 # --- kernel -----------------------------------------------------------------
 KSRC   := $(wildcard $(K)/arch/*.S $(K)/arch/*.c $(K)/lib/*.c $(K)/vm/*.c $(K)/thread/*.c \
@@ -33,13 +34,15 @@ KOBJS  := $(patsubst %,$(BUILD)/%.o,$(basename $(KSRC)))
 
 $(BUILD)/$(K)/%.o: $(K)/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -I$(K) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -I$(K) -c -o $@ $<
 $(BUILD)/$(K)/%.o: $(K)/%.S
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -I$(K) -c -o $@ $<
+	@echo "  AS      $<"
+	@$(CC) $(CFLAGS) -I$(K) -c -o $@ $<
 
 $(K)/kernel: $(KOBJS) $(K)/arch/kernel.ld | deps
-	$(LD) $(LDFLAGS) -T $(K)/arch/kernel.ld -o $@ $(KOBJS)
+	$(LD) $(LDFLAGS) -T $(K)/arch/kernel.ld -o $@ $(KOBJS) $(LIBGCC)
 
 # --- user programs ----------------------------------------------------------
 UCFLAGS = $(CFLAGS) -I. -I$(K)
@@ -53,10 +56,12 @@ UBINS   := $(addprefix $(BUILD)/bin/,$(UPROGS) $(EXTRA_NAMES))
 
 $(BUILD)/$(U)/%.o: $(U)/%.c
 	@mkdir -p $(@D)
-	$(CC) $(UCFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(UCFLAGS) -c -o $@ $<
 $(BUILD)/$(U)/%.o: $(U)/%.S
 	@mkdir -p $(@D)
-	$(CC) $(UCFLAGS) -c -o $@ $<
+	@echo "  AS      $<"
+	@$(CC) $(UCFLAGS) -c -o $@ $<
 
 $(BUILD)/bin/%: $(BUILD)/$(U)/bin/%.o $(ULIB) $(U)/lib/user.ld
 	@mkdir -p $(@D)

@@ -3,6 +3,22 @@
 #include "uapi/types.h"
 #include "param.h"
 
+struct pipe;
+struct inode;
+
+// One open file; several descriptors (dup, fork) may share it through ref.
+enum file_type { FD_NONE, FD_PIPE, FD_INODE, FD_DEVICE };
+struct file {
+  enum file_type type;
+  int ref;                // under the file table's spinlock
+  char readable;
+  char writable;
+  struct pipe *pipe;      // FD_PIPE
+  struct inode *ip;       // FD_INODE and FD_DEVICE
+  uint off;               // FD_INODE; under ip's lock
+  short major;            // FD_DEVICE
+};
+
 struct file *file_alloc(void);
 struct file *file_dup(struct file *f);
 void  file_close(struct file *f);

@@ -11,6 +11,7 @@ enum proc_state { PROC_UNUSED, PROC_ALIVE, PROC_ZOMBIE };
 struct file;
 struct inode;
 struct upcall_area;
+struct schedctl;
 
 struct proc {
   struct spinlock lock;         // protects state, killed, xstate, the LWP list
@@ -32,6 +33,7 @@ struct proc {
   uint64 lwp_entry;             // user entry of LWPs the kernel adds (concurrency lab)
   uint64 lwp_entry_arg;
   struct upcall_area *upcall;   // user address of the upcall area (upcalls lab)
+  struct schedctl *schedctl;    // kernel address of the schedctl page, or NULL
 };
 
 extern struct proc procs[NPROC];
@@ -47,6 +49,8 @@ int  proc_grow(int n);
 void proc_end_other_lwps(struct proc *p);  // exec and exit: one LWP remains
 void proc_dump(void);
 int  proc_info(uint64 uaddr, int max);
+int  proc_exec(const char *path, char **argv);   // exec.c
+uint64 proc_schedctl(void);                       // map the schedctl page; user address of ours
 
 // Copy to or from either user (user_addr != 0) or kernel memory, for code such
 // as inode_read() that serves both exec (kernel buffers) and read() (user

@@ -65,20 +65,22 @@ struct klt {
   void *arg;
   struct klt *dr_next;      // death-row link
   uint64 nswitch;           // times switched in
-  struct cpu *migrate_to;   // pending migration target
 };
 
 extern struct klt klts[];
 extern int max_threads;     // system-wide limit on live KLTs (<= MAX_THREADS)
 
-// Create a KLT bound to cpu (NULL = this CPU), not yet runnable unless
-// start is true. Returns NULL when max_threads is reached or memory runs out.
+// Create a KLT owned by cpu (NULL = this CPU). It starts in fn(arg) once
+// lwkt_schedule()d. Returns NULL when max_threads is reached or memory runs out.
 struct klt *klt_create(const char *name, void (*fn)(void *), void *arg, int pri,
                        struct cpu *cpu);
 // End the calling KLT: it goes to the death row and never returns.
 void klt_exit(void) __attribute__((noreturn));
 struct klt *curklt(void);
 int  klt_live_count(void);
+// Hand an exited KLT (and its LWP, if any) to the death row for reuse.
+void klt_deathrow_add(struct klt *t);
 void klt_init(void);
+void klt_init_idle(struct cpu *c);  // the running boot context becomes c's idle KLT
 void klt_reaper_start(void);
 void klt_dump(void);        // Ctrl-p: every KLT per CPU with its class

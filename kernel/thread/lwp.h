@@ -30,8 +30,10 @@ struct lwp {
   int syscall_nr;           // system call being served, -1 if none
   uint64 sigmask;           // blocked signals (reserved for later labs)
   int exit_req;             // asked to end (exit, exec or kill of the process)
-  int dead;                 // ended; waiting to be joined or reaped
-  int joined;               // a lwp_join collected it
+  int dead;                 // ended (lwp_exit ran)
+  int offcpu;               // ended and off its CPU: safe to release
+  int joining;              // a lwp_join is waiting for it
+  int detached;             // released at once when it ends, never joined
   uint64 uticks, sticks;    // timer ticks seen in user and kernel mode
   uint64 vcsw, ivcsw;       // voluntary and involuntary switches
   struct schedctl *sc;      // kernel address of its schedctl page, or NULL
@@ -46,6 +48,10 @@ struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0);
 struct lwp *curlwp(void);
 int  lwp_killed(struct lwp *l);       // must it end at the next chance?
 void lwp_exit(void) __attribute__((noreturn));
-void lwp_free(struct lwp *l);         // reaper: release the LWP's memory
+void lwp_offcpu(struct lwp *l);       // an ended LWP has left its CPU for good
+int  lwp_join(int id);
+// Release an ended, off-CPU LWP: unlink it from its process and send its
+// KLT to the death row. Caller holds p->lock.
+void lwp_release(struct lwp *l);
 // Called before returning to user mode: time slicing, killed checks.
 void lwp_userret(void);

@@ -38,4 +38,4 @@
 #define SYS_upcall_register 34
 #define SYS_procinfo       35
 #define SYS_kdebug         36
-#define SYS_max            36
+#define SYS_trace          37

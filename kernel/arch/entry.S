@@ -1,0 +1,49 @@
+# Kernel entry points. OpenSBI enters _entry on the boot hart (a0 = hart id,
+# a1 = device tree); the boot hart later starts the others at _entry_secondary
+# with SBI HSM hart_start (a0 = hart id). Each hart gets a boot stack, which
+# becomes the stack of its idle thread, and keeps its hart id in tp.
+#include "param.h"
+
+        .section .text.entry
+        .globl _entry
+_entry:
+        la      t0, boot_entered        # only the first arrival clears bss
+        li      t1, 1
+        amoswap.w t1, t1, (t0)
+        bnez    t1, park
+        la      t0, bss_start
+        la      t1, bss_end
+1:      bgeu    t0, t1, 2f
+        sd      zero, 0(t0)
+        addi    t0, t0, 8
+        j       1b
+2:      call    set_boot_stack
+        call    kmain                   # (hart id, dtb)
+park:   wfi
+        j       park
+
+        .globl _entry_secondary
+_entry_secondary:
+        call    set_boot_stack
+        call    kmain_secondary         # (hart id)
+        j       park
+
+# sp = boot_stacks + (hart id + 1) * BOOT_STACK; tp = hart id. Preserves a0, a1.
+set_boot_stack:
+        mv      tp, a0
+        li      t0, 4096 * 2
+        addi    t1, a0, 1
+        mul     t0, t0, t1
+        la      sp, boot_stacks
+        add     sp, sp, t0
+        ret
+
+        .section .data
+boot_entered:
+        .word 0
+
+        .section .bss
+        .align 12
+        .globl boot_stacks
+boot_stacks:
+        .space 4096 * 2 * NCPU

@@ -1,0 +1,91 @@
+// Byte and string helpers the kernel needs, written for clarity over speed
+// except memset/memmove, which copy a word at a time when aligned.
+#include "lib/string.h"
+
+void *memset(void *dst, int c, size_t n)
+{
+  uint8 *d = dst;
+  if (((uint64)d & 7) == 0 && (n & 7) == 0) {
+    uint64 v = (uint8)c;
+    v |= v << 8; v |= v << 16; v |= v << 32;
+    for (uint64 *w = dst; n; n -= 8)
+      *w++ = v;
+    return dst;
+  }
+  while (n--)
+    *d++ = c;
+  return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+  uint8 *d = dst;
+  const uint8 *s = src;
+  if (s < d && s + n > d) {       // overlap: copy backwards
+    while (n--)
+      d[n] = s[n];
+    return dst;
+  }
+  if ((((uint64)d | (uint64)s | n) & 7) == 0) {
+    uint64 *dw = dst;
+    const uint64 *sw = src;
+    for (; n; n -= 8)
+      *dw++ = *sw++;
+    return dst;
+  }
+  while (n--)
+    *d++ = *s++;
+  return dst;
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+  return memmove(dst, src, n);
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+  const uint8 *x = a, *y = b;
+  for (; n; n--, x++, y++)
+    if (*x != *y)
+      return *x - *y;
+  return 0;
+}
+
+size_t strlen(const char *s)
+{
+  size_t n = 0;
+  while (s[n])
+    n++;
+  return n;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+  for (; n && *a && *a == *b; n--, a++, b++)
+    ;
+  if (n == 0)
+    return 0;
+  return (uint8)*a - (uint8)*b;
+}
+
+char *strncpy(char *dst, const char *src, size_t n)
+{
+  size_t i = 0;
+  for (; i < n && src[i]; i++)
+    dst[i] = src[i];
+  for (; i < n; i++)
+    dst[i] = 0;
+  return dst;
+}
+
+char *safestrcpy(char *dst, const char *src, size_t n)
+{
+  if (n == 0)
+    return dst;
+  size_t i = 0;
+  for (; i + 1 < n && src[i]; i++)
+    dst[i] = src[i];
+  dst[i] = 0;
+  return dst;
+}

@@ -1,0 +1,90 @@
+// Boot. OpenSBI starts one hart (any of them) at _entry, which calls
+// kmain(); kmain sets up memory, devices and the thread system, starts the
+// other harts with SBI HSM hart_start, creates the first process and
+// becomes this hart's idle thread. The other harts run kmain_secondary().
+#include "param.h"
+#include "arch/riscv.h"
+#include "arch/sbi.h"
+#include "arch/trap.h"
+#include "vm/vm.h"
+#include "vm/kalloc.h"
+#include "thread/cpu.h"
+#include "thread/klt.h"
+#include "thread/lwkt.h"
+#include "thread/sleepq.h"
+#include "thread/futex.h"
+#include "thread/clock.h"
+#include "dev/uart.h"
+#include "dev/plic.h"
+#include "dev/console.h"
+#include "dev/virtio.h"
+#include "fs/file.h"
+#include "proc/proc.h"
+#include "lib/printf.h"
+
+extern char _entry_secondary[];
+
+static void cpu_setup(int hartid)
+{
+  struct cpu *c = &cpus[hartid];
+  c->id = hartid;
+  klt_init_idle(c);
+  vm_init_hart();
+  trap_init_hart();
+  plic_init_hart();
+}
+
+static void start_other_harts(void)
+{
+  for (int h = 0; h < NCPU; h++) {
+    if (h == boot_hart || sbi_hart_status(h) < 0)
+      continue;
+    if (sbi_hart_start(h, (uint64)_entry_secondary, 0) != 0)
+      continue;
+    while (!*(volatile int *)&cpus[h].started)
+      ;
+  }
+}
+
+void kmain(int hartid, uint64 dtb)
+{
+  (void)dtb;
+  boot_hart = hartid;
+  uart_init();
+  printf_init();
+  printf("hart %d starting\n", hartid);
+  kalloc_init();
+  vm_init();
+  klt_init();
+  sleepq_init();
+  futex_init();
+  cpu_setup(hartid);
+  plic_init();
+  proc_init();
+  file_init();
+  devsw[CONSOLE].read = console_read;
+  devsw[CONSOLE].write = console_write;
+  console_init();
+  virtio_blk_init();
+  clock_init();
+  klt_reaper_start();
+  cpus[hartid].started = 1;
+  ncpu = 1;
+  __sync_synchronize();
+  start_other_harts();
+  printf("spindle: %d harts up\n", ncpu);
+  proc_user_init();
+  clock_start_hart();
+  lwkt_idle_loop();
+}
+
+void kmain_secondary(int hartid)
+{
+  printf("hart %d starting\n", hartid);
+  cpu_setup(hartid);
+  __sync_fetch_and_add(&ncpu, 1);
+  __sync_synchronize();
+  cpus[hartid].started = 1;
+  clock_start_hart();
+  lwkt_idle_loop();
+}

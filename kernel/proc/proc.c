@@ -1,0 +1,447 @@
+// Processes: the table, fork, exit, wait, kill and growth, and the rules
+// that tie a process's LWPs together (exit and exec end every other LWP;
+// wait frees a process only once all its LWPs are off their CPUs).
+//
+// Locks: table_lock guards slot allocation; wait_lock guards parent links
+// and the exit/wait hand-off; p->lock guards a process's state and LWP list.
+// Order: wait_lock before p->lock.
+#include "proc/proc.h"
+#include "thread/lwp.h"
+#include "thread/klt.h"
+#include "thread/lwkt.h"
+#include "thread/cpu.h"
+#include "thread/ipiq.h"
+#include "thread/sleepq.h"
+#include "arch/trap.h"
+#include "arch/memlayout.h"
+#include "arch/sbi.h"
+#include "vm/vm.h"
+#include "vm/kalloc.h"
+#include "fs/fs.h"
+#include "fs/file.h"
+#include "lib/string.h"
+#include "lib/printf.h"
+#include "uapi/procinfo.h"
+#include "uapi/schedctl.h"
+
+#define SCHEDCTL_VA (USER_TOP - PGSIZE)
+
+struct proc procs[NPROC];
+static struct proc *initproc;
+static struct spinlock table_lock;
+static struct spinlock wait_lock;
+static int next_pid = 1;
+
+struct proc *curproc(void)
+{
+  struct lwp *l = curlwp();
+  return l ? l->proc : 0;
+}
+
+void proc_init(void)
+{
+  spinlock_init(&table_lock, "proc_table");
+  spinlock_init(&wait_lock, "wait");
+  for (int i = 0; i < NPROC; i++)
+    spinlock_init(&procs[i].lock, "proc");
+}
+
+static struct proc *proc_alloc(void)
+{
+  struct proc *p = 0;
+  spinlock_acquire(&table_lock);
+  for (int i = 0; i < NPROC && !p; i++)
+    if (procs[i].state == PROC_UNUSED)
+      p = &procs[i];
+  if (p) {
+    p->state = PROC_ALIVE;
+    p->pid = next_pid++;
+  }
+  spinlock_release(&table_lock);
+  if (p == 0)
+    return 0;
+  p->pagetable = uvm_create();
+  if (p->pagetable == 0) {
+    p->state = PROC_UNUSED;
+    return 0;
+  }
+  p->sz = 0;
+  p->parent = 0;
+  p->lwps = 0;
+  p->nlwp = 0;
+  p->next_lwpid = 1;
+  p->killed = p->exiting = p->xstate = 0;
+  p->concurrency = 1;
+  p->lwp_entry = p->lwp_entry_arg = 0;
+  p->upcall = 0;
+  p->schedctl = 0;
+  p->cwd = 0;
+  memset(p->ofile, 0, sizeof(p->ofile));
+  return p;
+}
+
+static void schedctl_free(struct proc *p, pagetable_t pt)
+{
+  if (p->schedctl == 0)
+    return;
+  pte_t *pte = vm_walk(pt, SCHEDCTL_VA, 0);
+  assert(pte);
+  *pte = 0;
+  kfree(p->schedctl);
+  p->schedctl = 0;
+}
+
+// Free a process whose LWPs have all left their CPUs.
+static void proc_free(struct proc *p)
+{
+  spinlock_acquire(&p->lock);
+  while (p->lwps)
+    lwp_release(p->lwps);
+  spinlock_release(&p->lock);
+  schedctl_free(p, p->pagetable);
+  uvm_free(p->pagetable, p->sz);
+  p->pagetable = 0;
+  p->sz = 0;
+  p->pid = 0;
+  p->parent = 0;
+  p->name[0] = 0;
+  spinlock_acquire(&table_lock);
+  p->state = PROC_UNUSED;
+  spinlock_release(&table_lock);
+}
+
+// The first LWP starts here, in the kernel: mount the root file system
+// (which sleeps on the disk, so it needs a thread) and exec /init.
+static void init_start(void *arg)
+{
+  (void)arg;
+  struct proc *p = curproc();
+  fs_init(ROOTDEV);
+  p->cwd = path_lookup("/");
+  char *argv[] = { "init", 0 };
+  if (proc_exec("/init", argv) < 0)
+    panic("cannot exec /init");
+  usertrapret();
+}
+
+void proc_user_init(void)
+{
+  struct proc *p = proc_alloc();
+  assert(p);
+  initproc = p;
+  safestrcpy(p->name, "init", sizeof(p->name));
+  struct lwp *l = lwp_alloc(p, 0, 0, 0);
+  assert(l);
+  l->klt->fn = init_start;
+  lwkt_schedule(l->klt);
+}
+
+int proc_fork(void)
+{
+  struct lwp *l = curlwp();
+  struct proc *p = l->proc;
+  struct proc *np = proc_alloc();
+  if (np == 0)
+    return -1;
+  safestrcpy(np->name, p->name, sizeof(np->name));
+  if (uvm_copy(p->pagetable, np->pagetable, p->sz) < 0) {
+    proc_free(np);
+    return -1;
+  }
+  np->sz = p->sz;
+  struct lwp *nl = lwp_alloc(np, 0, 0, 0);
+  if (nl == 0) {
+    proc_free(np);
+    return -1;
+  }
+  nl->tf = l->tf;            // the caller's registers; fork returns 0 in the child
+  nl->tf.a0 = 0;
+  for (int fd = 0; fd < NOFILE; fd++)
+    if (p->ofile[fd])
+      np->ofile[fd] = file_dup(p->ofile[fd]);
+  np->cwd = inode_dup(p->cwd);
+  int pid = np->pid;
+  spinlock_acquire(&wait_lock);
+  np->parent = p;
+  spinlock_release(&wait_lock);
+  lwkt_schedule(nl->klt);
+  return pid;
+}
+
+static void kick(void *arg)
+{
+  (void)arg;   // the IPI itself is the point: its trap passes lwp_userret()
+}
+
+// Wake every LWP of p but the caller so that it notices it must end.
+static void wake_lwps(struct proc *p, struct lwp *self, int set_exit_req)
+{
+  struct klt *ts[MAX_THREADS];
+  int n = 0;
+  spinlock_acquire(&p->lock);
+  for (struct lwp *l = p->lwps; l; l = l->next) {
+    if (l == self || l->dead)
+      continue;
+    if (set_exit_req)
+      l->exit_req = 1;
+    ts[n++] = l->klt;
+  }
+  spinlock_release(&p->lock);
+  for (int i = 0; i < n; i++) {
+    sleepq_abort(ts[i]);
+    if (ts[i]->cpu != mycpu())
+      ipiq_send(ts[i]->cpu, kick, 0);
+  }
+}
+
+void proc_end_other_lwps(struct proc *p)
+{
+  struct lwp *self = curlwp();
+  wake_lwps(p, self, 1);
+  spinlock_acquire(&p->lock);
+  for (;;) {
+    int busy = 0;
+    for (struct lwp *l = p->lwps; l; l = l->next)
+      if (l != self && !l->offcpu)
+        busy = 1;
+    if (!busy)
+      break;
+    sleepq_sleep(p, &p->lock);
+  }
+  struct lwp *l = p->lwps;
+  while (l) {
+    struct lwp *next = l->next;
+    if (l != self)
+      lwp_release(l);
+    l = next;
+  }
+  spinlock_release(&p->lock);
+}
+
+void proc_exit(int status)
+{
+  struct lwp *l = curlwp();
+  struct proc *p = l->proc;
+  if (p == initproc)
+    panic("init exiting");
+  spinlock_acquire(&p->lock);
+  if (p->exiting) {            // another LWP is already ending the process
+    spinlock_release(&p->lock);
+    lwp_exit();
+  }
+  p->exiting = 1;
+  p->xstate = status;
+  spinlock_release(&p->lock);
+  proc_end_other_lwps(p);
+
+  for (int fd = 0; fd < NOFILE; fd++) {
+    if (p->ofile[fd]) {
+      file_close(p->ofile[fd]);
+      p->ofile[fd] = 0;
+    }
+  }
+  log_begin_op();
+  inode_put(p->cwd);
+  log_end_op();
+  p->cwd = 0;
+
+  spinlock_acquire(&wait_lock);
+  for (int i = 0; i < NPROC; i++) {
+    if (procs[i].parent == p) {
+      procs[i].parent = initproc;
+      sleepq_wakeup(initproc);
+    }
+  }
+  spinlock_acquire(&p->lock);
+  l->dead = 1;
+  p->nlwp--;
+  p->state = PROC_ZOMBIE;
+  spinlock_release(&p->lock);
+  sleepq_wakeup(p->parent);
+  spinlock_release(&wait_lock);
+  klt_exit();
+}
+
+static int all_offcpu(struct proc *p)
+{
+  int ok = 1;
+  spinlock_acquire(&p->lock);
+  for (struct lwp *l = p->lwps; l; l = l->next)
+    if (!l->offcpu)
+      ok = 0;
+  spinlock_release(&p->lock);
+  return ok;
+}
+
+int proc_wait(uint64 status_addr)
+{
+  struct proc *p = curproc();
+  spinlock_acquire(&wait_lock);
+  for (;;) {
+    int have_kids = 0, leaving = 0;
+    for (int i = 0; i < NPROC; i++) {
+      struct proc *q = &procs[i];
+      if (q->parent != p)
+        continue;
+      have_kids = 1;
+      if (q->state != PROC_ZOMBIE)
+        continue;
+      if (!all_offcpu(q)) {    // its last LWP is still switching out
+        leaving = 1;
+        continue;
+      }
+      int pid = q->pid;
+      if (status_addr && copyout(p->pagetable, status_addr, &q->xstate, sizeof(int)) < 0) {
+        spinlock_release(&wait_lock);
+        return -1;
+      }
+      proc_free(q);
+      spinlock_release(&wait_lock);
+      return pid;
+    }
+    if (!have_kids || lwp_killed(curlwp())) {
+      spinlock_release(&wait_lock);
+      return -1;
+    }
+    sleepq_sleep_timeout(p, &wait_lock, leaving ? 1 : 0);
+  }
+}
+
+int proc_kill(int pid)
+{
+  for (int i = 0; i < NPROC; i++) {
+    struct proc *p = &procs[i];
+    spinlock_acquire(&p->lock);
+    if (p->pid != pid || p->state != PROC_ALIVE) {
+      spinlock_release(&p->lock);
+      continue;
+    }
+    p->killed = 1;
+    spinlock_release(&p->lock);
+    wake_lwps(p, curlwp(), 0);
+    return 0;
+  }
+  return -1;
+}
+
+// sbrk: grow or shrink the user image. Shrinking flushes every hart's TLB,
+// since other LWPs of the process may be running elsewhere.
+int proc_grow(int n)
+{
+  struct proc *p = curproc();
+  spinlock_acquire(&p->lock);
+  uint64 sz = p->sz;
+  if (n > 0) {
+    uint64 newsz = uvm_alloc(p->pagetable, sz, sz + n, PTE_W);
+    if (newsz == 0) {
+      spinlock_release(&p->lock);
+      return -1;
+    }
+    p->sz = newsz;
+  } else if (n < 0) {
+    if ((uint64)-n > sz) {
+      spinlock_release(&p->lock);
+      return -1;
+    }
+    p->sz = uvm_dealloc(p->pagetable, sz, sz + n);
+    sfence_vma();
+    sbi_remote_sfence_vma(~0UL, 0, USER_BASE + p->sz, sz - p->sz);
+  }
+  spinlock_release(&p->lock);
+  return 0;
+}
+
+// Map the process's schedctl page on first use; return the user address of
+// the calling LWP's entry in it.
+uint64 proc_schedctl(void)
+{
+  struct lwp *l = curlwp();
+  struct proc *p = l->proc;
+  spinlock_acquire(&p->lock);
+  if (p->schedctl == 0) {
+    struct schedctl *page = kalloc();
+    if (page == 0 || uvm_map_page(p->pagetable, SCHEDCTL_VA, (uint64)page, PTE_U | PTE_R) < 0) {
+      if (page)
+        kfree(page);
+      spinlock_release(&p->lock);
+      return 0;
+    }
+    p->schedctl = page;
+    for (struct lwp *q = p->lwps; q; q = q->next) {
+      q->sc = &page[q->klt->id];
+      q->sc->sc_state = q == l ? SC_ONPROC : SC_OFFPROC;
+      q->sc->sc_cpu = q->klt->cpu->id;
+    }
+  }
+  spinlock_release(&p->lock);
+  return SCHEDCTL_VA + l->klt->id * sizeof(struct schedctl);
+}
+
+int proc_info(uint64 uaddr, int max)
+{
+  struct proc *self = curproc();
+  int n = 0;
+  if (max < 0)
+    return -1;
+  for (int i = 0; i < NPROC && n < max; i++) {
+    struct proc *p = &procs[i];
+    struct procinfo pi;
+    memset(&pi, 0, sizeof(pi));
+    spinlock_acquire(&p->lock);
+    if (p->state == PROC_UNUSED) {
+      spinlock_release(&p->lock);
+      continue;
+    }
+    pi.pid = p->pid;
+    pi.ppid = p->parent ? p->parent->pid : 0;
+    pi.state = p->state;
+    pi.concurrency = p->concurrency;
+    pi.size = p->sz;
+    safestrcpy(pi.name, p->name, sizeof(pi.name));
+    for (struct lwp *l = p->lwps; l && pi.nlwp < 8; l = l->next) {
+      struct lwpinfo *li = &pi.lwps[pi.nlwp++];
+      li->lwpid = l->id;
+      li->kltid = l->klt->id;
+      li->pri = l->klt->pri;
+      li->state = l->klt->state;
+      li->cpu = l->klt->cpu->id;
+      li->vcsw = l->vcsw;
+      li->ivcsw = l->ivcsw;
+    }
+    spinlock_release(&p->lock);
+    if (copyout(self->pagetable, uaddr + n * sizeof(pi), &pi, sizeof(pi)) < 0)
+      return -1;
+    n++;
+  }
+  return n;
+}
+
+void proc_dump(void)
+{
+  for (int i = 0; i < NPROC; i++) {
+    struct proc *p = &procs[i];
+    if (p->state == PROC_UNUSED)
+      continue;
+    printf("pid %d %s %s sz %ld lwps %d\n", p->pid, p->name,
+           p->state == PROC_ZOMBIE ? "zombie" : "alive", p->sz, p->nlwp);
+    for (struct lwp *l = p->lwps; l; l = l->next)
+      printf("  lwp %d klt %d cpu %d %s vcsw %ld ivcsw %ld\n", l->id, l->klt->id,
+             l->klt->cpu->id, pri_class(l->klt->pri), l->vcsw, l->ivcsw);
+  }
+}
+
+int either_copyout(int user_dst, uint64 dst, const void *src, uint64 len)
+{
+  if (user_dst)
+    return copyout(curproc()->pagetable, dst, src, len);
+  memmove((void *)dst, src, len);
+  return 0;
+}
+
+int either_copyin(void *dst, int user_src, uint64 src, uint64 len)
+{
+  if (user_src)
+    return copyin(curproc()->pagetable, dst, src, len);
+  memmove(dst, (void *)src, len);
+  return 0;
+}

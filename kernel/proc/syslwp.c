@@ -1,0 +1,80 @@
+// LWP system calls: create, exit, identify and join LWPs; the CPU an LWP
+// runs on; futexes; page protection; the schedctl page; and the
+// concurrency and upcall registrations the labs build on.
+#include "proc/proc.h"
+#include "proc/syscall.h"
+#include "thread/lwp.h"
+#include "thread/lwkt.h"
+#include "thread/futex.h"
+#include "thread/cpu.h"
+#include "vm/vm.h"
+#include "arch/memlayout.h"
+#include "uapi/mman.h"
+
+// Is [va, va+len) inside the process's user image?
+static int in_image(struct proc *p, uint64 va, uint64 len)
+{
+  return va >= USER_BASE && va + len >= va && va + len <= USER_BASE + p->sz;
+}
+
+uint64 sys_lwp_create(void)
+{
+  struct proc *p = curproc();
+  uint64 fn = arg_addr(0), arg = arg_addr(1), stack_top = arg_addr(2);
+  if (!in_image(p, fn, 4) || !in_image(p, stack_top - 16, 16) || stack_top % 16)
+    return -1;
+  struct lwp *l = lwp_alloc(p, fn, stack_top, arg);
+  if (l == 0)
+    return -1;
+  int id = l->id;
+  lwkt_schedule(l->klt);
+  return id;
+}
+
+uint64 sys_lwp_exit(void) { lwp_exit(); }
+uint64 sys_lwp_self(void) { return curlwp()->id; }
+uint64 sys_lwp_join(void) { return lwp_join(arg_int(0)); }
+uint64 sys_getcpu(void)   { return cpuid(); }
+
+uint64 sys_futex_wait(void)
+{
+  return futex_wait(curproc()->pagetable, arg_addr(0), arg_int(1), arg_int(2));
+}
+
+uint64 sys_futex_wake(void)
+{
+  return futex_wake(curproc()->pagetable, arg_addr(0), arg_int(1));
+}
+
+uint64 sys_mprotect(void)
+{
+  struct proc *p = curproc();
+  uint64 va = arg_addr(0);
+  int len = arg_int(1);
+  if (len <= 0 || !in_image(p, va, len))
+    return -1;
+  return uvm_protect(p->pagetable, va, PGROUNDUP(len), arg_int(2));
+}
+
+uint64 sys_schedctl(void)
+{
+  return proc_schedctl();
+}
+
+uint64 sys_get_concurrency(void)
+{
+  return curproc()->concurrency;
+}
+
+uint64 sys_set_concurrency(void)
+{
+  int n = arg_int(0);
+  if (n < 0)
+    return -1;
+  return -1;
+}
+
+uint64 sys_upcall_register(void)
+{
+  return -1;
+}

@@ -1,0 +1,124 @@
+// Process system calls: fork, exit, wait, kill, exec, getpid, sbrk, sleep,
+// uptime, poweroff, procinfo, and the kdebug and trace hooks for tests and
+// tools.
+#include "proc/proc.h"
+#include "proc/syscall.h"
+#include "thread/lwp.h"
+#include "thread/klt.h"
+#include "thread/cpu.h"
+#include "thread/clock.h"
+#include "thread/sleepq.h"
+#include "thread/trace.h"
+#include "vm/kalloc.h"
+#include "dev/virtio.h"
+#include "arch/sbi.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "uapi/kdebug.h"
+#include "arch/memlayout.h"
+
+int kdebug_preempt_test(void);
+int kdebug_remote_wake_test(void);
+
+uint64 sys_fork(void)   { return proc_fork(); }
+uint64 sys_exit(void)   { proc_exit(arg_int(0)); }
+uint64 sys_wait(void)   { return proc_wait(arg_addr(0)); }
+uint64 sys_kill(void)   { return proc_kill(arg_int(0)); }
+uint64 sys_getpid(void) { return curproc()->pid; }
+uint64 sys_uptime(void) { return clock_ticks(); }
+
+uint64 sys_sbrk(void)
+{
+  struct proc *p = curproc();
+  uint64 old = USER_BASE + p->sz;
+  if (proc_grow(arg_int(0)) < 0)
+    return -1;
+  return old;
+}
+
+uint64 sys_sleep(void)
+{
+  int n = arg_int(0);
+  if (n < 0)
+    return -1;
+  uint64 until = clock_ticks() + n;
+  struct lwp *l = curlwp();
+  while (clock_ticks() < until) {
+    if (lwp_killed(l))
+      return -1;
+    sleepq_sleep_timeout(l, 0, until - clock_ticks());
+  }
+  return 0;
+}
+
+// exec(path, argv): argv strings are copied into kernel pages first.
+uint64 sys_exec(void)
+{
+  char path[MAXPATH];
+  char *argv[MAXARG + 1];
+  uint64 uargv = arg_addr(1);
+  int argc = 0, result = -1;
+  if (arg_str(0, path, sizeof(path)) < 0)
+    return -1;
+  for (;; argc++) {
+    uint64 uarg;
+    if (argc > MAXARG || fetch_addr(uargv + argc * sizeof(uint64), &uarg) < 0)
+      goto out;
+    if (uarg == 0)
+      break;
+    if ((argv[argc] = kalloc()) == 0 || fetch_str(uarg, argv[argc], PGSIZE) < 0) {
+      argc += argv[argc] != 0;
+      goto out;
+    }
+  }
+  argv[argc] = 0;
+  result = proc_exec(path, argv);
+out:
+  for (int i = 0; i < argc; i++)
+    kfree(argv[i]);
+  return result;
+}
+
+uint64 sys_poweroff(void)
+{
+  printf("spindle: power off\n");
+  sbi_shutdown();
+}
+
+uint64 sys_procinfo(void)
+{
+  return proc_info(arg_addr(0), arg_int(1));
+}
+
+uint64 sys_trace(void)
+{
+  return trace_control(arg_int(0), arg_addr(1), arg_int(2));
+}
+
+uint64 sys_kdebug(void)
+{
+  long arg = arg_addr(1);
+  switch (arg_int(0)) {
+  case KD_CRASH_AFTER_WRITES:
+    disk_crash_after = arg;
+    return 0;
+  case KD_SET_MAX_THREADS: {
+    if (arg < 1 || arg > MAX_THREADS)
+      return -1;
+    int old = max_threads;
+    max_threads = arg;
+    return old;
+  }
+  case KD_GET_MAX_THREADS:  return max_threads;
+  case KD_LIVE_THREADS:     return klt_live_count();
+  case KD_FREE_PAGES:       return kalloc_free_pages();
+  case KD_PREEMPT_TEST:     return kdebug_preempt_test();
+  case KD_REMOTE_WAKE_TEST: return kdebug_remote_wake_test();
+  case KD_CPU_STATS:
+  case KD_DUMP:
+    klt_dump();
+    proc_dump();
+    return 0;
+  }
+  return -1;
+}

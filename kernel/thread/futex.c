@@ -1,0 +1,62 @@
+// Futex wait and wake. One spinlock per hash bucket of futex words makes
+// "check the value, then sleep" atomic against a waker: the waker takes the
+// same lock before waking, and the sleeper is on the sleep queue before it
+// lets the lock go. So no wake-up is ever lost.
+#include "thread/futex.h"
+#include "thread/sleepq.h"
+#include "thread/lwp.h"
+#include "lib/spinlock.h"
+#include "vm/vm.h"
+
+#define NFUTEX_LOCKS 16
+
+static struct spinlock locks[NFUTEX_LOCKS];
+
+void futex_init(void)
+{
+  for (int i = 0; i < NFUTEX_LOCKS; i++)
+    spinlock_init(&locks[i], "futex");
+}
+
+static struct spinlock *lock_of(uint64 pa)
+{
+  return &locks[(pa >> 2) % NFUTEX_LOCKS];
+}
+
+// The physical address of an aligned, user-writable word, or 0.
+static uint64 futex_key(pagetable_t pt, uint64 uaddr)
+{
+  if (uaddr % sizeof(int))
+    return 0;
+  return uvm_addr(pt, uaddr);
+}
+
+int futex_wait(pagetable_t pt, uint64 uaddr, int val, int ticks)
+{
+  uint64 pa = futex_key(pt, uaddr);
+  if (pa == 0 || ticks < 0)
+    return -1;
+  struct spinlock *lk = lock_of(pa);
+  spinlock_acquire(lk);
+  if (*(volatile int *)pa != val) {
+    spinlock_release(lk);
+    return 0;
+  }
+  int timed_out = sleepq_sleep_timeout((void *)pa, lk, ticks);
+  spinlock_release(lk);
+  if (lwp_killed(curlwp()))
+    return -1;
+  return timed_out ? 1 : 0;
+}
+
+int futex_wake(pagetable_t pt, uint64 uaddr, int n)
+{
+  uint64 pa = futex_key(pt, uaddr);
+  if (pa == 0 || n < 0)
+    return -1;
+  struct spinlock *lk = lock_of(pa);
+  spinlock_acquire(lk);
+  int woken = sleepq_wakeup_n((void *)pa, n);
+  spinlock_release(lk);
+  return woken;
+}

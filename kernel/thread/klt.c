@@ -1,0 +1,268 @@
+// The KLT table, kernel stacks, the death row and the reaper.
+//
+// Slot i of the table always uses the stack at KSTACK(i), which sits over
+// an unmapped guard page. A KLT that exits keeps its stack and waits on the
+// death row; klt_create() takes from the death row first, so creating a
+// thread after one exited costs no allocation. The reaper thread trims the
+// death row back to DEATHROW_KEEP entries, freeing their stacks.
+#include "thread/klt.h"
+#include "thread/cpu.h"
+#include "thread/lwkt.h"
+#include "thread/lwp.h"
+#include "thread/sleepq.h"
+#include "vm/vm.h"
+#include "vm/kalloc.h"
+#include "arch/memlayout.h"
+#include "lib/spinlock.h"
+#include "lib/string.h"
+#include "lib/printf.h"
+
+#define DEATHROW_KEEP 16
+
+struct klt klts[MAX_THREADS];
+int max_threads = MAX_THREADS;
+
+static struct {
+  struct spinlock lock;   // slot states FREE/EMBRYO, the death row, nlive
+  struct klt *deathrow;
+  int deathrow_len;
+  int nlive;              // KLTs neither free nor on the death row
+} table;
+
+static struct klt *reaper;
+static volatile int reaper_pending;
+
+const char *pri_class(int pri)
+{
+  if (pri >= PRI_INT)       return "intr";
+  if (pri >= PRI_SOFT)      return "soft";
+  if (pri >= PRI_KERN)      return "kern";
+  if (pri >= PRI_KERN_USER) return "ukern";
+  if (pri > PRI_IDLE)       return "user";
+  return "idle";
+}
+
+struct klt *curklt(void)
+{
+  return mycpu()->cur;
+}
+
+int klt_live_count(void)
+{
+  return table.nlive;
+}
+
+static int kstack_map(struct klt *t)
+{
+  void *pages[KSTACK_PAGES];
+  for (int i = 0; i < KSTACK_PAGES; i++) {
+    if ((pages[i] = kalloc()) == 0) {
+      while (--i >= 0)
+        kfree(pages[i]);
+      return -1;
+    }
+  }
+  for (int i = 0; i < KSTACK_PAGES; i++)
+    if (kvm_map(t->kstack + i * PGSIZE, (uint64)pages[i], PGSIZE, PTE_R | PTE_W) < 0)
+      panic("kstack_map: no page for a kernel page table");
+  t->kstack_mapped = 1;
+  return 0;
+}
+
+static void kstack_unmap(struct klt *t)
+{
+  uint64 pa[KSTACK_PAGES];
+  for (int i = 0; i < KSTACK_PAGES; i++)
+    pa[i] = PTE2PA(*vm_walk(kernel_pagetable, t->kstack + i * PGSIZE, 0));
+  kvm_unmap(t->kstack, KSTACK_PAGES);
+  for (int i = 0; i < KSTACK_PAGES; i++)
+    kfree((void *)pa[i]);
+  t->kstack_mapped = 0;
+}
+
+// A slot to build a new KLT in: a death-row entry if any, else a free one.
+static struct klt *slot_take(void)
+{
+  struct klt *t = 0;
+  spinlock_acquire(&table.lock);
+  if (table.nlive >= max_threads)
+    goto out;
+  if (table.deathrow) {
+    t = table.deathrow;
+    table.deathrow = t->dr_next;
+    table.deathrow_len--;
+  } else {
+    for (int i = 0; i < MAX_THREADS && !t; i++)
+      if (klts[i].state == KLT_FREE)
+        t = &klts[i];
+  }
+  if (t) {
+    t->state = KLT_EMBRYO;
+    table.nlive++;
+  }
+out:
+  spinlock_release(&table.lock);
+  return t;
+}
+
+static void slot_return(struct klt *t)
+{
+  spinlock_acquire(&table.lock);
+  t->state = KLT_FREE;
+  table.nlive--;
+  spinlock_release(&table.lock);
+}
+
+// First code a new KLT runs. swtch() "returns" here with the old context in
+// a0, as if called with it: finish that switch, then enter the thread's
+// function with interrupts on.
+static void klt_trampoline(struct context *from)
+{
+  struct klt *t = curklt();
+  lwkt_switch_finish((struct klt *)((char *)from - __builtin_offsetof(struct klt, ctx)));
+  intr_on();
+  t->fn(t->arg);
+  klt_exit();
+}
+
+struct klt *klt_create(const char *name, void (*fn)(void *), void *arg, int pri, struct cpu *cpu)
+{
+  struct klt *t = slot_take();
+  if (t == 0)
+    return 0;
+  if (!t->kstack_mapped && kstack_map(t) < 0) {
+    slot_return(t);
+    return 0;
+  }
+  safestrcpy(t->name, name, sizeof(t->name));
+  t->pri = pri;
+  t->flags = 0;
+  t->cpu = cpu ? cpu : mycpu();
+  t->chan = 0;
+  t->wake_tick = 0;
+  t->lwp = 0;
+  t->fn = fn;
+  t->arg = arg;
+  t->nswitch = 0;
+  memset(&t->ctx, 0, sizeof(t->ctx));
+  t->ctx.ra = (uint64)klt_trampoline;
+  t->ctx.sp = t->kstack + KSTACK_PAGES * PGSIZE;
+  return t;
+}
+
+void klt_exit(void)
+{
+  intr_off();
+  struct klt *t = curklt();
+  t->state = KLT_DEAD;
+  lwkt_switch();
+  panic("klt_exit: dead thread %s resumed", t->name);
+}
+
+void klt_deathrow_add(struct klt *t)
+{
+  assert(t->state == KLT_DEAD);
+  t->lwp = 0;
+  spinlock_acquire(&table.lock);
+  t->dr_next = table.deathrow;
+  table.deathrow = t;
+  table.deathrow_len++;
+  table.nlive--;
+  int trim = table.deathrow_len > DEATHROW_KEEP;
+  spinlock_release(&table.lock);
+  if (trim && reaper) {
+    reaper_pending = 1;
+    lwkt_schedule(reaper);
+  }
+}
+
+// The reaper: free the stacks of death-row entries beyond DEATHROW_KEEP.
+// Taking the oldest entries would be fairer; the newest are cheaper to find.
+static void reaper_main(void *arg)
+{
+  (void)arg;
+  for (;;) {
+    reaper_pending = 0;
+    for (;;) {
+      struct klt *t = 0;
+      spinlock_acquire(&table.lock);
+      if (table.deathrow_len > DEATHROW_KEEP) {
+        t = table.deathrow;
+        table.deathrow = t->dr_next;
+        table.deathrow_len--;
+        t->state = KLT_EMBRYO;   // ours until freed; not counted live
+      }
+      spinlock_release(&table.lock);
+      if (t == 0)
+        break;
+      kstack_unmap(t);
+      t->state = KLT_FREE;
+    }
+    lwkt_block(&reaper_pending);
+  }
+}
+
+void klt_init(void)
+{
+  spinlock_init(&table.lock, "klt");
+  for (int i = 0; i < MAX_THREADS; i++) {
+    klts[i].id = i;
+    klts[i].state = KLT_FREE;
+    klts[i].kstack = KSTACK(i);
+  }
+}
+
+void klt_reaper_start(void)
+{
+  reaper = klt_create("reaper", reaper_main, 0, PRI_KERN, mycpu());
+  assert(reaper);
+  lwkt_schedule(reaper);
+}
+
+// The idle KLT of a CPU is the boot context already running on it (its
+// stack is the hart's boot stack); it takes a table slot like any KLT.
+void klt_init_idle(struct cpu *c)
+{
+  struct klt *t = slot_take();
+  assert(t);
+  safestrcpy(t->name, "idle", sizeof(t->name));
+  t->pri = PRI_IDLE;
+  t->cpu = c;
+  t->state = KLT_RUNNING;
+  c->idle = c->cur = t;
+}
+
+static const char *state_name(enum klt_state s)
+{
+  static const char *names[] = { "free", "embryo", "runq", "run", "sleep", "dead" };
+  return names[s];
+}
+
+void klt_dump(void)
+{
+  printf("\n");
+  for (int i = 0; i < NCPU; i++) {
+    struct cpu *c = &cpus[i];
+    if (!c->started)
+      continue;
+    printf("cpu %d: cur %s  crit %d  nuser %d  switches same-proc %ld cross-proc %ld kernel %ld  preempt %ld  ipi sent %ld recv %ld\n",
+           c->id, c->cur->name, c->critcount, c->nuser, c->stats.switch_same_proc,
+           c->stats.switch_cross_proc, c->stats.switch_kernel, c->stats.preempt,
+           c->stats.ipi_sent, c->stats.ipi_recv);
+    for (int p = NPRI - 1; p >= 0; p--)
+      for (struct klt *t = c->rq_head[p]; t; t = t->rq_next)
+        printf("  runq %s(%d): klt %d %s\n", pri_class(p), p, t->id, t->name);
+  }
+  for (int i = 0; i < MAX_THREADS; i++) {
+    struct klt *t = &klts[i];
+    if (t->state == KLT_FREE)
+      continue;
+    printf("klt %d %s cpu %d pri %d %s %s", t->id, t->name, t->cpu ? t->cpu->id : -1, t->pri,
+           pri_class(t->pri), state_name(t->state));
+    if (t->lwp)
+      printf(" lwp %d", t->lwp->id);
+    if (t->chan)
+      printf(" chan %p", t->chan);
+    printf("\n");
+  }
+}

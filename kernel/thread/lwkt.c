@@ -1,0 +1,296 @@
+// The LWKT scheduler (after DragonFly BSD): each CPU owns its threads and
+// its run queues, one FIFO per fixed priority, with a bit mask of non-empty
+// queues so picking the next thread is one count-leading-zeros. No lock
+// guards the queues: only the owning CPU touches them, with interrupts off,
+// and other CPUs reach them only through IPI messages (ipiq.c).
+//
+// Preemption rules: an interrupt thread preempts any lower priority at the
+// end of a trap (or at crit_exit); other threads never preempt, they wait
+// until the running thread blocks or returns to user mode.
+#include "thread/lwkt.h"
+#include "thread/cpu.h"
+#include "thread/crit.h"
+#include "thread/lwp.h"
+#include "thread/ipiq.h"
+#include "thread/trace.h"
+#include "proc/proc.h"
+#include "vm/vm.h"
+#include "arch/riscv.h"
+#include "lib/printf.h"
+#include "uapi/schedctl.h"
+
+struct context *swtch(struct context *old, struct context *new);
+
+
+static void runq_insert(struct cpu *c, struct klt *t, int at_head)
+{
+  assert(!intr_get() && t->cpu == c && t != c->idle);
+  int p = t->pri;
+  t->state = KLT_RUNQ;
+  if (c->rq_head[p] == 0) {
+    t->rq_next = 0;
+    c->rq_head[p] = c->rq_tail[p] = t;
+  } else if (at_head) {
+    t->rq_next = c->rq_head[p];
+    c->rq_head[p] = t;
+  } else {
+    t->rq_next = 0;
+    c->rq_tail[p]->rq_next = t;
+    c->rq_tail[p] = t;
+  }
+  c->rq_mask |= 1u << p;
+}
+
+static void runq_remove(struct cpu *c, struct klt *t)
+{
+  int p = t->pri;
+  struct klt **pp = &c->rq_head[p], *prev = 0;
+  while (*pp && *pp != t) {
+    prev = *pp;
+    pp = &(*pp)->rq_next;
+  }
+  assert(*pp == t);
+  *pp = t->rq_next;
+  if (c->rq_tail[p] == t)
+    c->rq_tail[p] = prev;
+  if (c->rq_head[p] == 0)
+    c->rq_mask &= ~(1u << p);
+}
+
+static int runq_top(struct cpu *c)
+{
+  return c->rq_mask ? 31 - __builtin_clz(c->rq_mask) : -1;
+}
+
+static struct klt *runq_pop(struct cpu *c)
+{
+  int p = runq_top(c);
+  if (p < 0)
+    return 0;
+  struct klt *t = c->rq_head[p];
+  runq_remove(c, t);
+  return t;
+}
+
+// Make t runnable on its own CPU, which is this one. Raises the
+// reschedule request when t outranks the running thread.
+static void schedule_local(void *arg)
+{
+  struct klt *t = arg;
+  struct cpu *c = mycpu();
+  int s = intr_save();
+  assert(t->cpu == c);
+  if (t->state == KLT_SLEEPING || t->state == KLT_EMBRYO) {
+    runq_insert(c, t, 0);
+    trace_event(TR_WAKE, t);
+    if (t->pri > c->cur->pri)
+      c->reqflags |= RQF_RESCHED;
+  }
+  intr_restore(s);
+}
+
+void lwkt_schedule(struct klt *t)
+{
+  crit_enter();
+  if (t->cpu == mycpu())
+    schedule_local(t);
+  else
+    ipiq_send(t->cpu, schedule_local, t);
+  crit_exit();
+}
+
+// Keep satp on the page table the next thread needs; LWPs of the same
+// process share it, so a switch between them writes nothing.
+static void switch_address_space(struct cpu *c, struct klt *next)
+{
+  struct proc *p = next->lwp ? next->lwp->proc : 0;
+  if (p == c->loaded_proc) {
+    if (p)
+      c->stats.switch_same_proc++;
+    else
+      c->stats.switch_kernel++;
+    return;
+  }
+  CSR_WRITE(satp, MAKE_SATP(p ? p->pagetable : kernel_pagetable));
+  sfence_vma();
+  c->loaded_proc = p;
+  if (p)
+    c->stats.switch_cross_proc++;
+  else
+    c->stats.switch_kernel++;
+}
+
+static void schedctl_update(struct klt *t, int state)
+{
+  struct lwp *l = t->lwp;
+  if (l == 0 || l->sc == 0)
+    return;
+  l->sc->sc_state = state;
+  l->sc->sc_cpu = t->cpu->id;
+  if (state == SC_ONPROC)
+    l->sc->sc_switches++;
+}
+
+// Switch to the most urgent runnable thread of this CPU (or idle). The
+// caller has set cur->state: RUNQ (and queued it), SLEEPING or DEAD.
+void lwkt_switch(void)
+{
+  struct cpu *c = mycpu();
+  struct klt *prev = c->cur;
+  assert(!intr_get());
+  assert(c->critcount == 0);
+  c->reqflags &= ~RQF_RESCHED;
+  struct klt *next = runq_pop(c);
+  if (next == 0)
+    next = c->idle;
+  if (next == prev) {
+    prev->state = KLT_RUNNING;
+    return;
+  }
+  if (prev->state == KLT_RUNNING && prev != c->idle)
+    panic("lwkt_switch: %s still running", prev->name);
+  next->state = KLT_RUNNING;
+  next->nswitch++;
+  c->cur = next;
+  switch_address_space(c, next);
+  schedctl_update(prev, SC_OFFPROC);
+  schedctl_update(next, SC_ONPROC);
+  trace_switch(prev, next);
+  struct context *from = swtch(&prev->ctx, &next->ctx);
+  lwkt_switch_finish((struct klt *)((char *)from - __builtin_offsetof(struct klt, ctx)));
+}
+
+// Runs in the thread that was just switched to, once the previous thread
+// is fully off this CPU: only now may an exited thread be reused.
+void lwkt_switch_finish(struct klt *prev)
+{
+  if (prev->state != KLT_DEAD)
+    return;
+  if (prev->lwp)
+    lwp_offcpu(prev->lwp);
+  else
+    klt_deathrow_add(prev);
+}
+
+void lwkt_yield(void)
+{
+  struct cpu *c = mycpu();
+  int s = intr_save();
+  struct klt *t = c->cur;
+  if (t != c->idle)
+    runq_insert(c, t, 0);
+  lwkt_switch();
+  intr_restore(s);
+}
+
+// Block until lwkt_schedule(), unless *pending is already set. Checking
+// with interrupts off closes the window in which an interrupt on this CPU
+// could set the flag and schedule us just before we block.
+void lwkt_block(volatile int *pending)
+{
+  int s = intr_save();
+  if (!*pending) {
+    mycpu()->cur->state = KLT_SLEEPING;
+    lwkt_switch();
+  }
+  intr_restore(s);
+}
+
+// Preempt the running thread for a waiting interrupt thread of higher
+// priority. The preempted thread goes back to the head of its queue so it
+// resumes as soon as the interrupt thread blocks.
+void lwkt_maybe_preempt(void)
+{
+  struct cpu *c = mycpu();
+  int s = intr_save();
+  struct klt *cur = c->cur;
+  int top = runq_top(c);
+  if (c->critcount > 0 || top <= cur->pri || cur == c->idle) {
+    intr_restore(s);
+    return;
+  }
+  if (!(c->rq_head[top]->flags & KLT_INTERRUPT)) {
+    c->reqflags |= RQF_RESCHED;
+    intr_restore(s);
+    return;
+  }
+  c->stats.preempt++;
+  trace_event(TR_PREEMPT, c->rq_head[top]);
+  if (cur->lwp)
+    cur->lwp->ivcsw++;
+  runq_insert(c, cur, 1);
+  lwkt_switch();
+  intr_restore(s);
+}
+
+// On the way back to user mode: the LWP drops to user priority and yields
+// if anything more urgent waits, or if its time slice ended and another
+// user LWP waits.
+int lwkt_user_resched_needed(void)
+{
+  struct cpu *c = mycpu();
+  int top = runq_top(c);
+  if (top > PRI_USER)
+    return 1;
+  if ((c->reqflags & RQF_TICK) && top == PRI_USER)
+    return 1;
+  return 0;
+}
+
+void lwkt_idle_loop(void)
+{
+  struct cpu *c = mycpu();
+  for (;;) {
+    intr_off();
+    if (c->rq_mask) {
+      c->cur->state = KLT_RUNQ;
+      lwkt_switch();
+    } else {
+      asm volatile("wfi");
+    }
+    intr_on();
+  }
+}
+
+// Runs on the CPU that owns t: if t still waits in the user-level run queue
+// (so it holds nothing in the kernel), hand it to the new CPU.
+struct migration { struct klt *t; struct cpu *to; };
+static struct migration migrations[NCPU];
+
+static void migrate_local(void *arg)
+{
+  struct migration *m = arg;
+  struct klt *t = m->t;
+  struct cpu *c = mycpu();
+  int s = intr_save();
+  m->t = 0;
+  if (t && t->cpu == c && t->state == KLT_RUNQ && t->pri == PRI_USER) {
+    runq_remove(c, t);
+    __sync_fetch_and_sub(&c->nuser, 1);
+    __sync_fetch_and_add(&m->to->nuser, 1);
+    c->stats.migrations++;
+    t->state = KLT_EMBRYO;
+    t->cpu = m->to;
+    lwkt_schedule(t);
+  }
+  intr_restore(s);
+}
+
+void lwkt_migrate(struct klt *t, struct cpu *to)
+{
+  struct migration *m = &migrations[t->cpu->id];
+  if (m->t)                  // one migration in flight per source CPU
+    return;
+  m->t = t;
+  m->to = to;
+  ipiq_send(t->cpu, migrate_local, m);
+}
+
+struct cpu *lwkt_pick_cpu(void)
+{
+  struct cpu *best = mycpu();
+  for (int i = 0; i < NCPU; i++)
+    if (cpus[i].started && cpus[i].nuser < best->nuser)
+      best = &cpus[i];
+  return best;
+}

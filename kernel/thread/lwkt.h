@@ -1,0 +1,19 @@
+// The LWKT scheduler: per-CPU fixed-priority run queues, thread switching,
+// and the preemption rules. Only a thread's owning CPU queues or switches
+// it; lwkt_schedule() from another CPU travels as an IPI message.
+#pragma once
+#include "thread/klt.h"
+
+struct cpu;
+
+void lwkt_schedule(struct klt *t);        // make t runnable, from any CPU
+void lwkt_switch(void);                   // caller set cur->state; interrupts off
+void lwkt_yield(void);                    // let equal or higher priority threads run
+void lwkt_block(volatile int *pending);   // sleep until lwkt_schedule, unless *pending
+void lwkt_maybe_preempt(void);            // end of a trap, crit_exit: run a waiting interrupt thread
+int  lwkt_user_resched_needed(void);      // return to user: should this LWP give up the CPU?
+void lwkt_idle_loop(void) __attribute__((noreturn));
+// Move a user LWP's KLT that is queued on its CPU to another CPU (user scheduler).
+void lwkt_migrate(struct klt *t, struct cpu *to);
+struct cpu *lwkt_pick_cpu(void);          // least loaded CPU for a new user LWP
+void lwkt_switch_finish(struct klt *prev);

@@ -1,0 +1,148 @@
+// LWPs: creating, ending and joining the light half of a user thread. The
+// LWP in slot i of lwps[] is always run by the KLT in slot i of klts[], so
+// the pair is allocated, reused from the death row and freed together.
+#include "thread/lwp.h"
+#include "thread/klt.h"
+#include "thread/lwkt.h"
+#include "thread/cpu.h"
+#include "thread/sleepq.h"
+#include "arch/trap.h"
+#include "proc/proc.h"
+#include "lib/string.h"
+#include "lib/printf.h"
+#include "uapi/schedctl.h"
+
+struct lwp lwps[MAX_THREADS];
+
+struct lwp *curlwp(void)
+{
+  return curklt()->lwp;
+}
+
+int lwp_killed(struct lwp *l)
+{
+  return l->exit_req || l->proc->killed || l->proc->exiting;
+}
+
+static void lwp_start(void *arg)
+{
+  (void)arg;
+  usertrapret();
+}
+
+struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0)
+{
+  struct cpu *cpu = lwkt_pick_cpu();
+  struct klt *t = klt_create(p->name, lwp_start, 0, PRI_KERN_USER, cpu);
+  if (t == 0)
+    return 0;
+  struct lwp *l = &lwps[t->id];
+  memset(l, 0, sizeof(*l));
+  l->tf.epc = pc;
+  l->tf.sp = sp;
+  l->tf.a0 = a0;
+  l->proc = p;
+  l->klt = t;
+  l->syscall_nr = -1;
+  l->sc = p->schedctl ? &p->schedctl[t->id] : 0;
+  t->lwp = l;
+  __sync_fetch_and_add(&cpu->nuser, 1);
+  spinlock_acquire(&p->lock);
+  l->id = p->next_lwpid++;
+  l->next = p->lwps;
+  p->lwps = l;
+  p->nlwp++;
+  spinlock_release(&p->lock);
+  return l;
+}
+
+// End the calling LWP. The last LWP of a process ends the process.
+void lwp_exit(void)
+{
+  struct lwp *l = curlwp();
+  struct proc *p = l->proc;
+  spinlock_acquire(&p->lock);
+  if (p->nlwp == 1 && !p->exiting) {
+    spinlock_release(&p->lock);
+    proc_exit(0);
+  }
+  l->dead = 1;
+  p->nlwp--;
+  spinlock_release(&p->lock);
+  sleepq_wakeup(p);        // an exit() or exec() waiting for the others to end
+  klt_exit();
+}
+
+// Runs on the CPU the LWP just left (lwkt_switch_finish).
+void lwp_offcpu(struct lwp *l)
+{
+  struct proc *p = l->proc;
+  __sync_fetch_and_sub(&l->klt->cpu->nuser, 1);
+  spinlock_acquire(&p->lock);
+  l->offcpu = 1;
+  if (l->detached)
+    lwp_release(l);
+  spinlock_release(&p->lock);
+  sleepq_wakeup(l);        // lwp_join
+  sleepq_wakeup(p);        // wait() of a process whose LWPs are leaving
+}
+
+void lwp_release(struct lwp *l)
+{
+  struct proc *p = l->proc;
+  assert(spinlock_holding(&p->lock) && l->offcpu);
+  for (struct lwp **pp = &p->lwps; *pp; pp = &(*pp)->next) {
+    if (*pp == l) {
+      *pp = l->next;
+      break;
+    }
+  }
+  l->proc = 0;
+  klt_deathrow_add(l->klt);
+}
+
+int lwp_join(int id)
+{
+  struct lwp *self = curlwp();
+  struct proc *p = self->proc;
+  spinlock_acquire(&p->lock);
+  struct lwp *l = p->lwps;
+  while (l && l->id != id)
+    l = l->next;
+  if (l == 0 || l == self || l->joining || l->detached) {
+    spinlock_release(&p->lock);
+    return -1;
+  }
+  l->joining = 1;
+  while (!l->offcpu) {
+    if (lwp_killed(self)) {
+      l->joining = 0;
+      spinlock_release(&p->lock);
+      return -1;
+    }
+    sleepq_sleep(l, &p->lock);
+  }
+  lwp_release(l);
+  spinlock_release(&p->lock);
+  return 0;
+}
+
+// The last kernel code an LWP runs before user mode.
+void lwp_userret(void)
+{
+  struct lwp *l = curlwp();
+  struct proc *p = l->proc;
+  if (p->killed && !p->exiting)
+    proc_exit(-1);
+  if (lwp_killed(l))
+    lwp_exit();
+  l->syscall_nr = -1;
+  curklt()->pri = PRI_USER;
+  if (lwkt_user_resched_needed()) {
+    l->ivcsw++;
+    lwkt_yield();
+  }
+  mycpu()->reqflags &= ~RQF_TICK;
+  if (lwp_killed(l))   // killed while it waited for the CPU
+    lwp_exit();
+}

@@ -1,0 +1,138 @@
+// Sleep queues: sleeping KLTs hashed by wait channel into buckets, each
+// with its own spinlock (sleepers and wakers on different CPUs meet here).
+// A wake-up scans one bucket, so its cost does not grow with the number of
+// threads in the system. Making the woken thread runnable is the owning
+// CPU's job: lwkt_schedule() sends it there.
+#include "thread/sleepq.h"
+#include "thread/lwkt.h"
+#include "thread/cpu.h"
+#include "thread/lwp.h"
+#include "thread/trace.h"
+#include "thread/clock.h"
+#include "lib/spinlock.h"
+#include "lib/printf.h"
+#include "arch/riscv.h"
+
+#define NBUCKET 64
+
+static struct bucket {
+  struct spinlock lock;
+  struct klt *head;
+} buckets[NBUCKET];
+
+static struct bucket *bucket_of(void *chan)
+{
+  uint64 h = (uint64)chan;
+  h ^= h >> 17;
+  h ^= h >> 7;
+  return &buckets[h % NBUCKET];
+}
+
+void sleepq_init(void)
+{
+  for (int i = 0; i < NBUCKET; i++)
+    spinlock_init(&buckets[i].lock, "sleepq");
+}
+
+static void bucket_unlink(struct bucket *b, struct klt *t)
+{
+  for (struct klt **pp = &b->head; *pp; pp = &(*pp)->sq_next) {
+    if (*pp == t) {
+      *pp = t->sq_next;
+      t->sq_next = 0;
+      return;
+    }
+  }
+  panic("sleepq: %s not in its bucket", t->name);
+}
+
+int sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks)
+{
+  struct klt *t = curklt();
+  struct bucket *b = bucket_of(chan);
+  assert(chan != 0);
+  spinlock_acquire(&b->lock);
+  if (lk)
+    spinlock_release(lk);
+  t->chan = chan;
+  t->timed_out = 0;
+  t->wake_tick = ticks > 0 ? clock_ticks() + ticks : 0;
+  t->sq_next = b->head;
+  b->head = t;
+  // From here until the switch, interrupts stay off: a waker on another CPU
+  // can take us off the bucket, but its message to run us is handled only
+  // after we are off this CPU.
+  int s = intr_save();
+  t->state = KLT_SLEEPING;
+  if (t->lwp)
+    t->lwp->vcsw++;
+  trace_event(TR_BLOCK, t);
+  spinlock_release(&b->lock);
+  lwkt_switch();
+  intr_restore(s);
+  int timed_out = t->timed_out;
+  t->wake_tick = 0;
+  if (lk)
+    spinlock_acquire(lk);
+  return timed_out ? -1 : 0;
+}
+
+void sleepq_sleep(void *chan, struct spinlock *lk)
+{
+  sleepq_sleep_timeout(chan, lk, 0);
+}
+
+int sleepq_wakeup_n(void *chan, int n)
+{
+  struct bucket *b = bucket_of(chan);
+  int woken = 0;
+  spinlock_acquire(&b->lock);
+  struct klt **pp = &b->head;
+  while (*pp && woken < n) {
+    struct klt *t = *pp;
+    if (t->chan != chan) {
+      pp = &t->sq_next;
+      continue;
+    }
+    *pp = t->sq_next;
+    t->sq_next = 0;
+    t->chan = 0;
+    lwkt_schedule(t);
+    woken++;
+  }
+  spinlock_release(&b->lock);
+  return woken;
+}
+
+void sleepq_wakeup(void *chan)
+{
+  sleepq_wakeup_n(chan, 1 << 30);
+}
+
+void sleepq_abort(struct klt *t)
+{
+  void *chan = t->chan;
+  if (chan == 0)
+    return;
+  struct bucket *b = bucket_of(chan);
+  spinlock_acquire(&b->lock);
+  if (t->chan == chan) {
+    bucket_unlink(b, t);
+    t->chan = 0;
+    lwkt_schedule(t);
+  }
+  spinlock_release(&b->lock);
+}
+
+// Called by the clock once per tick: end the timed sleeps that are due.
+void sleepq_timeouts(uint64 now)
+{
+  for (int i = 0; i < MAX_THREADS; i++) {
+    struct klt *t = &klts[i];
+    uint64 due = t->wake_tick;
+    if (due == 0 || due > now || t->chan == 0)
+      continue;
+    t->timed_out = 1;
+    sleepq_abort(t);
+  }
+}

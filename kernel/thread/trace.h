@@ -1,0 +1,36 @@
+// Scheduler event tracing: a per-CPU ring of timestamped events (switches,
+// wake-ups, IPIs, preemptions, blocking) for the timeline tool. Recording
+// is a few stores when on, one test when off, and nothing when the kernel
+// is built with KCFLAGS=-DNO_TRACE.
+#pragma once
+#include "uapi/types.h"
+
+enum trace_type { TR_SWITCH = 1, TR_WAKE, TR_IPI, TR_PREEMPT, TR_BLOCK };
+
+struct trace_rec {
+  uint64 time;        // time CSR
+  uint8  type;        // enum trace_type
+  uint8  pri;         // priority of the thread concerned
+  uint16 klt;         // its id (for TR_IPI: the sender CPU)
+  uint16 other;       // TR_SWITCH: the thread switched from; TR_IPI: target CPU
+  uint16 lwp;         // LWP id + 1 if the thread carries one, else 0
+};
+
+struct klt;
+#ifdef NO_TRACE
+static inline void trace_event(int type, struct klt *t) { (void)type; (void)t; }
+static inline void trace_switch(struct klt *from, struct klt *to) { (void)from; (void)to; }
+static inline void trace_ipi(int from, int to) { (void)from; (void)to; }
+#else
+extern volatile int trace_on;
+void trace_record(int type, struct klt *t, int other);
+static inline void trace_event(int type, struct klt *t) { if (trace_on) trace_record(type, t, 0); }
+void trace_record_ipi(int from, int to);
+static inline void trace_switch(struct klt *from, struct klt *to)
+{
+  if (trace_on)
+    trace_record(TR_SWITCH, to, *(int *)from);   // struct klt starts with its id
+}
+static inline void trace_ipi(int from, int to) { if (trace_on) trace_record_ipi(from, to); }
+#endif
+int trace_control(int cmd, uint64 uaddr, int n);   // start, stop, read (system call)

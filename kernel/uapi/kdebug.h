@@ -1,0 +1,13 @@
+// Commands of kdebug(cmd, arg): test and teaching hooks into the kernel.
+// Tests use them to reach states a user program could not otherwise force.
+#pragma once
+
+#define KD_CRASH_AFTER_WRITES 1  // power off before the arg-th next disk block write
+#define KD_SET_MAX_THREADS    2  // set max_threads to arg (<= MAX_THREADS); returns old value
+#define KD_GET_MAX_THREADS    3  // returns max_threads
+#define KD_LIVE_THREADS       4  // returns KLTs alive now (not free, not on death row)
+#define KD_FREE_PAGES         5  // returns free physical pages
+#define KD_PREEMPT_TEST       6  // runs the in-kernel preemption test; 0 = passed
+#define KD_CPU_STATS          7  // prints every CPU's switch and IPI counters
+#define KD_REMOTE_WAKE_TEST   8  // wakes a KLT on another CPU through an IPI message; 0 = passed
+#define KD_DUMP               9  // the Ctrl-p dump

@@ -1,0 +1,304 @@
+// Sv39 page tables. The kernel table identity-maps devices and RAM and
+// holds the kernel stacks; a user table is a fresh root whose kernel
+// entries point at the kernel's own lower-level tables, so kernel mappings
+// are shared and the user part (USER_BASE..USER_TOP, one root entry) is
+// private. This file does not know about processes or threads.
+#include "vm/vm.h"
+#include "vm/kalloc.h"
+#include "arch/memlayout.h"
+#include "arch/sbi.h"
+#include "lib/string.h"
+#include "lib/printf.h"
+#include "uapi/mman.h"
+#include "param.h"
+
+pagetable_t kernel_pagetable;
+extern char etext[];
+
+#define USER_ROOT_INDEX PX(2, USER_BASE)   // the one root entry user space uses
+
+// A user page made PROT_NONE keeps its physical page but loses V, R, W, X
+// and U; the software-reserved bit 8 says the page is still there.
+#define PTE_NONE (1L << 8)
+static int pte_present(pte_t pte) { return (pte & (PTE_V | PTE_NONE)) != 0; }
+
+// The PTE for va in pt, creating intermediate tables when alloc is set.
+pte_t *vm_walk(pagetable_t pt, uint64 va, int alloc)
+{
+  if (va >= MAXVA)
+    return 0;
+  for (int level = 2; level > 0; level--) {
+    pte_t *pte = &pt[PX(level, va)];
+    if (*pte & PTE_V) {
+      pt = (pagetable_t)PTE2PA(*pte);
+      continue;
+    }
+    if (!alloc || (pt = kalloc()) == 0)
+      return 0;
+    *pte = PA2PTE(pt) | PTE_V;
+  }
+  return &pt[PX(0, va)];
+}
+
+static int map_range(pagetable_t pt, uint64 va, uint64 pa, uint64 size, int perm)
+{
+  assert(va % PGSIZE == 0 && size % PGSIZE == 0);
+  for (uint64 off = 0; off < size; off += PGSIZE) {
+    pte_t *pte = vm_walk(pt, va + off, 1);
+    if (pte == 0)
+      return -1;
+    assert(!(*pte & PTE_V));
+    *pte = PA2PTE(pa + off) | perm | PTE_V | PTE_A | PTE_D;
+  }
+  return 0;
+}
+
+int kvm_map(uint64 va, uint64 pa, uint64 size, int perm)
+{
+  return map_range(kernel_pagetable, va, pa, size, perm);
+}
+
+// Unmap kernel pages (not freeing them) and flush every hart's TLB of them,
+// since all harts share the kernel mappings.
+void kvm_unmap(uint64 va, uint64 npages)
+{
+  for (uint64 i = 0; i < npages; i++) {
+    pte_t *pte = vm_walk(kernel_pagetable, va + i * PGSIZE, 0);
+    assert(pte && (*pte & PTE_V));
+    *pte = 0;
+  }
+  sfence_vma();
+  sbi_remote_sfence_vma(~0UL, 0, va, npages * PGSIZE);
+}
+
+void vm_init(void)
+{
+  kernel_pagetable = kalloc();
+  assert(kernel_pagetable);
+  int ok = 0;
+  ok |= kvm_map(UART0, UART0, PGSIZE, PTE_R | PTE_W);
+  ok |= kvm_map(VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
+  ok |= kvm_map(PLIC, PLIC, PLIC_SIZE, PTE_R | PTE_W);
+  ok |= kvm_map(KERNBASE, KERNBASE, (uint64)etext - KERNBASE, PTE_R | PTE_X);
+  ok |= kvm_map((uint64)etext, (uint64)etext, PHYSTOP - (uint64)etext, PTE_R | PTE_W);
+  // Pre-create the table that will hold the kernel stacks so that every
+  // user page table, which copies the root entries, sees later stack maps.
+  ok |= vm_walk(kernel_pagetable, KSTACK_BASE, 1) == 0;
+  assert(ok == 0);
+}
+
+void vm_init_hart(void)
+{
+  sfence_vma();
+  CSR_WRITE(satp, MAKE_SATP(kernel_pagetable));
+  sfence_vma();
+}
+
+pagetable_t uvm_create(void)
+{
+  pagetable_t pt = kalloc();
+  if (pt == 0)
+    return 0;
+  for (int i = 0; i < 512; i++)
+    if (i != USER_ROOT_INDEX)
+      pt[i] = kernel_pagetable[i];
+  return pt;
+}
+
+static int user_perm(int prot)
+{
+  int perm = PTE_U;
+  if (prot & PROT_READ)  perm |= PTE_R;
+  if (prot & PROT_WRITE) perm |= PTE_R | PTE_W;
+  if (prot & PROT_EXEC)  perm |= PTE_R | PTE_X;
+  return perm;
+}
+
+int uvm_map_page(pagetable_t pt, uint64 va, uint64 pa, int perm)
+{
+  return map_range(pt, va, pa, PGSIZE, perm);
+}
+
+// Free the user pages from USER_BASE+newsz up to USER_BASE+oldsz.
+uint64 uvm_dealloc(pagetable_t pt, uint64 oldsz, uint64 newsz)
+{
+  if (newsz >= oldsz)
+    return oldsz;
+  for (uint64 va = USER_BASE + PGROUNDUP(newsz); va < USER_BASE + PGROUNDUP(oldsz); va += PGSIZE) {
+    pte_t *pte = vm_walk(pt, va, 0);
+    if (pte == 0 || !pte_present(*pte))
+      continue;
+    kfree((void *)PTE2PA(*pte));
+    *pte = 0;
+  }
+  return newsz;
+}
+
+uint64 uvm_alloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm)
+{
+  if (newsz <= oldsz)
+    return oldsz;
+  if (newsz > USER_TOP - USER_BASE - 2 * PGSIZE)   // top pages: schedctl area
+    return 0;
+  for (uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE) {
+    void *mem = kalloc();
+    if (mem == 0 || uvm_map_page(pt, USER_BASE + a, (uint64)mem, PTE_U | PTE_R | xperm) < 0) {
+      if (mem)
+        kfree(mem);
+      uvm_dealloc(pt, a, oldsz);
+      return 0;
+    }
+  }
+  return newsz;
+}
+
+// Free a page-table page and the tables below it. Leaf pages were freed by
+// uvm_dealloc() already, so a level-0 table holds nothing more to free.
+static void free_table(pagetable_t pt, int level)
+{
+  for (int i = 0; level > 0 && i < 512; i++)
+    if (pt[i] & PTE_V)
+      free_table((pagetable_t)PTE2PA(pt[i]), level - 1);
+  kfree(pt);
+}
+
+// Free the user pages and the private part of the table; the kernel's
+// shared lower-level tables are left alone.
+void uvm_free(pagetable_t pt, uint64 size)
+{
+  uvm_dealloc(pt, size, 0);
+  pte_t root = pt[USER_ROOT_INDEX];
+  if (root & PTE_V)
+    free_table((pagetable_t)PTE2PA(root), 1);
+  kfree(pt);
+}
+
+// Copy the user image [USER_BASE, USER_BASE+size) of one table into another,
+// keeping each page's permissions (red zones stay red zones).
+int uvm_copy(pagetable_t from, pagetable_t to, uint64 size)
+{
+  for (uint64 a = 0; a < size; a += PGSIZE) {
+    pte_t *pte = vm_walk(from, USER_BASE + a, 0);
+    if (pte == 0 || !pte_present(*pte))
+      continue;
+    void *mem = kalloc();
+    if (mem == 0)
+      goto fail;
+    memmove(mem, (void *)PTE2PA(*pte), PGSIZE);
+    pte_t *copy = vm_walk(to, USER_BASE + a, 1);
+    if (copy == 0) {
+      kfree(mem);
+      goto fail;
+    }
+    *copy = PA2PTE(mem) | PTE_FLAGS(*pte);
+  }
+  return 0;
+fail:
+  uvm_dealloc(to, size, 0);
+  return -1;
+}
+
+// Change the permissions of whole pages of the user image (red zones).
+int uvm_protect(pagetable_t pt, uint64 va, uint64 len, int prot)
+{
+  if (va % PGSIZE || len == 0 || va < USER_BASE || va + len > USER_TOP || va + len < va)
+    return -1;
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+    return -1;
+  for (uint64 a = va; a < va + len; a += PGSIZE) {
+    pte_t *pte = vm_walk(pt, a, 0);
+    if (pte == 0 || !pte_present(*pte))
+      return -1;
+  }
+  for (uint64 a = va; a < va + len; a += PGSIZE) {
+    pte_t *pte = vm_walk(pt, a, 0);
+    uint64 pa = PTE2PA(*pte);
+    if (prot == PROT_NONE)
+      *pte = PA2PTE(pa) | PTE_NONE;
+    else
+      *pte = PA2PTE(pa) | user_perm(prot) | PTE_V | PTE_A | PTE_D;
+  }
+  sfence_vma();
+  sbi_remote_sfence_vma(~0UL, 0, va, len);
+  return 0;
+}
+
+uint64 uvm_addr(pagetable_t pt, uint64 va)
+{
+  if (va < USER_BASE || va >= USER_TOP)
+    return 0;
+  pte_t *pte = vm_walk(pt, va, 0);
+  if (pte == 0 || (*pte & (PTE_V | PTE_U)) != (PTE_V | PTE_U))
+    return 0;
+  return PTE2PA(*pte) + (va & (PGSIZE - 1));
+}
+
+// Physical address of a user page that may be written, or 0.
+static uint64 uvm_addr_writable(pagetable_t pt, uint64 va)
+{
+  if (va < USER_BASE || va >= USER_TOP)
+    return 0;
+  pte_t *pte = vm_walk(pt, va, 0);
+  if (pte == 0 || (*pte & (PTE_V | PTE_U | PTE_W)) != (PTE_V | PTE_U | PTE_W))
+    return 0;
+  return PTE2PA(*pte) + (va & (PGSIZE - 1));
+}
+
+int copyout(pagetable_t pt, uint64 dstva, const void *src, uint64 len)
+{
+  const char *s = src;
+  while (len > 0) {
+    uint64 pa = uvm_addr_writable(pt, dstva);
+    if (pa == 0)
+      return -1;
+    uint64 n = PGSIZE - (dstva & (PGSIZE - 1));
+    if (n > len)
+      n = len;
+    memmove((void *)pa, s, n);
+    len -= n;
+    s += n;
+    dstva += n;
+  }
+  return 0;
+}
+
+int copyin(pagetable_t pt, void *dst, uint64 srcva, uint64 len)
+{
+  char *d = dst;
+  while (len > 0) {
+    uint64 pa = uvm_addr(pt, srcva);
+    if (pa == 0)
+      return -1;
+    uint64 n = PGSIZE - (srcva & (PGSIZE - 1));
+    if (n > len)
+      n = len;
+    memmove(d, (void *)pa, n);
+    len -= n;
+    d += n;
+    srcva += n;
+  }
+  return 0;
+}
+
+// Copy a NUL-terminated string of at most max bytes (NUL included).
+int copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max)
+{
+  while (max > 0) {
+    uint64 pa = uvm_addr(pt, srcva);
+    if (pa == 0)
+      return -1;
+    uint64 n = PGSIZE - (srcva & (PGSIZE - 1));
+    if (n > max)
+      n = max;
+    const char *p = (const char *)pa;
+    for (uint64 i = 0; i < n; i++) {
+      *dst = p[i];
+      if (p[i] == 0)
+        return 0;
+      dst++;
+    }
+    max -= n;
+    srcva += n;
+  }
+  return -1;
+}

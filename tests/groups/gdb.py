@@ -1,0 +1,72 @@
+"""The gdb group: QEMU started as `make qemu-gdb` does (-S -gdb tcp::PORT on a
+free port), then gdb-multiarch in batch mode breaks on syscall(), continues
+(init's first system call gets there) and takes a backtrace, which must show
+kernel frames: syscall and the trap handler that called it.
+
+gdb/repo-gdbinit does the same through the repo's .gdbinit (run from a
+scratch directory that has kernel/kernel and a .gdbport naming the port), so
+the file a student auto-loads is tested too.
+"""
+import os
+import re
+import subprocess
+import tempfile
+
+from qemu import ROOT, KERNEL, free_port
+from testlib import group
+
+COMMANDS = ["break syscall", "continue", "bt", "info threads"]
+
+
+def gdb_batch(args, cwd, timeout=90):
+    p = subprocess.run(["gdb-multiarch", "-batch", "-nx"] + args, cwd=cwd,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=timeout)
+    return p.stdout.decode(errors="replace")
+
+
+def check_bt(ctx, out):
+    bt = "\n".join(l for l in out.splitlines() if re.match(r"#\d+ ", l))
+    ctx.check(re.search(r"#0 .*\bsyscall\b", bt), "no stop in syscall; gdb said: %s"
+              % out.strip().splitlines()[-3:])
+    ctx.check(re.search(r"#[1-9] .*(usertrap|user_trap|trap)", bt),
+              "backtrace has no trap frame above syscall: %r" % bt[:300])
+
+
+def gdb_direct(ctx):
+    if not ctx.want("gdb/backtrace"):
+        return
+    with ctx.test("gdb/backtrace"):
+        port = free_port()
+        with ctx.machine("gdb-backtrace", cpus=3, timeout=120,
+                         extra=["-S", "-gdb", "tcp:127.0.0.1:%d" % port]) as m:
+            ex = ["set architecture riscv:rv64", "file " + KERNEL,
+                  "target remote 127.0.0.1:%d" % port] + COMMANDS
+            out = gdb_batch(sum((["-ex", c] for c in ex), []), ROOT)
+            m.note("gdb output:\n" + out)
+            check_bt(ctx, out)
+
+
+def gdb_repo_init(ctx):
+    if not ctx.want("gdb/repo-gdbinit"):
+        return
+    with ctx.test("gdb/repo-gdbinit"):
+        port = free_port()
+        with tempfile.TemporaryDirectory() as tmp, \
+                ctx.machine("gdb-gdbinit", cpus=1, timeout=120,
+                            extra=["-S", "-gdb", "tcp:127.0.0.1:%d" % port]) as m:
+            os.makedirs(os.path.join(tmp, "kernel"))
+            os.symlink(KERNEL, os.path.join(tmp, "kernel", "kernel"))
+            os.symlink(os.path.join(ROOT, "build"), os.path.join(tmp, "build"))
+            with open(os.path.join(tmp, ".gdbport"), "w") as f:
+                f.write("%d\n" % port)
+            args = ["-x", os.path.join(ROOT, ".gdbinit"), "-ex", "usym init"]
+            out = gdb_batch(args + sum((["-ex", c] for c in COMMANDS), []), tmp)
+            m.note("gdb output:\n" + out)
+            ctx.check("spindle: added symbols of build/bin/init" in out,
+                      "usym init did not load symbols: %r" % out[-300:])
+            check_bt(ctx, out)
+
+
+group("gdb", tests=["gdb/backtrace", "gdb/repo-gdbinit"], weight=15)(
+    lambda ctx: (gdb_direct(ctx), gdb_repo_init(ctx)))

@@ -1,0 +1,246 @@
+"""The QEMU driver of the test harness: one Machine is one run of Spindle.
+
+It owns starting qemu-system-riscv64 the way `make qemu` does (on a private
+copy of a disk image unless told otherwise), reading the console into a log
+file, expect()/send()/run() to talk to the shell, and making sure QEMU never
+outlives the test: a hard timeout, an output cap and kill-on-exit of the
+context manager, whatever exception is raised.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KERNEL = os.path.join(ROOT, "kernel", "kernel")
+LOGDIR = os.path.join(ROOT, "tests", "logs")
+PROMPT = r"(?:^|\n)\$ "          # the shell prompt at the start of a line
+PANIC = r"panic:"               # a kernel panic anywhere fails the test
+
+
+class TestFailure(Exception):
+    """A check failed; str() is the one-line reason the runner prints."""
+
+
+class Timeout(TestFailure):
+    pass
+
+
+def free_port():
+    """A TCP port nobody listens on now (for QEMU's gdb stub)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tail(text, n=300):
+    text = text[-n:].replace("\n", "\\n")
+    return text
+
+
+class Machine:
+    """One QEMU run. Use as a context manager so QEMU is always killed.
+
+    name      names the log file tests/logs/<name>.log ('/' becomes '-')
+    image     disk image to use; copied to tests/logs/<name>.img first
+              unless share=True (then used in place, e.g. the second boot
+              after a crash)
+    cpus      -smp N
+    timeout   hard limit in seconds for the whole run: QEMU is killed then
+    stream    copy the console to our stdout as it arrives (-v)
+    """
+
+    OUTPUT_CAP = 8 << 20
+    EOL = "\n"
+
+    def __init__(self, name, image, cpus=3, timeout=300, share=False,
+                 stream=False, extra=(), mem="128M"):
+        self.name = name
+        self.safe = name.replace("/", "-")
+        os.makedirs(LOGDIR, exist_ok=True)
+        if share:
+            self.image = image
+        else:
+            self.image = os.path.join(LOGDIR, self.safe + ".img")
+            shutil.copyfile(image, self.image)
+        self.cpus = cpus
+        self.timeout = timeout
+        self.stream = stream
+        self.extra = list(extra)
+        self.mem = mem
+        self.proc = None
+        self.buf = ""            # console output, '\r' removed
+        self.pos = 0             # expect() has consumed buf[:pos]
+        self.cond = threading.Condition()
+        self.eof = False
+        self.killed_reason = None
+        self.start_time = None
+
+    # ---- life cycle -------------------------------------------------------
+    def command(self):
+        return ["qemu-system-riscv64", "-machine", "virt", "-bios", "default",
+                "-kernel", KERNEL, "-m", self.mem, "-smp", str(self.cpus),
+                "-nographic", "-global", "virtio-mmio.force-legacy=false",
+                "-drive", "file=%s,if=none,format=raw,id=x0" % self.image,
+                "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
+                ] + self.extra
+
+    def start(self):
+        self.log = open(os.path.join(LOGDIR, self.safe + ".log"), "wb")
+        cmd = self.command()
+        self.log.write(("# " + " ".join(cmd) + "\n").encode())
+        self.start_time = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.timer = threading.Timer(self.timeout, self._expire)
+        self.timer.daemon = True
+        self.timer.start()
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.kill()
+        return False
+
+    def _expire(self):
+        self.kill("hard timeout (%ds)" % self.timeout)
+
+    def kill(self, reason=None):
+        """Kill QEMU (its whole process group) if it still runs."""
+        if reason and not self.killed_reason:
+            self.killed_reason = reason
+        p = self.proc
+        if p and p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        if getattr(self, "timer", None):
+            self.timer.cancel()
+        if getattr(self, "reader", None) and self.reader is not threading.current_thread():
+            self.reader.join(5)
+        if getattr(self, "log", None) and not self.log.closed:
+            with self.cond:
+                self.log.close()
+
+    def _read(self):
+        fd = self.proc.stdout.fileno()
+        total = 0
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            total += len(data)
+            text = data.decode("utf-8", "replace").replace("\r", "")
+            with self.cond:
+                if not self.log.closed:
+                    self.log.write(data)
+                    self.log.flush()
+                self.buf += text
+                self.cond.notify_all()
+            if self.stream:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            if total > self.OUTPUT_CAP:
+                self.kill("output cap (%d bytes) exceeded" % self.OUTPUT_CAP)
+                break
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def elapsed(self):
+        return time.monotonic() - self.start_time
+
+    def note(self, text):
+        """Write a line of the harness's own into the console log."""
+        with self.cond:
+            if not self.log.closed:
+                self.log.write(("\n# harness: %s\n" % text).encode())
+                self.log.flush()
+
+    # ---- talking to the console ----------------------------------------------
+    def expect(self, regex, timeout=30, fail=PANIC):
+        """Wait for regex in the output not yet consumed; return the match.
+
+        The match consumes the output up to its end. Raises TestFailure at
+        once if `fail` (default: a kernel panic) shows up first, Timeout if
+        nothing matches within `timeout` seconds or QEMU ends first.
+        """
+        pat = re.compile(regex, re.M)
+        bad = re.compile(fail) if fail else None
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = pat.search(self.buf, self.pos)
+                b = bad.search(self.buf, self.pos) if bad else None
+                if b and (not m or b.start() < m.end()):
+                    line_end = self.buf.find("\n", b.start())
+                    line = self.buf[b.start():line_end if line_end >= 0 else None]
+                    raise TestFailure("kernel %s" % line.strip()[:200])
+                if m:
+                    self.pos = m.end()
+                    return m
+                left = deadline - time.monotonic()
+                if self.eof or left <= 0:
+                    why = self.killed_reason or ("QEMU exited" if self.eof else
+                                                 "timeout %ss" % timeout)
+                    raise Timeout("waiting for /%s/: %s; output ends: %s"
+                                  % (regex, why, tail(self.buf[self.pos:] or self.buf)))
+                self.cond.wait(min(left, 0.5))
+
+    def send(self, line):
+        """Type a line on the console."""
+        self.proc.stdin.write((line + self.EOL).encode())
+        self.proc.stdin.flush()
+
+    def boot(self, timeout=60):
+        """Wait for the first shell prompt; return seconds since QEMU start."""
+        self.expect(PROMPT, timeout)
+        return self.elapsed()
+
+    def run(self, cmd, timeout=30, fail=PANIC):
+        """Type cmd into the shell and return its output (without the echo
+        of the command and without the next prompt)."""
+        self.send(cmd)
+        self.expect(re.escape(cmd) + r"\n", timeout, fail)
+        start = self.pos
+        m = self.expect(PROMPT, timeout, fail)
+        return self.buf[start:m.start()] + ("\n" if m.group(0).startswith("\n") else "")
+
+    def wait_exit(self, timeout=20):
+        """Wait for QEMU to end by itself; return its exit status."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill("did not exit")
+            raise Timeout("QEMU did not exit within %ss; output ends: %s"
+                          % (timeout, tail(self.buf)))
+
+    def poweroff(self, timeout=20):
+        """Run `poweroff` and check that QEMU exits with status 0."""
+        self.send("poweroff")
+        rc = self.wait_exit(timeout)
+        if rc != 0:
+            raise TestFailure("poweroff: QEMU exit status %s" % rc)
+
+    def output(self):
+        with self.cond:
+            return self.buf

@@ -1,0 +1,104 @@
+// The user heap: malloc and free over memory obtained with sbrk().
+// Free blocks sit on one list sorted by address; malloc takes the first block
+// big enough (splitting off its tail), free puts a block back and merges it
+// with free neighbours so memory is reused. Not thread-safe.
+#include "user/user.h"
+
+// Every block, free or in use, starts with this header; sizes count headers.
+struct block_header {
+  struct block_header *next;   // next free block (free blocks only)
+  uint64 units;                // size of the block in header-sized units
+};
+
+#define UNIT            sizeof(struct block_header)
+#define MIN_GROW_UNITS  4096   // ask sbrk for at least 64 KiB at a time
+
+// Circular list through every free block plus this zero-size anchor.
+static struct block_header anchor = { &anchor, 0 };
+
+static uint64 units_for(uint nbytes)
+{
+  return (nbytes + UNIT - 1) / UNIT + 1;
+}
+
+// Inserts b into the sorted free list and merges it with adjacent blocks.
+static void insert_free_block(struct block_header *b)
+{
+  struct block_header *prev = &anchor;
+  while (prev->next != &anchor && prev->next < b)
+    prev = prev->next;
+  struct block_header *next = prev->next;
+
+  if (next != &anchor && b + b->units == next) {
+    b->units += next->units;
+    b->next = next->next;
+  } else {
+    b->next = next;
+  }
+  if (prev != &anchor && prev + prev->units == b) {
+    prev->units += b->units;
+    prev->next = b->next;
+  } else {
+    prev->next = b;
+  }
+}
+
+// Gets at least `units` more units from the kernel; 0 if it has none.
+static int grow_heap(uint64 units)
+{
+  if (units < MIN_GROW_UNITS)
+    units = MIN_GROW_UNITS;
+  uint64 bytes = units * UNIT + UNIT;   // one spare unit to align the start
+  if (bytes > 0x7fffffff)
+    return 0;
+  char *mem = sbrk((int)bytes);
+  if (mem == (char *)-1)
+    return 0;
+  // someone may have moved the break by an odd amount: align to UNIT
+  uint64 start = ((uint64)mem + UNIT - 1) & ~(uint64)(UNIT - 1);
+  struct block_header *b = (struct block_header *)start;
+  b->units = units;
+  insert_free_block(b);
+  return 1;
+}
+
+// First fit: a block of at least `units` taken off the free list, or 0.
+static struct block_header *take_first_fit(uint64 units)
+{
+  for (struct block_header *prev = &anchor; prev->next != &anchor; prev = prev->next) {
+    struct block_header *b = prev->next;
+    if (b->units < units)
+      continue;
+    if (b->units == units) {
+      prev->next = b->next;
+      return b;
+    }
+    b->units -= units;             // keep the head free, hand out the tail
+    struct block_header *tail = b + b->units;
+    tail->units = units;
+    return tail;
+  }
+  return 0;
+}
+
+void *malloc(uint nbytes)
+{
+  uint64 units = units_for(nbytes);
+  struct block_header *b = take_first_fit(units);
+  if (b == 0) {
+    if (!grow_heap(units))
+      return 0;
+    b = take_first_fit(units);
+    if (b == 0)
+      return 0;
+  }
+  b->next = 0;
+  return b + 1;
+}
+
+void free(void *p)
+{
+  if (p == 0)
+    return;
+  insert_free_block((struct block_header *)p - 1);
+}
