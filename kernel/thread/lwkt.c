@@ -72,6 +72,29 @@ static struct klt *runq_pop(struct cpu *c)
   return t;
 }
 
+// The next thread to run. An interrupt thread that preempted another and
+// now blocks gives the CPU straight back to the thread it preempted, even if
+// other non-interrupt threads of higher priority are queued: those never
+// preempt, so they wait until the preempted thread blocks itself.
+static struct klt *pick_next(struct cpu *c, struct klt *prev)
+{
+  struct klt *victim = prev->preempted;
+  if (victim && prev->state != KLT_RUNQ) {
+    prev->preempted = 0;
+    int top = runq_top(c);
+    struct klt *urgent = top > victim->pri ? c->rq_head[top] : 0;
+    if (urgent && (urgent->flags & KLT_INTERRUPT)) {
+      runq_remove(c, urgent);
+      urgent->preempted = victim;     // it resumes the victim when it blocks
+      return urgent;
+    }
+    runq_remove(c, victim);
+    return victim;
+  }
+  struct klt *next = runq_pop(c);
+  return next ? next : c->idle;
+}
+
 // Make t runnable on its own CPU, which is this one. Raises the
 // reschedule request when t outranks the running thread.
 static void schedule_local(void *arg)
@@ -140,9 +163,7 @@ void lwkt_switch(void)
   assert(!intr_get());
   assert(c->critcount == 0);
   c->reqflags &= ~RQF_RESCHED;
-  struct klt *next = runq_pop(c);
-  if (next == 0)
-    next = c->idle;
+  struct klt *next = pick_next(c, prev);
   if (next == prev) {
     prev->state = KLT_RUNNING;
     return;
@@ -214,10 +235,12 @@ void lwkt_maybe_preempt(void)
     intr_restore(s);
     return;
   }
+  struct klt *intr = c->rq_head[top];
   c->stats.preempt++;
-  trace_event(TR_PREEMPT, c->rq_head[top]);
+  trace_event(TR_PREEMPT, intr);
   if (cur->lwp)
     cur->lwp->ivcsw++;
+  intr->preempted = cur;      // it gives the CPU back to cur when it blocks
   runq_insert(c, cur, 1);
   lwkt_switch();
   intr_restore(s);

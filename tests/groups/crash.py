@@ -8,12 +8,19 @@ block write, then works on files. Then:
 - crash/nN/recover:   boot the SAME image, `crashfs c SEED` checks every file
                       against the program's journal;
 - crash/nN/fsck:      tests/fsck.py on the image after that clean poweroff.
+
+CRASH_POINTS=1-300 in the environment replaces the crash points by a sweep.
 """
+import os
+
 import fsck
 from qemu import TestFailure, Timeout
 from testlib import group
 
-POINTS = (1, 5, 17, 40, 100, 250)
+POINTS = (1, 5, 17, 40, 100, 250, 600, 1000)
+if os.environ.get("CRASH_POINTS"):       # e.g. CRASH_POINTS=1-300 for a sweep
+    lo, _, hi = os.environ["CRASH_POINTS"].partition("-")
+    POINTS = range(int(lo), int(hi or lo) + 1)
 
 
 def crash_at(ctx, n):

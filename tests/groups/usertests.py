@@ -9,6 +9,7 @@ has nothing to do. A kernel panic, a missing final line (`ALL TESTS PASSED` /
 is checked with tests/fsck.py after poweroff.
 """
 import re
+import time
 
 import fsck
 from qemu import TestFailure
@@ -46,20 +47,28 @@ def run_chunk(ctx, m, args, expected):
     m.send(cmd)
     seen, failed = set(), set()
     final = None
+    start = m.pos
+    last = time.monotonic()
     # Read result lines one by one so each is reported as soon as it appears
     # and a hang is blamed on the test that was running.
     while final is None:
         mm = m.expect(r"^test (\S+?): (OK|FAILED).*$|" + FINAL, 600)
+        now = time.monotonic()
         if mm.group(1):
             name, ok = mm.group(1), mm.group(2) == "OK"
             seen.add(name)
+            why = ""
             if not ok:
                 failed.add(name)
+                # The test explains itself on the lines above its result.
+                above = [l.strip() for l in m.buf[start:mm.start()].splitlines() if l.strip()]
+                why = " | ".join(above[-3:] + [mm.group(0).strip()])
             if ctx.want("usertests/" + name):
-                ctx.report("usertests/" + name, ok, "" if ok else mm.group(0).strip(),
-                           secs=0.0)
+                ctx.report("usertests/" + name, ok, why, secs=now - last)
+            start = mm.end()
         else:
             final = mm.group(0)
+        last = now
     m.expect(r"\$ ", 30)
     for name in expected:
         if name not in seen:

@@ -2,7 +2,7 @@
 // or from a script (`sh file`, no prompt) and runs them until end of input.
 // A line is a list of pipelines separated by ';' (run in turn) or ended by
 // '&' (run in the background); a pipeline is commands joined by '|'; a
-// command is words with optional '<' and '>' redirections. Words may be
+// command is words with optional '<', '>' and '>>' (append) redirections. Words may be
 // quoted with "...". Built-ins: cd dir, exit [status].
 #include "user/user.h"
 
@@ -14,7 +14,7 @@
 
 // ---- tokens -----------------------------------------------------------------
 
-enum token_kind { TOK_WORD, TOK_PIPE, TOK_IN, TOK_OUT, TOK_SEMI, TOK_AMP, TOK_END };
+enum token_kind { TOK_WORD, TOK_PIPE, TOK_IN, TOK_OUT, TOK_APPEND, TOK_SEMI, TOK_AMP, TOK_END };
 
 struct token {
   enum token_kind kind;
@@ -89,6 +89,10 @@ static int tokenize(const char *line, struct token_list *tl)
     if (*p == 0 || *p == '#')
       break;
     int op = operator_kind(*p);
+    if (op == TOK_OUT && p[1] == '>') {
+      op = TOK_APPEND;
+      p++;
+    }
     int r = op >= 0 ? add_token(tl, op, 0) : add_token(tl, TOK_WORD, scan_word(tl, &p));
     if (r < 0)
       return -1;
@@ -106,7 +110,8 @@ struct command {
   char *argv[MAX_WORDS];
   int argc;
   char *input;              // '<' file or 0
-  char *output;             // '>' file or 0
+  char *output;             // '>' or '>>' file or 0
+  int append;               // output was given with '>>'
 };
 
 struct pipeline {
@@ -131,14 +136,16 @@ static int parse_command(struct token_list *tl, int *pos, struct command *c)
       if (c->argc == MAX_WORDS - 1)
         return syntax_error("too many arguments");
       c->argv[c->argc++] = t->word;
-    } else if (t->kind == TOK_IN || t->kind == TOK_OUT) {
+    } else if (t->kind == TOK_IN || t->kind == TOK_OUT || t->kind == TOK_APPEND) {
       struct token *file = &tl->tok[*pos + 1];
       if (file->kind != TOK_WORD)
-        return syntax_error("missing file name after < or >");
-      if (t->kind == TOK_IN)
+        return syntax_error("missing file name after <, > or >>");
+      if (t->kind == TOK_IN) {
         c->input = file->word;
-      else
+      } else {
         c->output = file->word;
+        c->append = (t->kind == TOK_APPEND);
+      }
       (*pos)++;
     } else {
       break;
@@ -195,13 +202,25 @@ static void redirect(int target, const char *path, int flags)
   }
 }
 
+// There is no seek: move fd's offset to the end by reading everything.
+static void skip_to_end(int fd)
+{
+  char buf[512];
+  while (read(fd, buf, sizeof(buf)) > 0)
+    ;
+}
+
 // Runs in the child: redirections, then exec; never returns.
 static void exec_command(struct command *c)
 {
   if (c->input)
     redirect(0, c->input, O_RDONLY);
-  if (c->output)
+  if (c->output && c->append) {
+    redirect(1, c->output, O_RDWR | O_CREATE);
+    skip_to_end(1);
+  } else if (c->output) {
     redirect(1, c->output, O_WRONLY | O_CREATE | O_TRUNC);
+  }
   exec(c->argv[0], c->argv);
   if (c->argv[0][0] != '/') {
     // programs live in the root directory: find them from any cwd

@@ -39,14 +39,17 @@ static int report(int fd, const char *name)
     fprintf(2, "wc: read error\n");
     return 1;
   }
-  printf("%ld %ld %ld %s\n", c.lines, c.words, c.bytes, name);
+  if (name)
+    printf("%ld %ld %ld %s\n", c.lines, c.words, c.bytes, name);
+  else
+    printf("%ld %ld %ld\n", c.lines, c.words, c.bytes);
   return 0;
 }
 
 int main(int argc, char **argv)
 {
   if (argc < 2)
-    return report(0, "");
+    return report(0, 0);
   int status = 0;
   for (int i = 1; i < argc; i++) {
     int fd = open(argv[i], O_RDONLY);
