@@ -41,8 +41,11 @@ static void start_other_harts(void)
       continue;
     if (sbi_hart_start(h, (uint64)_entry_secondary, 0) != 0)
       continue;
+    // Wait for its IPI rather than spin: under QEMU's -icount the harts
+    // share one host thread, and a spinning hart can starve the new one.
     while (!*(volatile int *)&cpus[h].started)
-      ;
+      asm volatile("wfi");
+    CSR_CLEAR(sip, SIE_SSIE);
   }
 }
 
@@ -85,6 +88,8 @@ void kmain_secondary(int hartid)
   __sync_fetch_and_add(&ncpu, 1);
   __sync_synchronize();
   cpus[hartid].started = 1;
+  __sync_synchronize();
+  sbi_send_ipi(1UL << boot_hart, 0);
   clock_start_hart();
   lwkt_idle_loop();
 }

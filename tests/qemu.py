@@ -6,6 +6,7 @@ file, expect()/send()/run() to talk to the shell, and making sure QEMU never
 outlives the test: a hard timeout, an output cap and kill-on-exit of the
 context manager, whatever exception is raised.
 """
+import atexit
 import os
 import re
 import shutil
@@ -21,6 +22,18 @@ KERNEL = os.path.join(ROOT, "kernel", "kernel")
 LOGDIR = os.path.join(ROOT, "tests", "logs")
 PROMPT = r"(?:^|\n)\$ "          # the shell prompt at the start of a line
 PANIC = r"panic:"               # a kernel panic anywhere fails the test
+
+
+LIVE = set()                    # Machines whose QEMU may still run
+
+
+def kill_all():
+    """Kill every QEMU still running (at exit, on Ctrl-C)."""
+    for m in list(LIVE):
+        m.kill("harness exiting")
+
+
+atexit.register(kill_all)
 
 
 class TestFailure(Exception):
@@ -99,6 +112,7 @@ class Machine:
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT,
                                      start_new_session=True)
+        LIVE.add(self)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.timer = threading.Timer(self.timeout, self._expire)
@@ -130,6 +144,7 @@ class Machine:
                 p.wait(5)
             except subprocess.TimeoutExpired:
                 pass
+        LIVE.discard(self)
         if getattr(self, "timer", None):
             self.timer.cancel()
         if getattr(self, "reader", None) and self.reader is not threading.current_thread():
@@ -200,11 +215,29 @@ class Machine:
                     return m
                 left = deadline - time.monotonic()
                 if self.eof or left <= 0:
+                    self._dump_threads()
                     why = self.killed_reason or ("QEMU exited" if self.eof else
                                                  "timeout %ss" % timeout)
                     raise Timeout("waiting for /%s/: %s; output ends: %s"
                                   % (regex, why, tail(self.buf[self.pos:] or self.buf)))
                 self.cond.wait(min(left, 0.5))
+
+    def _dump_threads(self):
+        """On a hang, type Ctrl-p once so the kernel's thread dump lands in
+        the log (called with self.cond held; waits up to 1s for it)."""
+        if self.eof or getattr(self, "dumped", False) or self.proc.poll() is not None:
+            return
+        self.dumped = True
+        try:
+            self.proc.stdin.write(b"\x10")
+            self.proc.stdin.flush()
+        except OSError:
+            return
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            self.cond.wait(end - time.monotonic())
+        if self.log and not self.log.closed:
+            self.log.write(b"\n# harness: timed out; Ctrl-p dump requested above\n")
 
     def send(self, line):
         """Type a line on the console."""

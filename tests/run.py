@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import testlib  # noqa: E402
+import qemu  # noqa: E402
 from qemu import ROOT, KERNEL  # noqa: E402
 
 
@@ -69,10 +70,16 @@ def main():
 
     results = []
     groups.sort(key=lambda g: -g.weight)          # long ones first
-    with concurrent.futures.ThreadPoolExecutor(max(1, opts.j)) as pool:
-        futures = [pool.submit(run_group, g, opts, results) for g in groups]
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, opts.j))
+    futures = [pool.submit(run_group, g, opts, results) for g in groups]
+    try:
         for f in futures:
             f.result()
+    except KeyboardInterrupt:
+        print("interrupted: killing QEMU", flush=True)
+        qemu.kill_all()
+        os._exit(130)
+    pool.shutdown()
 
     passed = sum(1 for r in results if r[1])
     failed = len(results) - passed

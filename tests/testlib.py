@@ -113,10 +113,15 @@ def make(*args, timeout=600):
 
 
 def prepare_images(progs):
-    """Snapshot fs.img, then build the image with the test programs
+    """Snapshot kernel/kernel and fs.img (so a `make` meanwhile cannot change
+    them under a running test), then build the image with the test programs
     (EXTRA_UPROGS) and put fs.img back as `make` left it."""
     import shutil
+    import qemu
     os.makedirs(LOGDIR, exist_ok=True)
+    snapshot = os.path.join(LOGDIR, "kernel")
+    shutil.copyfile(qemu.KERNEL, snapshot)
+    qemu.KERNEL = snapshot
     shutil.copyfile(os.path.join(ROOT, "fs.img"), Images.plain)
     if not progs:
         shutil.copyfile(Images.plain, Images.progs)

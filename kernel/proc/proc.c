@@ -344,8 +344,7 @@ int proc_grow(int n)
       return -1;
     }
     p->sz = uvm_dealloc(p->pagetable, sz, sz + n);
-    sfence_vma();
-    sbi_remote_sfence_vma(~0UL, 0, USER_BASE + p->sz, sz - p->sz);
+    vm_flush_all_harts(USER_BASE + p->sz, sz - p->sz);
   }
   spinlock_release(&p->lock);
   return 0;

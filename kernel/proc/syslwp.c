@@ -53,7 +53,10 @@ uint64 sys_mprotect(void)
   int len = arg_int(1);
   if (len <= 0 || !in_image(p, va, len))
     return -1;
-  return uvm_protect(p->pagetable, va, PGROUNDUP(len), arg_int(2));
+  if (uvm_protect(p->pagetable, va, PGROUNDUP(len), arg_int(2)) < 0)
+    return -1;
+  vm_flush_all_harts(va, PGROUNDUP(len));   // other LWPs may run elsewhere
+  return 0;
 }
 
 uint64 sys_schedctl(void)

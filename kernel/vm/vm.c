@@ -14,6 +14,17 @@
 
 pagetable_t kernel_pagetable;
 extern char etext[];
+static volatile uint64 hart_mask;   // harts running with paging on
+
+// Flush a range from this hart's TLB and from every other running hart's.
+// The SBI call waits for the other harts, so it is only made when needed.
+void vm_flush_all_harts(uint64 va, uint64 len)
+{
+  sfence_vma();
+  uint64 others = hart_mask & ~(1UL << r_tp());
+  if (others)
+    sbi_remote_sfence_vma(others, 0, va, len);
+}
 
 #define USER_ROOT_INDEX PX(2, USER_BASE)   // the one root entry user space uses
 
@@ -67,8 +78,7 @@ void kvm_unmap(uint64 va, uint64 npages)
     assert(pte && (*pte & PTE_V));
     *pte = 0;
   }
-  sfence_vma();
-  sbi_remote_sfence_vma(~0UL, 0, va, npages * PGSIZE);
+  vm_flush_all_harts(va, npages * PGSIZE);
 }
 
 void vm_init(void)
@@ -92,6 +102,7 @@ void vm_init_hart(void)
   sfence_vma();
   CSR_WRITE(satp, MAKE_SATP(kernel_pagetable));
   sfence_vma();
+  __sync_fetch_and_or(&hart_mask, 1UL << r_tp());
 }
 
 pagetable_t uvm_create(void)
@@ -199,6 +210,7 @@ fail:
 }
 
 // Change the permissions of whole pages of the user image (red zones).
+// The caller flushes TLBs (vm_flush_all_harts) if the table may be in use.
 int uvm_protect(pagetable_t pt, uint64 va, uint64 len, int prot)
 {
   if (va % PGSIZE || len == 0 || va < USER_BASE || va + len > USER_TOP || va + len < va)
@@ -218,8 +230,6 @@ int uvm_protect(pagetable_t pt, uint64 va, uint64 len, int prot)
     else
       *pte = PA2PTE(pa) | user_perm(prot) | PTE_V | PTE_A | PTE_D;
   }
-  sfence_vma();
-  sbi_remote_sfence_vma(~0UL, 0, va, len);
   return 0;
 }
 

@@ -12,7 +12,8 @@ import re
 import subprocess
 import tempfile
 
-from qemu import ROOT, KERNEL, free_port
+import qemu
+from qemu import ROOT, free_port
 from testlib import group
 
 COMMANDS = ["break syscall", "continue", "bt", "info threads"]
@@ -40,7 +41,7 @@ def gdb_direct(ctx):
         port = free_port()
         with ctx.machine("gdb-backtrace", cpus=3, timeout=120,
                          extra=["-S", "-gdb", "tcp:127.0.0.1:%d" % port]) as m:
-            ex = ["set architecture riscv:rv64", "file " + KERNEL,
+            ex = ["set architecture riscv:rv64", "file " + qemu.KERNEL,
                   "target remote 127.0.0.1:%d" % port] + COMMANDS
             out = gdb_batch(sum((["-ex", c] for c in ex), []), ROOT)
             m.note("gdb output:\n" + out)
@@ -56,7 +57,7 @@ def gdb_repo_init(ctx):
                 ctx.machine("gdb-gdbinit", cpus=1, timeout=120,
                             extra=["-S", "-gdb", "tcp:127.0.0.1:%d" % port]) as m:
             os.makedirs(os.path.join(tmp, "kernel"))
-            os.symlink(KERNEL, os.path.join(tmp, "kernel", "kernel"))
+            os.symlink(qemu.KERNEL, os.path.join(tmp, "kernel", "kernel"))
             os.symlink(os.path.join(ROOT, "build"), os.path.join(tmp, "build"))
             with open(os.path.join(tmp, ".gdbport"), "w") as f:
                 f.write("%d\n" % port)

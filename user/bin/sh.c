@@ -2,8 +2,8 @@
 // or from a script (`sh file`, no prompt) and runs them until end of input.
 // A line is a list of pipelines separated by ';' (run in turn) or ended by
 // '&' (run in the background); a pipeline is commands joined by '|'; a
-// command is words with optional '<', '>' and '>>' (append) redirections. Words may be
-// quoted with "...". Built-ins: cd dir, exit [status].
+// command is words with optional "<", ">" and ">>" (append) redirections.
+// Words may be quoted with "...". Built-ins: cd dir, exit [status].
 #include "user/user.h"
 
 #define LINE_MAX     512

@@ -1,8 +1,31 @@
 // The user heap: malloc and free over memory obtained with sbrk().
 // Free blocks sit on one list sorted by address; malloc takes the first block
 // big enough (splitting off its tail), free puts a block back and merges it
-// with free neighbours so memory is reused. Not thread-safe.
+// with free neighbours so memory is reused. One lock (heap_lock) makes
+// malloc and free safe to call from several LWPs at once (the uthread library).
 #include "user/user.h"
+
+// Test-and-set; after a long spin (the holder's LWP was likely preempted) the
+// waiter naps for one tick in the kernel instead of burning its time slice.
+static int heap_lock;
+
+static void heap_lock_acquire(void)
+{
+  while (__atomic_exchange_n(&heap_lock, 1, __ATOMIC_ACQUIRE)) {
+    int spins = 0;
+    while (__atomic_load_n(&heap_lock, __ATOMIC_RELAXED)) {
+      if (++spins >= 20000) {
+        futex_wait(&heap_lock, 1, 1);
+        spins = 0;
+      }
+    }
+  }
+}
+
+static void heap_lock_release(void)
+{
+  __atomic_store_n(&heap_lock, 0, __ATOMIC_RELEASE);
+}
 
 // Every block, free or in use, starts with this header; sizes count headers.
 struct block_header {
@@ -81,7 +104,7 @@ static struct block_header *take_first_fit(uint64 units)
   return 0;
 }
 
-void *malloc(uint nbytes)
+static void *malloc_locked(uint nbytes)
 {
   uint64 units = units_for(nbytes);
   struct block_header *b = take_first_fit(units);
@@ -96,9 +119,19 @@ void *malloc(uint nbytes)
   return b + 1;
 }
 
+void *malloc(uint nbytes)
+{
+  heap_lock_acquire();
+  void *p = malloc_locked(nbytes);
+  heap_lock_release();
+  return p;
+}
+
 void free(void *p)
 {
   if (p == 0)
     return;
+  heap_lock_acquire();
   insert_free_block((struct block_header *)p - 1);
+  heap_lock_release();
 }

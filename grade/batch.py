@@ -1,0 +1,164 @@
+"""Batch grading: every submission in a folder (a subfolder, a git work tree,
+a bare git repository, or a .tar.gz/.tgz/.tar/.zip archive), N at a time,
+each unpacked to its own temp folder and graded by a separate
+`grade.py --repo` process, so a broken submission gets 0 with a reason and
+never stops the batch. Writes OUT/grades.csv (submission, score, max,
+status) and OUT/<submission>.json (Gradescope format), logs in
+OUT/logs/<submission>/. --shard i/n (0 <= i < n) grades the submissions whose
+index in the sorted list is i modulo n and writes OUT/grades-<i>-of-<n>.csv.
+"""
+import argparse
+import concurrent.futures
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+
+import spec as specmod
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ARCHIVES = (".tar.gz", ".tgz", ".tar", ".zip")
+SUBMISSION_TIMEOUT = 3600
+
+
+def submissions(folder):
+    """[(name, path)] sorted by name; names drop archive suffixes."""
+    subs = []
+    for entry in sorted(os.listdir(folder)):
+        if entry.startswith("."):
+            continue
+        name = entry
+        for suffix in ARCHIVES:
+            if entry.endswith(suffix):
+                name = entry[:-len(suffix)]
+        subs.append((name, os.path.join(folder, entry)))
+    return subs
+
+
+def shard(subs, spec):
+    """The i-th of n deterministic slices ("i/n") of a sorted list."""
+    i, n = (int(x) for x in spec.split("/"))
+    if not 0 <= i < n:
+        raise ValueError("--shard i/n needs 0 <= i < n")
+    return [s for k, s in enumerate(subs) if k % n == i]
+
+
+def unpack(path, work):
+    """A folder holding the submission's tree (its top, with the Makefile)."""
+    dst = os.path.join(work, "src")
+    if os.path.isdir(path):
+        if os.path.isfile(os.path.join(path, "HEAD")) and os.path.isdir(os.path.join(path, "objects")):
+            r = subprocess.run(["git", "clone", "-q", path, dst], capture_output=True, text=True)
+            if r.returncode:
+                raise ValueError("git clone failed: %s" % r.stderr.strip()[-200:])
+            return dst
+        return path                       # grade.py copies it before building
+    os.makedirs(dst)
+    if path.endswith(".zip"):
+        with zipfile.ZipFile(path) as z:
+            for n in z.namelist():
+                if n.startswith("/") or ".." in n.split("/"):
+                    raise ValueError("unsafe path in archive: %s" % n)
+            z.extractall(dst)
+    elif path.endswith(ARCHIVES):
+        with tarfile.open(path) as t:
+            if hasattr(tarfile, "data_filter"):
+                t.extractall(dst, filter="data")
+            else:
+                for m in t.getmembers():
+                    if m.name.startswith("/") or ".." in m.name.split("/") or m.islnk() or m.issym():
+                        raise ValueError("unsafe member in archive: %s" % m.name)
+                t.extractall(dst)
+    else:
+        raise ValueError("not a folder or a .tar.gz/.tgz/.tar/.zip archive")
+    top = dst
+    while not os.path.exists(os.path.join(top, "Makefile")):
+        inner = [e for e in os.listdir(top) if not e.startswith((".", "__MACOSX"))]
+        if len(inner) != 1 or not os.path.isdir(os.path.join(top, inner[0])):
+            break
+        top = os.path.join(top, inner[0])
+    return top
+
+
+def grade_one(name, path, opts, max_score):
+    """Grade one submission; returns (name, score, max, status)."""
+    out_json = os.path.join(opts.out, name + ".json")
+    with tempfile.TemporaryDirectory(prefix="spindle-batch-") as work:
+        try:
+            tree = unpack(path, work)
+        except (ValueError, OSError, tarfile.TarError, zipfile.BadZipFile) as e:
+            return _zero(name, out_json, max_score, "unpack failed: %s" % e)
+        cmd = [sys.executable, os.path.join(HERE, "grade.py"), "--repo", tree, "--lab", opts.lab,
+               "--json", out_json, "--logs", os.path.join(opts.out, "logs", name),
+               "--labs-dir", opts.labs_dir]
+        if opts.hidden:
+            cmd += ["--hidden", opts.hidden]
+        if os.path.exists(out_json):
+            os.remove(out_json)
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=SUBMISSION_TIMEOUT,
+                               stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return _zero(name, out_json, max_score, "grading timed out")
+        try:
+            with open(out_json) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            why = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
+            return _zero(name, out_json, max_score, "harness error: %s" % why)
+    status = doc.get("output", "").split("\n")[0] or "graded"
+    return name, "%g" % doc["score"], max_score, status
+
+
+def _zero(name, out_json, max_score, reason):
+    with open(out_json, "w") as f:
+        json.dump({"score": 0, "output": reason, "tests": []}, f, indent=2)
+    return name, 0, max_score, reason
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="grade.py batch")
+    ap.add_argument("dir")
+    ap.add_argument("--lab", required=True)
+    ap.add_argument("-j", type=int, default=1)
+    ap.add_argument("--shard", help="i/n: grade slice i (0-based) of n")
+    ap.add_argument("--hidden")
+    ap.add_argument("--out", default="batch-results")
+    ap.add_argument("--labs-dir", default=specmod.LABS, help=argparse.SUPPRESS)
+    opts = ap.parse_args(argv)
+    opts.out = os.path.abspath(opts.out)
+    opts.labs_dir = os.path.abspath(opts.labs_dir)
+    if opts.hidden:
+        opts.hidden = os.path.abspath(opts.hidden)
+    try:
+        spec = specmod.load(opts.lab, opts.labs_dir, opts.hidden)
+        subs = submissions(opts.dir)
+        if opts.shard:
+            subs = shard(subs, opts.shard)
+    except (specmod.SpecError, ValueError, OSError) as e:
+        print("grade batch: %s" % e, file=sys.stderr)
+        return 2
+    max_score = sum(t["points"] for t in spec["tests"])
+    os.makedirs(opts.out, exist_ok=True)
+    rows = []
+    with concurrent.futures.ThreadPoolExecutor(max(1, opts.j)) as pool:
+        futures = [pool.submit(grade_one, n, p, opts, max_score) for n, p in subs]
+        for fut in concurrent.futures.as_completed(futures):
+            row = fut.result()
+            print("%-24s %6s / %-6s %s" % row, flush=True)
+            rows.append(row)
+    rows.sort()
+    csv_name = "grades.csv"
+    if opts.shard:
+        csv_name = "grades-%s-of-%s.csv" % tuple(opts.shard.split("/"))
+    with open(os.path.join(opts.out, csv_name), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["submission", "score", "max", "status"])
+        w.writerows(rows)
+    print("grade batch: %d submissions, %s" % (len(rows), os.path.join(opts.out, csv_name)))
+    return 0

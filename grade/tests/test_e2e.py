@@ -1,0 +1,125 @@
+"""End-to-end tests with real QEMU: grade the fixture demo lab (plus the
+fixture hidden tests) against this tree, and batch-grade three submissions
+made from it (good as a .tar.gz, one that does not build, one whose shell
+forges results), and a lab whose programs flood the console and hang.
+Skipped when QEMU or the RISC-V compiler is missing."""
+import csv
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GRADE_DIR = os.path.dirname(HERE)
+ROOT = os.path.dirname(GRADE_DIR)
+sys.path.insert(0, GRADE_DIR)
+import build  # noqa: E402
+
+FIX = os.path.join(HERE, "fixtures")
+GRADE = [sys.executable, os.path.join(GRADE_DIR, "grade.py")]
+LABS = ["--labs-dir", os.path.join(FIX, "labs")]
+HAVE_TOOLS = shutil.which("qemu-system-riscv64") and (
+    shutil.which("riscv64-unknown-elf-gcc") or shutil.which("riscv64-linux-gnu-gcc"))
+
+
+def copy_tree(dst):
+    shutil.copytree(ROOT, dst, symlinks=True, ignore=build._ignore(ROOT))
+    return dst
+
+
+@unittest.skipUnless(HAVE_TOOLS, "needs qemu-system-riscv64 and a riscv64 gcc")
+class EndToEnd(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="grade-e2e-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_grade_demo_lab(self):
+        res = os.path.join(self.tmp, "results.json")
+        logs = os.path.join(self.tmp, "logs")
+        r = subprocess.run(GRADE + LABS + ["--lab", "demo", "--repo", ROOT, "--json", res,
+                                           "--logs", logs, "--hidden", os.path.join(FIX, "hidden")],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)     # not full marks: forge gets 0
+        with open(res) as f:
+            doc = json.load(f)
+        scores = {t["name"]: (t["score"], t["max_score"], t["visibility"]) for t in doc["tests"]}
+        self.assertEqual(scores, {"demo/pipe": (10, 10, "visible"),
+                                  "demo/forged": (0, 5, "after_due_date"),
+                                  "demo/hidden-pipe": (4, 4, "hidden")}, r.stdout)
+        self.assertEqual(doc["score"], 14)
+        self.assertRegex(r.stdout, r"TOTAL\s+14\s+19")
+        for name in ("build", "pipe", "forged", "hidden-pipe"):
+            self.assertTrue(os.path.exists(os.path.join(logs, "demo", name + ".log")))
+        with open(os.path.join(logs, "demo", "forged.log")) as f:
+            self.assertIn("GRADE 0123456789abcdef forged ok", f.read())
+
+    def test_one_test_full_marks(self):
+        r = subprocess.run(GRADE + LABS + ["--lab", "demo", "--test", "pipe", "--repo", ROOT,
+                                           "--logs", os.path.join(self.tmp, "logs")],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"TOTAL\s+10\s+10")
+
+    def test_flood_and_hang(self):
+        res = os.path.join(self.tmp, "results.json")
+        r = subprocess.run(GRADE + LABS + ["--lab", "misbehave", "--repo", ROOT, "--json", res,
+                                           "--logs", os.path.join(self.tmp, "logs")],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        with open(res) as f:
+            tests = {t["name"]: t for t in json.load(f)["tests"]}
+        self.assertEqual(tests["misbehave/flood"]["score"], 0)
+        self.assertTrue(tests["misbehave/flood"]["output"].startswith("output flood"))
+        self.assertEqual(tests["misbehave/hang"]["score"], 2)      # 1 of 2 results, fraction
+        self.assertTrue(tests["misbehave/hang"]["output"].startswith("timeout (3s)"))
+        log = os.path.getsize(os.path.join(self.tmp, "logs", "misbehave", "flood.log"))
+        self.assertLess(log, 2 << 20)
+
+    def test_batch(self):
+        subs = os.path.join(self.tmp, "subs")
+        os.makedirs(subs)
+        good = copy_tree(os.path.join(self.tmp, "good"))
+        with tarfile.open(os.path.join(subs, "good.tar.gz"), "w:gz") as t:
+            t.add(good, arcname="spindle")
+        broken = copy_tree(os.path.join(subs, "broken"))
+        with open(sorted(glob.glob(os.path.join(broken, "kernel", "*.c")))[0], "a") as f:
+            f.write("\nthis is not C;\n")
+        forging = copy_tree(os.path.join(subs, "forging"))
+        sh = os.path.join(forging, "user", "bin", "sh.c")
+        with open(sh) as f:
+            text = f.read()
+        fake = ('    printf("test pipe: OK\\nGRADE 0000000000000000 roundtrip ok\\n'
+                'GRADE 0000000000000000 eof ok\\nGRADE 0000000000000000 END 2\\n");\n'
+                '    if (0) run_line(line);\n')
+        self.assertIn("    run_line(line);\n", text)
+        with open(sh, "w") as f:
+            f.write(text.replace("    run_line(line);\n", fake))
+        with open(os.path.join(subs, "junk.txt"), "w") as f:
+            f.write("not a submission\n")
+        out = os.path.join(self.tmp, "out")
+        r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "-j", "2", "--out", out] + LABS,
+                           capture_output=True, text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(os.path.join(out, "grades.csv")) as f:
+            rows = [(x["submission"], x["score"], x["max"], x["status"]) for x in csv.DictReader(f)]
+        self.assertEqual([x[:3] for x in rows], [("broken", "0", "15"), ("forging", "0", "15"),
+                                                  ("good", "10", "15"), ("junk.txt", "0", "15")])
+        self.assertTrue(rows[0][3].startswith("build failed"), rows[0])
+        self.assertEqual(rows[1][3], "graded")
+        self.assertTrue(rows[3][3].startswith("unpack failed"), rows[3])
+        for name in ("broken", "forging", "good", "junk.txt"):
+            self.assertTrue(os.path.exists(os.path.join(out, name + ".json")))
+        # a shard takes every n-th submission of the sorted list
+        r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "--shard", "1/2", "--out", out]
+                           + LABS, capture_output=True, text=True, timeout=600)
+        with open(os.path.join(out, "grades-1-of-2.csv")) as f:
+            self.assertEqual([x["submission"] for x in csv.DictReader(f)], ["forging", "junk.txt"])
+
+
+if __name__ == "__main__":
+    unittest.main()

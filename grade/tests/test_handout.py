@@ -1,0 +1,110 @@
+"""Unit tests of tools/handout.py: marker rewriting (solution, stub, earlier
+and later labs), errors, and a whole handout of the fixtures/handout tree."""
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TOOL = os.path.join(ROOT, "tools", "handout.py")
+FIX = os.path.join(HERE, "fixtures", "handout")
+
+_s = importlib.util.spec_from_file_location("handout", TOOL)
+handout = importlib.util.module_from_spec(_s)
+_s.loader.exec_module(handout)
+
+
+def modes(**m):
+    def mode(lab):
+        if lab not in m:
+            raise handout.HandoutError("unknown lab " + lab)
+        return m[lab]
+    return mode
+
+
+class TransformTest(unittest.TestCase):
+    SRC = ("a\n  // LAB x BEGIN\n  sol();\n  // STUB\n  //| stub();\n  //|\n"
+           "  //|   indented();\n  // LAB x END\nb\n")
+
+    def test_solution(self):
+        self.assertEqual(handout.transform(self.SRC, "//", modes(x="solution")), "a\n  sol();\nb\n")
+
+    def test_stub(self):
+        self.assertEqual(handout.transform(self.SRC, "//", modes(x="stub")),
+                         "a\n  stub();\n\n    indented();\nb\n")
+
+    def test_no_stub_block_removes_region(self):
+        src = "a\n// LAB x BEGIN\nsol();\n// LAB x END\nb\n"
+        self.assertEqual(handout.transform(src, "//", modes(x="stub")), "a\nb\n")
+
+    def test_python(self):
+        src = "def f():\n    # LAB x BEGIN\n    return 1\n    # STUB\n    #| return 0\n    # LAB x END\n"
+        self.assertEqual(handout.transform(src, "#", modes(x="stub")), "def f():\n    return 0\n")
+
+    def test_crlf_kept(self):
+        src = "a\r\n// LAB x BEGIN\r\ns\r\n// STUB\r\n//| t\r\n// LAB x END\r\n"
+        self.assertEqual(handout.transform(src, "//", modes(x="stub")), "a\r\nt\r\n")
+
+    def test_errors(self):
+        bad = ["// LAB x BEGIN\n",                                   # unterminated
+               "// LAB x END\n",                                     # END without BEGIN
+               "// LAB x BEGIN\n// LAB x BEGIN\n// LAB x END\n",     # nested
+               "// LAB x BEGIN\n// STUB\nplain\n// LAB x END\n",    # non-stub line in STUB
+               "// STUB\n",                                          # STUB outside
+               "// LAB y BEGIN\n// LAB y END\n"]                     # unknown lab
+        for src in bad:
+            with self.assertRaises(handout.HandoutError, msg=src):
+                handout.transform(src, "//", modes(x="stub"))
+
+
+class HandoutTreeTest(unittest.TestCase):
+    def make(self, lab):
+        out = tempfile.mkdtemp()
+        self.addCleanup(subprocess.run, ["rm", "-rf", out])
+        r = subprocess.run([sys.executable, TOOL, "--lab", lab, "--out", out, "--repo", FIX],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return out
+
+    def read(self, out, rel):
+        with open(os.path.join(out, rel)) as f:
+            return f.read()
+
+    def test_beta(self):
+        out = self.make("beta")
+        c = self.read(out, "kernel/sched.c")
+        self.assertIn("return 1;   // alpha solution", c)        # earlier lab: solution
+        self.assertNotIn("TODO alpha", c)
+        self.assertIn("  // TODO beta: double x\n\n  return -1;\n", c)   # this lab: stub
+        self.assertNotIn("beta solution", c)
+        self.assertNotIn("gamma_helper", c)                        # later lab: stub (empty)
+        self.assertNotIn("LAB", c)
+        self.assertNotIn("STUB", c)
+        self.assertIn('raise NotImplementedError("beta")', self.read(out, "tools/helper.py"))
+        self.assertFalse(os.path.exists(os.path.join(out, "labs/beta/solution.md")))
+        self.assertFalse(os.path.exists(os.path.join(out, "labs/beta/tests/secret.c")))
+        self.assertTrue(os.path.exists(os.path.join(out, "labs/beta/tests/public.c")))
+        self.assertNotIn("secret", self.read(out, "labs/beta/lab.json"))
+        self.assertIn("// LAB beta BEGIN", self.read(out, "README.md"))   # not a source file
+
+    def test_alpha_and_gamma(self):
+        c = self.read(self.make("alpha"), "kernel/sched.c")
+        self.assertIn("return 0; // TODO alpha", c)
+        self.assertIn("return -1;", c)
+        c = self.read(self.make("gamma"), "kernel/sched.c")
+        self.assertIn("alpha solution", c)
+        self.assertIn("beta solution", c)
+        self.assertNotIn("gamma_helper", c)
+
+    def test_unknown_lab_fails(self):
+        r = subprocess.run([sys.executable, TOOL, "--lab", "nope", "--out", tempfile.mkdtemp(),
+                            "--repo", FIX], capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no lab", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,80 @@
+"""Unit tests of the output parser and scoring (grade/score.py) on recorded
+console outputs in fixtures/consoles/, without QEMU."""
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import score  # noqa: E402
+
+TOKEN = "5eed5eed5eed5eed"
+
+
+def console(name):
+    with open(os.path.join(HERE, "fixtures", "consoles", name + ".txt")) as f:
+        return f.read()
+
+
+def test(partial="fraction", points=10):
+    return {"name": "pipe", "points": points, "expect": ["roundtrip", "eof"],
+            "partial": partial, "timeout": 30}
+
+
+class ScoreTest(unittest.TestCase):
+    def check(self, fixture, want, status, partial="fraction", killed=None):
+        r = score.evaluate(test(partial), TOKEN, console(fixture), killed)
+        self.assertEqual(r["score"], want, r["detail"])
+        self.assertTrue(r["status"].startswith(status), r["status"])
+        return r
+
+    def test_pass(self):
+        self.check("pass", 10, "ok")
+        self.check("pass", 10, "ok", partial="all")
+
+    def test_partial(self):
+        self.check("partial", 5, "1/2 passed")
+        self.check("partial", 0, "1/2 passed", partial="all")
+
+    def test_timeout_keeps_results_so_far(self):
+        self.check("timeout", 5, "timeout", killed="timeout")
+        self.check("timeout", 0, "timeout", partial="all", killed="timeout")
+
+    def test_panic_scores_zero(self):
+        r = self.check("panic", 0, "kernel panic")
+        self.assertIn("kerneltrap", r["status"])
+
+    def test_flood_scores_zero(self):
+        self.check("flood", 0, "output flood", killed="flood")
+
+    def test_no_boot(self):
+        self.check("timeout", 0, "did not boot", killed="noboot")
+
+    def test_forged_lines_earn_nothing(self):
+        r = self.check("forged", 0, "test program ended without its end line")
+        self.assertEqual(r["results"], {})
+
+    def test_wrong_token_never_counts(self):
+        r = score.evaluate(test(), "0123456789abcdef", console("pass"))
+        self.assertEqual(r["score"], 0)
+
+    def test_fail_wins_and_lines_after_end_ignored(self):
+        r = self.check("late", 0, "0/2 passed")
+        self.assertEqual(r["results"], {"roundtrip": False, "eof": False})
+
+    def test_program_died_without_end_line(self):
+        self.check("noend", 5, "test program ended without its end line")
+
+    def test_interleaved_output_still_counts(self):
+        self.check("interleaved", 10, "ok")
+
+    def test_detail_lists_each_expected_result(self):
+        r = self.check("partial", 5, "1/2 passed")
+        self.assertRegex(r["detail"], r"roundtrip\s+ok")
+        self.assertRegex(r["detail"], r"eof\s+FAILED")
+        r = self.check("timeout", 5, "timeout", killed="timeout")
+        self.assertRegex(r["detail"], r"eof\s+missing")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Generating a lab's student tree from the full (solution) tree.
+
+    python3 tools/handout.py --lab NAME --out DIR [--repo DIR]
+
+Solution regions in C/assembly and Python/shell/Makefile files look like
+
+    // LAB concurrency BEGIN
+    ...solution...
+    // STUB
+    //| return -1;   // emitted as "return -1;" (indentation before //| kept)
+    // LAB concurrency END
+
+(`#`, `# STUB`, `#| ` in Python, shell and Makefiles). For lab NAME, regions
+of labs before NAME (labs/ORDER, else lab.json "order") keep their solution;
+regions of NAME and later labs become their stub (nothing if no STUB block);
+marker lines are removed. Instructor-only files never appear: labs/*/solution*,
+test programs used only by `hidden` tests (and those tests in lab.json).
+Files under grade/tests/fixtures/ are copied verbatim (they are test data).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "grade"))
+import spec as specmod  # noqa: E402
+
+COMMENT = {".c": "//", ".h": "//", ".S": "//", ".s": "//", ".ld": "//",
+           ".py": "#", ".sh": "#", ".mk": "#"}
+VERBATIM = ("grade/tests/fixtures/",)
+SKIP_DIRS = {".git", "build", "grade-logs", "__pycache__"}
+SKIP_FILES = {"fs.img", "kernel/kernel", ".gdbport"}
+
+
+class HandoutError(Exception):
+    pass
+
+
+def comment_of(path):
+    base = os.path.basename(path)
+    if base == "Makefile" or base.startswith("Makefile."):
+        return "#"
+    return COMMENT.get(os.path.splitext(base)[1])
+
+
+def transform(text, lead, mode, path="<text>"):
+    """Rewrite one file's text. lead: the comment leader ("//" or "#");
+    mode(lab) -> "solution" or "stub" for a lab name (raises HandoutError for
+    an unknown one). Returns the new text."""
+    c = re.escape(lead)
+    begin = re.compile(r"^\s*%s\s*LAB\s+(\S+)\s+BEGIN\s*$" % c)
+    end = re.compile(r"^\s*%s\s*LAB\s+(\S+)\s+END\s*$" % c)
+    stub = re.compile(r"^\s*%s\s*STUB\s*$" % c)
+    stub_line = re.compile(r"^(\s*)%s\|(?: |$)(.*)$" % c)
+    out, lab, body, stub_lines, in_stub, start = [], None, [], None, False, 0
+    for no, line in enumerate(text.splitlines(keepends=True), 1):
+        bare = line.rstrip("\r\n")
+        nl = line[len(bare):]
+        m = begin.match(bare)
+        if m:
+            if lab:
+                raise HandoutError("%s:%d: LAB %s BEGIN inside LAB %s (line %d)"
+                                   % (path, no, m.group(1), lab, start))
+            lab, body, stub_lines, in_stub, start = m.group(1), [], None, False, no
+            mode(lab)
+            continue
+        m = end.match(bare)
+        if m:
+            if m.group(1) != lab:
+                raise HandoutError("%s:%d: LAB %s END without its BEGIN" % (path, no, m.group(1)))
+            if mode(lab) == "solution":
+                out += body
+            else:
+                out += stub_lines or []
+            lab = None
+            continue
+        if lab is None:
+            if stub.match(bare) or stub_line.match(bare):
+                raise HandoutError("%s:%d: STUB outside a LAB region" % (path, no))
+            out.append(line)
+        elif stub.match(bare):
+            if in_stub:
+                raise HandoutError("%s:%d: second STUB in LAB %s" % (path, no, lab))
+            in_stub, stub_lines = True, []
+        elif in_stub:
+            m = stub_line.match(bare)
+            if not m:
+                raise HandoutError("%s:%d: a STUB block holds only '%s| ' lines until LAB %s END"
+                                   % (path, no, lead, lab))
+            code = m.group(1) + m.group(2) if m.group(2).strip() else ""
+            stub_lines.append(code + nl)
+        else:
+            body.append(line)
+    if lab:
+        raise HandoutError("%s:%d: LAB %s BEGIN without END" % (path, start, lab))
+    return "".join(out)
+
+
+def list_files(repo):
+    """Repository-relative paths: git's tracked and untracked-not-ignored
+    files, or a walk when repo is not a git work tree."""
+    if os.path.isdir(os.path.join(repo, ".git")):
+        r = subprocess.run(["git", "-C", repo, "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"], capture_output=True)
+        if r.returncode == 0:
+            names = sorted(set(p.decode() for p in r.stdout.split(b"\0") if p))
+            return [p for p in names if os.path.isfile(os.path.join(repo, p))]
+    found = []
+    for d, dirs, files in os.walk(repo):
+        dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS)
+        for f in files:
+            rel = os.path.relpath(os.path.join(d, f), repo)
+            if rel not in SKIP_FILES:
+                found.append(rel)
+    return sorted(found)
+
+
+def instructor_only(repo, labs):
+    """(excluded paths, {lab.json path: public text}) for every lab."""
+    excluded, rewritten = set(), {}
+    for lab in labs:
+        rel = os.path.join("labs", lab, "lab.json")
+        with open(os.path.join(repo, rel)) as f:
+            text, dropped = specmod.public_json(f.read())
+        if dropped:
+            rewritten[rel] = text
+            excluded |= {os.path.normpath(os.path.join("labs", lab, p)) for p in dropped}
+    return excluded, rewritten
+
+
+def make_handout(repo, lab, out):
+    labs = specmod.lab_names(os.path.join(repo, "labs"))
+    if lab not in labs:
+        raise HandoutError("no lab %r (labs: %s)" % (lab, ", ".join(labs) or "none"))
+    index = labs.index(lab)
+
+    def mode(name):
+        if name not in labs:
+            raise HandoutError("marker names unknown lab %r" % name)
+        return "solution" if labs.index(name) < index else "stub"
+
+    excluded, rewritten = instructor_only(repo, labs)
+    written = []
+    for rel in list_files(repo):
+        parts = rel.split(os.sep)
+        if rel in excluded or (len(parts) >= 3 and parts[0] == "labs"
+                               and parts[2].startswith("solution")):
+            continue
+        src, dst = os.path.join(repo, rel), os.path.join(out, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        lead = comment_of(rel)
+        if rel in rewritten:
+            with open(dst, "w") as f:
+                f.write(rewritten[rel])
+        elif lead and not rel.startswith(VERBATIM):
+            with open(src, newline="") as f:
+                text = f.read()
+            with open(dst, "w", newline="") as f:
+                f.write(transform(text, lead, mode, rel))
+            shutil.copymode(src, dst)
+        else:
+            shutil.copy2(src, dst)
+        written.append(rel)
+    return written
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description="Write a lab's student tree.")
+    ap.add_argument("--lab", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--repo", default=specmod.ROOT)
+    opts = ap.parse_args(argv)
+    repo, out = os.path.abspath(opts.repo), os.path.abspath(opts.out)
+    if out == repo:
+        print("handout: --out must not be the repository", file=sys.stderr)
+        return 2
+    try:
+        files = make_handout(repo, opts.lab, out)
+    except (HandoutError, specmod.SpecError, ValueError, UnicodeDecodeError) as e:
+        print("handout: %s" % e, file=sys.stderr)
+        return 1
+    print("handout: lab %s: %d files in %s" % (opts.lab, len(files), out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,158 @@
+// Micro-benchmarks of the kernel's basic costs. Run under QEMU with
+// -icount shift=0, where one guest instruction takes one nanosecond and the
+// time CSR ticks every 100 instructions, so `rdtime` deltas times 100 are
+// guest instruction counts (deterministic, unlike host seconds).
+//
+// bench [idle]   - with "idle", first start 50 idle processes, to show the
+//                  costs do not depend on how many processes exist.
+// Prints lines "bench NAME INSTRUCTIONS" (per operation or round trip).
+#include "user/user.h"
+
+#define INSNS_PER_TICK 100
+
+static uint64 start_time;
+
+static void start(void) { start_time = rdtime(); }
+
+static void report(const char *name, int n)
+{
+  uint64 insns = (rdtime() - start_time) * INSNS_PER_TICK;
+  printf("bench %s %lu\n", name, insns / n);
+}
+
+static void bench_getpid(void)
+{
+  int n = 20000;
+  start();
+  for (int i = 0; i < n; i++)
+    getpid();
+  report("getpid", n);
+}
+
+// Two LWPs of one process take turns through a futex word.
+static volatile int turn;
+static volatile int partner_cpu;
+
+static void ping_partner(void *arg)
+{
+  int n = (long)arg;
+  partner_cpu = getcpu();
+  for (int i = 0; i < n; i++) {
+    while (turn != 1)
+      futex_wait((int *)&turn, 0, 0);
+    turn = 0;
+    futex_wake((int *)&turn, 1);
+  }
+  lwp_exit();
+}
+
+static void lwp_pingpong(const char *name, int n)
+{
+  static char stack[8192] __attribute__((aligned(16)));
+  turn = 0;
+  int id = lwp_create(ping_partner, (void *)(long)n, stack + sizeof(stack));
+  sleep(1);   // let the partner reach its first wait
+  start();
+  for (int i = 0; i < n; i++) {
+    turn = 1;
+    futex_wake((int *)&turn, 1);
+    while (turn != 0)
+      futex_wait((int *)&turn, 1, 0);
+  }
+  // Both LWPs on one CPU: a plain LWP switch. On two CPUs: every wake-up
+  // crosses CPUs as an IPI message, so a round trip holds two remote wake-ups.
+  report(partner_cpu == getcpu() ? name : "remote_wake_roundtrip", n);
+  lwp_join(id);
+}
+
+static void bench_pipe(void)
+{
+  int n = 2000, up[2], down[2];
+  char c = 'x';
+  pipe(up);
+  pipe(down);
+  int pid = fork();
+  if (pid == 0) {
+    for (int i = 0; i < n; i++) {
+      read(down[0], &c, 1);
+      write(up[1], &c, 1);
+    }
+    exit(0);
+  }
+  start();
+  for (int i = 0; i < n; i++) {
+    write(down[1], &c, 1);
+    read(up[0], &c, 1);
+  }
+  report("pipe_roundtrip", n);
+  wait(0);
+  close(up[0]); close(up[1]); close(down[0]); close(down[1]);
+}
+
+static void nothing(void *arg)
+{
+  (void)arg;
+  lwp_exit();
+}
+
+static void bench_lwp_create(void)
+{
+  static char stack[4096] __attribute__((aligned(16)));
+  int n = 1000;
+  start();
+  for (int i = 0; i < n; i++)
+    lwp_join(lwp_create(nothing, 0, stack + sizeof(stack)));
+  report("lwp_create_join", n);
+}
+
+static void bench_fork(void)
+{
+  int n = 200;
+  start();
+  for (int i = 0; i < n; i++) {
+    if (fork() == 0)
+      exit(0);
+    wait(0);
+  }
+  report("fork_exit_wait", n);
+}
+
+// Start idle processes that block in read() until the benchmark ends.
+static int idle_pipe[2];
+static void start_idle(int n)
+{
+  pipe(idle_pipe);
+  for (int i = 0; i < n; i++) {
+    if (fork() == 0) {
+      char c;
+      close(idle_pipe[1]);
+      read(idle_pipe[0], &c, 1);
+      exit(0);
+    }
+  }
+  close(idle_pipe[0]);
+}
+
+static void stop_idle(int n)
+{
+  close(idle_pipe[1]);
+  for (int i = 0; i < n; i++)
+    wait(0);
+}
+
+int main(int argc, char *argv[])
+{
+  int idle = argc > 1 && strcmp(argv[1], "idle") == 0 ? 50 : 0;
+  if (idle)
+    start_idle(idle);
+  printf("bench cpus-seen %d idle-procs %d\n", getcpu(), idle);
+  bench_getpid();
+  lwp_pingpong("lwp_pingpong", 3000);
+  bench_pipe();
+  bench_lwp_create();
+  bench_fork();
+  if (idle)
+    stop_idle(idle);
+  printf("bench done\n");
+  return 0;
+}

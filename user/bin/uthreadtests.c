@@ -1,0 +1,467 @@
+// Tests of the uthread library (user/uthread.h): mutex counting with many
+// ULTs over several LWPs, producer/consumer with condition variables,
+// priorities, bound threads, create/join churn with a flat heap, bad ids,
+// blocking in the kernel, and a stack overflow caught by a red zone.
+// Output follows lwptests: one "test NAME: OK|FAILED" line per test, each run
+// in a forked child, then ALL TESTS PASSED or SOME TESTS FAILED.
+#include "user/user.h"
+#include "user/uthread.h"
+
+static const char *cur;
+static int failed;
+
+#define CHECK(c, msg) do { if (!(c)) { printf("  %s: %s\n", cur, msg); exit(1); } } while (0)
+
+// ---- 1000 ULTs x 100 increments under one umutex, on 3 LWPs ------------------------
+#define COUNT_THREADS 1000
+#define COUNT_ADDS    100
+
+static struct umutex count_lock;
+static volatile int count;
+static int count_tids[COUNT_THREADS];
+
+static void add_under_lock(void *arg)
+{
+  (void)arg;
+  for (int i = 0; i < COUNT_ADDS; i++) {
+    umutex_lock(&count_lock);
+    int c = count;
+    if (i % 10 == 0)
+      uthread_yield();           // hold the lock across a switch now and then
+    count = c + 1;
+    umutex_unlock(&count_lock);
+  }
+}
+
+static void test_mutexcount(void)
+{
+  CHECK(uthread_init(3) == 0, "uthread_init(3)");
+  CHECK(uthread_self() == 0, "the caller is not thread 0");
+  umutex_init(&count_lock);
+  for (int i = 0; i < COUNT_THREADS; i++) {
+    count_tids[i] = uthread_create(add_under_lock, 0, 0);
+    CHECK(count_tids[i] > 0, "uthread_create failed");
+  }
+  for (int i = 0; i < COUNT_THREADS; i++)
+    CHECK(uthread_join(count_tids[i]) == 0, "uthread_join failed");
+  printf("  mutexcount: %d of %d\n", count, COUNT_THREADS * COUNT_ADDS);
+  CHECK(count == COUNT_THREADS * COUNT_ADDS, "lost increments");
+  umutex_lock(&count_lock);
+  CHECK(umutex_trylock(&count_lock) != 0, "trylock took a held mutex");
+  umutex_unlock(&count_lock);
+  CHECK(umutex_trylock(&count_lock) == 0, "trylock failed on a free mutex");
+  umutex_unlock(&count_lock);
+}
+
+// ---- producer/consumer with ucond ------------------------------------------------------
+#define PC_SLOTS     8
+#define PC_PRODUCERS 4
+#define PC_CONSUMERS 4
+#define PC_ITEMS     2000          // per producer
+
+static struct umutex pc_lock;
+static struct ucond pc_not_full, pc_not_empty;
+static int pc_buf[PC_SLOTS], pc_head, pc_count, pc_producers_left;
+static long pc_sum_in, pc_sum_out;
+static int pc_items_out;
+
+static void producer(void *arg)
+{
+  int base = (int)(long)arg * PC_ITEMS;
+  for (int i = 1; i <= PC_ITEMS; i++) {
+    umutex_lock(&pc_lock);
+    while (pc_count == PC_SLOTS)
+      ucond_wait(&pc_not_full, &pc_lock);
+    pc_buf[(pc_head + pc_count) % PC_SLOTS] = base + i;
+    pc_count++;
+    pc_sum_in += base + i;
+    ucond_signal(&pc_not_empty);
+    umutex_unlock(&pc_lock);
+  }
+  umutex_lock(&pc_lock);
+  pc_producers_left--;
+  ucond_broadcast(&pc_not_empty);
+  umutex_unlock(&pc_lock);
+}
+
+static void consumer(void *arg)
+{
+  (void)arg;
+  for (;;) {
+    umutex_lock(&pc_lock);
+    while (pc_count == 0 && pc_producers_left > 0)
+      ucond_wait(&pc_not_empty, &pc_lock);
+    if (pc_count == 0) {
+      umutex_unlock(&pc_lock);
+      return;
+    }
+    int v = pc_buf[pc_head];
+    pc_head = (pc_head + 1) % PC_SLOTS;
+    pc_count--;
+    pc_sum_out += v;
+    pc_items_out++;
+    ucond_signal(&pc_not_full);
+    umutex_unlock(&pc_lock);
+  }
+}
+
+static void test_prodcons(void)
+{
+  CHECK(uthread_init(3) == 0, "uthread_init(3)");
+  umutex_init(&pc_lock);
+  ucond_init(&pc_not_full);
+  ucond_init(&pc_not_empty);
+  pc_producers_left = PC_PRODUCERS;
+  int tids[PC_PRODUCERS + PC_CONSUMERS];
+  for (int i = 0; i < PC_CONSUMERS; i++)
+    CHECK((tids[i] = uthread_create(consumer, 0, 0)) > 0, "uthread_create(consumer)");
+  for (int i = 0; i < PC_PRODUCERS; i++)
+    CHECK((tids[PC_CONSUMERS + i] = uthread_create(producer, (void *)(long)i, 0)) > 0,
+          "uthread_create(producer)");
+  for (int i = 0; i < PC_PRODUCERS + PC_CONSUMERS; i++)
+    CHECK(uthread_join(tids[i]) == 0, "uthread_join");
+  printf("  prodcons: %d items of %d\n", pc_items_out, PC_PRODUCERS * PC_ITEMS);
+  CHECK(pc_items_out == PC_PRODUCERS * PC_ITEMS, "items lost or duplicated");
+  CHECK(pc_sum_in == pc_sum_out, "item values changed");
+}
+
+// ---- priorities on one LWP ---------------------------------------------------------------
+static int order[8], order_n;
+
+static void record_order(void *arg)
+{
+  order[order_n++] = (int)(long)arg;
+}
+
+static void test_priority(void)
+{
+  CHECK(uthread_init(1) == 0, "uthread_init(1)");
+  struct uthread_attr low = { 0, 0, 0 }, high = { 0, 20, 0 };
+  int t[5];
+  t[0] = uthread_create(record_order, (void *)1L, &low);
+  t[1] = uthread_create(record_order, (void *)2L, &low);
+  t[2] = uthread_create(record_order, (void *)3L, &low);
+  t[3] = uthread_create(record_order, (void *)10L, &high);   // created last, runs first
+  t[4] = uthread_create(record_order, (void *)5L, &low);
+  for (int i = 0; i < 5; i++)
+    CHECK(t[i] > 0, "uthread_create");
+  CHECK(uthread_setprio(t[4], 10) == 0, "uthread_setprio");   // raised above 1..3
+  for (int i = 0; i < 5; i++)
+    CHECK(uthread_join(t[i]) == 0, "uthread_join");
+  printf("  priority: order %d %d %d %d %d\n", order[0], order[1], order[2], order[3], order[4]);
+  CHECK(order_n == 5, "not every thread ran");
+  CHECK(order[0] == 10, "the high-priority thread did not run first");
+  CHECK(order[1] == 5, "uthread_setprio did not move a queued thread up");
+  CHECK(order[2] == 1 && order[3] == 2 && order[4] == 3, "round robin within a level broken");
+}
+
+// ---- a bound thread keeps its LWP ------------------------------------------------------------
+#define BOUND_ROUNDS 300
+
+static volatile int bound_lwp = -1, bound_ok = 1, others_ok = 1, bound_done;
+static struct umutex bound_lock;
+static struct ucond bound_cond;
+static volatile int bound_turn;
+
+static void bound_body(void *arg)
+{
+  (void)arg;
+  bound_lwp = lwp_self();
+  for (int i = 0; i < BOUND_ROUNDS; i++) {
+    if (lwp_self() != bound_lwp)
+      bound_ok = 0;
+    umutex_lock(&bound_lock);            // block and be woken now and then
+    bound_turn++;
+    ucond_broadcast(&bound_cond);
+    umutex_unlock(&bound_lock);
+    uthread_yield();
+  }
+  bound_done = 1;
+}
+
+static void unbound_body(void *arg)
+{
+  (void)arg;
+  while (!bound_done) {
+    if (bound_lwp >= 0 && lwp_self() == bound_lwp)
+      others_ok = 0;
+    umutex_lock(&bound_lock);
+    int seen = bound_turn;
+    while (bound_turn == seen && !bound_done)
+      ucond_wait(&bound_cond, &bound_lock);
+    umutex_unlock(&bound_lock);
+    uthread_yield();
+  }
+}
+
+static void test_bound(void)
+{
+  CHECK(uthread_init(2) == 0, "uthread_init(2)");
+  umutex_init(&bound_lock);
+  ucond_init(&bound_cond);
+  struct uthread_attr bound = { 0, 0, 1 };
+  int others[6];
+  for (int i = 0; i < 6; i++)
+    CHECK((others[i] = uthread_create(unbound_body, 0, 0)) > 0, "uthread_create");
+  int b = uthread_create(bound_body, 0, &bound);
+  CHECK(b > 0, "uthread_create(bound)");
+  CHECK(uthread_join(b) == 0, "uthread_join(bound)");
+  umutex_lock(&bound_lock);
+  ucond_broadcast(&bound_cond);
+  umutex_unlock(&bound_lock);
+  for (int i = 0; i < 6; i++)
+    CHECK(uthread_join(others[i]) == 0, "uthread_join");
+  printf("  bound: bound thread on lwp %d for %d rounds\n", bound_lwp, BOUND_ROUNDS);
+  CHECK(bound_ok, "the bound thread changed LWP");
+  CHECK(others_ok, "another thread ran on the bound thread's LWP");
+  CHECK(lwp_self() != bound_lwp, "thread 0 ran on the bound LWP");
+}
+
+// ---- create/join churn keeps the heap flat -------------------------------------------------
+static volatile int churn_runs;
+
+static void churn_body(void *arg)
+{
+  (void)arg;
+  churn_runs++;
+}
+
+static void test_churn(void)
+{
+  CHECK(uthread_init(2) == 0, "uthread_init(2)");
+  char *brk0 = 0;
+  for (int i = 0; i < 10000; i++) {
+    int t = uthread_create(churn_body, 0, 0);
+    CHECK(t > 0, "uthread_create failed during churn");
+    CHECK(uthread_join(t) == 0, "uthread_join failed during churn");
+    if (i == 100)
+      brk0 = sbrk(0);
+  }
+  char *brk1 = sbrk(0);
+  printf("  churn: %d runs, break %p after 100 cycles, %p after 10000\n", churn_runs, brk0, brk1);
+  CHECK(churn_runs == 10000, "a thread did not run");
+  CHECK(brk1 == brk0, "the heap grows with create/join cycles");
+}
+
+// ---- bad ids ------------------------------------------------------------------------------
+static void nothing(void *arg)
+{
+  (void)arg;
+}
+
+static void test_badids(void)
+{
+  CHECK(uthread_join(1) == -1, "uthread_join before uthread_init");
+  CHECK(uthread_init(2) == 0, "uthread_init(2)");
+  CHECK(uthread_init(2) == -1, "a second uthread_init");
+  int t = uthread_create(nothing, 0, 0);
+  CHECK(t > 0, "uthread_create");
+  CHECK(uthread_create(0, 0, 0) == -1, "uthread_create(NULL fn)");
+  struct uthread_attr badprio = { 0, 32, 0 };
+  CHECK(uthread_create(nothing, 0, &badprio) == -1, "uthread_create(prio 32)");
+  CHECK(uthread_join(-1) == -1, "uthread_join(-1)");
+  CHECK(uthread_join(10000) == -1, "uthread_join(10000)");
+  CHECK(uthread_join(uthread_self()) == -1, "uthread_join(own tid)");
+  CHECK(uthread_join(t + 1) == -1, "uthread_join(never-created tid)");
+  CHECK(uthread_setprio(-1, 1) == -1, "uthread_setprio(-1)");
+  CHECK(uthread_setprio(10000, 1) == -1, "uthread_setprio(10000)");
+  CHECK(uthread_setprio(t, 32) == -1, "uthread_setprio(prio 32)");
+  CHECK(uthread_setprio(t, -1) == -1, "uthread_setprio(prio -1)");
+  CHECK(uthread_setprio(uthread_self(), 3) == 0, "uthread_setprio(own tid)");
+  CHECK(uthread_join(t) == 0, "uthread_join");
+  CHECK(uthread_join(t) == -1, "uthread_join(already joined)");
+  CHECK(uthread_setprio(t, 1) == -1, "uthread_setprio(already joined)");
+}
+
+// ---- blocking in the kernel blocks only that LWP ---------------------------------------------
+static int block_pipe[2];
+static volatile int block_progress, block_reader_done;
+
+static void block_reader(void *arg)
+{
+  (void)arg;
+  char c;
+  read(block_pipe[0], &c, 1);   // this LWP sleeps in the kernel
+  block_reader_done = 1;
+}
+
+static void block_worker(void *arg)
+{
+  (void)arg;
+  for (int i = 0; i < 200; i++) {
+    block_progress++;
+    uthread_yield();
+  }
+}
+
+static void test_kernelblock(void)
+{
+  CHECK(pipe(block_pipe) == 0, "pipe");
+  CHECK(uthread_init(2) == 0, "uthread_init(2)");
+  int r = uthread_create(block_reader, 0, 0);
+  CHECK(r > 0, "uthread_create(reader)");
+  sleep(2);                        // thread 0 sleeps too: the reader takes the other LWP
+  int w = uthread_create(block_worker, 0, 0);
+  CHECK(w > 0, "uthread_create(worker)");
+  CHECK(uthread_join(w) == 0, "uthread_join(worker)");
+  printf("  kernelblock: worker ran %d steps while the reader was blocked\n", block_progress);
+  CHECK(block_progress == 200 && !block_reader_done, "the worker did not run beside the blocked read");
+  CHECK(write(block_pipe[1], "x", 1) == 1, "write");
+  CHECK(uthread_join(r) == 0, "uthread_join(reader)");
+  CHECK(block_reader_done, "the reader did not finish");
+}
+
+// ---- stack overflow into the red zone --------------------------------------------------------
+// The child announces every stack (uthread_debug) and the recursion reports
+// its stack pointer on the way down, both into a pipe. The child is killed by
+// the kernel's fault line; the parent maps the last reported sp to the red
+// zone of the tid that announced it and prints the one-line report.
+#define FRAME_BYTES 512
+
+__attribute__((noinline)) static int recurse(int depth)
+{
+  volatile char frame[FRAME_BYTES];
+  frame[0] = (char)depth;
+  if (depth > 1000000)             // never: the red zone stops us long before
+    return 0;
+  printf("sp %p tid %d\n", (void *)frame, uthread_self());
+  return recurse(depth + 1) + frame[0];
+}
+
+__attribute__((noinline)) static void overflow_body(void *arg)
+{
+  (void)arg;
+  recurse(0);
+}
+
+static void overflow_child(int out)
+{
+  close(1);
+  dup(out);
+  uthread_debug = 1;
+  if (uthread_init(2) < 0)
+    exit(2);
+  int t = uthread_create(overflow_body, 0, 0);
+  uthread_join(t);
+  exit(3);                         // not reached: the overflow kills the process
+}
+
+static uint64 parse_hex(const char *s)
+{
+  uint64 v = 0;
+  if (s[0] == '0' && s[1] == 'x')
+    s += 2;
+  for (;; s++) {
+    if (*s >= '0' && *s <= '9') v = v * 16 + (*s - '0');
+    else if (*s >= 'a' && *s <= 'f') v = v * 16 + (*s - 'a' + 10);
+    else return v;
+  }
+}
+
+static char overflow_out[16384];
+
+static int read_all(int fd, char *buf, int max)
+{
+  int n = 0, r;
+  while (n < max - 1 && (r = read(fd, buf + n, max - 1 - n)) > 0)
+    n += r;
+  buf[n] = 0;
+  return n;
+}
+
+static const char *after(const char *s, const char *key)
+{
+  int k = strlen(key);
+  for (; *s; s++)
+    if (strncmp(s, key, k) == 0)
+      return s + k;
+  return 0;
+}
+
+static const char *last_line_starting(const char *buf, const char *key)
+{
+  const char *last = 0;
+  int k = strlen(key);
+  for (const char *s = buf; *s; s++)
+    if ((s == buf || s[-1] == '\n') && strncmp(s, key, k) == 0)
+      last = s;
+  return last;
+}
+
+static void test_overflow(void)
+{
+  int p[2];
+  CHECK(pipe(p) == 0, "pipe");
+  int pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    overflow_child(p[1]);
+  }
+  close(p[1]);
+  read_all(p[0], overflow_out, sizeof overflow_out);
+  close(p[0]);
+  int st = 0;
+  CHECK(wait(&st) == pid, "wait");
+  CHECK(st != 0 && st != 2 && st != 3, "the child was not killed by the overflow");
+
+  const char *ann = last_line_starting(overflow_out, "uthread: tid ");
+  CHECK(ann != 0, "no stack announcement from the child");
+  int tid = atoi(ann + 13);
+  const char *lo_s = after(ann, "stack ["), *red_s = after(ann, "red zone [");
+  CHECK(lo_s && red_s, "malformed stack announcement");
+  uint64 stack_lo = parse_hex(lo_s);
+  uint64 red_lo = parse_hex(red_s), red_hi = parse_hex(after(red_s, ","));
+
+  const char *last = last_line_starting(overflow_out, "sp ");
+  CHECK(last != 0, "the recursion reported nothing");
+  uint64 sp = parse_hex(last + 3);
+  int sp_tid = atoi(after(last, "tid "));
+  printf("uthread: tid %d stack overflow into red zone [%p,%p), last frame at address %p "
+         "(pid %d killed; the kernel line above gives the faulting address)\n",
+         sp_tid, (void *)red_lo, (void *)red_hi, (void *)sp, pid);
+  CHECK(sp_tid == tid, "the recursing thread is not the announced one");
+  CHECK(red_hi == stack_lo, "the red zone is not right below the stack");
+  CHECK(sp >= stack_lo && sp < stack_lo + 4 * FRAME_BYTES, "the recursion stopped far from the red zone");
+}
+
+struct test { const char *name; void (*fn)(void); };
+static struct test tests[] = {
+  { "mutexcount", test_mutexcount },
+  { "prodcons", test_prodcons },
+  { "priority", test_priority },
+  { "bound", test_bound },
+  { "churn", test_churn },
+  { "badids", test_badids },
+  { "kernelblock", test_kernelblock },
+  { "overflow", test_overflow },
+};
+
+static void run(struct test *t)
+{
+  cur = t->name;
+  int pid = fork();
+  if (pid == 0) {
+    t->fn();
+    exit(0);
+  }
+  int st = -1;
+  wait(&st);
+  printf("test %s: %s\n", t->name, st == 0 ? "OK" : "FAILED");
+  if (st != 0)
+    failed = 1;
+}
+
+int main(int argc, char *argv[])
+{
+  int n = sizeof(tests) / sizeof(tests[0]);
+  for (int i = 0; i < n; i++) {
+    int wanted = argc < 2;
+    for (int j = 1; j < argc; j++)
+      if (strcmp(argv[j], tests[i].name) == 0)
+        wanted = 1;
+    if (wanted)
+      run(&tests[i]);
+  }
+  printf(failed ? "SOME TESTS FAILED\n" : "ALL TESTS PASSED\n");
+  return failed;
+}

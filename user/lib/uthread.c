@@ -1,0 +1,774 @@
+// The uthread library: M:N user threads (ULTs) over the process's LWPs.
+// Owns the thread table (tids are indices), the shared priority run queue,
+// the per-LWP scheduler loops (shared and bound), red-zoned stacks and the
+// death row that recycles them, and umutex/ucond. The register switch itself
+// is user/lib/uthread_switch.S; the design is explained in docs/uthread.md.
+//
+// Every LWP that runs ULTs keeps a pointer to its struct ult_lwp in tp. A ULT
+// never switches to another ULT directly: it switches to its LWP's scheduler
+// context, which finishes the switch-out (requeue, drop a lock, or retire the
+// thread) on its own stack, so that no ULT can be resumed elsewhere while its
+// stack is still in use.
+#include "user/user.h"
+#include "user/uthread.h"
+
+#define PAGE              4096
+#define DEFAULT_STACK     8192
+#define SCHED_STACK       8192    // stack of an LWP's scheduler loop
+#define MAX_LWPS          64
+#define STACK_CACHE_MAX   32      // stacks kept on the death row
+#define NPRIO             (UTHREAD_PRIO_MAX + 1)
+#define SPINS_BEFORE_NAP  20000   // then nap one tick in the kernel
+#define NO_TID            (-1)
+
+int uthread_debug;
+
+// Callee-saved registers; the layout is used by uthread_switch.S.
+struct ult_context {
+  uint64 ra, sp, s[12];
+};
+void uthread_switch(struct ult_context *save, struct ult_context *load);
+
+enum ult_state { ULT_FREE, ULT_NEW, ULT_ALIVE, ULT_EXITED, ULT_DEAD };
+// What the scheduler does with a thread once it has switched away from it.
+enum switch_action { ACT_NONE, ACT_YIELD, ACT_BLOCK, ACT_EXIT };
+
+struct ult_lwp;
+
+struct ult {
+  struct ult_context ctx;
+  int tid;
+  int state;                 // enum ult_state; changed under table_lock
+  int prio;
+  int queued;                // on the run queue (under run_lock)
+  int next;                  // link: run queue, a wait list, or the death row
+  int joiner;                // tid blocked in uthread_join on us, or NO_TID
+  int action;                // enum switch_action, for the scheduler
+  int *unlock_after_switch;  // ACT_BLOCK: guard to release once off our stack
+  void (*fn)(void *);
+  void *arg;
+  struct ult_lwp *bound_lwp; // the LWP of a bound thread, else 0
+  char *stack_mem;           // malloc'd block holding red zone + stack (0: none)
+  uint64 red_lo;             // red zone [red_lo, red_lo + PAGE)
+  uint64 stack_lo, stack_hi; // usable stack [stack_lo, stack_hi)
+  int stack_size;
+};
+
+struct ult_lwp {
+  struct ult_context sched_ctx;   // the scheduler loop of this LWP
+  struct ult *current;            // ULT running (or just switched away from)
+  struct ult *bound;              // the only ULT of a bound LWP, else 0
+  int bound_wake;                 // futex word: 1 when the bound ULT may run
+  int lwpid;
+  int in_use;
+  char *stack_mem;
+};
+
+// Allocated by uthread_init, so programs that never use threads pay nothing.
+static struct ult *threads;        // [UTHREAD_MAX]
+static struct ult_lwp *lwps;       // [MAX_LWPS]
+static int library_ready;
+static int live_threads;           // not yet exited
+
+// table_lock: thread states, joiners, slot allocation, the death row, lwps[].
+static int table_lock;
+static int next_unused_tid;
+static int death_row_head = NO_TID;
+static int cached_stacks;
+
+// run_lock: the shared run queue and the idle-LWP bookkeeping.
+static int run_lock;
+static volatile uint32 run_mask;   // bit p set: queue p is not empty
+static int run_head[NPRIO], run_tail[NPRIO];
+static int work_seq;               // futex word idle LWPs sleep on
+static int idle_lwps;
+
+// ---- spinlocks --------------------------------------------------------------
+// Test-and-set; a waiter that has spun for long (the holder's LWP was probably
+// preempted) naps for a tick in the kernel instead of burning its slice.
+static void spin_lock(int *l)
+{
+  while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
+    int spins = 0;
+    while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
+      if (++spins >= SPINS_BEFORE_NAP) {
+        futex_wait(l, 1, 1);
+        spins = 0;
+      }
+    }
+  }
+}
+
+static void spin_unlock(int *l)
+{
+  __atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+// ---- who is running ------------------------------------------------------------
+static inline struct ult_lwp *this_lwp(void)
+{
+  struct ult_lwp *l;
+  asm volatile("mv %0, tp" : "=r"(l));
+  return l;
+}
+
+static inline void set_this_lwp(struct ult_lwp *l)
+{
+  asm volatile("mv tp, %0" : : "r"(l));
+}
+
+// The running thread; 0 before uthread_init.
+static struct ult *current_thread(void)
+{
+  if (!library_ready)
+    return 0;
+  return this_lwp()->current;
+}
+
+// ---- the shared run queue (run_lock held) ----------------------------------------
+static int highest_prio(uint32 mask)
+{
+  int p = 0;
+  if (mask >> 16) { p += 16; mask >>= 16; }
+  if (mask >> 8)  { p += 8;  mask >>= 8; }
+  if (mask >> 4)  { p += 4;  mask >>= 4; }
+  if (mask >> 2)  { p += 2;  mask >>= 2; }
+  if (mask >> 1)  { p += 1; }
+  return p;
+}
+
+static void run_queue_append(struct ult *t)
+{
+  int p = t->prio;
+  t->next = NO_TID;
+  if (run_head[p] == NO_TID)
+    run_head[p] = t->tid;
+  else
+    threads[run_tail[p]].next = t->tid;
+  run_tail[p] = t->tid;
+  run_mask |= 1u << p;
+  t->queued = 1;
+}
+
+static struct ult *run_queue_take_highest(void)
+{
+  if (run_mask == 0)
+    return 0;
+  int p = highest_prio(run_mask);
+  struct ult *t = &threads[run_head[p]];
+  run_head[p] = t->next;
+  if (run_head[p] == NO_TID)
+    run_mask &= ~(1u << p);
+  t->queued = 0;
+  return t;
+}
+
+static void run_queue_remove(struct ult *t)
+{
+  int p = t->prio, prev = NO_TID;
+  for (int id = run_head[p]; id != NO_TID; prev = id, id = threads[id].next) {
+    if (id != t->tid)
+      continue;
+    if (prev == NO_TID)
+      run_head[p] = t->next;
+    else
+      threads[prev].next = t->next;
+    if (run_tail[p] == id)
+      run_tail[p] = prev;
+    break;
+  }
+  if (run_head[p] == NO_TID)
+    run_mask &= ~(1u << p);
+  t->queued = 0;
+}
+
+// Makes t runnable: on its own LWP if bound, else on the shared queue, waking
+// one idle LWP if there is any.
+static void make_runnable(struct ult *t)
+{
+  struct ult_lwp *bl = t->bound_lwp;
+  if (bl) {
+    __atomic_store_n(&bl->bound_wake, 1, __ATOMIC_RELEASE);
+    if (this_lwp() != bl)
+      futex_wake(&bl->bound_wake, 1);
+    return;
+  }
+  spin_lock(&run_lock);
+  run_queue_append(t);
+  work_seq++;
+  int someone_idle = idle_lwps > 0;
+  spin_unlock(&run_lock);
+  if (someone_idle)
+    futex_wake(&work_seq, 1);
+}
+
+// The next thread for a shared LWP; parks the LWP in the kernel while there is none.
+static struct ult *wait_for_work(void)
+{
+  spin_lock(&run_lock);
+  struct ult *t;
+  while ((t = run_queue_take_highest()) == 0) {
+    int seen = work_seq;
+    idle_lwps++;
+    spin_unlock(&run_lock);
+    futex_wait(&work_seq, seen, 0);
+    spin_lock(&run_lock);
+    idle_lwps--;
+  }
+  spin_unlock(&run_lock);
+  return t;
+}
+
+// ---- stacks with red zones ----------------------------------------------------------
+static int stack_alloc(struct ult *t, int size)
+{
+  char *mem = malloc(size + 2 * PAGE);
+  if (mem == 0)
+    return 0;
+  uint64 red = ((uint64)mem + PAGE - 1) & ~(uint64)(PAGE - 1);
+  if (mprotect((void *)red, PAGE, PROT_NONE) < 0) {
+    free(mem);
+    return 0;
+  }
+  t->stack_mem = mem;
+  t->red_lo = red;
+  t->stack_lo = red + PAGE;
+  t->stack_hi = t->stack_lo + size;
+  t->stack_size = size;
+  return 1;
+}
+
+static void stack_release(char *mem, uint64 red_lo)
+{
+  mprotect((void *)red_lo, PAGE, PROT_READ | PROT_WRITE);
+  free(mem);
+}
+
+// Gives t a stack of `size` bytes, reusing the cached one when it fits.
+static int stack_ensure(struct ult *t, int size)
+{
+  if (t->stack_mem && t->stack_size == size)
+    return 1;
+  if (t->stack_mem)
+    stack_release(t->stack_mem, t->red_lo);
+  t->stack_mem = 0;
+  return stack_alloc(t, size);
+}
+
+static void announce_stack(struct ult *t)
+{
+  printf("uthread: tid %d stack [%p,%p) red zone [%p,%p)\n", t->tid,
+         (void *)t->stack_lo, (void *)t->stack_hi, (void *)t->red_lo, (void *)(t->red_lo + PAGE));
+}
+
+// ---- thread slots and the death row -------------------------------------------------
+// A slot for a new thread: a retired one from the death row first.
+static struct ult *slot_take(void)
+{
+  struct ult *t = 0;
+  spin_lock(&table_lock);
+  if (death_row_head != NO_TID) {
+    t = &threads[death_row_head];
+    death_row_head = t->next;
+    if (t->stack_mem)
+      cached_stacks--;
+  } else if (next_unused_tid < UTHREAD_MAX) {
+    t = &threads[next_unused_tid];
+    t->tid = next_unused_tid++;
+  }
+  if (t)
+    t->state = ULT_NEW;
+  spin_unlock(&table_lock);
+  return t;
+}
+
+// Retires t (joined, or never started) to the death row; keeps its stack
+// while fewer than STACK_CACHE_MAX are cached, frees it otherwise.
+static void death_row_put(struct ult *t)
+{
+  char *drop = 0;
+  uint64 drop_red = 0;
+  spin_lock(&table_lock);
+  t->state = ULT_DEAD;
+  if (t->stack_mem && cached_stacks >= STACK_CACHE_MAX) {
+    drop = t->stack_mem;
+    drop_red = t->red_lo;
+    t->stack_mem = 0;
+  } else if (t->stack_mem) {
+    cached_stacks++;
+  }
+  t->next = death_row_head;
+  death_row_head = t->tid;
+  spin_unlock(&table_lock);
+  if (drop)
+    stack_release(drop, drop_red);
+}
+
+// ---- LWPs -------------------------------------------------------------------------
+static struct ult_lwp *lwp_slot_take(void)
+{
+  struct ult_lwp *l = 0;
+  spin_lock(&table_lock);
+  for (int i = 0; i < MAX_LWPS && l == 0; i++)
+    if (!lwps[i].in_use)
+      l = &lwps[i];
+  if (l)
+    l->in_use = 1;
+  spin_unlock(&table_lock);
+  if (l == 0)
+    return 0;
+  l->current = 0;
+  l->bound = 0;
+  l->bound_wake = 0;
+  l->stack_mem = malloc(SCHED_STACK);
+  if (l->stack_mem == 0) {
+    l->in_use = 0;
+    return 0;
+  }
+  return l;
+}
+
+static void lwp_slot_release(struct ult_lwp *l)
+{
+  free(l->stack_mem);
+  l->stack_mem = 0;
+  spin_lock(&table_lock);
+  l->in_use = 0;
+  spin_unlock(&table_lock);
+}
+
+static void *sched_stack_top(struct ult_lwp *l)
+{
+  return l->stack_mem + SCHED_STACK;
+}
+
+static void thread_retire(struct ult *t);
+
+// What a scheduler does first after a ULT switched to it.
+static void finish_switch_out(struct ult_lwp *me)
+{
+  struct ult *t = me->current;
+  if (t == 0)
+    return;
+  me->current = 0;
+  switch (t->action) {
+  case ACT_YIELD:
+    make_runnable(t);
+    break;
+  case ACT_BLOCK:
+    spin_unlock(t->unlock_after_switch);
+    break;
+  case ACT_EXIT:
+    thread_retire(t);
+    break;
+  }
+}
+
+// The loop of an LWP that serves the shared run queue. Never returns.
+static void shared_lwp_loop(void)
+{
+  for (;;) {
+    struct ult_lwp *me = this_lwp();
+    finish_switch_out(me);
+    struct ult *next = wait_for_work();
+    next->action = ACT_NONE;
+    me->current = next;
+    uthread_switch(&me->sched_ctx, &next->ctx);
+  }
+}
+
+static void shared_lwp_entry(void *arg)
+{
+  set_this_lwp(arg);
+  shared_lwp_loop();
+}
+
+// The loop of a bound LWP: runs its one ULT, and ends with it.
+static void bound_lwp_loop(void)
+{
+  struct ult_lwp *me = this_lwp();
+  struct ult *t = me->bound;
+  for (;;) {
+    if (me->current) {
+      int exiting = me->current->action == ACT_EXIT;
+      finish_switch_out(me);
+      if (exiting)
+        lwp_exit();        // the joiner lwp_joins us, then frees this stack
+    }
+    while (!__atomic_exchange_n(&me->bound_wake, 0, __ATOMIC_ACQUIRE))
+      futex_wait(&me->bound_wake, 0, 0);
+    t->action = ACT_NONE;
+    me->current = t;
+    uthread_switch(&me->sched_ctx, &t->ctx);
+  }
+}
+
+static void bound_lwp_entry(void *arg)
+{
+  set_this_lwp(arg);
+  bound_lwp_loop();
+}
+
+// Adds n LWPs that serve the shared run queue; returns how many it started.
+// (Lab concurrency replaces this with set_concurrency.)
+static int uthread_add_lwps(int n)
+{
+  int started = 0;
+  for (int i = 0; i < n; i++) {
+    struct ult_lwp *l = lwp_slot_take();
+    if (l == 0)
+      break;
+    l->lwpid = lwp_create(shared_lwp_entry, l, sched_stack_top(l));
+    if (l->lwpid < 0) {
+      lwp_slot_release(l);
+      break;
+    }
+    started++;
+  }
+  return started;
+}
+
+static int bound_lwp_start(struct ult *t)
+{
+  struct ult_lwp *l = lwp_slot_take();
+  if (l == 0)
+    return 0;
+  l->bound = t;
+  l->bound_wake = 1;
+  t->bound_lwp = l;
+  l->lwpid = lwp_create(bound_lwp_entry, l, sched_stack_top(l));
+  if (l->lwpid < 0) {
+    t->bound_lwp = 0;
+    lwp_slot_release(l);
+    return 0;
+  }
+  return 1;
+}
+
+static void bound_lwp_reap(struct ult_lwp *l)
+{
+  lwp_join(l->lwpid);
+  lwp_slot_release(l);
+}
+
+// ---- switching away from the running thread --------------------------------------
+static void switch_to_scheduler(struct ult *self, int action)
+{
+  struct ult_lwp *me = this_lwp();
+  self->action = action;
+  uthread_switch(&self->ctx, &me->sched_ctx);
+}
+
+// Blocks the caller; `guard` (held) is released once it is off its stack.
+static void block_releasing(struct ult *self, int *guard)
+{
+  self->unlock_after_switch = guard;
+  switch_to_scheduler(self, ACT_BLOCK);
+}
+
+// Runs on a scheduler stack once t has switched away for good.
+static void thread_retire(struct ult *t)
+{
+  spin_lock(&table_lock);
+  t->state = ULT_EXITED;
+  int joiner = t->joiner;
+  spin_unlock(&table_lock);
+  if (joiner != NO_TID)
+    make_runnable(&threads[joiner]);
+  if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL) == 0)
+    exit(0);
+}
+
+static void thread_start(void)
+{
+  struct ult *self = current_thread();
+  self->fn(self->arg);
+  uthread_exit();
+}
+
+// ---- the thread interface ----------------------------------------------------------
+static int tables_alloc(void)
+{
+  if (threads == 0)
+    threads = malloc(UTHREAD_MAX * sizeof(struct ult));
+  if (lwps == 0)
+    lwps = malloc(MAX_LWPS * sizeof(struct ult_lwp));
+  if (threads == 0 || lwps == 0)
+    return 0;
+  memset(threads, 0, UTHREAD_MAX * sizeof(struct ult));
+  memset(lwps, 0, MAX_LWPS * sizeof(struct ult_lwp));
+  return 1;
+}
+
+int uthread_init(int nlwp)
+{
+  if (library_ready || nlwp < 1 || nlwp > MAX_LWPS)
+    return -1;
+  if (!tables_alloc())
+    return -1;
+  for (int p = 0; p < NPRIO; p++)
+    run_head[p] = run_tail[p] = NO_TID;
+  struct ult *main_thread = &threads[0];
+  main_thread->tid = 0;
+  main_thread->state = ULT_ALIVE;
+  main_thread->joiner = NO_TID;
+  next_unused_tid = 1;
+  live_threads = 1;
+
+  struct ult_lwp *l = lwp_slot_take();
+  if (l == 0)
+    return -1;
+  l->lwpid = lwp_self();
+  l->sched_ctx.ra = (uint64)shared_lwp_loop;
+  l->sched_ctx.sp = (uint64)sched_stack_top(l);
+  l->current = main_thread;
+  set_this_lwp(l);
+  library_ready = 1;
+  if (uthread_add_lwps(nlwp - 1) != nlwp - 1)
+    return -1;
+  return 0;
+}
+
+static int attr_stack_size(const struct uthread_attr *attr)
+{
+  if (attr == 0 || attr->stacksize <= 0)
+    return DEFAULT_STACK;
+  if (attr->stacksize > (1 << 24))
+    return -1;
+  return (attr->stacksize + PAGE - 1) & ~(PAGE - 1);
+}
+
+int uthread_create(void (*fn)(void *), void *arg, const struct uthread_attr *attr)
+{
+  int size = attr_stack_size(attr);
+  int prio = attr ? attr->prio : 0;
+  if (!library_ready || fn == 0 || size < 0 || prio < 0 || prio > UTHREAD_PRIO_MAX)
+    return -1;
+  struct ult *t = slot_take();
+  if (t == 0)
+    return -1;
+  if (!stack_ensure(t, size)) {
+    death_row_put(t);
+    return -1;
+  }
+  t->fn = fn;
+  t->arg = arg;
+  t->prio = prio;
+  t->joiner = NO_TID;
+  t->queued = 0;
+  t->bound_lwp = 0;
+  t->action = ACT_NONE;
+  memset(&t->ctx, 0, sizeof t->ctx);
+  t->ctx.ra = (uint64)thread_start;
+  t->ctx.sp = t->stack_hi;
+  if (uthread_debug)
+    announce_stack(t);
+  __atomic_add_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
+  spin_lock(&table_lock);
+  t->state = ULT_ALIVE;
+  spin_unlock(&table_lock);
+  if (attr && attr->bound) {
+    if (!bound_lwp_start(t)) {
+      __atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
+      death_row_put(t);
+      return -1;
+    }
+  } else {
+    make_runnable(t);
+  }
+  return t->tid;
+}
+
+void uthread_exit(void)
+{
+  if (!library_ready)
+    exit(0);
+  switch_to_scheduler(current_thread(), ACT_EXIT);
+  for (;;)
+    ;                      // not reached: a retired thread is never resumed
+}
+
+static int tid_is_valid(int tid)
+{
+  return tid >= 0 && tid < UTHREAD_MAX;
+}
+
+int uthread_join(int tid)
+{
+  if (!library_ready || !tid_is_valid(tid) || tid == current_thread()->tid)
+    return -1;
+  struct ult *self = current_thread();
+  struct ult *t = &threads[tid];
+  spin_lock(&table_lock);
+  int joinable = (t->state == ULT_ALIVE || t->state == ULT_EXITED) && t->joiner == NO_TID;
+  if (!joinable) {
+    spin_unlock(&table_lock);
+    return -1;
+  }
+  if (t->state != ULT_EXITED) {
+    t->joiner = self->tid;
+    block_releasing(self, &table_lock);    // thread_retire wakes us
+    spin_lock(&table_lock);
+  }
+  t->state = ULT_DEAD;                      // nobody else may join it now
+  t->joiner = NO_TID;
+  spin_unlock(&table_lock);
+  if (t->bound_lwp) {
+    bound_lwp_reap(t->bound_lwp);
+    t->bound_lwp = 0;
+  }
+  death_row_put(t);
+  return 0;
+}
+
+int uthread_self(void)
+{
+  if (!library_ready)
+    return -1;
+  return current_thread()->tid;
+}
+
+void uthread_yield(void)
+{
+  if (!library_ready)
+    return;
+  struct ult *self = current_thread();
+  if (self->bound_lwp || run_mask == 0)
+    return;                // a bound thread owns its LWP; nobody else waits
+  switch_to_scheduler(self, ACT_YIELD);
+}
+
+int uthread_setprio(int tid, int prio)
+{
+  if (!library_ready || !tid_is_valid(tid) || prio < 0 || prio > UTHREAD_PRIO_MAX)
+    return -1;
+  struct ult *t = &threads[tid];
+  spin_lock(&table_lock);
+  if (t->state != ULT_ALIVE && t->state != ULT_EXITED) {
+    spin_unlock(&table_lock);
+    return -1;
+  }
+  spin_lock(&run_lock);
+  if (t->queued) {
+    run_queue_remove(t);
+    t->prio = prio;
+    run_queue_append(t);
+  } else {
+    t->prio = prio;
+  }
+  spin_unlock(&run_lock);
+  spin_unlock(&table_lock);
+  return 0;
+}
+
+// ---- wait lists (FIFO through threads[].next; the owner's guard held) ---------------
+static void wait_list_append(int *head, int *tail, struct ult *t)
+{
+  t->next = NO_TID;
+  if (*head == NO_TID)
+    *head = t->tid;
+  else
+    threads[*tail].next = t->tid;
+  *tail = t->tid;
+}
+
+static struct ult *wait_list_take(int *head, int *tail)
+{
+  if (*head == NO_TID)
+    return 0;
+  struct ult *t = &threads[*head];
+  *head = t->next;
+  if (*head == NO_TID)
+    *tail = NO_TID;
+  return t;
+}
+
+// ---- mutexes: FIFO hand-off to the first waiter --------------------------------------
+void umutex_init(struct umutex *m)
+{
+  m->guard = 0;
+  m->locked = 0;
+  m->owner = NO_TID;
+  m->wait_head = m->wait_tail = NO_TID;
+}
+
+void umutex_lock(struct umutex *m)
+{
+  struct ult *self = current_thread();
+  spin_lock(&m->guard);
+  if (!m->locked) {
+    m->locked = 1;
+    m->owner = self->tid;
+    spin_unlock(&m->guard);
+    return;
+  }
+  wait_list_append(&m->wait_head, &m->wait_tail, self);
+  block_releasing(self, &m->guard);   // umutex_unlock hands us the mutex
+}
+
+int umutex_trylock(struct umutex *m)
+{
+  struct ult *self = current_thread();
+  spin_lock(&m->guard);
+  int got = !m->locked;
+  if (got) {
+    m->locked = 1;
+    m->owner = self->tid;
+  }
+  spin_unlock(&m->guard);
+  return got ? 0 : -1;
+}
+
+void umutex_unlock(struct umutex *m)
+{
+  spin_lock(&m->guard);
+  struct ult *next = wait_list_take(&m->wait_head, &m->wait_tail);
+  if (next) {
+    m->owner = next->tid;             // stays locked: ownership passes on
+  } else {
+    m->locked = 0;
+    m->owner = NO_TID;
+  }
+  spin_unlock(&m->guard);
+  if (next)
+    make_runnable(next);
+}
+
+// ---- condition variables -------------------------------------------------------------
+void ucond_init(struct ucond *c)
+{
+  c->guard = 0;
+  c->wait_head = c->wait_tail = NO_TID;
+}
+
+void ucond_wait(struct ucond *c, struct umutex *m)
+{
+  struct ult *self = current_thread();
+  spin_lock(&c->guard);
+  wait_list_append(&c->wait_head, &c->wait_tail, self);
+  umutex_unlock(m);                   // c->guard held: no signal can slip by
+  block_releasing(self, &c->guard);
+  umutex_lock(m);
+}
+
+void ucond_signal(struct ucond *c)
+{
+  spin_lock(&c->guard);
+  struct ult *t = wait_list_take(&c->wait_head, &c->wait_tail);
+  spin_unlock(&c->guard);
+  if (t)
+    make_runnable(t);
+}
+
+void ucond_broadcast(struct ucond *c)
+{
+  spin_lock(&c->guard);
+  int id = c->wait_head;
+  c->wait_head = c->wait_tail = NO_TID;
+  spin_unlock(&c->guard);
+  while (id != NO_TID) {
+    struct ult *t = &threads[id];
+    id = t->next;                     // read before t goes on the run queue
+    make_runnable(t);
+  }
+}

@@ -1,0 +1,52 @@
+// The uthread library interface: M:N user threads (ULTs) multiplexed over the
+// process's LWPs, with priorities, bound threads, mutexes and condition
+// variables. Implementation: user/lib/uthread.c and user/lib/uthread_switch.S;
+// design notes: docs/uthread.md.
+#pragma once
+
+#define UTHREAD_MAX       2048   // thread ids are 0 .. UTHREAD_MAX-1 (indices into a table)
+#define UTHREAD_PRIO_MAX  31     // priorities are 0 (lowest, default) .. 31
+
+// Thread attributes; a zero field means the default.
+struct uthread_attr {
+  int stacksize;   // bytes, rounded up to whole pages (default 8 KiB)
+  int prio;        // 0 .. 31
+  int bound;       // nonzero: the thread gets an LWP of its own for its whole life
+};
+
+int  uthread_init(int nlwp);   // the caller becomes thread 0; nlwp >= 1 LWPs run user threads
+int  uthread_create(void (*fn)(void *), void *arg, const struct uthread_attr *attr); // tid or -1
+void uthread_exit(void) __attribute__((noreturn));   // returning from fn is the same
+int  uthread_join(int tid);    // 0, or -1 for an unknown, finished-and-joined, or own tid
+int  uthread_self(void);
+void uthread_yield(void);
+int  uthread_setprio(int tid, int prio);   // 0 or -1
+
+// When set to 1 before uthread_create, each library-made stack is announced on
+// fd 1 as "uthread: tid T stack [lo,hi) red zone [a,b)" so that a fault
+// address printed by the kernel can be mapped back to the thread that overflowed.
+extern int uthread_debug;
+
+// A mutex. Fields are the library's; users only declare, init and pass it.
+struct umutex {
+  int guard;          // spinlock over the fields below
+  int locked;         // 1 while owned
+  int owner;          // tid of the owner, -1 when free
+  int wait_head;      // tid of the first waiter, -1 if none (FIFO, linked through the table)
+  int wait_tail;
+};
+void umutex_init(struct umutex *m);
+void umutex_lock(struct umutex *m);
+void umutex_unlock(struct umutex *m);
+int  umutex_trylock(struct umutex *m);     // 0 on success, -1 if it is held
+
+// A condition variable.
+struct ucond {
+  int guard;          // spinlock over the wait list
+  int wait_head;      // tid of the first waiter, -1 if none
+  int wait_tail;
+};
+void ucond_init(struct ucond *c);
+void ucond_wait(struct ucond *c, struct umutex *m);
+void ucond_signal(struct ucond *c);
+void ucond_broadcast(struct ucond *c);
