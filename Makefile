@@ -119,7 +119,7 @@ deps:
 
 # --- tests, benchmarks, grading ----------------------------------------------
 test: all
-	python3 tests/run.py
+	python3 tests/run.py $(if $(K),-k $(K)) $(TESTFLAGS)
 
 bench: all
 	python3 tests/bench.py

@@ -114,7 +114,7 @@ def run_test(tree, test, log_path):
     shutil.copyfile(os.path.join(tree, "fs.img"), image)
     end = re.compile(r"GRADE %s END \d+" % token)
     try:
-        with machine.Machine(tree, image, log_path, cpus=test["cpus"]) as m:
+        with machine.Machine(tree, image, log_path, cpus=test["cpus"], cap=test["output_cap"]) as m:
             i, r = m.wait_for([machine.PROMPT, machine.PANIC], 0, BOOT_TIMEOUT)
             if i != 0:
                 m.note("no shell prompt (%s)" % (r if i is None else "panic"))

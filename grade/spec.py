@@ -100,6 +100,7 @@ def _check_test(spec, t):
     t.setdefault("timeout", spec.get("timeout", 60))
     t.setdefault("cpus", spec.get("cpus", 3))
     t.setdefault("expect", [t["name"]])
+    t.setdefault("output_cap", spec.get("output_cap", 1 << 20))
     if t["visibility"] not in VISIBILITIES:
         raise SpecError("%s: visibility must be one of %s" % (where, ", ".join(VISIBILITIES)))
     if t["partial"] not in PARTIALS:

@@ -34,18 +34,29 @@ static void cpu_setup(int hartid)
   plic_init_hart();
 }
 
+// Wait up to a second for hart h to check in. Sleeping in wfi (woken by
+// the hart's IPI, or by a timer set for the next 10 ms) instead of spinning
+// matters under QEMU's -icount, where all harts share one host thread.
+static int wait_for_hart(int h)
+{
+  uint64 deadline = r_time() + 10000000;
+  CSR_SET(sie, SIE_STIE);
+  while (!*(volatile int *)&cpus[h].started && r_time() < deadline) {
+    sbi_set_timer(r_time() + TIMER_INTERVAL);
+    asm volatile("wfi");
+  }
+  CSR_CLEAR(sie, SIE_STIE);
+  CSR_CLEAR(sip, SIE_SSIE);
+  return cpus[h].started;
+}
+
 static void start_other_harts(void)
 {
   for (int h = 0; h < NCPU; h++) {
     if (h == boot_hart || sbi_hart_status(h) < 0)
       continue;
-    if (sbi_hart_start(h, (uint64)_entry_secondary, 0) != 0)
-      continue;
-    // Wait for its IPI rather than spin: under QEMU's -icount the harts
-    // share one host thread, and a spinning hart can starve the new one.
-    while (!*(volatile int *)&cpus[h].started)
-      asm volatile("wfi");
-    CSR_CLEAR(sip, SIE_SSIE);
+    if (sbi_hart_start(h, (uint64)_entry_secondary, 0) != 0 || !wait_for_hart(h))
+      printf("hart %d did not start\n", h);
   }
 }
 
