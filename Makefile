@@ -119,7 +119,7 @@ deps:
 
 # --- tests, benchmarks, grading ----------------------------------------------
 test: all
-	python3 tests/run.py $(if $(K),-k $(K)) $(TESTFLAGS)
+	python3 tests/run.py $(if $(ONLY),-k $(ONLY)) $(TESTFLAGS)
 
 bench: all
 	python3 tests/bench.py
