@@ -136,6 +136,6 @@ clean:
 	rm -rf $(BUILD) $(K)/kernel fs.img .gdbport grade-logs
 
 .PHONY: all qemu qemu-gdb deps test bench grade handout clean FORCE
-.PRECIOUS: $(BUILD)/%.o
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
