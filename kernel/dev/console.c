@@ -103,15 +103,17 @@ int console_write(int user_src, uint64 src, int n)
 {
   char buf[64];
   int done = 0;
+  print_lock();      // one write() reaches the screen in one piece
   while (done < n) {
     int chunk = n - done < (int)sizeof(buf) ? n - done : (int)sizeof(buf);
     if (either_copyin(buf, user_src, src + done, chunk) < 0)
-      return done ? done : -1;
+      break;
     for (int i = 0; i < chunk; i++)
       uart_putc_sync(buf[i]);
     done += chunk;
   }
-  return done;
+  print_unlock();
+  return done || n == 0 ? done : -1;
 }
 
 void console_init(void)

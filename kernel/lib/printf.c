@@ -10,12 +10,24 @@
 #include "arch/sbi.h"
 
 volatile int panicked;
-static struct spinlock print_lock;
+static struct spinlock uart_lock;   // one writer on the UART at a time
 static const char digits[] = "0123456789abcdef";
 
 void printf_init(void)
 {
-  spinlock_init(&print_lock, "printf");
+  spinlock_init(&uart_lock, "printf");
+}
+
+void print_lock(void)
+{
+  if (!panicked)
+    spinlock_acquire(&uart_lock);
+}
+
+void print_unlock(void)
+{
+  if (spinlock_holding(&uart_lock))
+    spinlock_release(&uart_lock);
 }
 
 static void print_uint(uint64 x, int base, int width, char pad)
@@ -86,14 +98,11 @@ static void vprintf(const char *fmt, va_list ap)
 void printf(const char *fmt, ...)
 {
   va_list ap;
-  int locking = !panicked;
-  if (locking)
-    spinlock_acquire(&print_lock);
+  print_lock();
   va_start(ap, fmt);
   vprintf(fmt, ap);
   va_end(ap);
-  if (locking)
-    spinlock_release(&print_lock);
+  print_unlock();
 }
 
 // Walk the frame-pointer chain: each frame keeps the return address at
@@ -121,9 +130,9 @@ void panic(const char *fmt, ...)
 {
   va_list ap;
   intr_off();
-  spinlock_acquire(&print_lock);   // wait for a line in progress on another hart
+  spinlock_acquire(&uart_lock);   // wait for a line in progress on another hart
   panicked = 1;
-  spinlock_release(&print_lock);
+  spinlock_release(&uart_lock);
   printf("panic: hart %d: ", (int)r_tp());
   va_start(ap, fmt);
   vprintf(fmt, ap);
