@@ -5,6 +5,8 @@
 # started (port in .gdbport, else uid % 5000 + 25000).
 #   usym NAME   also load the symbols of user program build/bin/NAME
 #               (linked at 0x40000000), e.g. `usym sh` then `break main`.
+# It also sources tools/gdb/spindle.py: klts, runq, lwps, ipiq, ults
+# (type `spindle` for the list; docs/gdb.md walks through a session).
 set confirm off
 set pagination off
 set tcp connect-timeout 5
@@ -33,6 +35,27 @@ class UserSymbols(gdb.Command):
         print("spindle: added symbols of %s" % path)
 
 UserSymbols()
+
+def spindle_commands():
+    """tools/gdb/spindle.py of this tree: from the working directory, else
+    through the build/ or kernel/kernel there (they may be symlinks)."""
+    rel = os.path.join("tools", "gdb", "spindle.py")
+    roots = ["."]
+    for link in ("build", os.path.join("kernel", "kernel")):
+        if os.path.exists(link):
+            real = os.path.realpath(link)
+            roots.append(os.path.dirname(real) if link == "build"
+                         else os.path.dirname(os.path.dirname(real)))
+    for root in roots:
+        if os.path.exists(os.path.join(root, rel)):
+            return os.path.join(root, rel)
+    return None
+
+_cmds = spindle_commands()
+if _cmds:
+    gdb.execute("source " + _cmds)
+else:
+    print("spindle: tools/gdb/spindle.py not found: klts, runq, lwps, ipiq, ults missing")
 
 def spindle_port():
     try:

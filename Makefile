@@ -129,13 +129,19 @@ TEST ?=
 grade: all
 	python3 grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(TEST),--test $(TEST))
 
+# Scheduler timeline of one command: make trace PROG="pingpong 10" [CPUS=2] [ICOUNT=1]
+PROG   ?=
+ICOUNT ?=
+trace: all
+	python3 tools/trace/run.py --cpus $(CPUS) $(if $(ICOUNT),--icount) "$(PROG)"
+
 handout:
 	python3 tools/handout.py --lab $(LAB) --out $(OUT)
 
 clean:
 	rm -rf $(BUILD) $(K)/kernel fs.img .gdbport grade-logs
 
-.PHONY: all qemu qemu-gdb deps test bench grade handout clean FORCE
+.PHONY: all qemu qemu-gdb deps test bench grade handout trace clean FORCE
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

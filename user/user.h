@@ -51,12 +51,21 @@ int mprotect(void *addr, int len, int prot);
 
 // ---- scheduling labs and introspection ----------------------------------------
 struct schedctl *schedctl(void);
-int set_concurrency(int n);
+int set_concurrency(int n);          // n LWPs run this process's user threads (0: one per CPU); 0 or -1
 int get_concurrency(void);
+// Where LWPs added by set_concurrency start: entry(arg) on the shared boot
+// stack whose top is stack_top (the uthread library registers this; the stub
+// is in user/lib/uthread.c).
+int concurrency_entry(void (*entry)(void *), void *arg, void *stack_top);
 struct upcall_area;
 int upcall_register(struct upcall_area *area);
 int procinfo(struct procinfo *buf, int max);    // fills up to max entries, returns the count
 int kdebug(int cmd, long arg);
+// Scheduler trace rings (kernel/thread/trace.c): cmd 1 clears and starts,
+// 2 stops, 3 copies the ring of CPU (n >> 16), at most (n & 0xffff) records
+// of 16 bytes, oldest first, into buf and returns how many (-1 if the kernel
+// was built with -DNO_TRACE). The user command is user/bin/trace.c.
+int trace(int cmd, void *buf, int n);
 
 // ---- C library: user/lib/ulib.c ---------------------------------------------
 char *strcpy(char *dst, const char *src);

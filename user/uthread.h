@@ -14,7 +14,9 @@ struct uthread_attr {
   int bound;       // nonzero: the thread gets an LWP of its own for its whole life
 };
 
-int  uthread_init(int nlwp);   // the caller becomes thread 0; nlwp >= 1 LWPs run user threads
+// The caller becomes thread 0; set_concurrency(nlwp) asks the kernel for nlwp >= 1
+// LWPs to run user threads (the program may change the level later; 0 or -1).
+int  uthread_init(int nlwp);
 int  uthread_create(void (*fn)(void *), void *arg, const struct uthread_attr *attr); // tid or -1
 void uthread_exit(void) __attribute__((noreturn));   // returning from fn is the same
 int  uthread_join(int tid);    // 0, or -1 for an unknown, finished-and-joined, or own tid

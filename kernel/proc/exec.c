@@ -143,6 +143,8 @@ int proc_exec(const char *path, char **argv)
     p->schedctl = 0;
   }
   l->sc = 0;
+  p->lwp_entry = 0;             // the new program registers its own (concurrency)
+  p->concurrency = 1;
   p->pagetable = pt;
   p->sz = sz;
   spinlock_release(&p->lock);

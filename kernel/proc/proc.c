@@ -12,6 +12,7 @@
 #include "thread/cpu.h"
 #include "thread/ipiq.h"
 #include "thread/sleepq.h"
+#include "thread/tlb.h"
 #include "arch/trap.h"
 #include "arch/memlayout.h"
 #include "arch/sbi.h"
@@ -344,7 +345,7 @@ int proc_grow(int n)
       return -1;
     }
     p->sz = uvm_dealloc(p->pagetable, sz, sz + n);
-    vm_flush_all_harts(USER_BASE + p->sz, sz - p->sz);
+    tlb_shootdown(USER_BASE + p->sz, sz - p->sz);
   }
   spinlock_release(&p->lock);
   return 0;

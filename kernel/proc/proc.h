@@ -31,7 +31,8 @@ struct proc {
   int next_lwpid;
   int concurrency;              // level asked for with set_concurrency
   uint64 lwp_entry;             // user entry of LWPs the kernel adds (concurrency lab)
-  uint64 lwp_entry_arg;
+  uint64 lwp_entry_arg;         //   their a0
+  uint64 lwp_entry_stack;       //   their sp: the library's boot stack (see concurrency.c)
   struct upcall_area *upcall;   // user address of the upcall area (upcalls lab)
   struct schedctl *schedctl;    // kernel address of the schedctl page, or NULL
 };

@@ -87,6 +87,7 @@ uint64 sys_mprotect(void);
 uint64 sys_schedctl(void);
 uint64 sys_set_concurrency(void);
 uint64 sys_get_concurrency(void);
+uint64 sys_concurrency_entry(void);
 uint64 sys_upcall_register(void);
 uint64 sys_procinfo(void);
 uint64 sys_kdebug(void);
@@ -130,6 +131,7 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_procinfo]        = sys_procinfo,
   [SYS_kdebug]          = sys_kdebug,
   [SYS_trace]           = sys_trace,
+  [SYS_concurrency_entry] = sys_concurrency_entry,
 };
 
 void syscall(void)

@@ -1,12 +1,13 @@
 // LWP system calls: create, exit, identify and join LWPs; the CPU an LWP
-// runs on; futexes; page protection; the schedctl page; and the
-// concurrency and upcall registrations the labs build on.
+// runs on; futexes; page protection; the schedctl page; and the upcall
+// registration a lab builds on. The concurrency level is in concurrency.c.
 #include "proc/proc.h"
 #include "proc/syscall.h"
 #include "thread/lwp.h"
 #include "thread/lwkt.h"
 #include "thread/futex.h"
 #include "thread/cpu.h"
+#include "thread/tlb.h"
 #include "vm/vm.h"
 #include "arch/memlayout.h"
 #include "uapi/mman.h"
@@ -55,26 +56,13 @@ uint64 sys_mprotect(void)
     return -1;
   if (uvm_protect(p->pagetable, va, PGROUNDUP(len), arg_int(2)) < 0)
     return -1;
-  vm_flush_all_harts(va, PGROUNDUP(len));   // other LWPs may run elsewhere
+  tlb_shootdown(va, PGROUNDUP(len));   // other LWPs may run elsewhere
   return 0;
 }
 
 uint64 sys_schedctl(void)
 {
   return proc_schedctl();
-}
-
-uint64 sys_get_concurrency(void)
-{
-  return curproc()->concurrency;
-}
-
-uint64 sys_set_concurrency(void)
-{
-  int n = arg_int(0);
-  if (n < 0)
-    return -1;
-  return -1;
 }
 
 uint64 sys_upcall_register(void)

@@ -10,6 +10,7 @@
 #include "thread/lwkt.h"
 #include "thread/lwp.h"
 #include "thread/sleepq.h"
+#include "thread/tlb.h"
 #include "vm/vm.h"
 #include "vm/kalloc.h"
 #include "arch/memlayout.h"
@@ -75,6 +76,7 @@ static void kstack_unmap(struct klt *t)
   for (int i = 0; i < KSTACK_PAGES; i++)
     pa[i] = PTE2PA(*vm_walk(kernel_pagetable, t->kstack + i * PGSIZE, 0));
   kvm_unmap(t->kstack, KSTACK_PAGES);
+  tlb_shootdown(t->kstack, KSTACK_PAGES * PGSIZE);
   for (int i = 0; i < KSTACK_PAGES; i++)
     kfree((void *)pa[i]);
   t->kstack_mapped = 0;

@@ -39,3 +39,4 @@
 #define SYS_procinfo       35
 #define SYS_kdebug         36
 #define SYS_trace          37
+#define SYS_concurrency_entry 38

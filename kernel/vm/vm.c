@@ -6,7 +6,6 @@
 #include "vm/vm.h"
 #include "vm/kalloc.h"
 #include "arch/memlayout.h"
-#include "arch/sbi.h"
 #include "lib/string.h"
 #include "lib/printf.h"
 #include "uapi/mman.h"
@@ -14,17 +13,7 @@
 
 pagetable_t kernel_pagetable;
 extern char etext[];
-static volatile uint64 hart_mask;   // harts running with paging on
 
-// Flush a range from this hart's TLB and from every other running hart's.
-// The SBI call waits for the other harts, so it is only made when needed.
-void vm_flush_all_harts(uint64 va, uint64 len)
-{
-  sfence_vma();
-  uint64 others = hart_mask & ~(1UL << r_tp());
-  if (others)
-    sbi_remote_sfence_vma(others, 0, va, len);
-}
 
 #define USER_ROOT_INDEX PX(2, USER_BASE)   // the one root entry user space uses
 
@@ -69,8 +58,8 @@ int kvm_map(uint64 va, uint64 pa, uint64 size, int perm)
   return map_range(kernel_pagetable, va, pa, size, perm);
 }
 
-// Unmap kernel pages (not freeing them) and flush every hart's TLB of them,
-// since all harts share the kernel mappings.
+// Unmap kernel pages (not freeing them). All harts share the kernel
+// mappings: the caller shoots the range down on the others (thread/tlb.h).
 void kvm_unmap(uint64 va, uint64 npages)
 {
   for (uint64 i = 0; i < npages; i++) {
@@ -78,7 +67,7 @@ void kvm_unmap(uint64 va, uint64 npages)
     assert(pte && (*pte & PTE_V));
     *pte = 0;
   }
-  vm_flush_all_harts(va, npages * PGSIZE);
+  sfence_vma();
 }
 
 void vm_init(void)
@@ -102,7 +91,6 @@ void vm_init_hart(void)
   sfence_vma();
   CSR_WRITE(satp, MAKE_SATP(kernel_pagetable));
   sfence_vma();
-  __sync_fetch_and_or(&hart_mask, 1UL << r_tp());
 }
 
 pagetable_t uvm_create(void)
@@ -210,7 +198,7 @@ fail:
 }
 
 // Change the permissions of whole pages of the user image (red zones).
-// The caller flushes TLBs (vm_flush_all_harts) if the table may be in use.
+// The caller flushes TLBs (tlb_shootdown) if the table may be in use.
 int uvm_protect(pagetable_t pt, uint64 va, uint64 len, int prot)
 {
   if (va % PGSIZE || len == 0 || va < USER_BASE || va + len > USER_TOP || va + len < va)

@@ -10,7 +10,6 @@ extern pagetable_t kernel_pagetable;
 
 int         kvm_map(uint64 va, uint64 pa, uint64 size, int perm);  // kernel space
 void        kvm_unmap(uint64 va, uint64 npages);
-void        vm_flush_all_harts(uint64 va, uint64 len);
 
 pagetable_t uvm_create(void);         // empty user page table sharing the kernel map
 void        uvm_free(pagetable_t pt, uint64 size);

@@ -11,6 +11,7 @@
 // stack is still in use.
 #include "user/user.h"
 #include "user/uthread.h"
+#include "uapi/syscall.h"
 
 #define PAGE              4096
 #define DEFAULT_STACK     8192
@@ -20,6 +21,8 @@
 #define NPRIO             (UTHREAD_PRIO_MAX + 1)
 #define SPINS_BEFORE_NAP  20000   // then nap one tick in the kernel
 #define NO_TID            (-1)
+#define BOOT_STACK        4096    // shared by LWPs the kernel adds, one at a time
+#define LEVEL_CHECK_TICKS 10      // an idle LWP with company re-reads the level this often
 
 int uthread_debug;
 
@@ -60,7 +63,7 @@ struct ult_lwp {
   struct ult *bound;              // the only ULT of a bound LWP, else 0
   int bound_wake;                 // futex word: 1 when the bound ULT may run
   int lwpid;
-  int in_use;
+  int in_use;                     // lwp_leave() clears it with its last store
   char *stack_mem;
 };
 
@@ -82,6 +85,7 @@ static volatile uint32 run_mask;   // bit p set: queue p is not empty
 static int run_head[NPRIO], run_tail[NPRIO];
 static int work_seq;               // futex word idle LWPs sleep on
 static int idle_lwps;
+static int shared_lwps;            // LWPs serving the queue (the concurrency level's count)
 
 // ---- spinlocks --------------------------------------------------------------
 // Test-and-set; a waiter that has spun for long (the holder's LWP was probably
@@ -202,16 +206,34 @@ static void make_runnable(struct ult *t)
     futex_wake(&work_seq, 1);
 }
 
-// The next thread for a shared LWP; parks the LWP in the kernel while there is none.
+// The next thread for a shared LWP; parks the LWP in the kernel while there
+// is none. Returns 0 when the queue is empty and there are more shared LWPs
+// than the concurrency level: the caller must end (lab concurrency's lazy
+// shrink). The level is read (a system call) only by an LWP that found no
+// work while it has company; such an LWP, parked, wakes every
+// LEVEL_CHECK_TICKS to read it again. A lone LWP never reads it.
 static struct ult *wait_for_work(void)
 {
-  spin_lock(&run_lock);
+  int level = 0;                     // as last read; 0: read it before parking
   struct ult *t;
+  spin_lock(&run_lock);
   while ((t = run_queue_take_highest()) == 0) {
+    int company = shared_lwps > 1;
+    if (company && level == 0) {
+      spin_unlock(&run_lock);
+      level = get_concurrency();
+      spin_lock(&run_lock);
+      continue;                      // work may have come meanwhile
+    }
+    if (company && shared_lwps > level) {
+      shared_lwps--;                 // this one is surplus
+      break;
+    }
     int seen = work_seq;
     idle_lwps++;
     spin_unlock(&run_lock);
-    futex_wait(&work_seq, seen, 0);
+    futex_wait(&work_seq, seen, company ? LEVEL_CHECK_TICKS : 0);
+    level = 0;
     spin_lock(&run_lock);
     idle_lwps--;
   }
@@ -320,12 +342,29 @@ static struct ult_lwp *lwp_slot_take(void)
   l->current = 0;
   l->bound = 0;
   l->bound_wake = 0;
-  l->stack_mem = malloc(SCHED_STACK);
+  if (l->stack_mem == 0)             // kept by an LWP that left (lwp_leave)
+    l->stack_mem = malloc(SCHED_STACK);
   if (l->stack_mem == 0) {
+    spin_lock(&table_lock);
     l->in_use = 0;
+    spin_unlock(&table_lock);
     return 0;
   }
   return l;
+}
+
+// Ends the calling LWP, whose last store frees *word (the record or lock
+// protecting the stack it runs on): nothing touches the stack after that
+// store, and the next instruction is the lwp_exit system call.
+static void lwp_leave(int *word) __attribute__((noreturn));
+static void lwp_leave(int *word)
+{
+  asm volatile("fence rw, w\n"
+               "sw zero, 0(%0)\n"
+               "li a7, %1\n"
+               "ecall\n"
+               : : "r"(word), "i"(SYS_lwp_exit) : "a7", "memory");
+  __builtin_unreachable();
 }
 
 static void lwp_slot_release(struct ult_lwp *l)
@@ -371,16 +410,12 @@ static void shared_lwp_loop(void)
     struct ult_lwp *me = this_lwp();
     finish_switch_out(me);
     struct ult *next = wait_for_work();
+    if (next == 0)
+      lwp_leave(&me->in_use);   // surplus; the record keeps its stack for reuse
     next->action = ACT_NONE;
     me->current = next;
     uthread_switch(&me->sched_ctx, &next->ctx);
   }
-}
-
-static void shared_lwp_entry(void *arg)
-{
-  set_this_lwp(arg);
-  shared_lwp_loop();
 }
 
 // The loop of a bound LWP: runs its one ULT, and ends with it.
@@ -409,23 +444,62 @@ static void bound_lwp_entry(void *arg)
   bound_lwp_loop();
 }
 
-// Adds n LWPs that serve the shared run queue; returns how many it started.
-// (Lab concurrency replaces this with set_concurrency.)
+// ---- LWPs the kernel adds (set_concurrency) ------------------------------------------
+// The kernel starts each added LWP at boot_entry(&boot) on boot_stack, the
+// one stack it knows (registered with concurrency_entry). boot_entry spins
+// for boot.lock without touching the stack, then boot_lwp takes an LWP record
+// and switches to that record's own scheduler stack, where added_lwp_start
+// drops the lock. See docs/decisions.md.
+static struct {
+  int lock;                        // held while an LWP runs on boot_stack
+  void (*start)(void);             // boot_lwp, loaded by boot_entry
+} boot;
+static char boot_stack[BOOT_STACK] __attribute__((aligned(16)));
+
+void uthread_boot_entry(void *bootp);   // in the asm below: a0 = &boot
+asm(".text\n"
+    ".globl uthread_boot_entry\n"
+    "uthread_boot_entry:\n"
+    "1: lw t1, 0(a0)\n"             // spin (no stack yet) until boot.lock is free
+    "   bnez t1, 1b\n"
+    "   li t1, 1\n"
+    "   amoswap.w.aq t1, t1, (a0)\n"
+    "   bnez t1, 1b\n"
+    "   li tp, 0\n"
+    "   ld t0, 8(a0)\n"             // boot.start
+    "   jr t0\n");
+
+
+static void added_lwp_start(void)
+{
+  spin_unlock(&boot.lock);         // we are on our own stack now
+  shared_lwp_loop();
+}
+
+static void boot_lwp(void)
+{
+  struct ult_lwp *l = lwp_slot_take();
+  if (l == 0)
+    lwp_leave(&boot.lock);         // no record or no memory: not needed after all
+  l->lwpid = lwp_self();
+  spin_lock(&run_lock);
+  shared_lwps++;
+  spin_unlock(&run_lock);
+  set_this_lwp(l);
+  l->sched_ctx.ra = (uint64)added_lwp_start;
+  l->sched_ctx.sp = (uint64)sched_stack_top(l);
+  struct ult_context abandoned;    // boot_stack is given back by added_lwp_start
+  uthread_switch(&abandoned, &l->sched_ctx);
+}
+
+// Registers the entry of added LWPs and asks the kernel for n LWPs in all.
+// (This used to call lwp_create n-1 times; lab concurrency moved it into the kernel.)
 static int uthread_add_lwps(int n)
 {
-  int started = 0;
-  for (int i = 0; i < n; i++) {
-    struct ult_lwp *l = lwp_slot_take();
-    if (l == 0)
-      break;
-    l->lwpid = lwp_create(shared_lwp_entry, l, sched_stack_top(l));
-    if (l->lwpid < 0) {
-      lwp_slot_release(l);
-      break;
-    }
-    started++;
-  }
-  return started;
+  boot.start = boot_lwp;
+  if (concurrency_entry(uthread_boot_entry, &boot, boot_stack + BOOT_STACK) < 0)
+    return -1;
+  return set_concurrency(n);
 }
 
 static int bound_lwp_start(struct ult *t)
@@ -523,8 +597,9 @@ int uthread_init(int nlwp)
   l->sched_ctx.sp = (uint64)sched_stack_top(l);
   l->current = main_thread;
   set_this_lwp(l);
+  shared_lwps = 1;
   library_ready = 1;
-  if (uthread_add_lwps(nlwp - 1) != nlwp - 1)
+  if (uthread_add_lwps(nlwp) < 0)
     return -1;
   return 0;
 }

@@ -1,0 +1,89 @@
+"""The lab invariant, for every lab named in labs/ORDER:
+
+- labs/NAME/full:    `grade/grade.py --lab NAME` on this tree scores full marks;
+- labs/NAME/handout: `tools/handout.py --lab NAME` makes a student tree that
+                     builds, boots and scores LESS than full marks on the
+                     same tests (the hole is real and the tests notice it).
+
+grade.py builds its own private copy of the tree, so this group never touches
+the repository's build/ or fs.img. The two gradings of a lab run in parallel
+(each boots one QEMU at a time).
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+
+from qemu import ROOT
+from testlib import group
+
+TIMEOUT = 900
+
+
+def lab_order():
+    try:
+        with open(os.path.join(ROOT, "labs", "ORDER")) as f:
+            names = [line.split("#")[0].strip() for line in f]
+    except OSError:
+        return []
+    return [n for n in names if n]
+
+
+def grade(repo, lab, logs, out):
+    """Grade `repo` on `lab`; out[...] gets (exit status, total, max, text)."""
+    cmd = [sys.executable, os.path.join(ROOT, "grade", "grade.py"), "--lab", lab,
+           "--repo", repo, "--logs", logs]
+    try:
+        p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=TIMEOUT)
+        text, rc = p.stdout, p.returncode
+    except subprocess.TimeoutExpired:
+        text, rc = "grade.py timed out", -1
+    m = re.search(r"^TOTAL\s+(\S+)\s+(\S+)\s*$", text, re.M)
+    total, most = (float(m.group(1)), float(m.group(2))) if m else (None, None)
+    out.update(rc=rc, total=total, most=most, text=text)
+
+
+def tail(text, n=4):
+    return " | ".join(l.strip() for l in text.strip().splitlines()[-n:])
+
+
+@group("labs", tests=["labs/"], weight=150)
+def labs(ctx):
+    for lab in lab_order():
+        full_name, hand_name = "labs/%s/full" % lab, "labs/%s/handout" % lab
+        if not ctx.want(full_name) and not ctx.want(hand_name):
+            continue
+        with tempfile.TemporaryDirectory(prefix="spindle-labs-") as tmp:
+            logdir = os.path.join(ROOT, "tests", "logs", "labs", lab)
+            hand = os.path.join(tmp, "handout")
+            made = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "handout.py"),
+                                   "--lab", lab, "--out", hand], cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            full, part = {}, {}
+            jobs = [threading.Thread(target=grade, args=(ROOT, lab, os.path.join(logdir, "full"), full))]
+            if made.returncode == 0:
+                jobs.append(threading.Thread(target=grade,
+                                             args=(hand, lab, os.path.join(logdir, "handout"), part)))
+            for j in jobs:
+                j.start()
+            for j in jobs:
+                j.join()
+            with ctx.test(full_name):
+                ctx.check(full["total"] is not None, "no score: " + tail(full["text"]))
+                ctx.check(full["rc"] == 0 and full["total"] >= full["most"],
+                          "main tree scored %s of %s: %s" % (full["total"], full["most"],
+                                                             tail(full["text"], 12)))
+            with ctx.test(hand_name):
+                ctx.check(made.returncode == 0, "handout.py failed: " + tail(made.stdout))
+                ctx.check(part["total"] is not None, "no score: " + tail(part["text"]))
+                ctx.check(not re.search(r"build (failed|timed out)|no Makefile|cannot copy",
+                                        part["text"]),
+                          "handout does not build: " + tail(part["text"]))
+                bad = re.search(r"did not boot to the shell prompt|kernel panic.*", part["text"])
+                ctx.check(bad is None, "handout: %s" % (bad.group(0) if bad else ""))
+                ctx.check(part["total"] < part["most"],
+                          "handout scored full marks (%s): the stub does not leave a hole"
+                          % part["total"])
