@@ -1,5 +1,5 @@
-// Calls into the SBI firmware (OpenSBI): timer, IPIs, remote fences, hart
-// start, and system reset. The kernel runs in S-mode and reaches M-mode only
+// Calls into the SBI firmware (OpenSBI): timer, IPIs, hart start, and
+// system reset. The kernel runs in S-mode and reaches M-mode only
 // through these.
 #pragma once
 #include "uapi/types.h"
@@ -8,7 +8,6 @@ struct sbiret { long error; long value; };
 
 void sbi_set_timer(uint64 stime);
 void sbi_send_ipi(uint64 hart_mask, uint64 hart_mask_base);
-void sbi_remote_sfence_vma(uint64 hart_mask, uint64 base, uint64 start, uint64 size);
 int  sbi_hart_start(uint64 hartid, uint64 addr, uint64 opaque);
 int  sbi_hart_status(uint64 hartid);   // 0 started, 1 stopped, ..., <0 no such hart
 long sbi_probe(long eid);              // non-zero if the extension exists

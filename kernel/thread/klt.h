@@ -5,6 +5,7 @@
 // death row; klt_create() takes from it first, and the reaper frees the rest.
 #pragma once
 #include "uapi/types.h"
+#include "param.h"
 
 // Fixed LWKT priorities, high number = more urgent (DragonFly's values).
 // Classes, high to low: hardware interrupt, software interrupt, kernel-only,
@@ -67,7 +68,7 @@ struct klt {
   uint64 nswitch;           // times switched in
 };
 
-extern struct klt klts[];
+extern struct klt klts[MAX_THREADS];
 extern int max_threads;     // system-wide limit on live KLTs (<= MAX_THREADS)
 
 // Create a KLT owned by cpu (NULL = this CPU). It starts in fn(arg) once

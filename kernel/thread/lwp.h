@@ -40,7 +40,7 @@ struct lwp {
   uint64 sc_uva;            // where that page is mapped for the user, or 0
 };
 
-extern struct lwp lwps[];
+extern struct lwp lwps[MAX_THREADS];
 
 // Make a new LWP+KLT pair in p that starts in user mode at pc with sp and a0.
 // Returns NULL when max_threads is reached or memory is short.
