@@ -56,6 +56,56 @@ static void test_multihart(void)
   CHECK(n >= 2, "LWPs never ran on two harts");
 }
 
+// ---- load balancing ------------------------------------------------------------
+// Six spinning LWPs spread over the harts; all but two on one hart are told
+// to stop, leaving that hart with two and the others with none. The user
+// scheduler must then move one of the two: both are seen on different harts.
+#define NSPIN 6
+static volatile int where[NSPIN];
+static volatile int quit[NSPIN];
+
+static void spin_report(void *arg)
+{
+  int i = (long)arg;
+  while (!quit[i])
+    where[i] = getcpu();
+  lwp_exit();
+}
+
+static void test_balance(void)
+{
+  int ids[NSPIN];
+  for (int i = 0; i < NSPIN; i++) {
+    where[i] = -1;
+    CHECK((ids[i] = lwp_create(spin_report, (void *)(long)i, new_stack())) > 0, "lwp_create");
+  }
+  sleep(5);
+  // Keep two LWPs of the first hart that has two; stop every other one.
+  int keep[2] = { -1, -1 };
+  for (int i = 0; i < NSPIN && keep[1] < 0; i++)
+    for (int j = i + 1; j < NSPIN && keep[1] < 0; j++)
+      if (where[i] == where[j] && where[i] >= 0) {
+        keep[0] = i;
+        keep[1] = j;
+      }
+  CHECK(keep[1] >= 0, "no hart had two LWPs to start with");
+  int start_hart = where[keep[0]];
+  for (int i = 0; i < NSPIN; i++)
+    if (i != keep[0] && i != keep[1])
+      quit[i] = 1;
+  int apart = 0;
+  for (int t = 0; t < 100 && !apart; t++) {
+    sleep(1);
+    apart = where[keep[0]] != where[keep[1]];
+  }
+  printf("  balance: LWPs %d and %d started on hart %d, now on harts %d and %d\n", keep[0], keep[1],
+         start_hart, where[keep[0]], where[keep[1]]);
+  quit[keep[0]] = quit[keep[1]] = 1;
+  for (int i = 0; i < NSPIN; i++)
+    CHECK(lwp_join(ids[i]) == 0, "lwp_join");
+  CHECK(apart, "the user scheduler never moved an LWP off the busy hart");
+}
+
 // ---- futex lock -----------------------------------------------------------
 static int lockword;
 static volatile int counter;
@@ -293,6 +343,7 @@ struct test { const char *name; void (*fn)(void); };
 static struct test tests[] = {
   { "multihart", test_multihart },
   { "futexcount", test_futexcount },
+  { "balance", test_balance },
   { "futextimeout", test_futextimeout },
   { "remotewake", test_remotewake },
   { "preempt", test_preempt },
