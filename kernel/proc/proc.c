@@ -404,6 +404,8 @@ int proc_info(uint64 uaddr, int max)
       li->kltid = l->klt->id;
       li->pri = l->klt->pri;
       li->state = l->klt->state;
+      safestrcpy(li->state_name, klt_state_name(l->klt->state), sizeof(li->state_name));
+      safestrcpy(li->cls, pri_class(l->klt->pri), sizeof(li->cls));
       li->cpu = l->klt->cpu->id;
       li->vcsw = l->vcsw;
       li->ivcsw = l->ivcsw;

@@ -15,6 +15,8 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "uapi/kdebug.h"
+#include "uapi/procinfo.h"
+#include "vm/vm.h"
 #include "arch/memlayout.h"
 
 int kdebug_preempt_test(void);
@@ -95,6 +97,24 @@ uint64 sys_trace(void)
   return trace_control(arg_int(0), arg_addr(1), arg_int(2));
 }
 
+// Copy every started CPU's counters to the user array at uaddr.
+static int cpu_info(uint64 uaddr)
+{
+  int n = 0;
+  for (int i = 0; i < NCPU; i++) {
+    struct cpu *c = &cpus[i];
+    if (!c->started)
+      continue;
+    struct cpuinfo ci = { c->id, c->nuser, c->stats.switch_same_proc, c->stats.switch_cross_proc,
+                          c->stats.switch_kernel, c->stats.preempt, c->stats.ipi_sent,
+                          c->stats.ipi_recv, c->stats.migrations };
+    if (copyout(curproc()->pagetable, uaddr + n * sizeof(ci), &ci, sizeof(ci)) < 0)
+      return -1;
+    n++;
+  }
+  return n;
+}
+
 uint64 sys_kdebug(void)
 {
   long arg = arg_addr(1);
@@ -114,7 +134,7 @@ uint64 sys_kdebug(void)
   case KD_FREE_PAGES:       return kalloc_free_pages();
   case KD_PREEMPT_TEST:     return kdebug_preempt_test();
   case KD_REMOTE_WAKE_TEST: return kdebug_remote_wake_test();
-  case KD_CPU_STATS:
+  case KD_CPU_STATS:        return cpu_info(arg);
   case KD_DUMP:
     klt_dump();
     proc_dump();

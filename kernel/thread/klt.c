@@ -234,7 +234,7 @@ void klt_init_idle(struct cpu *c)
   c->idle = c->cur = t;
 }
 
-static const char *state_name(enum klt_state s)
+const char *klt_state_name(enum klt_state s)
 {
   static const char *names[] = { "free", "embryo", "runq", "run", "sleep", "dead" };
   return names[s];
@@ -260,7 +260,7 @@ void klt_dump(void)
     if (t->state == KLT_FREE)
       continue;
     printf("klt %d %s cpu %d pri %d %s %s", t->id, t->name, t->cpu ? t->cpu->id : -1, t->pri,
-           pri_class(t->pri), state_name(t->state));
+           pri_class(t->pri), klt_state_name(t->state));
     if (t->lwp)
       printf(" lwp %d", t->lwp->id);
     if (t->chan)

@@ -31,6 +31,8 @@ enum klt_state {
   KLT_DEAD,       // exited, on the death row
 };
 
+const char *klt_state_name(enum klt_state s);
+
 // Callee-saved registers, saved by swtch().
 struct context {
   uint64 ra, sp;

@@ -8,6 +8,6 @@
 #define KD_LIVE_THREADS       4  // returns KLTs alive now (not free, not on death row)
 #define KD_FREE_PAGES         5  // returns free physical pages
 #define KD_PREEMPT_TEST       6  // runs the in-kernel preemption test; 0 = passed
-#define KD_CPU_STATS          7  // prints every CPU's switch and IPI counters
+#define KD_CPU_STATS          7  // copy a struct cpuinfo per CPU to arg (NCPU of room); returns how many
 #define KD_REMOTE_WAKE_TEST   8  // wakes a KLT on another CPU through an IPI message; 0 = passed
 #define KD_DUMP               9  // the Ctrl-p dump

@@ -9,6 +9,8 @@ struct lwpinfo {
   int    kltid;       // id of its kernel-level thread
   int    pri;         // current LWKT priority
   int    state;       // KLT state (see kernel/thread/klt.h)
+  char   state_name[8]; // that state as a word: runq, run, sleep, ...
+  char   cls[8];      // priority class: intr, soft, kern, ukern, user, idle
   int    cpu;         // owning CPU
   uint64 vcsw;        // voluntary switches (blocked)
   uint64 ivcsw;       // involuntary switches (preempted)
@@ -23,4 +25,16 @@ struct procinfo {
   uint64 size;        // user memory bytes
   char   name[PI_NAMELEN];
   struct lwpinfo lwps[8];
+};
+
+// What kdebug(KD_CPU_STATS, buf) copies out per started CPU (for ps).
+struct cpuinfo {
+  int    id;                  // hart id
+  int    nuser;               // user LWPs it owns
+  uint64 switch_same_proc;    // LWP to LWP of one process: no satp write
+  uint64 switch_cross_proc;   // to another process: satp written
+  uint64 switch_kernel;       // to or from a kernel-only thread
+  uint64 preempt;             // interrupt thread preempted the running one
+  uint64 ipi_sent, ipi_recv;  // IPI messages
+  uint64 migrations;          // LWPs moved away by the user scheduler
 };

@@ -1,30 +1,18 @@
 // ps: lists every process (pid, parent, name, memory size, concurrency
 // level) and, indented below it, each of its LWPs (id, KLT, priority, state,
-// CPU, voluntary and involuntary context switches), using procinfo().
+// CPU, voluntary and involuntary context switches), using procinfo(); then
+// each CPU's switch counters (kdebug KD_CPU_STATS).
 #include "user/user.h"
+#include "uapi/kdebug.h"
 
 #define MAX_PROCS 64
 
 static struct procinfo table[MAX_PROCS];
 
-// KLT states as numbered by the kernel (enum klt_state).
-static const char *const klt_state_names[] = {
-  "free", "embryo", "runq", "running", "sleeping", "dead",
-};
-
-static const char *klt_state_name(int state)
-{
-  int n = sizeof(klt_state_names) / sizeof(klt_state_names[0]);
-  if (state < 0 || state >= n)
-    return "?";
-  return klt_state_names[state];
-}
-
 static void print_lwp(const struct lwpinfo *l)
 {
-  printf("    lwp %d klt %d pri %d %-8s cpu %d vcsw %lu ivcsw %lu\n", l->lwpid, l->kltid,
-         l->pri, klt_state_name(l->state), l->cpu, (unsigned long)l->vcsw,
-         (unsigned long)l->ivcsw);
+  printf("    lwp %d klt %d pri %d %-5s %-6s cpu %d vcsw %lu ivcsw %lu\n", l->lwpid, l->kltid,
+         l->pri, l->cls, l->state_name, l->cpu, (unsigned long)l->vcsw, (unsigned long)l->ivcsw);
 }
 
 static void print_proc(const struct procinfo *p)
@@ -39,6 +27,21 @@ static void print_proc(const struct procinfo *p)
     print_lwp(&p->lwps[i]);
 }
 
+// One line per CPU: how its switches split between staying in a process
+// (page table kept) and crossing to another (satp written, TLB flushed).
+static void print_cpus(void)
+{
+  static struct cpuinfo cpus[8];
+  int n = kdebug(KD_CPU_STATS, (long)cpus);
+  for (int i = 0; i < n && i < 8; i++)
+    printf("cpu %d: switches same-proc %lu cross-proc %lu kernel %lu, preempt %lu, "
+           "ipi sent %lu recv %lu, migrations %lu, user LWPs %d\n", cpus[i].id,
+           (unsigned long)cpus[i].switch_same_proc, (unsigned long)cpus[i].switch_cross_proc,
+           (unsigned long)cpus[i].switch_kernel, (unsigned long)cpus[i].preempt,
+           (unsigned long)cpus[i].ipi_sent, (unsigned long)cpus[i].ipi_recv,
+           (unsigned long)cpus[i].migrations, cpus[i].nuser);
+}
+
 int main(void)
 {
   int n = procinfo(table, MAX_PROCS);
@@ -49,5 +52,6 @@ int main(void)
   printf("%-5s %-5s %-16s %-9s %s\n", "PID", "PPID", "NAME", "SIZE", "CONC");
   for (int i = 0; i < n && i < MAX_PROCS; i++)
     print_proc(&table[i]);
+  print_cpus();
   return 0;
 }
