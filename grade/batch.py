@@ -143,7 +143,7 @@ def main(argv):
     except (specmod.SpecError, ValueError, OSError) as e:
         print("grade batch: %s" % e, file=sys.stderr)
         return 2
-    max_score = sum(t["points"] for t in spec["tests"])
+    max_score = specmod.max_points(spec)
     os.makedirs(opts.out, exist_ok=True)
     rows = []
     with concurrent.futures.ThreadPoolExecutor(max(1, opts.j)) as pool:

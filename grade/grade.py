@@ -2,7 +2,10 @@
 """The grading harness's command line: grade one tree (the main tree, a
 student's, or --repo DIR) on one lab or all labs, print a table, write the
 console logs to grade-logs/<lab>/<test>.log and optionally Gradescope's
-results.json. `grade.py batch ...` grades a folder of submissions (batch.py).
+results.json. A lab's written-answers check (lab.json "answers", answers.py)
+runs on the host against the submission's file, before and independent of
+the build and QEMU. `grade.py batch ...` grades a folder of submissions
+(batch.py).
 
     python3 grade/grade.py [--lab NAME] [--test TEST] [--json results.json]
                            [--repo DIR] [--hidden DIR] [--labs-dir DIR] [--logs DIR]
@@ -19,13 +22,40 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import answers as answersmod  # noqa: E402
 import build  # noqa: E402
 import spec as specmod  # noqa: E402
 
 
-def grade_lab(repo, spec, tests, logs, keep=False):
-    """Build repo for the lab and run `tests`; a list of result dicts."""
-    results = []
+def _line(spec, r):
+    print("  %-28s %6s / %-4s %s" % (spec["name"] + "/" + r["test"]["name"], _num(r["score"]),
+                                    _num(r["max_score"]), r["status"]), flush=True)
+
+
+def is_instructor_tree(repo):
+    """Is repo the tree this harness lives in? Only then may the answers check
+    fall back to the lab's model answers (never for --repo SUBMISSION)."""
+    return os.path.realpath(repo) == os.path.realpath(specmod.ROOT)
+
+
+def check_answers(repo, spec, logs):
+    """The host-side answers check (no build, no QEMU): a result dict."""
+    t0 = time.monotonic()
+    r = answersmod.check(spec["answers"], repo, is_instructor_tree(repo))
+    r.update(test=spec["answers"], elapsed=time.monotonic() - t0)
+    os.makedirs(logs, exist_ok=True)
+    with open(os.path.join(logs, spec["answers"]["name"] + ".log"), "w") as f:
+        f.write(r["detail"] + "\n")
+    _line(spec, r)
+    return r
+
+
+def grade_lab(repo, spec, tests, logs, keep=False, answers=False):
+    """Check the answers (if `answers`), then build repo for the lab and run
+    `tests`; a list of result dicts."""
+    results = [check_answers(repo, spec, logs)] if answers else []
+    if not tests:
+        return results
     with tempfile.TemporaryDirectory(prefix="spindle-grade-") as work:
         try:
             tree, extra = build.prepare(repo, spec, work)
@@ -40,9 +70,7 @@ def grade_lab(repo, spec, tests, logs, keep=False):
             r = build.run_test(tree, t, os.path.join(logs, t["name"] + ".log"))
             r.update(test=t, elapsed=time.monotonic() - t0)
             results.append(r)
-            print("  %-28s %6s / %-4s %s" % (spec["name"] + "/" + t["name"],
-                                            _num(r["score"]), _num(t["points"]), r["status"]),
-                  flush=True)
+            _line(spec, r)
     return results
 
 
@@ -103,11 +131,12 @@ def main(argv):
             print("grade: %s" % e, file=sys.stderr)
             return 2
         tests = [t for t in spec["tests"] if not opts.test or t["name"] in opts.test]
-        if opts.test and not tests:
+        answers = bool(spec["answers"]) and (not opts.test or spec["answers"]["name"] in opts.test)
+        if opts.test and not tests and not answers:
             continue
         logs = os.path.join(os.path.abspath(opts.logs or os.path.join(repo, "grade-logs")), lab)
         print("grading lab %s (%s)" % (lab, repo), flush=True)
-        all_results += [(lab, r) for r in grade_lab(repo, spec, tests, logs)]
+        all_results += [(lab, r) for r in grade_lab(repo, spec, tests, logs, answers=answers)]
     if opts.test and not all_results:
         print("grade: no test named %s" % ", ".join(opts.test), file=sys.stderr)
         return 2

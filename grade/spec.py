@@ -1,6 +1,7 @@
 """Lab specifications: loading labs/<name>/lab.json, defaults, validation,
 lab order (labs/ORDER or "order"), and merging an instructor's hidden spec
-(--hidden DIR) into a lab. The format is documented in docs/grading.md.
+(--hidden DIR) into a lab, and the written-answers check's settings
+("answers"). The format is documented in docs/grading.md.
 """
 import json
 import os
@@ -69,9 +70,66 @@ def load(name, labs_dir=LABS, hidden=None):
         names = {t["name"] for t in extra.get("tests", [])}
         spec["tests"] = [t for t in spec["tests"] if t.get("name") not in names]
         spec["tests"] += extra.get("tests", [])
+        if "answers" in extra:
+            spec["answers"] = extra["answers"]
+            if isinstance(spec["answers"], dict):
+                spec["answers"] = dict(spec["answers"], _base=hdir)
     for t in spec["tests"]:
         _check_test(spec, t)
+    spec["answers"] = _check_answers(spec, spec.get("answers"))
     return spec
+
+
+def max_points(spec):
+    """The lab's total: its tests plus its answers check."""
+    return sum(t["points"] for t in spec["tests"]) + (
+        spec["answers"]["points"] if spec.get("answers") else 0)
+
+
+def _check_answers(spec, ans):
+    """spec["answers"] with defaults, validated (None if the lab has none)."""
+    if ans is None:
+        return None
+    where = "lab %s answers" % spec["name"]
+    if not isinstance(ans, dict):
+        raise SpecError("%s: must be an object" % where)
+    ans = dict(ans)
+    base = ans.pop("_base", spec["dir"])
+    for key in ("points", "questions"):
+        if key not in ans:
+            raise SpecError("%s: missing %r" % (where, key))
+    ans.setdefault("name", "answers")
+    ans.setdefault("file", "answers-%s.txt" % spec["name"])
+    ans.setdefault("min_words", 20)
+    ans.setdefault("placeholder", "<your answer here>")
+    ans.setdefault("visibility", "visible")
+    if not isinstance(ans["questions"], int) or ans["questions"] < 1:
+        raise SpecError("%s: questions must be a whole number >= 1" % where)
+    if not isinstance(ans["min_words"], int) or ans["min_words"] < 0:
+        raise SpecError("%s: min_words must be a whole number >= 0" % where)
+    if not isinstance(ans["points"], (int, float)) or ans["points"] < 0:
+        raise SpecError("%s: points must be a number >= 0" % where)
+    if ans["visibility"] not in VISIBILITIES:
+        raise SpecError("%s: visibility must be one of %s" % (where, ", ".join(VISIBILITIES)))
+    name = str(ans["name"])
+    if not name or any(c.isspace() for c in name):
+        raise SpecError("%s: name %r must be a non-empty word" % (where, name))
+    if name in {t["name"] for t in spec["tests"]}:
+        raise SpecError("%s: name %r is also a test's name" % (where, name))
+    if not isinstance(ans["placeholder"], str):
+        raise SpecError("%s: placeholder must be a string" % where)
+    f = ans["file"]
+    if not isinstance(f, str) or not f or f.startswith("/") or "\\" in f or ".." in f.split("/"):
+        raise SpecError("%s: file %r must be a path inside the submission" % (where, f))
+    ans["model_path"] = None
+    if ans.get("model"):
+        # Only labs/<lab>/solution* is left out of handouts (tools/handout.py).
+        m = ans["model"]
+        if not isinstance(m, str) or "/" in m or "\\" in m or not m.startswith("solution"):
+            raise SpecError("%s: model %r must be a file named solution* in the lab folder, "
+                            "so that handouts leave it out" % (where, ans["model"]))
+        ans["model_path"] = os.path.join(base, ans["model"])
+    return ans
 
 
 def _read(path):

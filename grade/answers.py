@@ -1,0 +1,105 @@
+"""The written-answers check: a host-side test that the submission has filled
+in the lab's answers file (lab.json "answers"; format in docs/grading.md).
+It reads the submission's file only (never anything the kernel or a test
+program produced), so a kernel cannot forge it. It checks that the answers are
+there and long enough, not that they are right: the instructor reads them.
+
+The file: lines `Q1:` .. `QN:` (at the start of a line, `q` also accepted)
+each start an answer, which runs to the next such line or the end; text
+before Q1, lines whose first non-blank character is `#`, and every
+occurrence of the template's placeholder are ignored. A word is a
+whitespace-separated token with a letter or digit in it. An answer counts
+when it has at least min_words words; the score is points x counted / N.
+"""
+import os
+import re
+import stat
+
+MAX_BYTES = 1 << 20
+LABEL = re.compile(r"^[ \t]*[Qq](\d+)[ \t]*:(.*)$")
+
+
+def parse(text, placeholder=""):
+    """{question number: answer text} (comments and placeholders removed; a
+    label given twice gets both texts)."""
+    found, current = {}, None
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        m = LABEL.match(line)
+        if m:
+            current = int(m.group(1))
+            found.setdefault(current, [])
+            line = m.group(2)
+        if current is not None:
+            found[current].append(line)
+    out = {}
+    for k, lines in found.items():
+        body = "\n".join(lines)
+        if placeholder:
+            body = body.replace(placeholder, " ")
+        out[k] = body.strip()
+    return out
+
+
+def words(text):
+    return [w for w in text.split() if any(c.isalnum() for c in w)]
+
+
+def _regular_file(base, rel):
+    """The path of base/rel if it and every folder on the way (below base)
+    are real (no symbolic links) and it is a regular file; else (None, why)."""
+    path = base
+    for part in rel.split("/"):
+        path = os.path.join(path, part)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None, "missing"
+        if stat.S_ISLNK(st.st_mode):
+            return None, "a symbolic link (submit a regular file)"
+    if not stat.S_ISREG(st.st_mode):
+        return None, "not a regular file"
+    return path, None
+
+
+def check(ans, repo, instructor=False):
+    """Score the answers of spec["answers"] `ans` in the tree `repo`.
+    instructor: repo is the harness's own (instructor's) tree, so a missing
+    file falls back to the lab's model answers (ans["model_path"]).
+    Returns dict(score, max_score, status, detail, results)."""
+    n, need, points = ans["questions"], ans["min_words"], ans["points"]
+    path, why = _regular_file(repo, ans["file"])
+    source = ans["file"]
+    if path is None and why == "missing" and instructor and ans.get("model_path"):
+        model_dir, model = os.path.split(ans["model_path"])
+        path, _ = _regular_file(model_dir, model)
+        if path:
+            source = "the lab's model answers %s (no %s; this is the instructor's tree)" % (
+                ans["model"], ans["file"])
+    if path is None:
+        status = "%s is %s" % (ans["file"], why) if why != "missing" else "missing %s" % ans["file"]
+        return {"score": 0, "max_score": points, "status": status,
+                "detail": status + "\n  answer Q1..Q%d in %s at the top of your tree "
+                "(template in the lab's README)" % (n, ans["file"]), "results": {}}
+    with open(path, "rb") as f:
+        text = f.read(MAX_BYTES).decode("utf-8", errors="replace")
+    got = parse(text, ans["placeholder"])
+    results, lines = {}, []
+    for k in range(1, n + 1):
+        count = len(words(got.get(k, "")))
+        results["Q%d" % k] = ok = count >= need
+        if k not in got:
+            why = "missing (no Q%d: line)" % k
+        elif count == 0:
+            why = "not answered"
+        elif not ok:
+            why = "too short: %d words, needs %d" % (count, need)
+        else:
+            why = "ok (%d words)" % count
+        lines.append("  %-24s %s" % ("Q%d" % k, why))
+    good = sum(results.values())
+    status = "ok" if good == n else "%d/%d answers filled in" % (good, n)
+    return {"score": round(points * good / n, 2), "max_score": points, "status": status,
+            "detail": "%s\n  read %s\n%s" % (status, source, "\n".join(lines)),
+            "results": results}
