@@ -89,6 +89,14 @@ class EndToEnd(unittest.TestCase):
         broken = copy_tree(os.path.join(subs, "broken"))
         with open(sorted(glob.glob(os.path.join(broken, "kernel", "*.c")))[0], "a") as f:
             f.write("\nthis is not C;\n")
+        partial = copy_tree(os.path.join(subs, "partial"))   # read at pipe EOF gives -1
+        pipe_c = os.path.join(partial, "kernel", "fs", "pipe.c")
+        with open(pipe_c) as f:
+            text = f.read()
+        eof = "    if (got == 0)\n      break;\n"
+        self.assertIn(eof, text)
+        with open(pipe_c, "w") as f:
+            f.write(text.replace(eof, "    if (got == 0)\n      return -1;\n"))
         forging = copy_tree(os.path.join(subs, "forging"))
         sh = os.path.join(forging, "user", "bin", "sh.c")
         with open(sh) as f:
@@ -108,11 +116,13 @@ class EndToEnd(unittest.TestCase):
         with open(os.path.join(out, "grades.csv")) as f:
             rows = [(x["submission"], x["score"], x["max"], x["status"]) for x in csv.DictReader(f)]
         self.assertEqual([x[:3] for x in rows], [("broken", "0", "15"), ("forging", "0", "15"),
-                                                  ("good", "10", "15"), ("junk.txt", "0", "15")])
+                                                  ("good", "10", "15"), ("junk.txt", "0", "15"),
+                                                  ("partial", "5", "15")])
         self.assertTrue(rows[0][3].startswith("build failed"), rows[0])
         self.assertEqual(rows[1][3], "graded")
         self.assertTrue(rows[3][3].startswith("unpack failed"), rows[3])
-        for name in ("broken", "forging", "good", "junk.txt"):
+        self.assertEqual(rows[4][3], "graded")
+        for name in ("broken", "forging", "good", "junk.txt", "partial"):
             self.assertTrue(os.path.exists(os.path.join(out, name + ".json")))
         # a shard takes every n-th submission of the sorted list
         r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "--shard", "1/2", "--out", out]
