@@ -14,7 +14,9 @@ ROWS = [
     ("getpid", "getpid round trip"),
     ("lwp_pingpong", "LWP-to-LWP switch round trip (futex ping-pong, one process)"),
     ("pipe_roundtrip", "process-to-process round trip (pipe ping-pong, 1 byte each way)"),
+    ("ult_pingpong", "ULT-to-ULT switch round trip (uthread_yield ping-pong, one LWP)"),
     ("lwp_create_join", "lwp_create + lwp_join"),
+    ("ult_create_join", "uthread_create + uthread_join (one LWP)"),
     ("fork_exit_wait", "fork + exit + wait"),
     ("remote_wake_roundtrip", "futex ping-pong across CPUs (2 remote wake-ups via IPI messages)"),
 ]

@@ -8,6 +8,7 @@
 #include "uapi/mman.h"
 #include "uapi/schedctl.h"
 #include "uapi/procinfo.h"
+#include "uapi/uframe.h"
 
 // ---- processes --------------------------------------------------------------
 int fork(void);
@@ -48,6 +49,15 @@ int getcpu(void);
 int futex_wait(int *addr, int val, int ticks);  // sleep while *addr == val (0 ticks: no timeout)
 int futex_wake(int *addr, int n);               // wake up to n waiters on addr
 int mprotect(void *addr, int len, int prot);
+// Kicks (kernel/proc/kick.c): lwp_kick asks LWP lwpid of this process to run
+// the registered preemption handler at its next return to user mode, at once
+// (by IPI) if it runs on another CPU; -1 for a bad, own or ended id or no
+// handler. The handler runs handler(frame) on the kicked LWP's stack, frame
+// holding its interrupted registers; lwp_resume(frame) continues there
+// (returns -1 only if frame is bad). lwp_preempt_handler(0) removes it.
+int lwp_kick(int lwpid);
+int lwp_preempt_handler(void (*handler)(struct uframe *frame));
+int lwp_resume(struct uframe *frame);
 
 // ---- scheduling labs and introspection ----------------------------------------
 struct schedctl *schedctl(void);

@@ -80,7 +80,7 @@ int console_read(int user_dst, uint64 dst, int n)
         spinlock_release(&cons.lock);
         return -1;
       }
-      sleepq_sleep(&cons.read, &cons.lock);
+      sleepq_sleep_intr(&cons.read, &cons.lock, 0);
     }
     int c = cons.buf[cons.read++ % INPUT_SIZE];
     if (c == CTRL('D')) {

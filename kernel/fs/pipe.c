@@ -84,7 +84,7 @@ static int pipe_put(struct pipe *pi, const char *src, int m)
       break;
     if (pipe_space(pi) == 0) {
       sleepq_wakeup(&pi->nread);
-      sleepq_sleep(&pi->nwrite, &pi->lock);
+      sleepq_sleep_intr(&pi->nwrite, &pi->lock, 0);
       continue;
     }
     pi->data[pi->nwrite++ % PIPESIZE] = src[put++];
@@ -122,7 +122,7 @@ static int pipe_take(struct pipe *pi, char *dst, int m)
       spinlock_release(&pi->lock);
       return -1;
     }
-    sleepq_sleep(&pi->nread, &pi->lock);
+    sleepq_sleep_intr(&pi->nread, &pi->lock, 0);
   }
   int got = 0;
   while (got < m && pi->nread != pi->nwrite)

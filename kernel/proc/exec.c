@@ -145,6 +145,8 @@ int proc_exec(const char *path, char **argv)
   l->sc = 0;
   p->lwp_entry = 0;             // the new program registers its own (concurrency)
   p->concurrency = 1;
+  p->preempt_handler = 0;       // the old handler's address means nothing now
+  l->kicked = 0;
   p->pagetable = pt;
   p->sz = sz;
   spinlock_release(&p->lock);

@@ -76,6 +76,7 @@ static struct proc *proc_alloc(void)
   p->lwp_entry = p->lwp_entry_arg = 0;
   p->upcall = 0;
   p->schedctl = 0;
+  p->preempt_handler = 0;      // a forked child registers its own
   p->cwd = 0;
   memset(p->ofile, 0, sizeof(p->ofile));
   return p;
@@ -304,7 +305,7 @@ int proc_wait(uint64 status_addr)
       spinlock_release(&wait_lock);
       return -1;
     }
-    sleepq_sleep_timeout(p, &wait_lock, leaving ? 1 : 0);
+    sleepq_sleep_intr(p, &wait_lock, leaving ? 1 : 0);
   }
 }
 

@@ -35,6 +35,7 @@ struct proc {
   uint64 lwp_entry_stack;       //   their sp: the library's boot stack (see concurrency.c)
   struct upcall_area *upcall;   // user address of the upcall area (upcalls lab)
   struct schedctl *schedctl;    // kernel address of the schedctl page, or NULL
+  uint64 preempt_handler;       // user handler run by a kicked LWP, or 0 (proc/kick.c)
 };
 
 extern struct proc procs[NPROC];

@@ -92,6 +92,9 @@ uint64 sys_upcall_register(void);
 uint64 sys_procinfo(void);
 uint64 sys_kdebug(void);
 uint64 sys_trace(void);
+uint64 sys_lwp_kick(void);
+uint64 sys_lwp_preempt_handler(void);
+uint64 sys_lwp_resume(void);
 
 static uint64 (*const syscalls[])(void) = {
   [SYS_fork]            = sys_fork,
@@ -132,6 +135,9 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_kdebug]          = sys_kdebug,
   [SYS_trace]           = sys_trace,
   [SYS_concurrency_entry] = sys_concurrency_entry,
+  [SYS_lwp_kick]        = sys_lwp_kick,
+  [SYS_lwp_preempt_handler] = sys_lwp_preempt_handler,
+  [SYS_lwp_resume]      = sys_lwp_resume,
 };
 
 void syscall(void)

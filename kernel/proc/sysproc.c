@@ -48,7 +48,7 @@ uint64 sys_sleep(void)
   while (clock_ticks() < until) {
     if (lwp_killed(l))
       return -1;
-    sleepq_sleep_timeout(l, 0, until - clock_ticks());
+    sleepq_sleep_intr(l, 0, until - clock_ticks());
   }
   return 0;
 }

@@ -42,7 +42,7 @@ int futex_wait(pagetable_t pt, uint64 uaddr, int val, int ticks)
     spinlock_release(lk);
     return 0;
   }
-  int timed_out = sleepq_sleep_timeout((void *)pa, lk, ticks);
+  int timed_out = sleepq_sleep_intr((void *)pa, lk, ticks);
   spinlock_release(lk);
   if (lwp_killed(curlwp()))
     return -1;

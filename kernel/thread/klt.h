@@ -40,7 +40,7 @@ struct context {
 };
 
 #define KLT_INTERRUPT  0x1   // interrupt thread: may preempt lower classes
-#define KLT_PREEMPTED  0x2   // switched out involuntarily
+#define KLT_PREEMPTED  0x2   // preempted by an interrupt thread, waiting to resume
 
 struct cpu;
 struct lwp;

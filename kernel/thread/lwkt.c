@@ -80,6 +80,7 @@ static struct klt *pick_next(struct cpu *c, struct klt *prev)
 {
   struct klt *victim = prev->preempted;
   if (victim && prev->state != KLT_RUNQ) {
+    assert(victim->state == KLT_RUNQ && victim->cpu == c);
     prev->preempted = 0;
     int top = runq_top(c);
     struct klt *urgent = top > victim->pri ? c->rq_head[top] : 0;
@@ -171,6 +172,7 @@ void lwkt_switch(void)
   if (prev->state == KLT_RUNNING && prev != c->idle)
     panic("lwkt_switch: %s still running", prev->name);
   next->state = KLT_RUNNING;
+  next->flags &= ~KLT_PREEMPTED;
   next->nswitch++;
   c->cur = next;
   switch_address_space(c, next);
@@ -241,6 +243,7 @@ void lwkt_maybe_preempt(void)
   if (cur->lwp)
     cur->lwp->ivcsw++;
   intr->preempted = cur;      // it gives the CPU back to cur when it blocks
+  cur->flags |= KLT_PREEMPTED;  // so the user scheduler leaves it here
   runq_insert(c, cur, 1);
   lwkt_switch();
   intr_restore(s);
@@ -276,7 +279,8 @@ void lwkt_idle_loop(void)
 }
 
 // Runs on the CPU that owns t: if t still waits in the user-level run queue
-// (so it holds nothing in the kernel), hand it to the new CPU.
+// (so it holds nothing in the kernel), hand it to the new CPU. A thread an
+// interrupt thread preempted stays: that interrupt thread resumes it.
 struct migration { struct klt *t; struct cpu *to; };
 static struct migration migrations[NCPU];
 
@@ -287,7 +291,8 @@ static void migrate_local(void *arg)
   struct cpu *c = mycpu();
   int s = intr_save();
   m->t = 0;
-  if (t && t->cpu == c && t->state == KLT_RUNQ && t->pri == PRI_USER) {
+  if (t && t->cpu == c && t->state == KLT_RUNQ && t->pri == PRI_USER
+      && !(t->flags & KLT_PREEMPTED)) {
     runq_remove(c, t);
     __sync_fetch_and_sub(&c->nuser, 1);
     __sync_fetch_and_add(&m->to->nuser, 1);

@@ -8,6 +8,7 @@
 #include "thread/sleepq.h"
 #include "arch/trap.h"
 #include "proc/proc.h"
+#include "proc/kick.h"
 #include "lib/string.h"
 #include "lib/printf.h"
 #include "uapi/schedctl.h"
@@ -120,7 +121,7 @@ int lwp_join(int id)
       spinlock_release(&p->lock);
       return -1;
     }
-    sleepq_sleep(l, &p->lock);
+    sleepq_sleep_intr(l, &p->lock, 0);
   }
   lwp_release(l);
   spinlock_release(&p->lock);
@@ -132,6 +133,8 @@ void lwp_userret(void)
 {
   struct lwp *l = curlwp();
   struct proc *p = l->proc;
+  if (l->kicked)
+    kick_deliver(l);   // proc/kick.c: return into the preemption handler
   if (p->killed && !p->exiting)
     proc_exit(-1);
   if (lwp_killed(l))

@@ -46,7 +46,11 @@ static void bucket_unlink(struct bucket *b, struct klt *t)
   panic("sleepq: %s not in its bucket", t->name);
 }
 
-int sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks)
+// Sleep, unless (interruptible and) the caller's LWP must end: that check
+// comes after the thread is on the bucket, with a fence, and a killer sets
+// the flag before it looks for sleepers (sleepq_abort), so one of the two
+// always sees the other and no kill is lost.
+static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interruptible)
 {
   struct klt *t = curklt();
   struct bucket *b = bucket_of(chan);
@@ -59,6 +63,16 @@ int sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks)
   t->wake_tick = ticks > 0 ? clock_ticks() + ticks : 0;
   t->sq_next = b->head;
   b->head = t;
+  __sync_synchronize();
+  if (interruptible && t->lwp && lwp_killed(t->lwp)) {
+    bucket_unlink(b, t);
+    t->chan = 0;
+    t->wake_tick = 0;
+    spinlock_release(&b->lock);
+    if (lk)
+      spinlock_acquire(lk);
+    return 0;
+  }
   // From here until the switch, interrupts stay off: a waker on another CPU
   // can take us off the bucket, but its message to run us is handled only
   // after we are off this CPU.
@@ -77,9 +91,19 @@ int sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks)
   return timed_out ? -1 : 0;
 }
 
+int sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks)
+{
+  return sleep_common(chan, lk, ticks, 0);
+}
+
+int sleepq_sleep_intr(void *chan, struct spinlock *lk, int ticks)
+{
+  return sleep_common(chan, lk, ticks, 1);
+}
+
 void sleepq_sleep(void *chan, struct spinlock *lk)
 {
-  sleepq_sleep_timeout(chan, lk, 0);
+  sleep_common(chan, lk, 0, 0);
 }
 
 int sleepq_wakeup_n(void *chan, int n)

@@ -12,6 +12,10 @@ void sleepq_sleep(void *chan, struct spinlock *lk);
 // Like sleepq_sleep, but gives up after ticks timer ticks (0 = never).
 // Returns 0 when woken, -1 on timeout.
 int  sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks);
+// Like sleepq_sleep_timeout, for waits a kill must end (pipes, futexes,
+// wait, sleep, the console): does not sleep at all if the calling LWP has
+// been told to end, so a kill racing with going to sleep is never lost.
+int  sleepq_sleep_intr(void *chan, struct spinlock *lk, int ticks);
 // Wake every KLT sleeping on chan. Works from any CPU.
 void sleepq_wakeup(void *chan);
 // Wake at most n KLTs sleeping on chan; returns how many were woken.

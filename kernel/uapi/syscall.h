@@ -40,3 +40,6 @@
 #define SYS_kdebug         36
 #define SYS_trace          37
 #define SYS_concurrency_entry 38
+#define SYS_lwp_kick       39
+#define SYS_lwp_preempt_handler 40
+#define SYS_lwp_resume     41

@@ -7,6 +7,7 @@
 //                  costs do not depend on how many processes exist.
 // Prints lines "bench NAME INSTRUCTIONS" (per operation or round trip).
 #include "user/user.h"
+#include "user/uthread.h"
 
 #define INSNS_PER_TICK 100
 
@@ -117,6 +118,52 @@ static void bench_fork(void)
   report("fork_exit_wait", n);
 }
 
+// User threads (the uthread library) on one LWP, in a child process since a
+// process initialises the library once: a ULT-to-ULT round trip (two
+// switches through uthread_yield, no system call) and create + join.
+static void ult_partner(void *arg)
+{
+  int n = (long)arg;
+  for (int i = 0; i < n; i++)
+    uthread_yield();
+}
+
+static void ult_pinger(void *arg)
+{
+  int n = (long)arg;
+  start();
+  for (int i = 0; i < n; i++)
+    uthread_yield();          // to the partner and back
+  report("ult_pingpong", n);
+}
+
+static void ult_nothing(void *arg)
+{
+  (void)arg;
+}
+
+static void bench_ult(void)
+{
+  if (fork() != 0) {
+    wait(0);
+    return;
+  }
+  if (uthread_init(1) < 0)
+    exit(1);
+  int n = 20000;
+  int a = uthread_create(ult_pinger, (void *)(long)n, 0);
+  int b = uthread_create(ult_partner, (void *)(long)n, 0);
+  uthread_join(a);            // thread 0 waits: only the two take turns
+  uthread_join(b);
+  n = 2000;
+  uthread_join(uthread_create(ult_nothing, 0, 0));   // warm the stack cache
+  start();
+  for (int i = 0; i < n; i++)
+    uthread_join(uthread_create(ult_nothing, 0, 0));
+  report("ult_create_join", n);
+  exit(0);
+}
+
 // Start idle processes that block in read() until the benchmark ends.
 static int idle_pipe[2];
 static void start_idle(int n)
@@ -150,6 +197,7 @@ int main(int argc, char *argv[])
   lwp_pingpong("lwp_pingpong", 3000);
   bench_pipe();
   bench_lwp_create();
+  bench_ult();
   bench_fork();
   if (idle)
     stop_idle(idle);

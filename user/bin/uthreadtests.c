@@ -1,7 +1,8 @@
 // Tests of the uthread library (user/uthread.h): mutex counting with many
 // ULTs over several LWPs, producer/consumer with condition variables,
 // priorities, bound threads, create/join churn with a flat heap, bad ids,
-// blocking in the kernel, and a stack overflow caught by a red zone.
+// blocking in the kernel, a stack overflow caught by a red zone, and the
+// kick that preempts a low-priority thread running on another LWP.
 // Output follows lwptests: one "test NAME: OK|FAILED" line per test, each run
 // in a forked child, then ALL TESTS PASSED or SOME TESTS FAILED.
 #include "user/user.h"
@@ -271,6 +272,94 @@ static void test_badids(void)
   CHECK(uthread_join(t) == 0, "uthread_join");
   CHECK(uthread_join(t) == -1, "uthread_join(already joined)");
   CHECK(uthread_setprio(t, 1) == -1, "uthread_setprio(already joined)");
+  // The kick system calls under the library (kernel/proc/kick.c).
+  CHECK(lwp_kick(-1) == -1, "lwp_kick(-1)");
+  CHECK(lwp_kick(10000) == -1, "lwp_kick(10000)");
+  CHECK(lwp_kick(lwp_self()) == -1, "lwp_kick(own LWP)");
+  CHECK(lwp_preempt_handler((void (*)(struct uframe *))0x1000) == -1,
+        "lwp_preempt_handler(address below user space)");
+  CHECK(lwp_preempt_handler((void (*)(struct uframe *))0x70000000L) == -1,
+        "lwp_preempt_handler(address beyond the image)");
+  CHECK(lwp_resume(0) == -1, "lwp_resume(NULL)");
+  CHECK(lwp_resume((struct uframe *)0x70000000L) == -1, "lwp_resume(unmapped frame)");
+  struct uframe bad;
+  memset(&bad, 0, sizeof bad);
+  bad.epc = 0x1000;
+  CHECK(lwp_resume(&bad) == -1, "lwp_resume(frame with a kernel pc)");
+}
+
+// ---- the kick: a high-priority thread preempts a spinning low one on another LWP -------------
+// Two priority-0 threads spin forever on the two shared LWPs without calling
+// the library, so nothing but a kick lets another thread run there. A bound
+// thread (its own LWP) creates a priority-10 thread and waits for it to run.
+#define KICK_WAIT_TICKS 50
+
+static volatile int kick_stop, kick_ran, kick_bad, kick_ticks = -1;
+static volatile long kick_spins[2];
+static volatile uint64 kick_t_create, kick_t_ran;
+
+static void kick_spinner(void *arg)
+{
+  int me = (int)(long)arg;
+  long a = 0, b = 0;
+  while (!kick_stop) {
+    a += 3;                        // registers only: a preemption must keep them
+    b += 5;
+    if (a * 5 != b * 3)
+      kick_bad = 1;
+    kick_spins[me]++;
+  }
+}
+
+static void kick_high(void *arg)
+{
+  (void)arg;
+  kick_t_ran = rdtime();
+  kick_ran = 1;
+}
+
+static void kick_trigger(void *arg)
+{
+  (void)arg;
+  sleep(5);                        // thread 0 is blocked: the spinners hold both LWPs
+  if (kick_spins[0] == 0 || kick_spins[1] == 0) {
+    kick_stop = 1;
+    return;
+  }
+  int t0 = uptime();
+  struct uthread_attr high = { 0, 10, 0 };
+  kick_t_create = rdtime();
+  int h = uthread_create(kick_high, 0, &high);
+  while (h > 0 && !kick_ran && uptime() - t0 < KICK_WAIT_TICKS)
+    sleep(1);
+  if (kick_ran)
+    kick_ticks = uptime() - t0;
+  long seen0 = kick_spins[0], seen1 = kick_spins[1];
+  sleep(3);                        // the preempted spinner must be back at work
+  if (kick_spins[0] == seen0 || kick_spins[1] == seen1)
+    kick_bad = 2;
+  kick_stop = 1;
+  if (h > 0)
+    uthread_join(h);
+}
+
+static void test_kick(void)
+{
+  CHECK(uthread_init(2) == 0, "uthread_init(2)");
+  int s0 = uthread_create(kick_spinner, (void *)0L, 0);
+  int s1 = uthread_create(kick_spinner, (void *)1L, 0);
+  struct uthread_attr bound = { 0, 0, 1 };
+  int trig = uthread_create(kick_trigger, 0, &bound);
+  CHECK(s0 > 0 && s1 > 0 && trig > 0, "uthread_create");
+  CHECK(uthread_join(trig) == 0, "uthread_join(trigger)");
+  CHECK(uthread_join(s0) == 0 && uthread_join(s1) == 0, "uthread_join(spinners)");
+  printf("  kick: priority-10 thread ran %d ticks (%d us) after its creation; spins %ld %ld\n",
+         kick_ticks, kick_ran ? (int)((kick_t_ran - kick_t_create) / 10) : -1,
+         kick_spins[0], kick_spins[1]);
+  CHECK(kick_spins[0] > 0 && kick_spins[1] > 0, "the spinners did not both start");
+  CHECK(kick_ticks >= 0, "the priority-10 thread did not run within 50 ticks beside the spinners");
+  CHECK(kick_bad != 1, "a preempted spinner lost its registers");
+  CHECK(kick_bad != 2, "a preempted spinner did not resume");
 }
 
 // ---- blocking in the kernel blocks only that LWP ---------------------------------------------
@@ -434,6 +523,7 @@ static struct test tests[] = {
   { "badids", test_badids },
   { "kernelblock", test_kernelblock },
   { "overflow", test_overflow },
+  { "kick", test_kick },
 };
 
 static void run(struct test *t)

@@ -9,6 +9,12 @@
 // context, which finishes the switch-out (requeue, drop a lock, or retire the
 // thread) on its own stack, so that no ULT can be resumed elsewhere while its
 // stack is still in use.
+//
+// Preemption (the kick): when a ULT becomes runnable while another LWP runs a
+// lower-priority one, that LWP is kicked (lwp_kick, kernel/proc/kick.c) and
+// runs preempt_handler() on top of its interrupted ULT, which yields. A kick
+// that lands while the LWP is inside the library (in_lib) only marks it
+// (resched_pending); lib_leave() acts on the mark.
 #include "user/user.h"
 #include "user/uthread.h"
 #include "uapi/syscall.h"
@@ -58,6 +64,11 @@ struct ult {
 };
 
 struct ult_lwp {
+  // The first two fields are read and written through tp, one instruction at
+  // a time (lib_enter, lib_leave), so a preemption cannot fall between
+  // finding the record and using it. Offsets 0 and 4: see LWP_IN_LIB.
+  volatile int in_lib;            // 1 while this LWP runs library code or its scheduler
+  volatile int resched_pending;   // a kick came while in_lib: check on the way out
   struct ult_context sched_ctx;   // the scheduler loop of this LWP
   struct ult *current;            // ULT running (or just switched away from)
   struct ult *bound;              // the only ULT of a bound LWP, else 0
@@ -70,7 +81,6 @@ struct ult_lwp {
 // Allocated by uthread_init, so programs that never use threads pay nothing.
 static struct ult *threads;        // [UTHREAD_MAX]
 static struct ult_lwp *lwps;       // [MAX_LWPS]
-static int library_ready;
 static int live_threads;           // not yet exited
 
 // table_lock: thread states, joiners, slot allocation, the death row, lwps[].
@@ -86,6 +96,8 @@ static int run_head[NPRIO], run_tail[NPRIO];
 static int work_seq;               // futex word idle LWPs sleep on
 static int idle_lwps;
 static int shared_lwps;            // LWPs serving the queue (the concurrency level's count)
+static int lwp_slots_hi;           // lwps[0 .. lwp_slots_hi) have been used (under table_lock)
+static struct ult_lwp *kick_target; // the one kick in flight, or 0 (under run_lock)
 
 // ---- spinlocks --------------------------------------------------------------
 // Test-and-set; a waiter that has spun for long (the holder's LWP was probably
@@ -119,6 +131,51 @@ static inline struct ult_lwp *this_lwp(void)
 static inline void set_this_lwp(struct ult_lwp *l)
 {
   asm volatile("mv tp, %0" : : "r"(l));
+}
+
+// ---- inside the library: no preemption -------------------------------------------
+// A ULT may be preempted (and resumed on another LWP, with tp naming that
+// LWP) between any two of its instructions while in_lib is 0. So in_lib and
+// resched_pending are reached through tp by single loads and stores: a
+// preemption between "mark" and "use" would otherwise mark one LWP and use
+// another. Once in_lib is 1 the thread stays on its LWP until it switches.
+_Static_assert(__builtin_offsetof(struct ult_lwp, in_lib) == 0 &&
+               __builtin_offsetof(struct ult_lwp, resched_pending) == 4, "lib_enter offsets");
+
+static int library_ready;
+
+// Enters library code; returns 1 if the caller was already inside (nested
+// call, or the library is not initialised: nothing to do on leaving).
+static inline int lib_enter(void)
+{
+  if (!library_ready)
+    return 1;
+  int was, one = 1;
+  asm volatile("lw %0, 0(tp)\n"
+               "sw %1, 0(tp)" : "=&r"(was) : "r"(one) : "memory");
+  // Preempted between the two? Then was is 0 and we resumed on an LWP whose
+  // in_lib is 0 too: the store marks the right one.
+  return was;
+}
+
+static void preempt_current(void);
+
+// Leaves library code entered with lib_enter() == was. A kick that came
+// meanwhile is acted on here: the thread yields if a higher priority waits.
+static void lib_leave(int was)
+{
+  if (was)
+    return;
+  for (;;) {
+    int pending;
+    asm volatile("sw zero, 0(tp)\n"              // in_lib = 0: preemptible again
+                 "lw %0, 4(tp)" : "=r"(pending) : : "memory");
+    if (!pending)
+      return;
+    lib_enter();
+    asm volatile("sw zero, 4(tp)" : : : "memory");
+    preempt_current();
+  }
 }
 
 // The running thread; 0 before uthread_init.
@@ -186,8 +243,45 @@ static void run_queue_remove(struct ult *t)
   t->queued = 0;
 }
 
+// ---- kicks: preempting a lower-priority ULT on another LWP -------------------------------
+// run_lock held; a thread of priority prio was just queued. Chooses the LWP
+// to kick: of the other shared LWPs, the one running the lowest-priority ULT,
+// if that is below prio. None if an LWP is idle or in its scheduler (it takes
+// the best thread itself) or a kick is already in flight (one at a time).
+// The caller's own LWP is not preempted: the caller keeps running, as before.
+static struct ult_lwp *kick_choose(int prio)
+{
+  if (prio == 0 || idle_lwps > 0 || __atomic_load_n(&kick_target, __ATOMIC_ACQUIRE))
+    return 0;
+  struct ult_lwp *me = this_lwp(), *victim = 0;
+  int lowest = prio, n = __atomic_load_n(&lwp_slots_hi, __ATOMIC_ACQUIRE);
+  for (int i = 0; i < n; i++) {
+    struct ult_lwp *l = &lwps[i];
+    if (!l->in_use || l->bound || l == me)
+      continue;
+    struct ult *running = l->current;
+    if (running == 0)
+      return 0;
+    if (running->prio < lowest) {
+      lowest = running->prio;
+      victim = l;
+    }
+  }
+  __atomic_store_n(&kick_target, victim, __ATOMIC_RELEASE);
+  return victim;
+}
+
+// Sends the kick kick_choose() chose (run_lock released).
+static void kick_send(struct ult_lwp *victim)
+{
+  if (victim == 0 || lwp_kick(victim->lwpid) == 0)
+    return;
+  struct ult_lwp *expected = victim;     // it has ended: no kick in flight after all
+  __atomic_compare_exchange_n(&kick_target, &expected, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
 // Makes t runnable: on its own LWP if bound, else on the shared queue, waking
-// one idle LWP if there is any.
+// one idle LWP if there is any, or kicking an LWP that runs a lower priority.
 static void make_runnable(struct ult *t)
 {
   struct ult_lwp *bl = t->bound_lwp;
@@ -201,9 +295,43 @@ static void make_runnable(struct ult *t)
   run_queue_append(t);
   work_seq++;
   int someone_idle = idle_lwps > 0;
+  struct ult_lwp *victim = kick_choose(t->prio);
   spin_unlock(&run_lock);
   if (someone_idle)
     futex_wake(&work_seq, 1);
+  kick_send(victim);
+}
+
+// The running thread gives way if a higher-priority thread is queued.
+// Called inside the library (in_lib set), when a kick has come.
+static void preempt_current(void)
+{
+  struct ult_lwp *me = this_lwp();
+  struct ult *self = me->current;
+  if (self == 0 || me->bound || ((uint64)run_mask >> (self->prio + 1)) == 0)
+    return;
+  self->action = ACT_YIELD;
+  uthread_switch(&self->ctx, &me->sched_ctx);
+}
+
+// The kernel runs this on a kicked LWP, on the stack of whatever it was
+// running, with f holding the interrupted registers (kernel/proc/kick.c).
+// In a ULT's own code: the ULT yields right here, and when it is resumed
+// (maybe on another LWP) lwp_resume takes it back to where it was. Inside
+// the library: only mark the LWP; lib_leave() yields on the way out.
+static void preempt_handler(struct uframe *f)
+{
+  if (this_lwp() != 0) {           // 0: an LWP still booting (it has no record)
+    int was = lib_enter();
+    struct ult_lwp *me = this_lwp();
+    struct ult_lwp *expected = me;   // the kick in flight has arrived
+    __atomic_compare_exchange_n(&kick_target, &expected, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    me->resched_pending = 1;
+    lib_leave(was);                  // was 0: yields now; else the library will
+  }
+  lwp_resume(f);                     // tp stays this LWP's (the kernel keeps it)
+  printf("uthread: lwp_resume failed\n");
+  exit(1);
 }
 
 // The next thread for a shared LWP; parks the LWP in the kernel while there
@@ -212,7 +340,7 @@ static void make_runnable(struct ult *t)
 // shrink). The level is read (a system call) only by an LWP that found no
 // work while it has company; such an LWP, parked, wakes every
 // LEVEL_CHECK_TICKS to read it again. A lone LWP never reads it.
-static struct ult *wait_for_work(void)
+static struct ult *wait_for_work(struct ult_lwp *me)
 {
   int level = 0;                     // as last read; 0: read it before parking
   struct ult *t;
@@ -225,8 +353,11 @@ static struct ult *wait_for_work(void)
       spin_lock(&run_lock);
       continue;                      // work may have come meanwhile
     }
-    if (company && shared_lwps > level) {
-      shared_lwps--;                 // this one is surplus
+    // Surplus, and no kick on its way to us (it could land on our stack
+    // after the record is reused): leave. kick_choose() runs under run_lock
+    // and never picks an LWP whose current is 0, so none can come later.
+    if (company && shared_lwps > level && __atomic_load_n(&kick_target, __ATOMIC_ACQUIRE) != me) {
+      shared_lwps--;
       break;
     }
     int seen = work_seq;
@@ -237,6 +368,7 @@ static struct ult *wait_for_work(void)
     spin_lock(&run_lock);
     idle_lwps--;
   }
+  me->current = t;                   // under run_lock: kick_choose() reads it
   spin_unlock(&run_lock);
   return t;
 }
@@ -334,12 +466,17 @@ static struct ult_lwp *lwp_slot_take(void)
   for (int i = 0; i < MAX_LWPS && l == 0; i++)
     if (!lwps[i].in_use)
       l = &lwps[i];
-  if (l)
+  if (l) {
+    l->current = 0;
     l->in_use = 1;
+    if (l - lwps >= lwp_slots_hi)
+      __atomic_store_n(&lwp_slots_hi, (int)(l - lwps) + 1, __ATOMIC_RELEASE);
+  }
   spin_unlock(&table_lock);
   if (l == 0)
     return 0;
-  l->current = 0;
+  l->in_lib = 1;                     // its scheduler runs first
+  l->resched_pending = 0;
   l->bound = 0;
   l->bound_wake = 0;
   if (l->stack_mem == 0)             // kept by an LWP that left (lwp_leave)
@@ -409,11 +546,10 @@ static void shared_lwp_loop(void)
   for (;;) {
     struct ult_lwp *me = this_lwp();
     finish_switch_out(me);
-    struct ult *next = wait_for_work();
+    struct ult *next = wait_for_work(me);
     if (next == 0)
       lwp_leave(&me->in_use);   // surplus; the record keeps its stack for reuse
     next->action = ACT_NONE;
-    me->current = next;
     uthread_switch(&me->sched_ctx, &next->ctx);
   }
 }
@@ -556,6 +692,7 @@ static void thread_retire(struct ult *t)
 static void thread_start(void)
 {
   struct ult *self = current_thread();
+  lib_leave(0);            // the scheduler switched to us inside the library
   self->fn(self->arg);
   uthread_exit();
 }
@@ -599,7 +736,8 @@ int uthread_init(int nlwp)
   set_this_lwp(l);
   shared_lwps = 1;
   library_ready = 1;
-  if (uthread_add_lwps(nlwp) < 0)
+  lib_leave(0);            // thread 0 runs its own code again
+  if (lwp_preempt_handler(preempt_handler) < 0 || uthread_add_lwps(nlwp) < 0)
     return -1;
   return 0;
 }
@@ -613,7 +751,7 @@ static int attr_stack_size(const struct uthread_attr *attr)
   return (attr->stacksize + PAGE - 1) & ~(PAGE - 1);
 }
 
-int uthread_create(void (*fn)(void *), void *arg, const struct uthread_attr *attr)
+static int create_in_lib(void (*fn)(void *), void *arg, const struct uthread_attr *attr)
 {
   int size = attr_stack_size(attr);
   int prio = attr ? attr->prio : 0;
@@ -654,10 +792,21 @@ int uthread_create(void (*fn)(void *), void *arg, const struct uthread_attr *att
   return t->tid;
 }
 
+// Each entry point below runs between lib_enter() and lib_leave(): no kick
+// preempts the thread while it holds a library lock or is being switched.
+int uthread_create(void (*fn)(void *), void *arg, const struct uthread_attr *attr)
+{
+  int was = lib_enter();
+  int tid = create_in_lib(fn, arg, attr);
+  lib_leave(was);
+  return tid;
+}
+
 void uthread_exit(void)
 {
   if (!library_ready)
     exit(0);
+  lib_enter();
   switch_to_scheduler(current_thread(), ACT_EXIT);
   for (;;)
     ;                      // not reached: a retired thread is never resumed
@@ -668,7 +817,7 @@ static int tid_is_valid(int tid)
   return tid >= 0 && tid < UTHREAD_MAX;
 }
 
-int uthread_join(int tid)
+static int join_in_lib(int tid)
 {
   if (!library_ready || !tid_is_valid(tid) || tid == current_thread()->tid)
     return -1;
@@ -696,24 +845,36 @@ int uthread_join(int tid)
   return 0;
 }
 
+int uthread_join(int tid)
+{
+  int was = lib_enter();
+  int r = join_in_lib(tid);
+  lib_leave(was);
+  return r;
+}
+
 int uthread_self(void)
 {
   if (!library_ready)
     return -1;
-  return current_thread()->tid;
+  int was = lib_enter();   // current_thread() reads two words through tp
+  int tid = current_thread()->tid;
+  lib_leave(was);
+  return tid;
 }
 
 void uthread_yield(void)
 {
   if (!library_ready)
     return;
+  int was = lib_enter();
   struct ult *self = current_thread();
-  if (self->bound_lwp || run_mask == 0)
-    return;                // a bound thread owns its LWP; nobody else waits
-  switch_to_scheduler(self, ACT_YIELD);
+  if (!self->bound_lwp && run_mask != 0)   // a bound thread owns its LWP
+    switch_to_scheduler(self, ACT_YIELD);
+  lib_leave(was);
 }
 
-int uthread_setprio(int tid, int prio)
+static int setprio_in_lib(int tid, int prio)
 {
   if (!library_ready || !tid_is_valid(tid) || prio < 0 || prio > UTHREAD_PRIO_MAX)
     return -1;
@@ -723,17 +884,28 @@ int uthread_setprio(int tid, int prio)
     spin_unlock(&table_lock);
     return -1;
   }
+  struct ult_lwp *victim = 0;
   spin_lock(&run_lock);
   if (t->queued) {
     run_queue_remove(t);
     t->prio = prio;
     run_queue_append(t);
+    victim = kick_choose(prio);
   } else {
     t->prio = prio;
   }
   spin_unlock(&run_lock);
   spin_unlock(&table_lock);
+  kick_send(victim);
   return 0;
+}
+
+int uthread_setprio(int tid, int prio)
+{
+  int was = lib_enter();
+  int r = setprio_in_lib(tid, prio);
+  lib_leave(was);
+  return r;
 }
 
 // ---- wait lists (FIFO through threads[].next; the owner's guard held) ---------------
@@ -769,20 +941,23 @@ void umutex_init(struct umutex *m)
 
 void umutex_lock(struct umutex *m)
 {
+  int was = lib_enter();
   struct ult *self = current_thread();
   spin_lock(&m->guard);
   if (!m->locked) {
     m->locked = 1;
     m->owner = self->tid;
     spin_unlock(&m->guard);
-    return;
+  } else {
+    wait_list_append(&m->wait_head, &m->wait_tail, self);
+    block_releasing(self, &m->guard);   // umutex_unlock hands us the mutex
   }
-  wait_list_append(&m->wait_head, &m->wait_tail, self);
-  block_releasing(self, &m->guard);   // umutex_unlock hands us the mutex
+  lib_leave(was);
 }
 
 int umutex_trylock(struct umutex *m)
 {
+  int was = lib_enter();
   struct ult *self = current_thread();
   spin_lock(&m->guard);
   int got = !m->locked;
@@ -791,11 +966,13 @@ int umutex_trylock(struct umutex *m)
     m->owner = self->tid;
   }
   spin_unlock(&m->guard);
+  lib_leave(was);
   return got ? 0 : -1;
 }
 
 void umutex_unlock(struct umutex *m)
 {
+  int was = lib_enter();
   spin_lock(&m->guard);
   struct ult *next = wait_list_take(&m->wait_head, &m->wait_tail);
   if (next) {
@@ -807,6 +984,7 @@ void umutex_unlock(struct umutex *m)
   spin_unlock(&m->guard);
   if (next)
     make_runnable(next);
+  lib_leave(was);
 }
 
 // ---- condition variables -------------------------------------------------------------
@@ -818,25 +996,30 @@ void ucond_init(struct ucond *c)
 
 void ucond_wait(struct ucond *c, struct umutex *m)
 {
+  int was = lib_enter();
   struct ult *self = current_thread();
   spin_lock(&c->guard);
   wait_list_append(&c->wait_head, &c->wait_tail, self);
   umutex_unlock(m);                   // c->guard held: no signal can slip by
   block_releasing(self, &c->guard);
   umutex_lock(m);
+  lib_leave(was);
 }
 
 void ucond_signal(struct ucond *c)
 {
+  int was = lib_enter();
   spin_lock(&c->guard);
   struct ult *t = wait_list_take(&c->wait_head, &c->wait_tail);
   spin_unlock(&c->guard);
   if (t)
     make_runnable(t);
+  lib_leave(was);
 }
 
 void ucond_broadcast(struct ucond *c)
 {
+  int was = lib_enter();
   spin_lock(&c->guard);
   int id = c->wait_head;
   c->wait_head = c->wait_tail = NO_TID;
@@ -846,4 +1029,5 @@ void ucond_broadcast(struct ucond *c)
     id = t->next;                     // read before t goes on the run queue
     make_runnable(t);
   }
+  lib_leave(was);
 }
