@@ -275,11 +275,17 @@ static void test_kill(void)
       reaped = 0;
       break;
     }
-    int most = 0;
-    for (int t0 = uptime(); uptime() - t0 < 3 + 4 * round; sleep(1)) {
+    // Wait until the child has started growing (a loaded host may take a
+    // while to get it going), then kill it a little later each round.
+    int most = 0, since = -1;
+    for (int t0 = uptime(); uptime() - t0 < 300; sleep(1)) {
       int n = nlwp_of(pid);
       if (n > most)
         most = n;
+      if (most >= 3 && since < 0)
+        since = uptime();
+      if (since >= 0 && uptime() - since >= 4 * round)
+        break;
     }
     if (most < 3)
       grew = 0;
