@@ -47,6 +47,7 @@ $(K)/kernel: $(KOBJS) $(K)/arch/kernel.ld | deps
 # --- user programs ----------------------------------------------------------
 UCFLAGS = $(CFLAGS) -I. -I$(K)
 ULIBSRC := $(U)/lib/start.S $(U)/lib/usys.S $(U)/lib/ulib.c $(U)/lib/printf.c $(U)/lib/umalloc.c \
+           $(U)/lib/testsuite.c \
            $(wildcard $(U)/lib/uthread*.c $(U)/lib/uthread*.S)
 ULIB    := $(patsubst %,$(BUILD)/%.o,$(basename $(ULIBSRC)))
 UPROGS  := $(basename $(notdir $(wildcard $(U)/bin/*.c)))

@@ -4,15 +4,14 @@
 // arguments to every LWP system call. Output follows usertests: one
 // "test NAME: OK|FAILED" line per test, then ALL TESTS PASSED or SOME TESTS FAILED.
 #include "user/user.h"
+#include "user/testsuite.h"
 #include "uapi/kdebug.h"
 
 #define STACK 4096
 #define MAXL  16
 
-static const char *cur;
-static int failed;
 
-#define CHECK(c, msg) do { if (!(c)) { printf("  %s: %s\n", cur, msg); exit(1); } } while (0)
+#define CHECK(c, msg) do { if (!(c)) { printf("  %s: %s\n", test_current, msg); exit(1); } } while (0)
 
 static char *new_stack(void)
 {
@@ -339,8 +338,7 @@ static void test_badargs(void)
   CHECK(sc->sc_switches > sw, "schedctl switch count did not move");
 }
 
-struct test { const char *name; void (*fn)(void); };
-static struct test tests[] = {
+static const struct test tests[] = {
   { "multihart", test_multihart },
   { "futexcount", test_futexcount },
   { "balance", test_balance },
@@ -353,32 +351,7 @@ static struct test tests[] = {
   { "badargs", test_badargs },
 };
 
-static void run(struct test *t)
-{
-  cur = t->name;
-  int pid = fork();
-  if (pid == 0) {
-    t->fn();
-    exit(0);
-  }
-  int st = -1;
-  wait(&st);
-  printf("test %s: %s\n", t->name, st == 0 ? "OK" : "FAILED");
-  if (st != 0)
-    failed = 1;
-}
-
 int main(int argc, char *argv[])
 {
-  int n = sizeof(tests) / sizeof(tests[0]);
-  for (int i = 0; i < n; i++) {
-    int wanted = argc < 2;
-    for (int j = 1; j < argc; j++)
-      if (strcmp(argv[j], tests[i].name) == 0)
-        wanted = 1;
-    if (wanted)
-      run(&tests[i]);
-  }
-  printf(failed ? "SOME TESTS FAILED\n" : "ALL TESTS PASSED\n");
-  return failed;
+  return test_suite_run(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -6,12 +6,11 @@
 // Output follows lwptests: one "test NAME: OK|FAILED" line per test, each run
 // in a forked child, then ALL TESTS PASSED or SOME TESTS FAILED.
 #include "user/user.h"
+#include "user/testsuite.h"
 #include "user/uthread.h"
 
-static const char *cur;
-static int failed;
 
-#define CHECK(c, msg) do { if (!(c)) { printf("  %s: %s\n", cur, msg); exit(1); } } while (0)
+#define CHECK(c, msg) do { if (!(c)) { printf("  %s: %s\n", test_current, msg); exit(1); } } while (0)
 
 // ---- 1000 ULTs x 100 increments under one umutex, on 3 LWPs ------------------------
 #define COUNT_THREADS 1000
@@ -513,8 +512,7 @@ static void test_overflow(void)
   CHECK(sp >= stack_lo && sp < stack_lo + 4 * FRAME_BYTES, "the recursion stopped far from the red zone");
 }
 
-struct test { const char *name; void (*fn)(void); };
-static struct test tests[] = {
+static const struct test tests[] = {
   { "mutexcount", test_mutexcount },
   { "prodcons", test_prodcons },
   { "priority", test_priority },
@@ -526,32 +524,7 @@ static struct test tests[] = {
   { "kick", test_kick },
 };
 
-static void run(struct test *t)
-{
-  cur = t->name;
-  int pid = fork();
-  if (pid == 0) {
-    t->fn();
-    exit(0);
-  }
-  int st = -1;
-  wait(&st);
-  printf("test %s: %s\n", t->name, st == 0 ? "OK" : "FAILED");
-  if (st != 0)
-    failed = 1;
-}
-
 int main(int argc, char *argv[])
 {
-  int n = sizeof(tests) / sizeof(tests[0]);
-  for (int i = 0; i < n; i++) {
-    int wanted = argc < 2;
-    for (int j = 1; j < argc; j++)
-      if (strcmp(argv[j], tests[i].name) == 0)
-        wanted = 1;
-    if (wanted)
-      run(&tests[i]);
-  }
-  printf(failed ? "SOME TESTS FAILED\n" : "ALL TESTS PASSED\n");
-  return failed;
+  return test_suite_run(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
