@@ -58,6 +58,9 @@ int mprotect(void *addr, int len, int prot);
 int lwp_kick(int lwpid);
 int lwp_preempt_handler(void (*handler)(struct uframe *frame));
 int lwp_resume(struct uframe *frame);
+// lwp_tidword(&word): the calling LWP keeps the id of the user thread it runs
+// in word, so a fatal fault message can name that thread (0 to forget it).
+int lwp_tidword(int *word);
 
 // ---- scheduling labs and introspection ----------------------------------------
 struct schedctl *schedctl(void);

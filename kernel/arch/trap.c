@@ -14,6 +14,7 @@
 #include "thread/clock.h"
 #include "proc/proc.h"
 #include "proc/syscall.h"
+#include "vm/vm.h"
 #include "dev/plic.h"
 #include "lib/printf.h"
 #include "param.h"
@@ -68,11 +69,23 @@ static const char *fault_name(uint64 scause)
 }
 
 // A user fault ends the process (every LWP of it), never the kernel.
+// A touch of a PROT_NONE page is reported as a stack overflow into a red
+// zone, naming the user thread when the LWP's library told us where it
+// keeps that thread's id (lwp_tidword).
 static void user_fault(struct lwp *l, uint64 scause)
 {
   struct proc *p = l->proc;
-  printf("pid %d (%s) lwp %d: killed: %s at pc %p addr %p\n", p->pid, p->name, l->id,
-         fault_name(scause), (void *)l->tf.epc, (void *)CSR_READ(stval));
+  uint64 addr = CSR_READ(stval);
+  int tid;
+  if (!uvm_is_red_zone(p->pagetable, addr))
+    printf("pid %d (%s) lwp %d: killed: %s at pc %p addr %p\n", p->pid, p->name, l->id,
+           fault_name(scause), (void *)l->tf.epc, (void *)addr);
+  else if (l->tidword && copyin(p->pagetable, &tid, l->tidword, sizeof(tid)) == 0)
+    printf("pid %d (%s) lwp %d: killed: stack overflow into red zone by thread %d at pc %p addr %p\n",
+           p->pid, p->name, l->id, tid, (void *)l->tf.epc, (void *)addr);
+  else
+    printf("pid %d (%s) lwp %d: killed: stack overflow into red zone at pc %p addr %p\n",
+           p->pid, p->name, l->id, (void *)l->tf.epc, (void *)addr);
   proc_kill(p->pid);
 }
 

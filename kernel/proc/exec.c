@@ -143,6 +143,7 @@ int proc_exec(const char *path, char **argv)
     p->schedctl = 0;
   }
   l->sc = 0;
+  l->tidword = 0;
   p->lwp_entry = 0;             // the new program registers its own (concurrency)
   p->concurrency = 1;
   p->preempt_handler = 0;       // the old handler's address means nothing now

@@ -95,6 +95,7 @@ uint64 sys_trace(void);
 uint64 sys_lwp_kick(void);
 uint64 sys_lwp_preempt_handler(void);
 uint64 sys_lwp_resume(void);
+uint64 sys_lwp_tidword(void);
 
 static uint64 (*const syscalls[])(void) = {
   [SYS_fork]            = sys_fork,
@@ -138,6 +139,7 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_lwp_kick]        = sys_lwp_kick,
   [SYS_lwp_preempt_handler] = sys_lwp_preempt_handler,
   [SYS_lwp_resume]      = sys_lwp_resume,
+  [SYS_lwp_tidword]     = sys_lwp_tidword,
 };
 
 void syscall(void)

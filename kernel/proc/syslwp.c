@@ -34,6 +34,17 @@ uint64 sys_lwp_create(void)
 
 uint64 sys_lwp_exit(void) { lwp_exit(); }
 uint64 sys_lwp_self(void) { return curlwp()->id; }
+
+// lwp_tidword(&word): where this LWP's thread library keeps the id of the
+// user thread it runs, so that a fault message can name it.
+uint64 sys_lwp_tidword(void)
+{
+  uint64 va = arg_addr(0);
+  if (va != 0 && (va % sizeof(int) || !in_image(curproc(), va, sizeof(int))))
+    return -1;
+  curlwp()->tidword = va;
+  return 0;
+}
 uint64 sys_lwp_join(void) { return lwp_join(arg_int(0)); }
 uint64 sys_getcpu(void)   { return cpuid(); }
 

@@ -38,6 +38,7 @@ struct lwp {
   uint64 vcsw, ivcsw;       // voluntary and involuntary switches
   struct schedctl *sc;      // kernel address of its schedctl page, or NULL
   uint64 sc_uva;            // where that page is mapped for the user, or 0
+  uint64 tidword;           // user address of the running user thread's id, or 0
   int kicked;               // lwp_kick: run the preemption handler at the next return to user
 };
 

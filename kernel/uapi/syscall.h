@@ -43,3 +43,4 @@
 #define SYS_lwp_kick       39
 #define SYS_lwp_preempt_handler 40
 #define SYS_lwp_resume     41
+#define SYS_lwp_tidword    42

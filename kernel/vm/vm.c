@@ -221,6 +221,14 @@ int uvm_protect(pagetable_t pt, uint64 va, uint64 len, int prot)
   return 0;
 }
 
+int uvm_is_red_zone(pagetable_t pt, uint64 va)
+{
+  if (va < USER_BASE || va >= USER_TOP)
+    return 0;
+  pte_t *pte = vm_walk(pt, va, 0);
+  return pte && (*pte & PTE_NONE) && !(*pte & PTE_V);
+}
+
 uint64 uvm_addr(pagetable_t pt, uint64 va)
 {
   if (va < USER_BASE || va >= USER_TOP)

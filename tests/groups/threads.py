@@ -11,6 +11,21 @@ from testlib import group
 FINAL = r"ALL TESTS PASSED|SOME TESTS FAILED"
 
 
+def check_overflow_report(ctx, out):
+    """The kernel's one-line report of the overflow test's fault names the
+    thread the library announced, and an address inside its red zone."""
+    if not ctx.want("uthreadtests/overflow-report"):
+        return
+    with ctx.test("uthreadtests/overflow-report"):
+        k = re.search(r"killed: stack overflow into red zone by thread (\d+) at pc \S+ addr (0x[0-9a-f]+)", out)
+        u = re.search(r"uthread: tid (\d+) stack overflow into red zone \[(0x[0-9a-f]+),(0x[0-9a-f]+)\)", out)
+        ctx.check(k is not None, "no kernel line 'stack overflow into red zone by thread N'")
+        ctx.check(u is not None, "no red-zone announcement from the test")
+        ctx.check(k.group(1) == u.group(1), "kernel named thread %s, the test %s" % (k.group(1), u.group(1)))
+        addr, lo, hi = (int(x, 16) for x in (k.group(2), u.group(2), u.group(3)))
+        ctx.check(lo <= addr < hi, "fault address %#x outside the red zone [%#x,%#x)" % (addr, lo, hi))
+
+
 def run_suite(ctx, prog, cpus=3, timeout=300):
     with ctx.machine(prog, image=ctx.images.plain, cpus=cpus, timeout=timeout) as m:
         try:
@@ -26,6 +41,8 @@ def run_suite(ctx, prog, cpus=3, timeout=300):
                 ctx.report("%s/%s" % (prog, mm.group(1)), ok, "" if ok else " | ".join(above[-3:]))
                 start = mm.end()
             m.expect(r"\$ ", 30)
+            if prog == "uthreadtests":
+                check_overflow_report(ctx, m.output())
             m.poweroff(30)
         except TestFailure as e:
             ctx.report(prog, False, str(e))

@@ -328,6 +328,9 @@ static void test_badargs(void)
   CHECK(mprotect((char *)stack - 4096, -1, PROT_NONE) == -1, "mprotect(negative len)");
   CHECK(mprotect((char *)stack - 4096, 4096, 0x100) == -1, "mprotect(bad prot)");
   CHECK(set_concurrency(-1) == -1, "set_concurrency(-1)");
+  CHECK(lwp_tidword((int *)0x80200000UL) == -1, "lwp_tidword(kernel)");
+  CHECK(lwp_tidword((int *)((char *)stack - 7)) == -1, "lwp_tidword(misaligned)");
+  CHECK(lwp_tidword(0) == 0, "lwp_tidword(0) forgets the word");
   CHECK(kdebug(12345, 0) == -1, "kdebug(bad cmd)");
   CHECK(procinfo((void *)0x80200000UL, 4) == -1, "procinfo(kernel)");
   struct schedctl *sc = schedctl();

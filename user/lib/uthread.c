@@ -71,6 +71,7 @@ struct ult_lwp {
   volatile int resched_pending;   // a kick came while in_lib: check on the way out
   struct ult_context sched_ctx;   // the scheduler loop of this LWP
   struct ult *current;            // ULT running (or just switched away from)
+  int current_tid;                // its id, for the kernel's fault message
   struct ult *bound;              // the only ULT of a bound LWP, else 0
   int bound_wake;                 // futex word: 1 when the bound ULT may run
   int lwpid;
@@ -128,9 +129,18 @@ static inline struct ult_lwp *this_lwp(void)
   return l;
 }
 
+// Also tells the kernel where this LWP keeps its running thread's id, so a
+// stack overflow into a red zone is reported with that id.
 static inline void set_this_lwp(struct ult_lwp *l)
 {
   asm volatile("mv tp, %0" : : "r"(l));
+  lwp_tidword(&l->current_tid);
+}
+
+static void set_current(struct ult_lwp *l, struct ult *t)
+{
+  l->current = t;
+  l->current_tid = t ? t->tid : NO_TID;
 }
 
 // ---- inside the library: no preemption -------------------------------------------
@@ -368,7 +378,7 @@ static struct ult *wait_for_work(struct ult_lwp *me)
     spin_lock(&run_lock);
     idle_lwps--;
   }
-  me->current = t;                   // under run_lock: kick_choose() reads it
+  set_current(me, t);                // under run_lock: kick_choose() reads it
   spin_unlock(&run_lock);
   return t;
 }
@@ -467,7 +477,7 @@ static struct ult_lwp *lwp_slot_take(void)
     if (!lwps[i].in_use)
       l = &lwps[i];
   if (l) {
-    l->current = 0;
+    set_current(l, 0);
     l->in_use = 1;
     if (l - lwps >= lwp_slots_hi)
       __atomic_store_n(&lwp_slots_hi, (int)(l - lwps) + 1, __ATOMIC_RELEASE);
@@ -526,7 +536,7 @@ static void finish_switch_out(struct ult_lwp *me)
   struct ult *t = me->current;
   if (t == 0)
     return;
-  me->current = 0;
+  set_current(me, 0);
   switch (t->action) {
   case ACT_YIELD:
     make_runnable(t);
@@ -569,7 +579,7 @@ static void bound_lwp_loop(void)
     while (!__atomic_exchange_n(&me->bound_wake, 0, __ATOMIC_ACQUIRE))
       futex_wait(&me->bound_wake, 0, 0);
     t->action = ACT_NONE;
-    me->current = t;
+    set_current(me, t);
     uthread_switch(&me->sched_ctx, &t->ctx);
   }
 }
@@ -732,7 +742,7 @@ int uthread_init(int nlwp)
   l->lwpid = lwp_self();
   l->sched_ctx.ra = (uint64)shared_lwp_loop;
   l->sched_ctx.sp = (uint64)sched_stack_top(l);
-  l->current = main_thread;
+  set_current(l, main_thread);
   set_this_lwp(l);
   shared_lwps = 1;
   library_ready = 1;
