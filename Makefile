@@ -3,6 +3,12 @@
 
 CPUS     ?= 3
 MEM      ?= 128M
+.DEFAULT_GOAL := all
+
+# NCPU in kernel/param.h: the kernel would ignore harts beyond it, so refuse.
+ifeq ($(filter $(CPUS),1 2 3 4 5 6 7 8),)
+$(error CPUS=$(CPUS): Spindle runs on 1 to 8 harts (NCPU in kernel/param.h))
+endif
 BUILD    := build
 K        := kernel
 U        := user
@@ -27,21 +33,31 @@ CFLAGS += -mno-relax -MD $(KCFLAGS)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
 LIBGCC  = $(shell $(CC) $(CFLAGS) -print-libgcc-file-name 2>/dev/null)
 
+# The command line objects were built with (like Linux's .cmd files): every
+# object depends on this file, which changes only when the flags do, so
+# `make KCFLAGS=-DNO_TRACE` after a plain `make` rebuilds everything.
+# Objects also wait for `deps` (order-only), so `make -j` on a fresh machine
+# installs the toolchain before the first compile.
+BUILDCMD := $(CC) $(CFLAGS) | $(LD) $(LDFLAGS)
+$(BUILD)/buildcmd: FORCE
+	@mkdir -p $(@D)
+	@echo '$(BUILDCMD)' | cmp -s - $@ || echo '$(BUILDCMD)' > $@
+
 # --- kernel -----------------------------------------------------------------
 KSRC   := $(wildcard $(K)/arch/*.S $(K)/arch/*.c $(K)/lib/*.c $(K)/vm/*.c $(K)/thread/*.c \
                      $(K)/dev/*.c $(K)/fs/*.c $(K)/proc/*.c $(K)/*.c)
 KOBJS  := $(patsubst %,$(BUILD)/%.o,$(basename $(KSRC)))
 
-$(BUILD)/$(K)/%.o: $(K)/%.c
+$(BUILD)/$(K)/%.o: $(K)/%.c $(BUILD)/buildcmd | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -I$(K) -c -o $@ $<
-$(BUILD)/$(K)/%.o: $(K)/%.S
+$(BUILD)/$(K)/%.o: $(K)/%.S $(BUILD)/buildcmd | deps
 	@mkdir -p $(@D)
 	@echo "  AS      $<"
 	@$(CC) $(CFLAGS) -I$(K) -c -o $@ $<
 
-$(K)/kernel: $(KOBJS) $(K)/arch/kernel.ld | deps
+$(K)/kernel: $(KOBJS) $(K)/arch/kernel.ld $(BUILD)/buildcmd | deps
 	$(LD) $(LDFLAGS) -T $(K)/arch/kernel.ld -o $@ $(KOBJS) $(LIBGCC)
 
 # --- user programs ----------------------------------------------------------
@@ -55,39 +71,45 @@ EXTRA_UPROGS ?=
 EXTRA_NAMES  := $(basename $(notdir $(EXTRA_UPROGS)))
 UBINS   := $(addprefix $(BUILD)/bin/,$(UPROGS) $(EXTRA_NAMES))
 
-$(BUILD)/$(U)/%.o: $(U)/%.c
+$(BUILD)/$(U)/%.o: $(U)/%.c $(BUILD)/buildcmd | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(UCFLAGS) -c -o $@ $<
-$(BUILD)/$(U)/%.o: $(U)/%.S
+$(BUILD)/$(U)/%.o: $(U)/%.S $(BUILD)/buildcmd | deps
 	@mkdir -p $(@D)
 	@echo "  AS      $<"
 	@$(CC) $(UCFLAGS) -c -o $@ $<
 
-$(BUILD)/bin/%: $(BUILD)/$(U)/bin/%.o $(ULIB) $(U)/lib/user.ld
+$(BUILD)/bin/%: $(BUILD)/$(U)/bin/%.o $(ULIB) $(U)/lib/user.ld $(BUILD)/buildcmd
 	@mkdir -p $(@D)
 	$(LD) $(LDFLAGS) -T $(U)/lib/user.ld -o $@ $< $(ULIB)
 
 # Extra programs from outside the tree (hidden tests): each named after its file.
 define extra_prog
-$(BUILD)/extra/$(basename $(notdir $(1))).o: $(1) | deps
+$(BUILD)/extra/$(basename $(notdir $(1))).o: $(1) $(BUILD)/buildcmd | deps
 	@mkdir -p $$(@D)
 	$$(CC) $$(UCFLAGS) -c -o $$@ $$<
-$(BUILD)/bin/$(basename $(notdir $(1))): $(BUILD)/extra/$(basename $(notdir $(1))).o $$(ULIB) $(U)/lib/user.ld
+$(BUILD)/bin/$(basename $(notdir $(1))): $(BUILD)/extra/$(basename $(notdir $(1))).o $$(ULIB) $(U)/lib/user.ld $(BUILD)/buildcmd
 	@mkdir -p $$(@D)
 	$$(LD) $$(LDFLAGS) -T $(U)/lib/user.ld -o $$@ $$< $$(ULIB)
 endef
 $(foreach p,$(EXTRA_UPROGS),$(eval $(call extra_prog,$(p))))
 
 # --- file-system image ------------------------------------------------------
-$(BUILD)/mkfs: tools/mkfs.c $(K)/uapi/fs.h $(K)/param.h
+$(BUILD)/mkfs: tools/mkfs.c $(K)/uapi/fs.h $(K)/param.h | deps
 	@mkdir -p $(@D)
 	$(HOSTCC) -Wall -Werror -O2 -I$(K) -o $@ tools/mkfs.c
 
-# The program list is remembered so adding or removing EXTRA_UPROGS rebuilds the image.
+# fs.img holds exactly the programs of this command line: the list is
+# remembered, so adding EXTRA_UPROGS, or leaving it out after a build that had
+# it, rebuilds the image (and says which programs it leaves out). To keep a
+# program, name it on every command: make qemu EXTRA_UPROGS=a.c (docs/decisions.md).
 $(BUILD)/uprogs.list: FORCE
 	@mkdir -p $(@D)
-	@echo "$(UBINS)" | cmp -s - $@ || echo "$(UBINS)" > $@
+	@echo "$(UBINS)" | cmp -s - $@ || { \
+	  for b in $$(cat $@ 2>/dev/null); do case " $(UBINS) " in *" $$b "*) ;; \
+	    *) echo "  fs.img: without $${b##*/} (not in EXTRA_UPROGS this time)";; esac; done; \
+	  echo "$(UBINS)" > $@; }
 
 fs.img: $(BUILD)/mkfs README.md $(UBINS) $(BUILD)/uprogs.list
 	$(BUILD)/mkfs $@ README.md $(UBINS)
