@@ -153,6 +153,7 @@ grade: all
 	python3 grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(TEST),--test $(TEST))
 
 # Scheduler timeline of one command: make trace PROG="pingpong 10" [CPUS=2] [ICOUNT=1]
+# writes build/trace.svg, .html and .json (Perfetto, chrome://tracing); docs/trace.md
 PROG   ?=
 ICOUNT ?=
 trace: all

@@ -7,8 +7,6 @@
 #include "vm/vm.h"
 #include "arch/riscv.h"
 
-#define TRACE_SIZE 2048   // events per CPU
-
 #ifndef NO_TRACE
 volatile int trace_on;
 static struct trace_rec rings[NCPU][TRACE_SIZE];
@@ -22,38 +20,53 @@ static void put(int cpu, struct trace_rec r)
   intr_restore(s);
 }
 
+// The user thread an LWP's library says it runs (the word registered with
+// lwp_tidword), read through the process's page table; -1 if none.
+static int user_tid(struct lwp *l)
+{
+  int tid;
+  if (l == 0 || l->tidword == 0 || l->proc == 0 || l->proc->pagetable == 0)
+    return -1;
+  if (copyin(l->proc->pagetable, &tid, l->tidword, sizeof(tid)) < 0)
+    return -1;
+  return tid;
+}
+
 void trace_record(int type, struct klt *t, int other)
 {
-  struct trace_rec r = { r_time(), type, t->pri, t->id, other, t->lwp ? t->lwp->id + 1 : 0 };
+  struct lwp *l = t->lwp;
+  struct trace_rec r = { r_time(), type, t->pri, t->id, other, l ? l->id + 1 : 0,
+                         l ? l->proc->pid : 0, user_tid(l) };
   put(cpuid(), r);
 }
 
 void trace_record_ipi(int from, int to)
 {
-  struct trace_rec r = { r_time(), TR_IPI, 0, from, to, 0 };
+  struct trace_rec r = { r_time(), TR_IPI, 0, from, to, 0, 0, -1 };
   put(cpuid(), r);
 }
 #endif
 
-// cmd 1: clear the rings and start; 2: stop; 3: copy the ring of CPU
-// (n >> 16), at most (n & 0xffff) records, oldest first; returns how many.
+// TRACE_START: clear the rings and start; TRACE_STOP: stop; TRACE_READ: copy
+// the ring of CPU (n >> 16), at most (n & 0xffff) records, oldest first;
+// returns how many.
 int trace_control(int cmd, uint64 uaddr, int n)
 {
 #ifdef NO_TRACE
   (void)cmd; (void)uaddr; (void)n;
   return -1;
 #else
-  if (cmd == 1) {
+  if (cmd == TRACE_START) {
     for (int c = 0; c < NCPU; c++)
       heads[c] = 0;
     trace_on = 1;
     return 0;
   }
-  if (cmd == 2) {
+  if (cmd == TRACE_STOP) {
     trace_on = 0;
     return 0;
   }
-  if (cmd != 3 || n < 0)
+  if (cmd != TRACE_READ || n < 0)
     return -1;
   int cpu = n >> 16, max = n & 0xffff;
   if (cpu >= NCPU)

@@ -3,18 +3,7 @@
 // is a few stores when on, one test when off, and nothing when the kernel
 // is built with KCFLAGS=-DNO_TRACE.
 #pragma once
-#include "uapi/types.h"
-
-enum trace_type { TR_SWITCH = 1, TR_WAKE, TR_IPI, TR_PREEMPT, TR_BLOCK };
-
-struct trace_rec {
-  uint64 time;        // time CSR
-  uint8  type;        // enum trace_type
-  uint8  pri;         // priority of the thread concerned
-  uint16 klt;         // its id (for TR_IPI: the sender CPU)
-  uint16 other;       // TR_SWITCH: the thread switched from; TR_IPI: target CPU
-  uint16 lwp;         // LWP id + 1 if the thread carries one, else 0
-};
+#include "uapi/trace.h"
 
 struct klt;
 #ifdef NO_TRACE

@@ -1,11 +1,20 @@
 """The trace group: the scheduler timeline end to end. On CPUS=2,
-`trace run pingpong 20` (user/bin/trace.c) traces a pipe ping-pong between
-two processes; the dump is parsed with tools/trace/render.py's parser, which
-must find a complete dump with switch records on both CPUs, names for the
-traced program, and wake-ups; the SVG (and HTML) it renders must be
-well-formed XML with one lane per hart.
+`trace run mnshow park 5` (user/bin/trace.c) traces an M:N program whose 3
+LWPs the kernel spreads over both harts (new LWPs go to the CPU with the
+fewest), so both harts switch whatever the host's load; its user thread 1
+sleeps in the kernel holding a mutex, so the library reports a user thread
+other than main at a kernel event. The dump is parsed with
+tools/trace/render.py's parser, which must find a complete dump with switch
+records on both CPUs, every LWP of mnshow named by its process (records
+carry the pid), the user threads the library reported, wake-ups and blocks.
+The SVG (and HTML) must be well-formed XML with one lane per hart; the
+Chrome trace-event JSON must load with the json module and hold what the
+SVG shows: a track per hart, one slice per interval, an IPI flow per IPI
+arrow, a wake-up flow per wake-up arc, the blocks and preemptions.
 """
+import json
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -15,7 +24,8 @@ from testlib import group
 sys.path.insert(0, os.path.join(ROOT, "tools", "trace"))
 import render  # noqa: E402
 
-TESTS = ["trace/dump", "trace/svg"]
+TESTS = ["trace/dump", "trace/svg", "trace/json"]
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @group("trace", tests=TESTS, weight=10)
@@ -25,11 +35,12 @@ def trace_group(ctx):
         return
     with ctx.machine("trace", cpus=2, timeout=120) as m:
         m.boot()
-        out = m.run("trace run pingpong 20", 60)
+        out = m.run("trace run mnshow park 5", 60)
         m.poweroff()
     traces = render.parse_log(out)
     with ctx.test("trace/dump"):
-        ctx.check("pingpong: 20 round trips" in out, "pingpong did not finish: %r" % out[-300:])
+        ctx.check(re.search(r"mnshow: counter (\d+) \(expected \1\)", out),
+                  "mnshow did not finish: %r" % out[-300:])
         ctx.check(traces and traces[-1].complete, "no complete TRACE BEGIN..END dump: %r"
                   % out[-300:])
         t = traces[-1]
@@ -38,19 +49,66 @@ def trace_group(ctx):
             ctx.check(n > 0, "no switch records on cpu %d (cpus seen: %s)" % (cpu, t.cpus()))
         ctx.check(any(r.type == "wake" for r in t.records), "no wake-up records")
         ctx.check(any(r.type == "block" for r in t.records), "no block records")
-        ctx.check(any(name == "pingpong" for _, _, name in t.names.values()),
-                  "the traced program is not named: %r" % t.names)
+        lwps = {r.lwp - 1 for r in t.records if r.type == "switch" and r.pid
+                and t.pids.get(r.pid) == "mnshow"}
+        ctx.check(lwps >= {1, 2, 3}, "LWPs of mnshow named by their process: %s (want 1 2 3)"
+                  % sorted(lwps))
+        utids = {r.utid for r in t.records if r.utid >= 0}
+        ctx.check(len(utids) >= 2, "user threads reported by the library: %s" % sorted(utids))
         for cpu in (0, 1):
             times = [r.time for r in t.records if r.cpu == cpu]
             ctx.check(times == sorted(times), "cpu %d records not oldest first" % cpu)
+    svg = os.path.join(LOGDIR, "trace.svg")
     with ctx.test("trace/svg"):
-        svg = os.path.join(LOGDIR, "trace.svg")
-        _, html_path = render.render_files(out, svg, "trace run pingpong 20")
+        _, html_path = render.render_files(out, svg, "trace run mnshow park 5")
         root = ET.parse(svg).getroot()
-        ctx.check(root.tag == "{http://www.w3.org/2000/svg}svg", "root element is %r" % root.tag)
-        texts = [e.text or "" for e in root.iter("{http://www.w3.org/2000/svg}text")]
+        ctx.check(root.tag == SVG + "svg", "root element is %r" % root.tag)
+        texts = [e.text or "" for e in root.iter(SVG + "text")]
         ctx.check("hart 0" in texts and "hart 1" in texts, "no lane per hart: %r" % texts[:10])
-        rects = list(root.iter("{http://www.w3.org/2000/svg}rect"))
+        ctx.check(any(x.startswith("mnshow/") for x in texts), "no lane labelled mnshow/N")
+        rects = list(root.iter(SVG + "rect"))
         ctx.check(len(rects) > 20, "only %d rectangles drawn" % len(rects))
         with open(html_path) as f:
             ctx.check("<svg" in f.read(), "the HTML does not hold the SVG")
+    with ctx.test("trace/json"):
+        with open(os.path.splitext(svg)[0] + ".json") as f:
+            doc = json.load(f)
+        ev = doc["traceEvents"]
+        titles = [e.text or "" for e in ET.parse(svg).getroot().iter(SVG + "title")]
+        shown = {
+            "intervals": sum(1 for x in titles if re.search(r"\(klt \d+[^)]*\) pri ", x)),
+            "ipis": sum(1 for x in titles if x.startswith("IPI message")),
+            "blocks": sum(1 for x in titles if x.endswith(" blocks")),
+            "preemptions": sum(1 for x in titles if x.startswith("preempted by")),
+            "wake-ups": sum(1 for x in titles if x.startswith("wake ")),
+        }
+        held = {
+            "intervals": sum(1 for e in ev if e["ph"] == "X" and e["pid"] == render.HARTS_PID),
+            "ipis": sum(1 for e in ev if e["ph"] == "s" and e["cat"] == "ipi"),
+            "blocks": sum(1 for e in ev if e["ph"] == "i" and e["cat"] == "block"),
+            "preemptions": sum(1 for e in ev if e["ph"] == "i" and e["cat"] == "preempt"),
+            "wake-ups": sum(1 for e in ev if e["ph"] == "s" and e["cat"] == "wake"),
+        }
+        # a wake-up whose thread did not run again draws a dot but no flow
+        ctx.check(held["wake-ups"] <= shown["wake-ups"] and held["wake-ups"] > 0,
+                  "wake-up flows %d for %d wake-ups" % (held["wake-ups"], shown["wake-ups"]))
+        shown.pop("wake-ups"), held.pop("wake-ups")
+        ctx.check(held == shown, "the JSON holds %r, the SVG shows %r" % (held, shown))
+        ctx.check(shown["intervals"] > 20 and shown["ipis"] > 0,
+                  "too few events to compare: %r" % shown)
+        harts = sorted(e["args"]["name"] for e in ev
+                       if e["ph"] == "M" and e["name"] == "thread_name" and e["pid"] == 0)
+        ctx.check(harts == ["hart 0", "hart 1"], "tracks of the harts: %r" % harts)
+        ids = {}
+        for e in ev:
+            if e["ph"] in "sf":
+                ids.setdefault((e["cat"], e["id"]), []).append(e["ph"])
+        ctx.check(all(sorted(v) == ["f", "s"] for v in ids.values()),
+                  "flow events not in s/f pairs")
+        names = {e["name"] for e in ev if e["ph"] == "X"}
+        ctx.check(any(n.startswith("mnshow/") for n in names), "no slice named mnshow/N")
+        ults = [e for e in ev if e["ph"] == "M" and e["name"] == "thread_name"
+                and e["args"]["name"].startswith("user thread")]
+        ctx.check(len(ults) >= 2, "tracks of user threads: %r" % ults)
+        ctx.check(all(isinstance(e["ts"], (int, float)) and e.get("dur", 0) >= 0
+                      for e in ev if "ts" in e), "an event with a bad time")

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Render a Spindle scheduler trace as a timeline (SVG, and HTML around it).
+"""Render a Spindle scheduler trace as a timeline (SVG, and HTML around it)
+and as Chrome trace-event JSON (for Perfetto and chrome://tracing).
 
     python3 tools/trace/render.py LOG OUT.svg [--title T] [--width PX]
 
@@ -11,13 +12,18 @@ in kernel/thread/klt.c) and labelled with its name or KLT id where wide
 enough. Arrows show IPI messages (sender hart to target hart) and wake-ups
 (where a thread was made runnable to where it next ran); a red triangle marks
 a preemption by an interrupt thread, a black bar a thread blocking.
-OUT.html (same name, .html) holds the SVG and a per-thread summary table.
+OUT.html (same name, .html) holds the SVG and a per-thread summary table;
+OUT.json the same events in the Chrome trace-event format: a track per hart
+with the thread that ran (KLT, process/LWP name, user thread), a track per
+user thread the library reported, IPIs and wake-ups as flow arrows, blocks
+and preemptions as instant events.
 
 The parser (parse_log) is used by tests/groups/trace.py too. Python 3
 standard library only; see docs/trace.md.
 """
 import argparse
 import html
+import json
 import os
 import re
 import sys
@@ -46,11 +52,12 @@ def pri_class(pri):
 
 
 class Record:
-    __slots__ = ("cpu", "time", "type", "klt", "other", "lwp", "pri")
+    __slots__ = ("cpu", "time", "type", "klt", "other", "lwp", "pri", "pid", "utid")
 
-    def __init__(self, cpu, time, type_, klt, other, lwp, pri):
+    def __init__(self, cpu, time, type_, klt, other, lwp, pri, pid=0, utid=-1):
         self.cpu, self.time, self.type = cpu, time, type_
         self.klt, self.other, self.lwp, self.pri = klt, other, lwp, pri
+        self.pid, self.utid = pid, utid
 
     def __repr__(self):
         return "T %d %d %s %d %d %d %d" % (self.cpu, self.time, self.type, self.klt,
@@ -63,6 +70,7 @@ class Trace:
     def __init__(self):
         self.records = []          # every Record, in dump order
         self.names = {}            # klt id -> (pid, lwp id, process name)
+        self.pids = {}             # pid -> process name (from the N lines)
         self.kernel_names = {}     # klt id -> name, from a Ctrl-p dump
         self.complete = False      # TRACE END seen
         self.ring_full = set()     # CPUs whose ring wrapped
@@ -73,7 +81,9 @@ class Trace:
     def by_cpu(self, cpu):
         return sorted((r for r in self.records if r.cpu == cpu), key=lambda r: r.time)
 
-    def name(self, klt, pri=None, lwp=0):
+    def name(self, klt, pri=None, lwp=0, pid=0):
+        if pid and pid in self.pids and lwp:
+            return "%s/%d" % (self.pids[pid], lwp - 1)
         if klt in self.names:
             pid, lwp, pname = self.names[klt]
             return "%s/%d" % (pname, lwp)
@@ -86,7 +96,7 @@ class Trace:
         return "klt %d" % klt
 
 
-T_LINE = re.compile(r"^T (\d+) (\d+) (\w+) (\d+) (\d+) (\d+) (\d+)\s*$")
+T_LINE = re.compile(r"^T (\d+) (\d+) (\w+) (\d+) (\d+) (\d+) (\d+)(?: (-?\d+) (-?\d+))?\s*$")
 N_LINE = re.compile(r"^N (\d+) (-?\d+) (-?\d+) (\S+)\s*$")
 K_LINE = re.compile(r"^klt (\d+) (\S+) cpu -?\d+ pri \d+ ")     # Ctrl-p (klt_dump)
 FULL = re.compile(r"^# cpu (\d+): ring full")
@@ -117,11 +127,13 @@ def parse_log(text):
         if m and m.group(3) in TYPES:
             g = m.groups()
             cur.records.append(Record(int(g[0]), int(g[1]), g[2], int(g[3]), int(g[4]),
-                                      int(g[5]), int(g[6])))
+                                      int(g[5]), int(g[6]), int(g[7] or 0),
+                                      int(g[8] if g[8] is not None else -1)))
             continue
         m = N_LINE.match(line)
         if m:
             cur.names[int(m.group(1))] = (int(m.group(2)), int(m.group(3)), m.group(4))
+            cur.pids[int(m.group(2))] = m.group(4)
             continue
         m = FULL.match(line)
         if m:
@@ -133,11 +145,12 @@ def parse_log(text):
 
 # ---- from records to intervals ---------------------------------------------------
 class Interval:
-    __slots__ = ("cpu", "start", "end", "klt", "pri", "lwp", "how_end")
+    __slots__ = ("cpu", "start", "end", "klt", "pri", "lwp", "pid", "utid", "how_end")
 
-    def __init__(self, cpu, start, klt, pri, lwp):
+    def __init__(self, cpu, start, klt, pri, lwp, pid=0, utid=-1):
         self.cpu, self.start, self.end = cpu, start, None
         self.klt, self.pri, self.lwp = klt, pri, lwp
+        self.pid, self.utid = pid, utid
         self.how_end = "end"
 
 
@@ -159,7 +172,7 @@ def intervals(trace, t0, t1):
                     cur = Interval(cpu, t0, r.other, known_pri.get(r.other, 0), 0)
                 cur.end = r.time
                 lane.append(cur)
-                cur = Interval(cpu, r.time, r.klt, r.pri, r.lwp)
+                cur = Interval(cpu, r.time, r.klt, r.pri, r.lwp, r.pid, r.utid)
             elif r.type in ("block", "preempt") and cur is not None and r.type == "block":
                 cur.how_end = "block"
         if cur is not None:
@@ -174,8 +187,9 @@ def summary(trace, lanes):
     rows = {}
     for lane in lanes.values():
         for iv in lane:
-            row = rows.setdefault(iv.klt, {"ticks": 0, "switches": 0, "blocks": 0,
-                                           "wakes": 0, "pri": iv.pri, "cpus": set()})
+            row = rows.setdefault(iv.klt, {"ticks": 0, "switches": 0, "blocks": 0, "wakes": 0,
+                                           "pri": iv.pri, "lwp": iv.lwp, "pid": iv.pid,
+                                           "cpus": set()})
             row["ticks"] += iv.end - iv.start
             row["cpus"].add(iv.cpu)
     for r in trace.records:
@@ -184,6 +198,102 @@ def summary(trace, lanes):
         elif r.type in ("block", "wake") and r.klt in rows:
             rows[r.klt]["blocks" if r.type == "block" else "wakes"] += 1
     return rows
+
+
+def next_switch_to(recs_c, i):
+    """The switch that next runs the thread woken by recs_c[i] (same CPU:
+    a thread is woken on the CPU that owns it), or None."""
+    r = recs_c[i]
+    return next((s for s in recs_c[i + 1:] if s.type == "switch" and s.klt == r.klt), None)
+
+
+def ipi_arrival(trace, r):
+    """When the target hart of IPI record r next records anything."""
+    return next((s.time for s in trace.by_cpu(r.other) if s.time >= r.time), r.time)
+
+
+# ---- Chrome trace-event JSON ------------------------------------------------------
+HARTS_PID = 0      # the process whose threads are the harts' tracks
+
+
+def chrome_events(trace):
+    """The trace as Chrome trace events (the JSON object format's list):
+    per hart (pid 0, tid = hart) an X slice per interval, named after the
+    thread; per user process that reported user threads, a track per user
+    thread (pid = its pid, tid = 1000 + user tid) with a slice while it was
+    on an LWP; IPIs and wake-ups as flow events (s -> f); blocks and
+    preemptions as instant events. Times in µs from the first record."""
+    recs = trace.records
+    t0 = min(r.time for r in recs)
+    t1 = max(max(r.time for r in recs), t0 + 1)
+    lanes = intervals(trace, t0, t1)
+
+    def us(t):
+        return (t - t0) * 1e6 / TICK_HZ
+
+    ev = [{"ph": "M", "name": "process_name", "pid": HARTS_PID, "args": {"name": "harts"}}]
+    for cpu in trace.cpus():
+        ev.append({"ph": "M", "name": "thread_name", "pid": HARTS_PID, "tid": cpu,
+                   "args": {"name": "hart %d" % cpu}})
+        ev.append({"ph": "M", "name": "thread_sort_index", "pid": HARTS_PID, "tid": cpu,
+                   "args": {"sort_index": cpu}})
+    ult_tracks = set()
+    for cpu, lane in lanes.items():
+        for iv in lane:
+            cls = pri_class(iv.pri)
+            name = trace.name(iv.klt, iv.pri, iv.lwp, iv.pid)
+            args = {"klt": iv.klt, "pri": iv.pri, "class": CLASS_TEXT[cls]}
+            if iv.lwp:
+                args.update(pid=iv.pid, lwp=iv.lwp - 1)
+            if iv.utid >= 0:
+                args["user thread"] = iv.utid
+            ev.append({"ph": "X", "pid": HARTS_PID, "tid": cpu, "ts": us(iv.start),
+                       "dur": us(iv.end) - us(iv.start), "name": name, "cat": cls, "args": args})
+            if iv.utid >= 0 and iv.pid:
+                ult_tracks.add((iv.pid, iv.utid))
+                ev.append({"ph": "X", "pid": iv.pid, "tid": 1000 + iv.utid, "ts": us(iv.start),
+                           "dur": us(iv.end) - us(iv.start), "name": "on %s, hart %d" % (name, cpu),
+                           "cat": "user thread", "args": {"klt": iv.klt, "hart": cpu}})
+    for pid in sorted({p for p, _ in ult_tracks}):
+        ev.append({"ph": "M", "name": "process_name", "pid": pid,
+                   "args": {"name": "%s (pid %d): user threads" % (trace.pids.get(pid, "?"), pid)}})
+    for pid, tid in sorted(ult_tracks):
+        ev.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": 1000 + tid,
+                   "args": {"name": "user thread %d" % tid}})
+    flow = 0
+    for r in recs:
+        if r.type == "ipi" and r.other in lanes:
+            flow += 1
+            ev.append({"ph": "s", "id": flow, "pid": HARTS_PID, "tid": r.cpu, "ts": us(r.time),
+                       "name": "IPI", "cat": "ipi"})
+            ev.append({"ph": "f", "bp": "e", "id": flow, "pid": HARTS_PID, "tid": r.other,
+                       "ts": us(ipi_arrival(trace, r)), "name": "IPI", "cat": "ipi"})
+        elif r.type in ("block", "preempt"):
+            who = trace.name(r.klt, r.pri, r.lwp, r.pid)
+            ev.append({"ph": "i", "s": "t", "pid": HARTS_PID, "tid": r.cpu, "ts": us(r.time),
+                       "name": "%s blocks" % who if r.type == "block" else "preempted by %s" % who,
+                       "cat": r.type, "args": {"klt": r.klt}})
+    for cpu in trace.cpus():
+        recs_c = trace.by_cpu(cpu)
+        for i, r in enumerate(recs_c):
+            if r.type != "wake":
+                continue
+            nxt = next_switch_to(recs_c, i)
+            if nxt is None:
+                continue
+            flow += 1
+            name = "wake %s" % trace.name(r.klt, r.pri, r.lwp, r.pid)
+            ev.append({"ph": "s", "id": flow, "pid": HARTS_PID, "tid": cpu, "ts": us(r.time),
+                       "name": name, "cat": "wake"})
+            ev.append({"ph": "f", "bp": "e", "id": flow, "pid": HARTS_PID, "tid": cpu,
+                       "ts": us(nxt.time), "name": name, "cat": "wake"})
+    return ev
+
+
+def render_chrome(trace, title):
+    """The JSON text Perfetto (ui.perfetto.dev) and chrome://tracing open."""
+    return json.dumps({"traceEvents": chrome_events(trace), "displayTimeUnit": "ns",
+                       "otherData": {"title": title, "tick_hz": TICK_HZ}}, indent=0) + "\n"
 
 
 # ---- SVG -----------------------------------------------------------------------
@@ -251,9 +361,10 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400):
             x0, x1 = x(iv.start), x(iv.end)
             w = max(x1 - x0, 0.6)
             cls = pri_class(iv.pri)
-            name = trace.name(iv.klt, iv.pri, iv.lwp)
-            tip = "%s (klt %d) pri %d %s, %.2f µs from %.2f µs" % (
-                name, iv.klt, iv.pri, CLASS_TEXT[cls], (iv.end - iv.start) * 1e6 / TICK_HZ,
+            name = trace.name(iv.klt, iv.pri, iv.lwp, iv.pid)
+            tip = "%s (klt %d%s) pri %d %s, %.2f µs from %.2f µs" % (
+                name, iv.klt, ", user thread %d" % iv.utid if iv.utid >= 0 else "", iv.pri,
+                CLASS_TEXT[cls], (iv.end - iv.start) * 1e6 / TICK_HZ,
                 (iv.start - t0) * 1e6 / TICK_HZ)
             o.append('<rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s" stroke="%s" '
                      'stroke-width="0.3"><title>%s</title></rect>'
@@ -275,10 +386,12 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400):
         xx = x(r.time)
         if r.type == "preempt":
             o.append('<path d="M%.1f,%d l-4,-7 l8,0 z" fill="#d62728"><title>preempted by '
-                     '%s (klt %d)</title></path>' % (xx, y + 7, esc(trace.name(r.klt, r.pri)), r.klt))
+                     '%s (klt %d)</title></path>' % (xx, y + 7, esc(trace.name(r.klt, r.pri, r.lwp, r.pid)),
+                                                     r.klt))
         elif r.type == "block":
             o.append('<rect x="%.1f" y="%d" width="2" height="8" fill="#111"><title>%s (klt %d) '
-                     'blocks</title></rect>' % (xx - 1, y + lane_h - 8, esc(trace.name(r.klt, r.pri)),
+                     'blocks</title></rect>' % (xx - 1, y + lane_h - 8,
+                                                esc(trace.name(r.klt, r.pri, r.lwp, r.pid)),
                                                 r.klt))
 
     # wake-ups: from the wake record to where that thread next runs (same hart:
@@ -288,11 +401,12 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400):
         for i, r in enumerate(recs_c):
             if r.type != "wake":
                 continue
-            nxt = next((s for s in recs_c[i + 1:] if s.type == "switch" and s.klt == r.klt), None)
+            nxt = next_switch_to(recs_c, i)
             y = lane_y[cpu]
             xa = x(r.time)
             o.append('<circle cx="%.1f" cy="%d" r="2.2" fill="#555"><title>wake %s (klt %d)'
-                     '</title></circle>' % (xa, y + 4, esc(trace.name(r.klt, r.pri)), r.klt))
+                     '</title></circle>' % (xa, y + 4, esc(trace.name(r.klt, r.pri, r.lwp, r.pid)),
+                                            r.klt))
             if nxt is not None and x(nxt.time) - xa > 3:
                 xb = x(nxt.time)
                 o.append('<path d="M%.1f,%d Q%.1f,%d %.1f,%d" fill="none" stroke="#555" '
@@ -303,8 +417,7 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400):
     for r in recs:
         if r.type != "ipi" or r.other not in lane_y:
             continue
-        target = trace.by_cpu(r.other)
-        arrive = next((s.time for s in target if s.time >= r.time), r.time)
+        arrive = ipi_arrival(trace, r)
         ya, yb = lane_y[r.cpu], lane_y[r.other]
         ya, yb = (ya + lane_h, yb) if yb > ya else (ya, yb + lane_h)
         o.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#222" stroke-width="1.1" '
@@ -344,7 +457,7 @@ def render_html(trace, svg, lanes, title):
     for klt, r in sorted(rows.items(), key=lambda kv: -kv[1]["ticks"]):
         body.append("<tr><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%.2f</td><td>%.1f%%</td>"
                     "<td>%d</td><td>%d</td><td>%d</td></tr>"
-                    % (klt, esc(trace.name(klt, r["pri"])), pri_class(r["pri"]),
+                    % (klt, esc(trace.name(klt, r["pri"], r["lwp"], r["pid"])), pri_class(r["pri"]),
                        " ".join(str(c) for c in sorted(r["cpus"])), r["ticks"] * 1e6 / TICK_HZ,
                        100.0 * r["ticks"] / total, r["switches"], r["blocks"], r["wakes"]))
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>\n"
@@ -358,8 +471,8 @@ def render_html(trace, svg, lanes, title):
 
 
 def render_files(log_text, out_svg, title=None, width=1400):
-    """Parse the last dump of log_text, write out_svg and the .html beside it;
-    return (trace, html path)."""
+    """Parse the last dump of log_text, write out_svg and the .html and .json
+    beside it; return (trace, html path)."""
     traces = [t for t in parse_log(log_text) if t.records]
     if not traces:
         raise ValueError("no trace dump with records in the log (run `trace run CMD`)")
@@ -371,6 +484,8 @@ def render_files(log_text, out_svg, title=None, width=1400):
     out_html = os.path.splitext(out_svg)[0] + ".html"
     with open(out_html, "w", encoding="utf-8") as f:
         f.write(render_html(trace, svg, lanes, title))
+    with open(os.path.splitext(out_svg)[0] + ".json", "w", encoding="utf-8") as f:
+        f.write(render_chrome(trace, title))
     return trace, out_html
 
 
@@ -394,6 +509,7 @@ def main():
     print("render: %d records (%s)" % (len(trace.records), per_cpu))
     print(a.out)
     print(out_html)
+    print(os.path.splitext(a.out)[0] + ".json")
     return 0
 
 

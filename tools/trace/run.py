@@ -5,8 +5,9 @@ at the shell, save the console log and draw the timeline.
     python3 tools/trace/run.py "pingpong 10" [--cpus N] [--out build/trace.svg]
                                [--icount] [--title T]
 
-Writes build/trace.log, build/trace.svg and build/trace.html (or --out and
-its siblings) and prints their paths. Uses the built kernel/kernel and a
+Writes build/trace.log, build/trace.svg, build/trace.html and build/trace.json
+(the Chrome trace-event file Perfetto and chrome://tracing open), or --out and
+its siblings, and prints their paths. Uses the built kernel/kernel and a
 private copy of fs.img (tests/qemu.py's Machine), so `make` must have run.
 --icount runs QEMU with -icount shift=0: deterministic time, one tick of the
 time CSR = 100 guest instructions. A Ctrl-p dump is requested after the run
@@ -67,6 +68,7 @@ def main():
     print(log)
     print(out_svg)
     print(out_html)
+    print(os.path.splitext(out_svg)[0] + ".json")
     return 0
 
 

@@ -10,35 +10,24 @@
 // The dump is line oriented:
 //   TRACE BEGIN tick_hz 10000000
 //   N klt pid lwp name          a thread name known from procinfo()
-//   T cpu time type klt other lwp pri
+//   T cpu time type klt other lwp pri pid utid
 //   TRACE END records N
 // type is switch, wake, ipi, preempt or block. For switch, klt is the thread
 // switched to and other the one switched from; for ipi, klt is the sending
-// CPU and other the target CPU; lwp is the LWP id + 1 (0: kernel-only).
+// CPU and other the target CPU; lwp is the LWP id + 1 (0: kernel-only);
+// pid its process (0: kernel-only); utid the user thread its library
+// reported running on that LWP (lwp_tidword), -1 if none.
 // time is the `time` CSR (10 MHz; 100 guest instructions under -icount 0).
 #include "user/user.h"
 
-#define TRACE_START 1
-#define TRACE_STOP  2
-#define TRACE_READ  3
-#define RING_SIZE   2048      // TRACE_SIZE in kernel/thread/trace.c
+#include "uapi/trace.h"
+
 #define MAX_CPUS    8         // NCPU in kernel/param.h
 #define MAX_PROCS   64
 
-// The kernel's struct trace_rec (kernel/thread/trace.h), 16 bytes.
-struct trace_rec {
-  uint64 time;
-  uint8  type;
-  uint8  pri;
-  uint16 klt;
-  uint16 other;
-  uint16 lwp;
-};
-_Static_assert(sizeof(struct trace_rec) == 16, "struct trace_rec layout");
-
 static const char *const type_names[] = { "?", "switch", "wake", "ipi", "preempt", "block" };
 
-static struct trace_rec recs[RING_SIZE];
+static struct trace_rec recs[TRACE_SIZE];
 static struct procinfo procs[MAX_PROCS];
 
 static const char *type_name(int t)
@@ -76,17 +65,17 @@ static int dump(void)
   for (int i = 0; i < child_n; i++)
     printf("N %d %d %d %s\n", child_klt[i], child_pid, child_lwp[i], child_name);
   for (int cpu = 0; cpu < MAX_CPUS; cpu++) {
-    int n = trace(TRACE_READ, recs, (cpu << 16) | RING_SIZE);
+    int n = trace(TRACE_READ, recs, (cpu << 16) | TRACE_SIZE);
     if (n < 0) {
       fprintf(2, "trace: cannot read the rings (kernel built with NO_TRACE?)\n");
       return 1;
     }
-    if (n == RING_SIZE)
+    if (n == TRACE_SIZE)
       printf("# cpu %d: ring full, older records were overwritten\n", cpu);
     for (int i = 0; i < n; i++) {
       struct trace_rec *r = &recs[i];
-      printf("T %d %lu %s %d %d %d %d\n", cpu, (unsigned long)r->time, type_name(r->type),
-             r->klt, r->other, r->lwp, r->pri);
+      printf("T %d %lu %s %d %d %d %d %d %d\n", cpu, (unsigned long)r->time, type_name(r->type),
+             r->klt, r->other, r->lwp, r->pri, r->pid, r->utid);
     }
     total += n;
   }

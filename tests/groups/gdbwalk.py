@@ -1,0 +1,194 @@
+"""The gdbwalk group: replays the walk-through of docs/gdb.md ("A session: a
+remote wake-up, step by step") on a live machine and checks what the page
+promises. The `(gdb) ` lines of that section's code blocks are the commands,
+taken from the page itself, so the page cannot drift from what gdb does.
+
+QEMU runs on 2 harts with the gdb stub (no -S) and boots to the prompt; gdb
+attaching stops it, which stands for the page's `continue` + Ctrl-C. gdb
+runs the commands in batch mode through the repo's .gdbinit (as in
+tests/groups/gdbcmds.py), each after an `echo` marker; when gdb reaches the
+page's first `continue`, the test types `ls` on the console, as the reader
+does. Checks: the shell sleeps on a named channel on CPU 1; the conditional
+breakpoint stops in the console's wake-up of the shell and nowhere else; with
+scheduler-locking on, `ipiq` shows the message pending; the other hart takes
+it in ipiq_process; `runq 1` shows the shell queued and the ring empty; the
+shell then runs on CPU 1; after gdb detaches, `ls` completes.
+"""
+import os
+import re
+import subprocess
+import tempfile
+import threading
+
+import qemu
+from qemu import ROOT, free_port
+from testlib import group
+
+TESTS = ["gdbwalk/klts", "gdbwalk/wake", "gdbwalk/pending", "gdbwalk/remote",
+         "gdbwalk/queued", "gdbwalk/running", "gdbwalk/resume"]
+SECTION = "## A session"
+
+
+def walkthrough_commands():
+    """The (gdb) commands of the walk-through, in order, without the first
+    `continue` that the page interrupts with Ctrl-C and the last one."""
+    with open(os.path.join(ROOT, "docs", "gdb.md"), encoding="utf-8") as f:
+        text = f.read()
+    start = text.index(SECTION)
+    end = text.find("\n## ", start + 1)
+    lines = text[start:end if end > 0 else None].splitlines()
+    cmds, fence = [], False
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            fence = not fence
+        elif fence and line.startswith("(gdb) "):
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if not (line.strip() == "(gdb) continue" and nxt.strip() == "^C"):
+                cmds.append(line[6:].strip())
+    if cmds and cmds[-1] == "continue":
+        cmds.pop()          # the reader's last continue: in batch mode gdb detaches instead
+    return cmds
+
+
+def run_gdb(m, tmp, cmds, timeout=150):
+    """Run cmds in gdb; type `ls` when the first `continue` starts. Returns
+    a list of (command, output) in order."""
+    script = []
+    for i, c in enumerate(cmds):
+        script += ["echo ==%d==\\n" % i, c]
+    script.append("echo ==end==\\n")
+    path = os.path.join(tmp, "walk.gdb")
+    with open(path, "w") as f:
+        f.write("\n".join(script) + "\n")
+    first_cont = cmds.index("continue")
+    p = subprocess.Popen(["gdb-multiarch", "-batch", "-nx", "-x", os.path.join(ROOT, ".gdbinit"),
+                          "-x", path], cwd=tmp, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    timer = threading.Timer(timeout, p.kill)
+    timer.start()
+    out, typed = [], False
+    try:
+        for raw in iter(p.stdout.readline, b""):
+            line = raw.decode(errors="replace")
+            out.append(line)
+            if not typed and line.strip() == "==%d==" % first_cont:
+                typed = True
+                # gdb reads this marker just before it resumes the machine;
+                # the key waits in the UART until then.
+                threading.Timer(1.0, m.send, ["ls"]).start()
+        p.wait()
+    finally:
+        timer.cancel()
+    text = "".join(out)
+    m.note("gdb output:\n" + text)
+    parts, cur = [], None
+    for line in text.splitlines():
+        mk = re.match(r"^==(\d+|end)==$", line.strip())
+        if mk:
+            cur = None if mk.group(1) == "end" else int(mk.group(1))
+            if cur is not None:
+                parts.append([cmds[cur], ""])
+        elif cur is not None:
+            parts[-1][1] += line + "\n"
+    return parts, text
+
+
+def after(parts, cmd, n=1):
+    """Output of the n-th command equal to (or starting with) cmd."""
+    seen = 0
+    for c, o in parts:
+        if c == cmd or c.startswith(cmd + " "):
+            seen += 1
+            if seen == n:
+                return o
+    return ""
+
+
+@group("gdbwalk", tests=TESTS, weight=25)
+def gdbwalk(ctx):
+    if not any(ctx.want(t) for t in TESTS):
+        ctx.idle = True
+        return
+    cmds = walkthrough_commands()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp, \
+            ctx.machine("gdbwalk", cpus=2, timeout=240,
+                        extra=["-gdb", "tcp:127.0.0.1:%d" % port]) as m:
+        m.boot()
+        m.run("echo ready", 15)
+        os.makedirs(os.path.join(tmp, "kernel"))
+        os.symlink(qemu.KERNEL, os.path.join(tmp, "kernel", "kernel"))
+        os.symlink(os.path.join(ROOT, "build"), os.path.join(tmp, "build"))
+        with open(os.path.join(tmp, ".gdbport"), "w") as f:
+            f.write("%d\n" % port)
+        parts, text = run_gdb(m, tmp, cmds)
+        ctx.check(len(parts) == len(cmds), "gdb ran %d of the %d commands; output ends: %r"
+                  % (len(parts), len(cmds), text[-400:]))
+        sh = None
+
+        if ctx.want("gdbwalk/klts"):
+            with ctx.test("gdbwalk/klts"):
+                k = after(parts, "klts")
+                row = re.search(r"^ (\d+)\s+\S+\s+1\s+10\s+ukern\s+sleeping\s+\d+/2\s+sh\s+(\S+)",
+                                k, re.M)
+                ctx.check(row, "klts shows no shell (pid 2) sleeping on CPU 1: %r" % k[:700])
+                ctx.check(re.match(r"^cons\+\d+$", row.group(2)),
+                          "the shell's channel is not named cons+N: %r" % row.group(2))
+                sh = int(row.group(1))
+        m_sh = re.search(r"klts\+(\d+)>", after(parts, "continue"))
+        if ctx.want("gdbwalk/wake"):
+            with ctx.test("gdbwalk/wake"):
+                w = after(parts, "continue")
+                ctx.check(re.search(r"hit Breakpoint 1\.?\d*, lwkt_schedule \(t=0x[0-9a-f]+ "
+                                    r"<klts\+\d+>\)", w),
+                          "the conditional breakpoint did not stop in lwkt_schedule: %r" % w[-400:])
+                bt = after(parts, "bt")
+                ctx.check("sleepq_wakeup" in bt and "console_intr" in bt,
+                          "the backtrace is not the console waking the shell: %r" % bt[:600])
+                ctx.check(m_sh is not None, "no klt address in the stop: %r" % w[-300:])
+        klt_name = "klt %d init" % sh if sh is not None else "klt "
+        if ctx.want("gdbwalk/pending"):
+            with ctx.test("gdbwalk/pending"):
+                q = after(parts, "ipiq")
+                ctx.check(re.search(r"ipiq cpu 0 -> cpu 1: 1 pending \(windex \d+, rindex \d+\)", q),
+                          "with scheduler-locking on, ipiq shows no pending message: %r" % q[:400])
+                ctx.check(("schedule_local(%s" % klt_name) in q,
+                          "the pending message is not schedule_local(%s): %r" % (klt_name, q[:400]))
+        if ctx.want("gdbwalk/remote"):
+            with ctx.test("gdbwalk/remote"):
+                send = re.search(r"Thread (\d+) hit Breakpoint \d+, ipiq_send", after(parts, "continue", 2))
+                recv = re.search(r"Thread (\d+) hit Breakpoint \d+, schedule_local \(arg=0x[0-9a-f]+ "
+                                 r"<klts\+(\d+)>\)", after(parts, "continue", 3))
+                ctx.check(send and recv, "no stops in ipiq_send then schedule_local: %r"
+                          % [after(parts, "continue", i)[-300:] for i in (2, 3)])
+                ctx.check(send.group(1) != recv.group(1),
+                          "send and receive on the same hart (Thread %s)" % send.group(1))
+                ctx.check(m_sh and recv.group(2) == m_sh.group(1),
+                          "schedule_local stopped for another thread than the shell")
+                ctx.check("ipiq_process" in after(parts, "bt", 2),
+                          "schedule_local not called from ipiq_process: %r" % after(parts, "bt", 2)[:500])
+        if ctx.want("gdbwalk/queued"):
+            with ctx.test("gdbwalk/queued"):
+                r = after(parts, "runq")
+                ctx.check(re.search(r"^cpu 1: .*reqflags \S*RESCHED", r, re.M),
+                          "runq 1 does not ask CPU 1 to reschedule: %r" % r[:400])
+                ctx.check(re.search(r"^  pri 10 ukern: .*\b%s\b" % (sh if sh is not None else r"\d+"), r, re.M),
+                          "the shell is not in CPU 1's ukern queue: %r" % r[:400])
+                ctx.check("no IPI messages pending" in after(parts, "ipiq", 2),
+                          "the ring is not empty after the message ran: %r" % after(parts, "ipiq", 2)[:300])
+        if ctx.want("gdbwalk/running"):
+            with ctx.test("gdbwalk/running"):
+                ctx.check("lwkt_switch_finish" in after(parts, "continue", 4),
+                          "no stop in lwkt_switch_finish: %r" % after(parts, "continue", 4)[-300:])
+                k = after(parts, "klts", 2)
+                ctx.check(re.search(r"^\*%s\s+\S+\s+1\s+10\s+ukern\s+running\s+\d+/2\s+sh" %
+                                    (sh if sh is not None else r"\d+"), k, re.M),
+                          "klts does not show the shell running on CPU 1: %r" % k[:700])
+        if ctx.want("gdbwalk/resume"):
+            with ctx.test("gdbwalk/resume"):
+                m.expect(r"README\.md\s+2 \d+", 30)
+                m.expect(qemu.PROMPT, 15)
+                out = m.run("echo still alive", 20)
+                ctx.check("still alive" in out, "machine did not run on after gdb detached")
+        m.poweroff()
+
