@@ -8,7 +8,8 @@ attaching stops it, which stands for the page's `continue` + Ctrl-C. gdb
 runs the commands in batch mode through the repo's .gdbinit (as in
 tests/groups/gdbcmds.py), each after an `echo` marker; when gdb reaches the
 page's first `continue`, the test types `ls` on the console, as the reader
-does. Checks: the shell sleeps on a named channel on CPU 1; the conditional
+does. Checks: the shell sleeps on a named channel on the CPU that is not
+the boot hart (which owns uart_intr: hart 0 or 1, OpenSBI's lottery); the conditional
 breakpoint stops in the console's wake-up of the shell and nowhere else; with
 scheduler-locking on, `ipiq` shows the message pending; the other hart takes
 it in ipiq_process; `runq 1` shows the shell queued and the ring empty; the
@@ -124,17 +125,23 @@ def gdbwalk(ctx):
         parts, text = run_gdb(m, tmp, cmds)
         ctx.check(len(parts) == len(cmds), "gdb ran %d of the %d commands; output ends: %r"
                   % (len(parts), len(cmds), text[-400:]))
-        sh = None
+        # The shell's KLT and CPU, and the CPU of the console's interrupt
+        # thread (the boot hart: hart 0 or, by OpenSBI's lottery, hart 1).
+        k = after(parts, "klts")
+        row = re.search(r"^ (\d+)\s+\S+\s+(\d)\s+10\s+ukern\s+sleeping\s+\d+/2\s+sh\s+(\S+)",
+                        k, re.M)
+        uart = re.search(r"^[ *](\d+)\s+uart_intr\s+(\d)\s", k, re.M)
+        sh, scpu = (row.group(1), row.group(2)) if row else (r"\d+", r"\d")
+        ucpu = uart.group(2) if uart else r"\d"
 
         if ctx.want("gdbwalk/klts"):
             with ctx.test("gdbwalk/klts"):
-                k = after(parts, "klts")
-                row = re.search(r"^ (\d+)\s+\S+\s+1\s+10\s+ukern\s+sleeping\s+\d+/2\s+sh\s+(\S+)",
-                                k, re.M)
-                ctx.check(row, "klts shows no shell (pid 2) sleeping on CPU 1: %r" % k[:700])
-                ctx.check(re.match(r"^cons\+\d+$", row.group(2)),
-                          "the shell's channel is not named cons+N: %r" % row.group(2))
-                sh = int(row.group(1))
+                ctx.check(row and uart, "klts shows no shell (pid 2) sleeping or no uart_intr: %r"
+                          % k[:700])
+                ctx.check(re.match(r"^cons\+\d+$", row.group(3)),
+                          "the shell's channel is not named cons+N: %r" % row.group(3))
+                ctx.check(scpu != ucpu, "the shell shares CPU %s with uart_intr: no IPI to see"
+                          % scpu)
         m_sh = re.search(r"klts\+(\d+)>", after(parts, "continue"))
         if ctx.want("gdbwalk/wake"):
             with ctx.test("gdbwalk/wake"):
@@ -146,14 +153,15 @@ def gdbwalk(ctx):
                 ctx.check("sleepq_wakeup" in bt and "console_intr" in bt,
                           "the backtrace is not the console waking the shell: %r" % bt[:600])
                 ctx.check(m_sh is not None, "no klt address in the stop: %r" % w[-300:])
-        klt_name = "klt %d init" % sh if sh is not None else "klt "
         if ctx.want("gdbwalk/pending"):
             with ctx.test("gdbwalk/pending"):
                 q = after(parts, "ipiq")
-                ctx.check(re.search(r"ipiq cpu 0 -> cpu 1: 1 pending \(windex \d+, rindex \d+\)", q),
-                          "with scheduler-locking on, ipiq shows no pending message: %r" % q[:400])
-                ctx.check(("schedule_local(%s" % klt_name) in q,
-                          "the pending message is not schedule_local(%s): %r" % (klt_name, q[:400]))
+                ctx.check(re.search(r"ipiq cpu %s -> cpu %s: 1 pending \(windex \d+, rindex \d+\)"
+                                    % (ucpu, scpu), q),
+                          "with scheduler-locking on, ipiq shows no pending message from CPU %s "
+                          "to CPU %s: %r" % (ucpu, scpu, q[:400]))
+                ctx.check(re.search(r"schedule_local\(klt %s init\)" % sh, q),
+                          "the pending message is not schedule_local(klt %s init): %r" % (sh, q[:400]))
         if ctx.want("gdbwalk/remote"):
             with ctx.test("gdbwalk/remote"):
                 send = re.search(r"Thread (\d+) hit Breakpoint \d+, ipiq_send", after(parts, "continue", 2))
@@ -170,20 +178,21 @@ def gdbwalk(ctx):
         if ctx.want("gdbwalk/queued"):
             with ctx.test("gdbwalk/queued"):
                 r = after(parts, "runq")
-                ctx.check(re.search(r"^cpu 1: .*reqflags \S*RESCHED", r, re.M),
-                          "runq 1 does not ask CPU 1 to reschedule: %r" % r[:400])
-                ctx.check(re.search(r"^  pri 10 ukern: .*\b%s\b" % (sh if sh is not None else r"\d+"), r, re.M),
-                          "the shell is not in CPU 1's ukern queue: %r" % r[:400])
+                cpu = re.search(r"^cpu %s: .*\n((?:  .*\n)*)" % scpu, r, re.M)
+                ctx.check(cpu and "RESCHED" in cpu.group(0).splitlines()[0],
+                          "runq does not ask CPU %s to reschedule: %r" % (scpu, r[:500]))
+                ctx.check(re.search(r"^  pri 10 ukern: .*\b%s\b" % sh, cpu.group(1), re.M),
+                          "the shell is not in CPU %s's ukern queue: %r" % (scpu, r[:500]))
                 ctx.check("no IPI messages pending" in after(parts, "ipiq", 2),
                           "the ring is not empty after the message ran: %r" % after(parts, "ipiq", 2)[:300])
         if ctx.want("gdbwalk/running"):
             with ctx.test("gdbwalk/running"):
                 ctx.check("lwkt_switch_finish" in after(parts, "continue", 4),
                           "no stop in lwkt_switch_finish: %r" % after(parts, "continue", 4)[-300:])
-                k = after(parts, "klts", 2)
-                ctx.check(re.search(r"^\*%s\s+\S+\s+1\s+10\s+ukern\s+running\s+\d+/2\s+sh" %
-                                    (sh if sh is not None else r"\d+"), k, re.M),
-                          "klts does not show the shell running on CPU 1: %r" % k[:700])
+                k2 = after(parts, "klts", 2)
+                ctx.check(re.search(r"^\*%s\s+\S+\s+%s\s+10\s+ukern\s+running\s+\d+/2\s+sh"
+                                    % (sh, scpu), k2, re.M),
+                          "klts does not show the shell running on CPU %s: %r" % (scpu, k2[:700]))
         if ctx.want("gdbwalk/resume"):
             with ctx.test("gdbwalk/resume"):
                 m.expect(r"README\.md\s+2 \d+", 30)
