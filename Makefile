@@ -21,6 +21,7 @@ AS      = $(TOOLPREFIX)gcc
 LD      = $(TOOLPREFIX)ld
 OBJCOPY = $(TOOLPREFIX)objcopy
 OBJDUMP = $(TOOLPREFIX)objdump
+NM      = $(TOOLPREFIX)nm
 QEMU    = qemu-system-riscv64
 HOSTCC  = cc
 
@@ -57,8 +58,24 @@ $(BUILD)/$(K)/%.o: $(K)/%.S $(BUILD)/buildcmd | deps
 	@echo "  AS      $<"
 	@$(CC) $(CFLAGS) -I$(K) -c -o $@ $<
 
-$(K)/kernel: $(KOBJS) $(K)/arch/kernel.ld $(BUILD)/buildcmd | deps
-	$(LD) $(LDFLAGS) -T $(K)/arch/kernel.ld -o $@ $(KOBJS) $(LIBGCC)
+# The kernel is linked twice, like Linux's kallsyms: first with an empty
+# symbol table, then with the table of the first link's symbols
+# (tools/ksyms.py: names for the Ctrl-p dump and panic backtraces). The table
+# has a fixed size, so both links place every symbol alike; checked here.
+$(BUILD)/ksyms0.S: tools/ksyms.py
+	@mkdir -p $(@D)
+	@python3 tools/ksyms.py < /dev/null > $@
+$(BUILD)/kernel.nosyms: $(KOBJS) $(BUILD)/ksyms0.o $(K)/arch/kernel.ld $(BUILD)/buildcmd | deps
+	@$(LD) $(LDFLAGS) -T $(K)/arch/kernel.ld -o $@ $(KOBJS) $(BUILD)/ksyms0.o $(LIBGCC)
+$(BUILD)/ksyms.S: $(BUILD)/kernel.nosyms tools/ksyms.py
+	@$(NM) -n -S --defined-only $< | python3 tools/ksyms.py > $@
+$(BUILD)/ksyms0.o $(BUILD)/ksyms.o: $(BUILD)/%.o: $(BUILD)/%.S $(BUILD)/buildcmd | deps
+	@$(CC) $(CFLAGS) -c -o $@ $<
+$(K)/kernel: $(BUILD)/kernel.nosyms $(BUILD)/ksyms.o
+	$(LD) $(LDFLAGS) -T $(K)/arch/kernel.ld -o $@ $(KOBJS) $(BUILD)/ksyms.o $(LIBGCC)
+	@$(NM) -n $< | grep -v ' ksym_names$$' > $(BUILD)/kernel.nosyms.nm
+	@$(NM) -n $@ | grep -v ' ksym_names$$' | cmp -s - $(BUILD)/kernel.nosyms.nm || \
+	  { echo "kernel: symbols moved between the two links (tools/ksyms.py)"; rm -f $@; exit 1; }
 
 # --- user programs ----------------------------------------------------------
 UCFLAGS = $(CFLAGS) -I. -I$(K)

@@ -4,6 +4,7 @@
 // every hart's output so the message stays readable.
 #include <stdarg.h>
 #include "lib/printf.h"
+#include "lib/ksym.h"
 #include "lib/spinlock.h"
 #include "dev/uart.h"
 #include "arch/riscv.h"
@@ -119,7 +120,9 @@ void backtrace(void)
     uint64 prev = *(uint64 *)(fp - 16);
     if (ra == 0)
       break;
-    printf("  %p\n", (void *)ra);
+    printf("  %p ", (void *)ra);
+    ksym_print(ra);
+    printf("\n");
     if (prev <= fp && (prev >> 12) != (fp >> 12))
       break;
     fp = prev;

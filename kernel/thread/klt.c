@@ -17,6 +17,7 @@
 #include "lib/spinlock.h"
 #include "lib/string.h"
 #include "lib/printf.h"
+#include "lib/ksym.h"
 
 #define DEATHROW_KEEP 16
 
@@ -263,8 +264,10 @@ void klt_dump(void)
            pri_class(t->pri), klt_state_name(t->state));
     if (t->lwp)
       printf(" lwp %d", t->lwp->id);
-    if (t->chan)
-      printf(" chan %p", t->chan);
+    if (t->chan) {
+      printf(" chan ");
+      ksym_print((uint64)t->chan);     // cons+280, as gdb's klts names it
+    }
     printf("\n");
   }
 }

@@ -8,7 +8,8 @@ attaching stops it, which stands for the page's `continue` + Ctrl-C. gdb
 runs the commands in batch mode through the repo's .gdbinit (as in
 tests/groups/gdbcmds.py), each after an `echo` marker; when gdb reaches the
 page's first `continue`, the test types `ls` on the console, as the reader
-does. Checks: the shell sleeps on a named channel on the CPU that is not
+does. Checks: before gdb attaches, the kernel's Ctrl-p dump names each
+wait channel as gdb's klts then does (cons+280, procs); the shell sleeps on a named channel on the CPU that is not
 the boot hart (which owns uart_intr: hart 0 or 1, OpenSBI's lottery); the conditional
 breakpoint stops in the console's wake-up of the shell and nowhere else; with
 scheduler-locking on, `ipiq` shows the message pending; the other hart takes
@@ -25,7 +26,7 @@ import qemu
 from qemu import ROOT, free_port
 from testlib import group
 
-TESTS = ["gdbwalk/klts", "gdbwalk/wake", "gdbwalk/pending", "gdbwalk/remote",
+TESTS = ["gdbwalk/ctrlp", "gdbwalk/klts", "gdbwalk/wake", "gdbwalk/pending", "gdbwalk/remote",
          "gdbwalk/queued", "gdbwalk/running", "gdbwalk/resume"]
 SECTION = "## A session"
 
@@ -117,6 +118,9 @@ def gdbwalk(ctx):
                         extra=["-gdb", "tcp:127.0.0.1:%d" % port]) as m:
         m.boot()
         m.run("echo ready", 15)
+        m.send("\x10")                   # Ctrl-p: the kernel's own thread dump
+        dump = m.expect(r"((?:^klt \d+ .*\n)+)", 15).group(1)
+        m.expect(r"^pid \d+ sh alive", 10)
         os.makedirs(os.path.join(tmp, "kernel"))
         os.symlink(qemu.KERNEL, os.path.join(tmp, "kernel", "kernel"))
         os.symlink(os.path.join(ROOT, "build"), os.path.join(tmp, "build"))
@@ -134,6 +138,15 @@ def gdbwalk(ctx):
         sh, scpu = (row.group(1), row.group(2)) if row else (r"\d+", r"\d")
         ucpu = uart.group(2) if uart else r"\d"
 
+        if ctx.want("gdbwalk/ctrlp"):
+            with ctx.test("gdbwalk/ctrlp"):
+                # The kernel names wait channels as gdb's klts does (tools/ksyms.py).
+                kchan = dict(re.findall(r"^klt (\d+) .* chan (\S+)$", dump, re.M))
+                gchan = dict(re.findall(r"^[ *](\d+)\s.*\s(\S+)$", k, re.M))
+                ctx.check(kchan.get(sh) and re.match(r"^cons\+\d+$", kchan[sh]),
+                          "Ctrl-p does not name the shell's channel cons+N: %r" % dump[-600:])
+                ctx.check(all(gchan.get(t) == c for t, c in kchan.items()),
+                          "Ctrl-p and klts name channels differently: %r vs %r" % (kchan, gchan))
         if ctx.want("gdbwalk/klts"):
             with ctx.test("gdbwalk/klts"):
                 ctx.check(row and uart, "klts shows no shell (pid 2) sleeping or no uart_intr: %r"
