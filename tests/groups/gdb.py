@@ -26,6 +26,16 @@ def gdb_batch(args, cwd, timeout=90):
     return p.stdout.decode(errors="replace")
 
 
+def gdb_scratch(tmp, port):
+    """Make tmp look like the repo root to .gdbinit: kernel/kernel, build/
+    (for usym) and a .gdbport naming the port of the QEMU under test."""
+    os.makedirs(os.path.join(tmp, "kernel"))
+    os.symlink(qemu.KERNEL, os.path.join(tmp, "kernel", "kernel"))
+    os.symlink(os.path.join(ROOT, "build"), os.path.join(tmp, "build"))
+    with open(os.path.join(tmp, ".gdbport"), "w") as f:
+        f.write("%d\n" % port)
+
+
 def check_bt(ctx, out):
     bt = "\n".join(l for l in out.splitlines() if re.match(r"#\d+ ", l))
     ctx.check(re.search(r"#0 .*\bsyscall\b", bt), "no stop in syscall; gdb said: %s"
@@ -56,11 +66,7 @@ def gdb_repo_init(ctx):
         with tempfile.TemporaryDirectory() as tmp, \
                 ctx.machine("gdb-gdbinit", cpus=1, timeout=120,
                             extra=["-S", "-gdb", "tcp:127.0.0.1:%d" % port]) as m:
-            os.makedirs(os.path.join(tmp, "kernel"))
-            os.symlink(qemu.KERNEL, os.path.join(tmp, "kernel", "kernel"))
-            os.symlink(os.path.join(ROOT, "build"), os.path.join(tmp, "build"))
-            with open(os.path.join(tmp, ".gdbport"), "w") as f:
-                f.write("%d\n" % port)
+            gdb_scratch(tmp, port)
             args = ["-x", os.path.join(ROOT, ".gdbinit"), "-ex", "usym init"]
             out = gdb_batch(args + sum((["-ex", c] for c in COMMANDS), []), tmp)
             m.note("gdb output:\n" + out)

@@ -11,11 +11,10 @@ import os
 import re
 import tempfile
 
-import qemu
 from qemu import ROOT, free_port
 from testlib import group
 
-from groups.gdb import gdb_batch
+from groups.gdb import gdb_batch, gdb_scratch
 
 TESTS = ["gdbcmds/klts", "gdbcmds/runq", "gdbcmds/lwps", "gdbcmds/ipiq", "gdbcmds/ults",
          "gdbcmds/resume"]
@@ -47,11 +46,7 @@ def gdbcmds(ctx):
         m.send("mnshow park 4000 &")
         pid = int(m.expect(r"mnshow: pid (\d+) parked", 30).group(1))
         m.run("echo ready", 15)
-        os.makedirs(os.path.join(tmp, "kernel"))
-        os.symlink(qemu.KERNEL, os.path.join(tmp, "kernel", "kernel"))
-        os.symlink(os.path.join(ROOT, "build"), os.path.join(tmp, "build"))
-        with open(os.path.join(tmp, ".gdbport"), "w") as f:
-            f.write("%d\n" % port)
+        gdb_scratch(tmp, port)
         cmds = ["usym mnshow", "echo ==klts==\\n", "klts", "echo ==runq==\\n", "runq",
                 "echo ==runq0==\\n", "runq 0", "echo ==lwps==\\n", "lwps",
                 "echo ==ipiq==\\n", "ipiq all", "echo ==ults==\\n", "ults %d" % pid,

@@ -26,6 +26,8 @@ import qemu
 from qemu import ROOT, free_port
 from testlib import group
 
+from groups.gdb import gdb_scratch
+
 TESTS = ["gdbwalk/ctrlp", "gdbwalk/klts", "gdbwalk/wake", "gdbwalk/pending", "gdbwalk/remote",
          "gdbwalk/queued", "gdbwalk/running", "gdbwalk/resume"]
 SECTION = "## A session"
@@ -121,11 +123,7 @@ def gdbwalk(ctx):
         m.send("\x10")                   # Ctrl-p: the kernel's own thread dump
         dump = m.expect(r"((?:^klt \d+ .*\n)+)", 15).group(1)
         m.expect(r"^pid \d+ sh alive", 10)
-        os.makedirs(os.path.join(tmp, "kernel"))
-        os.symlink(qemu.KERNEL, os.path.join(tmp, "kernel", "kernel"))
-        os.symlink(os.path.join(ROOT, "build"), os.path.join(tmp, "build"))
-        with open(os.path.join(tmp, ".gdbport"), "w") as f:
-            f.write("%d\n" % port)
+        gdb_scratch(tmp, port)
         parts, text = run_gdb(m, tmp, cmds)
         ctx.check(len(parts) == len(cmds), "gdb ran %d of the %d commands; output ends: %r"
                   % (len(parts), len(cmds), text[-400:]))
