@@ -82,15 +82,18 @@ int console_read(int user_dst, uint64 dst, int n)
       }
       sleepq_sleep_intr(&cons.read, &cons.lock, 0);
     }
-    int c = cons.buf[cons.read++ % INPUT_SIZE];
+    int c = cons.buf[cons.read % INPUT_SIZE];
     if (c == CTRL('D')) {
-      if (got > 0)
-        cons.read--;     // leave ^D for the next read, which returns 0
+      if (got == 0)
+        cons.read++;     // else leave ^D for the next read, which returns 0
       break;
     }
     char ch = c;
-    if (either_copyout(user_dst, dst + got, &ch, 1) < 0)
+    if (either_copyout(user_dst, dst + got, &ch, 1) < 0) {
+      got = got > 0 ? got : -1;  // the byte stays for the next read
       break;
+    }
+    cons.read++;
     got++;
     if (c == '\n')
       break;

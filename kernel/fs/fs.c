@@ -297,7 +297,8 @@ void inode_trunc(struct inode *ip)
 
 static uint min_uint(uint a, uint b) { return a < b ? a : b; }
 
-// Returns bytes read (0 at or past the end), or -1 on a bad destination.
+// Returns bytes read (0 at or past the end), or -1 on a bad destination
+// (short when the destination goes bad after some whole blocks).
 int inode_read(struct inode *ip, int user_dst, uint64 dst, uint off, uint n)
 {
   assert(sleeplock_holding(&ip->lock));
@@ -316,7 +317,7 @@ int inode_read(struct inode *ip, int user_dst, uint64 dst, uint off, uint n)
     int bad = either_copyout(user_dst, dst, b->data + off % BSIZE, m) < 0;
     bio_release(b);
     if (bad)
-      return -1;
+      return done > 0 ? (int)done : -1;   // the count delivered before the bad page
     done += m;
     off += m;
     dst += m;

@@ -112,9 +112,10 @@ int pipe_write(struct pipe *pi, uint64 addr, int n)
   return done > 0 || n == 0 ? done : -1;
 }
 
-// Takes up to m bytes, waiting only while the pipe is empty and a writer
-// still exists. -1 when killed while waiting.
-static int pipe_take(struct pipe *pi, char *dst, int m)
+// Waits until the pipe has data or no writer is left; then copies up to m
+// bytes into dst WITHOUT taking them, and says where they start (*at).
+// Returns the count (0 at end of file), or -1 when killed while waiting.
+static int pipe_peek(struct pipe *pi, char *dst, int m, uint *at)
 {
   spinlock_acquire(&pi->lock);
   while (pi->nread == pi->nwrite && pi->writeopen) {
@@ -125,11 +126,27 @@ static int pipe_take(struct pipe *pi, char *dst, int m)
     sleepq_sleep_intr(&pi->nread, &pi->lock, 0);
   }
   int got = 0;
-  while (got < m && pi->nread != pi->nwrite)
-    dst[got++] = pi->data[pi->nread++ % PIPESIZE];
-  sleepq_wakeup(&pi->nwrite);
+  *at = pi->nread;
+  while (got < m && pi->nread + got != pi->nwrite) {
+    dst[got] = pi->data[(pi->nread + got) % PIPESIZE];
+    got++;
+  }
   spinlock_release(&pi->lock);
   return got;
+}
+
+// Takes the n bytes peeked at `at`, unless another reader took bytes
+// meanwhile (then the peek is stale: 0, and the caller peeks again).
+static int pipe_take(struct pipe *pi, uint at, int n)
+{
+  spinlock_acquire(&pi->lock);
+  int ok = pi->nread == at;
+  if (ok && n > 0) {
+    pi->nread += n;
+    sleepq_wakeup(&pi->nwrite);
+  }
+  spinlock_release(&pi->lock);
+  return ok;
 }
 
 static int pipe_has_data(struct pipe *pi)
@@ -141,7 +158,9 @@ static int pipe_has_data(struct pipe *pi)
 }
 
 // Like a terminal read: waits for some data, then returns what is there
-// (up to n) without waiting for more. 0 means end of file.
+// (up to n) without waiting for more. 0 means end of file. Bytes leave the
+// pipe only once they are in the user's buffer: a bad buffer gets -1 (or
+// the count delivered before the bad page) and the rest stays in the pipe.
 int pipe_read(struct pipe *pi, uint64 addr, int n)
 {
   char bounce[PIPE_CHUNK];
@@ -150,14 +169,18 @@ int pipe_read(struct pipe *pi, uint64 addr, int n)
     if (done > 0 && !pipe_has_data(pi))
       break;
     int m = n - done < PIPE_CHUNK ? n - done : PIPE_CHUNK;
-    int got = pipe_take(pi, bounce, m);
+    uint at;
+    int got = pipe_peek(pi, bounce, m, &at);
     if (got < 0)
       return done > 0 ? done : -1;
     if (got == 0)
       break;
-    if (copyout(curproc()->pagetable, addr + done, bounce, got) < 0)
-      return -1;
-    done += got;
+    int put = copyout_prefix(curproc()->pagetable, addr + done, bounce, got);
+    if (!pipe_take(pi, at, put))
+      continue;                  // another reader was faster: peek again
+    done += put;
+    if (put < got)
+      return done > 0 ? done : -1;
   }
   return done;
 }

@@ -257,6 +257,8 @@ void proc_exit(int status)
   spinlock_acquire(&p->lock);
   l->dead = 1;
   p->nlwp--;
+  if (p->killed)
+    p->xstate = -1;            // a kill() that succeeded shows, even against exit()
   p->state = PROC_ZOMBIE;
   spinlock_release(&p->lock);
   sleepq_wakeup(p->parent);
@@ -413,7 +415,7 @@ int proc_info(uint64 uaddr, int max)
     }
     spinlock_release(&p->lock);
     if (copyout(self->pagetable, uaddr + n * sizeof(pi), &pi, sizeof(pi)) < 0)
-      return -1;
+      return n > 0 ? n : -1;     // the entries that fit before the bad page
     n++;
   }
   return n;

@@ -135,6 +135,12 @@ uint64 sys_kdebug(void)
   case KD_PREEMPT_TEST:     return kdebug_preempt_test();
   case KD_REMOTE_WAKE_TEST: return kdebug_remote_wake_test();
   case KD_CPU_STATS:        return cpu_info(arg);
+  case KD_FAIL_ALLOC: {
+    int fired = kalloc_fail_fired();
+    kalloc_fail_after(arg);
+    return fired;
+  }
+  case KD_CACHED_PAGES:     return klt_cached_pages();
   case KD_DUMP:
     klt_dump();
     proc_dump();

@@ -4,7 +4,8 @@
 // an unmapped guard page. A KLT that exits keeps its stack and waits on the
 // death row; klt_create() takes from the death row first, so creating a
 // thread after one exited costs no allocation. The reaper thread trims the
-// death row back to DEATHROW_KEEP entries, freeing their stacks.
+// death row back to DEATHROW_KEEP entries, freeing their stacks; when a page
+// allocation finds memory exhausted, kalloc drains the whole death row.
 #include "thread/klt.h"
 #include "thread/cpu.h"
 #include "thread/lwkt.h"
@@ -54,6 +55,11 @@ int klt_live_count(void)
   return table.nlive;
 }
 
+uint64 klt_cached_pages(void)
+{
+  return (uint64)table.deathrow_len * KSTACK_PAGES;
+}
+
 static int kstack_map(struct klt *t)
 {
   void *pages[KSTACK_PAGES];
@@ -66,7 +72,11 @@ static int kstack_map(struct klt *t)
   }
   for (int i = 0; i < KSTACK_PAGES; i++)
     if (kvm_map(t->kstack + i * PGSIZE, (uint64)pages[i], PGSIZE, PTE_R | PTE_W) < 0)
-      panic("kstack_map: no page for a kernel page table");
+      panic("kstack_map: kernel stack tables were made at boot");
+  if (t->kstack_stale) {      // other harts may still map the old pages here
+    tlb_shootdown(t->kstack, KSTACK_PAGES * PGSIZE);
+    t->kstack_stale = 0;
+  }
   t->kstack_mapped = 1;
   return 0;
 }
@@ -179,6 +189,41 @@ void klt_deathrow_add(struct klt *t)
   }
 }
 
+// Free the stacks of the whole death row, for an allocation that found no
+// free page (kalloc's reclaim hook). The caller may hold spinlocks, so this
+// must not wait for other harts: the pages are unmapped here and freed, and
+// the TLB shootdown is put off until the slot's stack is mapped again
+// (kstack_stale); until then nothing uses those addresses. Returns the
+// pages freed.
+static uint64 deathrow_drain(void)
+{
+  uint64 freed = 0;
+  for (;;) {
+    spinlock_acquire(&table.lock);
+    struct klt *t = table.deathrow;
+    if (t) {
+      table.deathrow = t->dr_next;
+      table.deathrow_len--;
+      t->state = KLT_EMBRYO;      // ours until freed; not counted live
+    }
+    spinlock_release(&table.lock);
+    if (t == 0)
+      return freed;
+    uint64 pa[KSTACK_PAGES];
+    for (int i = 0; i < KSTACK_PAGES; i++)
+      pa[i] = PTE2PA(*vm_walk(kernel_pagetable, t->kstack + i * PGSIZE, 0));
+    kvm_unmap(t->kstack, KSTACK_PAGES);
+    t->kstack_stale = 1;
+    t->kstack_mapped = 0;
+    for (int i = 0; i < KSTACK_PAGES; i++)
+      kfree((void *)pa[i]);
+    freed += KSTACK_PAGES;
+    spinlock_acquire(&table.lock);
+    t->state = KLT_FREE;
+    spinlock_release(&table.lock);
+  }
+}
+
 // The reaper: free the stacks of death-row entries beyond DEATHROW_KEEP.
 // Taking the oldest entries would be fairer; the newest are cheaper to find.
 static void reaper_main(void *arg)
@@ -213,6 +258,7 @@ void klt_init(void)
     klts[i].state = KLT_FREE;
     klts[i].kstack = KSTACK(i);
   }
+  kalloc_set_reclaim(deathrow_drain);
 }
 
 void klt_reaper_start(void)

@@ -54,6 +54,7 @@ struct klt {
   struct cpu *cpu;          // owner: only this CPU touches the KLT's queues
   uint64 kstack;            // lowest address of the stack (guard page below)
   int kstack_mapped;        // stack pages allocated and mapped
+  int kstack_stale;         // unmapped without a shootdown: flush before reuse
   struct context ctx;
   // scheduling links (owned by cpu)
   struct klt *rq_next;
@@ -81,6 +82,7 @@ struct klt *klt_create(const char *name, void (*fn)(void *), void *arg, int pri,
 void klt_exit(void) __attribute__((noreturn));
 struct klt *curklt(void);
 int  klt_live_count(void);
+uint64 klt_cached_pages(void);   // stack pages kept by the death row
 // Hand an exited KLT (and its LWP, if any) to the death row for reuse.
 void klt_deathrow_add(struct klt *t);
 void klt_init(void);

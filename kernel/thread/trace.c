@@ -77,7 +77,7 @@ int trace_control(int cmd, uint64 uaddr, int n)
   for (uint32 i = 0; i < count && copied < max; i++, copied++) {
     struct trace_rec r = rings[cpu][(first + i) % TRACE_SIZE];
     if (copyout(curproc()->pagetable, uaddr + copied * sizeof(r), &r, sizeof(r)) < 0)
-      return -1;
+      return copied > 0 ? copied : -1;   // reading does not consume records
   }
   return copied;
 #endif

@@ -11,3 +11,6 @@
 #define KD_CPU_STATS          7  // copy a struct cpuinfo per CPU to arg (NCPU of room); returns how many
 #define KD_REMOTE_WAKE_TEST   8  // wakes a KLT on another CPU through an IPI message; 0 = passed
 #define KD_DUMP               9  // the Ctrl-p dump
+#define KD_FAIL_ALLOC        40  // arg > 0: the arg-th next page allocation fails (once);
+                                 // arg 0: disarm; returns 1 if the armed failure happened
+#define KD_CACHED_PAGES      41  // returns pages held by caches (death-row kernel stacks)

@@ -1,6 +1,7 @@
 // The physical page allocator: a free list of 4096-byte pages covering RAM
 // from the end of the kernel image to PHYSTOP. Shared by every CPU, so it
-// is one of the few places with a spinlock.
+// is one of the few places with a spinlock. Before saying "no memory" it
+// asks the registered cache to give pages back.
 #include "vm/kalloc.h"
 #include "arch/riscv.h"
 #include "arch/memlayout.h"
@@ -40,7 +41,17 @@ void kfree(void *page)
   spinlock_release(&pages.lock);
 }
 
-void *kalloc(void)
+// Pages held by caches (thread/klt.c's death row) that can be given back
+// when the free list runs dry. Called with no allocator lock held; it may
+// take spinlocks of its own and kfree, but never waits for another hart.
+static uint64 (*reclaim)(void);
+
+void kalloc_set_reclaim(uint64 (*fn)(void))
+{
+  reclaim = fn;
+}
+
+static struct free_page *take_page(void)
 {
   spinlock_acquire(&pages.lock);
   struct free_page *fp = pages.head;
@@ -49,6 +60,45 @@ void *kalloc(void)
     pages.nfree--;
   }
   spinlock_release(&pages.lock);
+  return fp;
+}
+
+// Fault injection for tests (kdebug KD_FAIL_ALLOC): the fail_after-th
+// kalloc from now returns 0 as if memory were exhausted, once.
+static int fail_after;
+static int fail_fired;
+
+void kalloc_fail_after(int n)
+{
+  fail_fired = 0;
+  __atomic_store_n(&fail_after, n > 0 ? n : 0, __ATOMIC_SEQ_CST);
+}
+
+int kalloc_fail_fired(void)
+{
+  return fail_fired;
+}
+
+static int injected_failure(void)
+{
+  int n = __atomic_load_n(&fail_after, __ATOMIC_SEQ_CST);
+  while (n > 0) {
+    if (__atomic_compare_exchange_n(&fail_after, &n, n - 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+      if (n == 1)
+        fail_fired = 1;
+      return n == 1;
+    }
+  }
+  return 0;
+}
+
+void *kalloc(void)
+{
+  if (injected_failure())
+    return 0;
+  struct free_page *fp = take_page();
+  if (fp == 0 && reclaim && reclaim() > 0)
+    fp = take_page();
   if (fp)
     memset(fp, 0, PGSIZE);
   return fp;

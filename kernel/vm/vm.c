@@ -80,9 +80,11 @@ void vm_init(void)
   ok |= kvm_map(PLIC, PLIC, PLIC_SIZE, PTE_R | PTE_W);
   ok |= kvm_map(KERNBASE, KERNBASE, (uint64)etext - KERNBASE, PTE_R | PTE_X);
   ok |= kvm_map((uint64)etext, (uint64)etext, PHYSTOP - (uint64)etext, PTE_R | PTE_W);
-  // Pre-create the table that will hold the kernel stacks so that every
-  // user page table, which copies the root entries, sees later stack maps.
-  ok |= vm_walk(kernel_pagetable, KSTACK_BASE, 1) == 0;
+  // Pre-create the tables that will hold the kernel stacks so that every
+  // user page table, which copies the root entries, sees later stack maps,
+  // and so that mapping a stack never needs a page for a table.
+  for (uint64 va = KSTACK_BASE; va < KSTACK(MAX_THREADS); va += PGSIZE * 512)
+    ok |= vm_walk(kernel_pagetable, va, 1) == 0;
   assert(ok == 0);
 }
 
@@ -250,22 +252,28 @@ static uint64 uvm_addr_writable(pagetable_t pt, uint64 va)
   return PTE2PA(*pte) + (va & (PGSIZE - 1));
 }
 
+// Copy as much of src as fits the writable pages starting at dstva; returns
+// how many bytes that was (len when the whole range is good). Callers that
+// took the data out of a kernel object put back what did not fit.
+uint64 copyout_prefix(pagetable_t pt, uint64 dstva, const void *src, uint64 len)
+{
+  uint64 done = 0;
+  while (done < len) {
+    uint64 pa = uvm_addr_writable(pt, dstva + done);
+    if (pa == 0)
+      break;
+    uint64 n = PGSIZE - ((dstva + done) & (PGSIZE - 1));
+    if (n > len - done)
+      n = len - done;
+    memmove((void *)pa, (const char *)src + done, n);
+    done += n;
+  }
+  return done;
+}
+
 int copyout(pagetable_t pt, uint64 dstva, const void *src, uint64 len)
 {
-  const char *s = src;
-  while (len > 0) {
-    uint64 pa = uvm_addr_writable(pt, dstva);
-    if (pa == 0)
-      return -1;
-    uint64 n = PGSIZE - (dstva & (PGSIZE - 1));
-    if (n > len)
-      n = len;
-    memmove((void *)pa, s, n);
-    len -= n;
-    s += n;
-    dstva += n;
-  }
-  return 0;
+  return copyout_prefix(pt, dstva, src, len) == len ? 0 : -1;
 }
 
 int copyin(pagetable_t pt, void *dst, uint64 srcva, uint64 len)

@@ -25,5 +25,6 @@ uint64      uvm_addr(pagetable_t pt, uint64 va);  // physical address of a user 
 int         uvm_is_red_zone(pagetable_t pt, uint64 va);  // a PROT_NONE page of the image?
 
 int copyout(pagetable_t pt, uint64 dstva, const void *src, uint64 len);
+uint64 copyout_prefix(pagetable_t pt, uint64 dstva, const void *src, uint64 len);  // bytes copied
 int copyin(pagetable_t pt, void *dst, uint64 srcva, uint64 len);
 int copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max);

@@ -13,7 +13,7 @@
 // memory runs out; system calls given bad arguments return -1.
 #include "user/user.h"
 #include "uapi/fs.h"          // BSIZE, MAXFILE, NINODES, struct dirent
-#include "uapi/kdebug.h"      // KD_FREE_PAGES
+#include "uapi/kdebug.h"      // KD_FREE_PAGES, KD_CACHED_PAGES
 
 #define TEST_TIMEOUT   3000           // ticks a test may take before it is killed
 #define PAGE           4096
@@ -25,6 +25,8 @@
 #define MAXARG_GUESS   32             // exec arguments (kernel MAXARG)
 
 static const char *current_test = "?";
+static void lwp_spin(void *arg);
+static void *new_lwp_stack(void);
 
 // Reports why the current test failed and ends its process.
 static void fail(int line, const char *what)
@@ -268,6 +270,55 @@ static void test_killblocked(void)
   CHECK(kill(pid) == 0, "kill failed");
   CHECK(wait_for(pid) != SURVIVED, "sleeping child survived kill");
   CHECK(uptime() - t0 < 300, "kill did not end the sleep promptly");
+}
+
+// wait() reports a process ended by kill() with status -1, whatever it was
+// doing (docs/decisions.md), so a parent can tell it from exit(0).
+static int lwps_then_spin(void *arg)
+{
+  static volatile int running[2];
+  for (int i = 0; i < 2; i++)
+    if (lwp_create(lwp_spin, (void *)&running[i], new_lwp_stack()) < 0)
+      return 1;
+  return spin_forever(arg);
+}
+
+static int exit_zero_later(void *arg)
+{
+  sleep(100000);
+  return 0;
+}
+
+static void test_killstatus(void)
+{
+  int (*fns[])(void *) = { spin_forever, sleep_long, exit_zero_later, lwps_then_spin };
+  for (int i = 0; i < 4 * 4; i++) {
+    int pid = spawn(fns[i % 4], 0);
+    CHECK(pid > 0, "fork failed");
+    if (i >= 4)
+      sleep(i / 4);              // first round: killed before it ever ran
+    CHECK(kill(pid) == 0, "kill failed");
+    int status = wait_for(pid);
+    if (status != -1) {
+      printf("  killstatus: case %d: status %d\n", i, status);
+      CHECK(0, "a killed process was not reported with status -1");
+    }
+  }
+  // Against exit(0): a kill() that returned 0 wins; one that came too late fails.
+  for (int i = 0; i < 200; i++) {
+    int pid = fork();
+    CHECK(pid >= 0, "fork failed");
+    if (pid == 0)
+      exit(0);
+    for (volatile int d = 0; d < (i % 20) * 500; d++)
+      ;
+    int k = kill(pid);
+    int status = wait_for(pid);
+    if (status != (k == 0 ? -1 : 0)) {
+      printf("  killstatus: kill returned %d, status %d\n", k, status);
+      CHECK(0, "the status does not say whether kill() reached the process");
+    }
+  }
 }
 
 static void test_sleep(void)
@@ -812,6 +863,74 @@ static void check_bad_buffer(void *bad)
   wait(0);                       // reap it if the failed wait did not
 }
 
+// ---- caches give memory back -------------------------------------------------------
+
+// Pages a fresh child can add with sbrk before memory runs out.
+static int sbrk_until_fail(void)
+{
+  int p[2];
+  CHECK(pipe(p) == 0, "pipe failed");
+  int pid = fork();
+  CHECK(pid >= 0, "fork failed");
+  if (pid == 0) {
+    int pages = 0;
+    for (int chunk = 1024; chunk >= 1; chunk /= 8)
+      while (sbrk(chunk * PAGE) != (char *)-1)
+        pages += chunk;
+    write(p[1], &pages, sizeof(pages));
+    exit(0);
+  }
+  int pages = -1;
+  CHECK(read(p[0], &pages, sizeof(pages)) == sizeof(pages), "no count from the sbrk child");
+  CHECK(wait_for(pid) == 0, "the sbrk child failed");
+  close(p[0]);
+  close(p[1]);
+  return pages;
+}
+
+// n children alive at once, then all reaped: their n threads end together.
+static void fork_and_reap(int n)
+{
+  int p[2];
+  char c;
+  CHECK(pipe(p) == 0, "pipe failed");
+  for (int i = 0; i < n; i++) {
+    int pid = fork();
+    CHECK(pid >= 0, "fork failed");
+    if (pid == 0) {
+      close(p[1]);
+      exit(read(p[0], &c, 1));   // 0 at end of file: when the parent closes
+    }
+  }
+  close(p[0]);
+  close(p[1]);
+  for (int i = 0; i < n; i++) {
+    int status = -1;
+    CHECK(wait(&status) > 0 && status == 0, "child failed");
+  }
+}
+
+// Memory kept by the death row (kernel stacks of ended threads) comes back
+// when an allocation would fail: "allocate everything" finds the same count
+// however many threads ended before.
+static void test_cachedrain(void)
+{
+  fork_and_reap(50);
+  int first = sbrk_until_fail();
+  CHECK(first > 1000, "sbrk found almost no memory");
+  for (int round = 0; round < 3; round++) {
+    fork_and_reap(50);
+    int cached = kdebug(KD_CACHED_PAGES, 0);
+    CHECK(cached > 0, "ended threads left no cached stacks");
+    int again = sbrk_until_fail();
+    CHECK(kdebug(KD_CACHED_PAGES, 0) < cached, "running out of memory did not drain the cache");
+    if (again != first) {
+      printf("  cachedrain: %d pages at first, %d after reaping children\n", first, again);
+      CHECK(0, "memory held by a cache was not given back");
+    }
+  }
+}
+
 static void test_badaddr(void)
 {
   make_file("ba.file", 200, 2);
@@ -822,6 +941,113 @@ static void test_badaddr(void)
   unlink("ba.file");
   struct stat st;
   CHECK(stat("ba.new", &st) == -1, "a bad link call created a file");
+}
+
+// ---- no data lost on bad buffers --------------------------------------------------
+// A call that takes data out of a kernel object and meets a bad user buffer
+// moves nothing it could not deliver: it returns -1 with the data still
+// there, or the count delivered before the bad page; a good call then gets
+// every byte, in order.
+
+// A buffer whose first `good` bytes are the last ones of a page just added
+// to the heap (the rest lies beyond the break, unmapped).
+static char *straddling_buffer(int good)
+{
+  uint64 top = (uint64)sbrk(0);
+  CHECK(sbrk(2 * PAGE - top % PAGE) != (char *)-1, "sbrk failed");
+  return sbrk(0) - good;
+}
+
+// Pipe: nothing is lost to a bad buffer or to the bad part of one.
+static void check_pipe_keeps(void *bad, int straddle)
+{
+  int p[2];
+  uchar buf[300];
+  CHECK(pipe(p) == 0, "pipe failed");
+  fill_pattern(buf, 300, 0, 9);
+  CHECK(write(p[1], buf, 300) == 300, "pipe write failed");
+  int r = read(p[0], bad, 200);
+  CHECK(r == -1 || (straddle && r == 100), "pipe read into a bad buffer: wrong count");
+  if (r > 0)
+    CHECK(check_pattern(bad, r, 0, 9), "pipe read delivered the wrong bytes");
+  int from = r > 0 ? r : 0;
+  memset(buf, 0, sizeof(buf));
+  CHECK(read(p[0], buf, 300) == 300 - from, "bytes were lost from the pipe");
+  CHECK(check_pattern(buf, 300 - from, from, 9), "pipe bytes changed after a bad read");
+  // a write from a bad buffer puts in only what it could read
+  r = write(p[1], bad, 200);
+  CHECK(r == -1 || (straddle && r <= 100), "pipe write from a bad buffer: wrong count");
+  if (r > 0) {
+    CHECK(read(p[0], buf, 300) == r, "pipe write count does not match the bytes in the pipe");
+  }
+  close(p[1]);
+  CHECK(read(p[0], buf, 300) == 0, "a pipe held bytes nobody wrote");
+  close(p[0]);
+}
+
+// A file (or directory) read: the offset moves only by what was delivered.
+static void check_file_keeps(void *bad, int straddle)
+{
+  uchar buf[300];
+  make_file("nl.file", 300, 4);
+  int fd = open("nl.file", O_RDONLY);
+  CHECK(fd >= 0, "open failed");
+  int r = read(fd, bad, 200);
+  CHECK(r == -1 || (straddle && r >= 0 && r <= 100), "file read into a bad buffer: wrong count");
+  int from = r > 0 ? r : 0;
+  CHECK(read(fd, buf, 300) == 300 - from, "file read after a bad one: wrong count");
+  CHECK(check_pattern(buf, 300 - from, from, 4), "file offset moved past undelivered bytes");
+  close(fd);
+  fd = open("nl.file", O_RDWR);
+  r = write(fd, bad, 200);
+  CHECK(r == -1 || (straddle && r >= 0 && r <= 100), "file write from a bad buffer: wrong count");
+  close(fd);
+  unlink("nl.file");
+
+  struct dirent de;
+  fd = open(".", O_RDONLY);
+  CHECK(fd >= 0, "open of . failed");
+  CHECK(read(fd, bad, sizeof(de)) == -1 || straddle, "directory read into a bad buffer");
+  if (!straddle) {
+    CHECK(read(fd, &de, sizeof(de)) == sizeof(de), "directory read failed");
+    CHECK(strcmp(de.name, ".") == 0, "a directory entry was lost to a bad read");
+  }
+  close(fd);
+}
+
+// procinfo, fstat, trace, wait, futex: a bad buffer fails, the good call works.
+static void check_calls_keep(void *bad)
+{
+  struct procinfo pi;
+  CHECK(procinfo(bad, 1) == -1, "procinfo into a bad buffer did not fail");
+  CHECK(procinfo(&pi, 1) == 1 && pi.pid > 0, "procinfo after a bad one failed");
+  struct stat st;
+  CHECK(fstat(0, bad) == -1, "fstat into a bad buffer did not fail");
+  CHECK(fstat(0, &st) == 0, "fstat after a bad one failed");
+  int pid = fork();
+  CHECK(pid >= 0, "fork failed");
+  if (pid == 0)
+    exit(7);
+  if (bad != 0) {
+    CHECK(wait(bad) == -1, "wait with a bad status pointer did not fail");
+  }
+  int status = 0;
+  CHECK(wait(&status) == pid && status == 7, "the child was lost to a bad wait");
+  CHECK(futex_wait(bad, 0, 1) == -1 && futex_wake(bad, 1) == -1, "futex on a bad address");
+}
+
+static void test_nodataloss(void)
+{
+  void *bads[] = { KERNEL_ADDR, UNMAPPED_ADDR, (void *)0x10000000UL, (void *)-4096L };
+  for (int i = 0; i < 4; i++) {
+    check_pipe_keeps(bads[i], 0);
+    check_file_keeps(bads[i], 0);
+    check_calls_keep(bads[i]);
+  }
+  check_pipe_keeps(straddling_buffer(100), 1);
+  check_file_keeps(straddling_buffer(100), 1);
+  struct procinfo *two = (struct procinfo *)straddling_buffer(sizeof(struct procinfo));
+  CHECK(procinfo(two, 2) == 1, "procinfo straddling the break: not the entries that fit");
 }
 
 static void test_badfd(void)
@@ -1072,11 +1298,13 @@ static const struct test tests[] = {
   { "exec", test_exec },
   { "killspin", test_killspin },
   { "killblocked", test_killblocked },
+  { "killstatus", test_killstatus },
   { "sleep", test_sleep },
   { "forkfull", test_forkfull },
   { "sbrk", test_sbrk },
   { "sbrkfault", test_sbrkfault },
   { "outofmem", test_outofmem },
+  { "cachedrain", test_cachedrain },
   { "badmem", test_badmem },
   { "stackguard", test_stackguard },
   { "pipe", test_pipe },
@@ -1091,6 +1319,7 @@ static const struct test tests[] = {
   { "bigfile", test_bigfile },
   { "badaddr", test_badaddr },
   { "badfd", test_badfd },
+  { "nodataloss", test_nodataloss },
   { "badsize", test_badsize },
   { "badpath", test_badpath },
   { "badexec", test_badexec },
