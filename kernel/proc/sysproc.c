@@ -140,7 +140,10 @@ uint64 sys_kdebug(void)
     kalloc_fail_after(arg);
     return fired;
   }
-  case KD_CACHED_PAGES:     return klt_cached_pages();
+  case KD_CACHED_PAGES:
+    if (arg == 1)
+      klt_deathrow_drain();
+    return klt_cached_pages();
   case KD_DUMP:
     klt_dump();
     proc_dump();

@@ -195,7 +195,7 @@ void klt_deathrow_add(struct klt *t)
 // the TLB shootdown is put off until the slot's stack is mapped again
 // (kstack_stale); until then nothing uses those addresses. Returns the
 // pages freed.
-static uint64 deathrow_drain(void)
+uint64 klt_deathrow_drain(void)
 {
   uint64 freed = 0;
   for (;;) {
@@ -258,7 +258,7 @@ void klt_init(void)
     klts[i].state = KLT_FREE;
     klts[i].kstack = KSTACK(i);
   }
-  kalloc_set_reclaim(deathrow_drain);
+  kalloc_set_reclaim(klt_deathrow_drain);
 }
 
 void klt_reaper_start(void)

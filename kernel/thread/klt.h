@@ -83,6 +83,7 @@ void klt_exit(void) __attribute__((noreturn));
 struct klt *curklt(void);
 int  klt_live_count(void);
 uint64 klt_cached_pages(void);   // stack pages kept by the death row
+uint64 klt_deathrow_drain(void); // free them all (kalloc's reclaim); returns how many
 // Hand an exited KLT (and its LWP, if any) to the death row for reuse.
 void klt_deathrow_add(struct klt *t);
 void klt_init(void);

@@ -81,7 +81,10 @@ void lwp_offcpu(struct lwp *l)
   __sync_fetch_and_sub(&l->klt->cpu->nuser, 1);
   spinlock_acquire(&p->lock);
   l->offcpu = 1;
-  if (l->detached)
+  // A detached LWP is released here, unless a joiner found it before it
+  // was marked detached (set_concurrency marks it just after lwp_alloc):
+  // then the joiner releases it, and must find it still there.
+  if (l->detached && !l->joining)
     lwp_release(l);
   spinlock_release(&p->lock);
   sleepq_wakeup(l);        // lwp_join

@@ -13,4 +13,5 @@
 #define KD_DUMP               9  // the Ctrl-p dump
 #define KD_FAIL_ALLOC        40  // arg > 0: the arg-th next page allocation fails (once);
                                  // arg 0: disarm; returns 1 if the armed failure happened
-#define KD_CACHED_PAGES      41  // returns pages held by caches (death-row kernel stacks)
+#define KD_CACHED_PAGES      41  // returns pages held by caches (death-row kernel stacks);
+                                 // arg 1: give them back first

@@ -1,0 +1,608 @@
+// fuzz: random system calls with hostile arguments, to find kernel panics,
+// hangs and leaks.
+//   fuzz SEED CALLS [PROCS [LWPS]]
+// runs two passes of CALLS calls each, from PROCS processes (default 4)
+// with LWPS LWPs each (default 3); every fourth process runs user threads
+// (uthread) instead of bare LWPs. Each LWP draws its calls from its own
+// generator seeded from (SEED, process, LWP), so a seed always asks for the
+// same calls (the interleaving is the machine's). The second pass repeats
+// the first's seeds once the kernel's caches are warm, and must leave the
+// free pages (counting pages a cache would give back: KD_CACHED_PAGES) and
+// the live threads exactly where the first left them.
+//
+// Arguments: kernel, device and unmapped addresses, buffers straddling the
+// end of the heap, huge and negative sizes, bad fds and ids, unterminated
+// and too-long paths, unknown system-call numbers. Kept out, so the fuzz
+// tests the kernel and not the machine around it: poweroff, kdebug commands
+// that crash or reconfigure (only read-only ones are called), kill of
+// anything but the caller's own children or nonexistent pids, exec of
+// anything but `fuzz -exit`, the console (fds 0-2 are closed; mknod never
+// makes a console), paths outside the process's scratch directory
+// fz/<n> (relative names from a fixed set, no ".."), and file writes beyond
+// a small budget. A watchdog kills processes still running after a time
+// limit (a fuzzed process may legitimately block itself forever).
+//
+// Output: one line per pass, then `fuzz: OK` or `fuzz: LEAK ...`.
+#include "user/user.h"
+#include "user/uthread.h"
+#include "uapi/syscall.h"
+#include "uapi/kdebug.h"
+#include "uapi/fs.h"
+#include "param.h"             // NOFILE
+
+#define PAGE        4096
+#define REPORT_FD   15          // the pipe to the master; never a fuzzed fd
+#define MAXPROCS    16
+#define MAXLWPS     8
+#define STACKS      8           // ready-made LWP stacks per process
+#define STACK_SIZE  8192
+#define SCRATCH     (4 * PAGE)  // buffers the kernel may read and write
+#define GROW_MAX    32          // pages the fuzz may add with sbrk
+#define WRITE_BUDGET (64 * 1024)
+#define CHILD_CALLS 30          // calls a forked grandchild makes
+
+// ---- the random generator (xorshift64*) -------------------------------------------
+
+struct rng { uint64 s; };
+
+static uint64 next(struct rng *r)
+{
+  r->s ^= r->s >> 12;
+  r->s ^= r->s << 25;
+  r->s ^= r->s >> 27;
+  return r->s * 2685821657736338717UL;
+}
+
+static uint64 mix(uint64 a, uint64 b)
+{
+  struct rng r = { (a * 0x9E3779B97F4A7C15UL) ^ (b + 0x632BE59BD9B4E019UL) ^ 1 };
+  next(&r);
+  return next(&r) | 1;
+}
+
+static int below(struct rng *r, int n) { return (int)(next(r) % (uint64)n); }
+
+// ---- per-process state ----------------------------------------------------------------
+
+static int is_ult_proc;                 // runs user threads instead of bare LWPs
+static int nested;                      // a forked grandchild: no fork, short life
+static int lwps_per_proc = 3;
+static volatile int calls_left;         // calls this process still makes
+static volatile int calls_done;
+static int reported;
+static char *scratch;                   // SCRATCH bytes, the kernel's playground
+static char *stacks[STACKS];
+static volatile int stacks_used;
+static volatile int grown;              // pages added by the fuzz, may be given back
+static volatile int write_budget = WRITE_BUDGET;
+static int children[32];
+static volatile int nchildren;
+static volatile int futex_word;
+
+static long raw(long n, long a0, long a1, long a2, long a3, long a4, long a5)
+{
+  register long x0 asm("a0") = a0;
+  register long x1 asm("a1") = a1;
+  register long x2 asm("a2") = a2;
+  register long x3 asm("a3") = a3;
+  register long x4 asm("a4") = a4;
+  register long x5 asm("a5") = a5;
+  register long x7 asm("a7") = n;
+  asm volatile("ecall" : "+r"(x0) : "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5), "r"(x7)
+               : "memory");
+  return x0;
+}
+
+// Tells the master how many calls were made since the last report (only
+// the watchdog LWP reports; a negative count says the watchdog fired).
+static void report(int extra)
+{
+  int d = calls_done - reported;
+  reported += d;
+  if (d > 0)
+    write(REPORT_FD, &d, sizeof(d));
+  if (extra)
+    write(REPORT_FD, &extra, sizeof(extra));
+}
+
+// ---- hostile arguments -----------------------------------------------------------------
+
+static uint64 heap_end(void)
+{
+  return is_ult_proc ? (uint64)scratch + SCRATCH : (uint64)sbrk(0);
+}
+
+// A pointer: good scratch memory, or kernel, device, unmapped, straddling
+// the end of the heap, or random.
+static uint64 any_ptr(struct rng *r)
+{
+  switch (below(r, 12)) {
+  case 0: case 1: case 2: case 3:
+    return (uint64)scratch + below(r, SCRATCH);
+  case 4: return 0x80000000UL + below(r, 0x800000);        // kernel image and RAM
+  case 5: return 0x10000000UL + below(r, 0x2000);          // UART, virtio
+  case 6: return 0x0c000000UL + below(r, 0x400000);        // PLIC
+  case 7: return 0x7ff00000UL + below(r, PAGE);            // unmapped user
+  case 8: return heap_end() - below(r, 64);                // straddles the break
+  case 9: return -(uint64)below(r, 2 * PAGE);              // the top of the space
+  case 10: return below(r, PAGE);                          // near NULL
+  default: return next(r);
+  }
+}
+
+static long any_size(struct rng *r)
+{
+  switch (below(r, 8)) {
+  case 0: return 0;
+  case 1: return -1 - below(r, 100);
+  case 2: return 0x7fffffff - below(r, 4);
+  case 3: return (long)next(r);
+  case 4: return PAGE + below(r, 3 * PAGE);
+  default: return below(r, 300);
+  }
+}
+
+static long any_fd(struct rng *r)
+{
+  switch (below(r, 10)) {
+  case 0: return -1 - below(r, 3);
+  case 1: return 16 + below(r, 1000);
+  case 2: return (long)next(r);
+  default: {
+    int fd = below(r, NOFILE);
+    return fd == REPORT_FD ? 3 : fd;
+  }
+  }
+}
+
+static long any_id(struct rng *r)
+{
+  switch (below(r, 4)) {
+  case 0: return -1 - below(r, 5);
+  case 1: return (long)next(r);
+  default: return below(r, 24);
+  }
+}
+
+static const char *names[] = { "a", "b", "c", "d", "d/e", "d/f", "g/h", "a/x", "" };
+#define NNAMES (int)(sizeof(names) / sizeof(names[0]))
+
+// A path: a name of the scratch directory, or a bad pointer, an
+// unterminated string at the end of the heap, or a string too long.
+static uint64 any_path(struct rng *r)
+{
+  switch (below(r, 8)) {
+  case 0: return any_ptr(r);
+  case 1:                                 // no NUL before the break (if not grown)
+    return (uint64)scratch + SCRATCH - 1 - below(r, 40);
+  case 2: {                               // longer than MAXPATH
+    char *p = scratch + SCRATCH - 300;
+    memset(p, 'z', 299);
+    p[299] = 0;
+    return (uint64)p;
+  }
+  default:
+    return (uint64)names[below(r, NNAMES)];
+  }
+}
+
+// ---- the calls ------------------------------------------------------------------------
+
+// Where LWPs added by set_concurrency start: they share one stack, so this
+// touches none and ends the LWP at once.
+void conc_entry(void *arg);
+asm(".globl conc_entry\nconc_entry:\n  li a7, 24\n  ecall\n");
+_Static_assert(SYS_lwp_exit == 24, "conc_entry's system call number");
+
+static void lwp_body(void *arg);
+static void run(struct rng *r, int budget);
+
+// A new LWP on one of the ready stacks (each used once), or a hostile one.
+static long fuzz_lwp_create(struct rng *r)
+{
+  if (is_ult_proc)
+    return -1;
+  int i = __sync_fetch_and_add(&stacks_used, 1);
+  if (i < STACKS && below(r, 4))
+    return raw(SYS_lwp_create, (long)lwp_body, (long)next(r), (long)(stacks[i] + STACK_SIZE),
+               0, 0, 0);
+  return raw(SYS_lwp_create, below(r, 8) ? (long)lwp_body : (long)any_ptr(r), 0,
+             (long)any_ptr(r), 0, 0, 0);
+}
+
+static long fuzz_sbrk(struct rng *r)
+{
+  if (is_ult_proc)                        // the thread library owns the heap
+    return raw(SYS_sbrk, below(r, 2) ? 0 : 0x7fffffff, 0, 0, 0, 0, 0);
+  switch (below(r, 4)) {
+  case 0: {                               // grow a little
+    if (grown >= GROW_MAX)
+      return 0;
+    int n = 1 + below(r, 4);
+    long old = raw(SYS_sbrk, n * PAGE, 0, 0, 0, 0, 0);
+    if (old != -1)
+      __sync_fetch_and_add(&grown, n);
+    return old;
+  }
+  case 1: {                               // give back what the fuzz added
+    int n = grown;
+    if (n == 0 || !__sync_bool_compare_and_swap(&grown, n, n - 1))
+      return 0;
+    return raw(SYS_sbrk, -PAGE, 0, 0, 0, 0, 0);
+  }
+  case 2: return raw(SYS_sbrk, 0x7fffffff - below(r, 100), 0, 0, 0, 0, 0);
+  default: return raw(SYS_sbrk, -0x7fffffff + below(r, 100), 0, 0, 0, 0, 0);
+  }
+}
+
+static long fuzz_fork(struct rng *r)
+{
+  if (nested || is_ult_proc || nchildren >= 32)
+    return -1;
+  int pid = fork();
+  if (pid == 0) {
+    close(REPORT_FD);
+    nested = 1;
+    run(r, CHILD_CALLS);
+    exit(0);
+  }
+  if (pid > 0) {
+    int i = __sync_fetch_and_add(&nchildren, 1);
+    if (i < 32)
+      children[i] = pid;
+  }
+  return pid;
+}
+
+static long fuzz_kill(struct rng *r)
+{
+  if (below(r, 2) && nchildren > 0)
+    return kill(children[below(r, nchildren < 32 ? nchildren : 32)]);
+  long bad[] = { -1, 0, 100000, -100000, 0x7fffffff };
+  return kill(bad[below(r, 5)]);
+}
+
+static long fuzz_exec(struct rng *r)
+{
+  static char *ok_argv[] = { "fuzz", "-exit", 0 };
+  if (below(r, 512) == 0 && !is_ult_proc)
+    return exec("fuzz", ok_argv);
+  return raw(SYS_exec, (long)(below(r, 2) ? any_path(r) : (uint64)"fuzz"), (long)any_ptr(r),
+             0, 0, 0, 0);
+}
+
+static long fuzz_write(struct rng *r)
+{
+  long n = any_size(r);
+  if (n > 0 && n < 0x10000) {
+    if (write_budget <= 0)
+      n = 0;
+    else
+      __sync_fetch_and_sub(&write_budget, n);
+  } else if (n > 0 && below(r, 2) == 0) {
+    return raw(SYS_write, any_fd(r), 0x80200000L, n, 0, 0, 0);   // huge from the kernel: fails
+  }
+  return raw(SYS_write, any_fd(r), (long)any_ptr(r), n, 0, 0, 0);
+}
+
+static long fuzz_kdebug(struct rng *r)
+{
+  long safe[] = { KD_GET_MAX_THREADS, KD_LIVE_THREADS, KD_FREE_PAGES, KD_CPU_STATS,
+                  KD_CACHED_PAGES, 1000 + below(r, 1000), -1 - below(r, 1000) };
+  return raw(SYS_kdebug, safe[below(r, 7)], (long)any_ptr(r), 0, 0, 0, 0);
+}
+
+static long fuzz_unknown(struct rng *r)
+{
+  long n[] = { 0, 100 + below(r, 900), -1 - below(r, 10), (long)next(r) };
+  return raw(n[below(r, 4)], next(r), next(r), next(r), 0, 0, 0);
+}
+
+// One random call.
+static void one_call(struct rng *r)
+{
+  switch (below(r, 44)) {
+  case 0: case 1: raw(SYS_read, any_fd(r), (long)any_ptr(r), any_size(r), 0, 0, 0); break;
+  case 2: case 3: fuzz_write(r); break;
+  case 4: raw(SYS_pipe, (long)any_ptr(r), 0, 0, 0, 0, 0); break;
+  case 5: raw(SYS_close, any_fd(r), 0, 0, 0, 0, 0); break;
+  case 6: raw(SYS_dup, any_fd(r), 0, 0, 0, 0, 0); break;
+  case 7: raw(SYS_fstat, any_fd(r), (long)any_ptr(r), 0, 0, 0, 0); break;
+  case 8: case 9: raw(SYS_open, (long)any_path(r), (long)next(r) & 0xfff, 0, 0, 0, 0); break;
+  case 10: {
+    long majors[] = { 0, 2, 3, -1, 1000, 0x7fff };
+    raw(SYS_mknod, (long)any_path(r), majors[below(r, 6)], (long)next(r), 0, 0, 0);
+    break;
+  }
+  case 11: raw(SYS_unlink, (long)any_path(r), 0, 0, 0, 0, 0); break;
+  case 12: raw(SYS_mkdir, (long)any_path(r), 0, 0, 0, 0, 0); break;
+  case 13: raw(SYS_chdir, (long)any_path(r), 0, 0, 0, 0, 0); break;
+  case 14: raw(SYS_link, (long)any_path(r), (long)any_path(r), 0, 0, 0, 0); break;
+  case 15: raw(SYS_getpid + below(r, 2) * (SYS_uptime - SYS_getpid), 0, 0, 0, 0, 0, 0); break;
+  case 16: raw(SYS_sleep, below(r, 4) ? below(r, 3) : -1 - below(r, 5), 0, 0, 0, 0, 0); break;
+  case 17: case 18: fuzz_sbrk(r); break;
+  case 19: fuzz_fork(r); break;
+  case 20: raw(SYS_wait, (long)any_ptr(r), 0, 0, 0, 0, 0); break;
+  case 21: fuzz_kill(r); break;
+  case 22: fuzz_exec(r); break;
+  case 23: fuzz_lwp_create(r); break;
+  case 24: raw(SYS_lwp_join, any_id(r), 0, 0, 0, 0, 0); break;
+  case 25: {
+    long ticks[] = { 1, 2, 5, -1, -100 };
+    uint64 a = below(r, 2) ? (uint64)&futex_word : any_ptr(r);
+    raw(SYS_futex_wait, a, below(r, 2) ? futex_word : next(r), ticks[below(r, 5)], 0, 0, 0);
+    break;
+  }
+  case 26: raw(SYS_futex_wake, below(r, 2) ? (long)&futex_word : (long)any_ptr(r),
+               below(r, 2) ? 1 + below(r, 4) : (long)next(r), 0, 0, 0, 0); break;
+  case 27: {                              // only the scratch pages, or bad ranges
+    uint64 a = below(r, 2) ? (uint64)scratch + PAGE * below(r, SCRATCH / PAGE) : any_ptr(r);
+    long len = below(r, 2) ? PAGE : any_size(r);
+    raw(SYS_mprotect, a, len, below(r, 5) == 0 ? (long)next(r) : below(r, 8), 0, 0, 0);
+    break;
+  }
+  case 28: raw(SYS_schedctl, 0, 0, 0, 0, 0, 0); break;
+  case 29: if (!is_ult_proc) raw(SYS_set_concurrency, below(r, 70) - 2, 0, 0, 0, 0, 0); break;
+  case 30: raw(SYS_get_concurrency, 0, 0, 0, 0, 0, 0); break;
+  case 31:
+    if (is_ult_proc)
+      break;
+    if (below(r, 8))                      // an entry that ends the LWP at once
+      raw(SYS_concurrency_entry, (long)conc_entry, 0, (long)scratch + PAGE, 0, 0, 0);
+    else
+      raw(SYS_concurrency_entry, (long)any_ptr(r), (long)any_ptr(r), (long)any_ptr(r), 0, 0, 0);
+    break;
+  case 32: if (!is_ult_proc) raw(SYS_upcall_register, below(r, 2) ? 0 : (long)any_ptr(r), 0, 0, 0, 0, 0);
+    break;
+  case 33: raw(SYS_procinfo, (long)any_ptr(r), any_size(r), 0, 0, 0, 0); break;
+  case 34: fuzz_kdebug(r); break;
+  case 35: raw(SYS_trace, below(r, 2) ? 3 : (long)next(r), (long)any_ptr(r),
+               below(r, 2) ? (below(r, 4) << 16) | below(r, 50) : (long)next(r), 0, 0, 0);
+    break;
+  case 36: raw(SYS_lwp_kick, any_id(r), 0, 0, 0, 0, 0); break;
+  case 37: if (!is_ult_proc) raw(SYS_lwp_preempt_handler, below(r, 2) ? 0 : (long)any_ptr(r), 0, 0, 0, 0, 0);
+    break;
+  case 38: raw(SYS_lwp_resume, (long)any_ptr(r), 0, 0, 0, 0, 0); break;
+  case 39: if (!is_ult_proc) raw(SYS_lwp_tidword, below(r, 2) ? 0 : (long)any_ptr(r), 0, 0, 0, 0, 0);
+    break;
+  case 40: raw(SYS_getcpu + below(r, 2) * (SYS_lwp_self - SYS_getcpu), 0, 0, 0, 0, 0, 0); break;
+  case 41:
+    if (below(r, 200) == 0 && !is_ult_proc) {
+      raw(below(r, 2) ? SYS_exit : SYS_lwp_exit, below(r, 256), 0, 0, 0, 0, 0);
+    }
+    break;
+  case 42: if (below(r, 20) == 0) fuzz_unknown(r); break;
+  default: raw(SYS_getpid, 0, 0, 0, 0, 0, 0); break;
+  }
+}
+
+// Makes calls until this process's budget (or `budget`) is used up.
+static void run(struct rng *r, int budget)
+{
+  while (budget-- > 0 && __sync_fetch_and_sub(&calls_left, 1) > 0) {
+    one_call(r);
+    __sync_fetch_and_add(&calls_done, 1);
+  }
+}
+
+static void lwp_body(void *arg)
+{
+  struct rng r = { mix((uint64)arg, 77) };
+  run(&r, 1 << 30);
+  lwp_exit();
+}
+
+static void ult_body(void *arg)
+{
+  struct rng r = { (uint64)arg };
+  run(&r, 1 << 30);
+}
+
+// ---- one fuzzing process ------------------------------------------------------------------
+
+static void scratch_dir(int i)
+{
+  char name[16] = "fz/p";
+  name[4] = 'a' + i;
+  name[5] = 0;
+  mkdir(name);
+  chdir(name);
+}
+
+// The watchdog LWP of a fuzzing process: reports progress to the master,
+// ends the process once its calls are made, and ends it too when no call
+// has finished for WATCHDOG_TICKS (its LWPs blocked themselves for good).
+#define WATCHDOG_TICKS 300
+static char watchdog_stack[STACK_SIZE] __attribute__((aligned(16)));
+
+static void watchdog(void *arg)
+{
+  int last = -1, still = 0;
+  for (;;) {
+    sleep(10);
+    if (calls_left <= 0) {
+      report(0);
+      exit(0);
+    }
+    still = calls_done == last ? still + 10 : 0;
+    last = calls_done;
+    if (still >= WATCHDOG_TICKS) {
+      report(-1);
+      exit(0);
+    }
+    report(0);
+  }
+}
+
+static void fuzz_process(uint64 seed, int i, int calls)
+{
+  for (int fd = 0; fd < REPORT_FD; fd++)
+    close(fd);
+  scratch_dir(i);
+  calls_left = calls;
+  is_ult_proc = i % 4 == 3;
+  if (lwp_create(watchdog, 0, watchdog_stack + STACK_SIZE) < 0)
+    exit(1);
+  for (int k = 0; k < STACKS; k++)
+    stacks[k] = malloc(STACK_SIZE);
+  // Last of the heap for bare LWPs, so the break is the end of the scratch
+  // (the thread library allocates later: its processes never use the break).
+  scratch = sbrk(SCRATCH);
+  if (scratch == (char *)-1)
+    exit(1);
+  memset(scratch, 0, SCRATCH);
+  memset(scratch + SCRATCH - 64, 'a', 64);
+  struct rng r = { mix(seed, i) };
+  if (is_ult_proc) {
+    if (uthread_init(lwps_per_proc) < 0)
+      exit(1);
+    for (int k = 1; k < lwps_per_proc * 2; k++)
+      uthread_create(ult_body, (void *)mix(mix(seed, i), k), 0);
+  }
+  for (int k = 1; k < lwps_per_proc && !is_ult_proc; k++) {
+    int s = __sync_fetch_and_add(&stacks_used, 1);
+    lwp_create(lwp_body, (void *)mix(mix(seed, i), k), stacks[s] + STACK_SIZE);
+  }
+  run(&r, 1 << 30);
+  for (;;)
+    sleep(100);                   // the watchdog ends the process
+}
+
+// ---- the master -----------------------------------------------------------------------------
+
+static int master_pid;
+
+// Kills every process started after the master (orphans of the fuzzers);
+// returns how many are left, zombies included.
+static int kill_younger(void)
+{
+  static struct procinfo pi[64];
+  int n = procinfo(pi, 64), left = 0;
+  for (int i = 0; i < n; i++) {
+    if (pi[i].pid > master_pid) {
+      kill(pi[i].pid);
+      left++;
+    }
+  }
+  return left;
+}
+
+// Removes a scratch tree (names from the fixed set, nothing deeper).
+static void remove_tree(char *path, int depth)
+{
+  struct stat st;
+  if (stat(path, &st) < 0)
+    return;
+  if (st.type == T_DIR && depth < 4) {
+    int fd = open(path, O_RDONLY);
+    struct dirent de;
+    int len = strlen(path);
+    while (fd >= 0 && read(fd, &de, sizeof(de)) == sizeof(de)) {
+      if (de.inum == 0 || strcmp(de.name, ".") == 0 || strcmp(de.name, "..") == 0)
+        continue;
+      if (len + 2 + DIRSIZ >= 64)
+        continue;
+      path[len] = '/';
+      memmove(path + len + 1, de.name, DIRSIZ);
+      path[len + 1 + DIRSIZ] = 0;
+      remove_tree(path, depth + 1);
+      path[len] = 0;
+    }
+    if (fd >= 0)
+      close(fd);
+  }
+  unlink(path);
+}
+
+struct pass_result { int calls, watchdog_kills; };
+
+static struct pass_result pass(uint64 seed, int calls, int nprocs)
+{
+  struct pass_result res = { 0, 0 };
+  int p[2], extra[NOFILE], n = 0, fd;
+  mkdir("fz");
+  if (pipe(p) < 0) {
+    printf("fuzz: no pipe\n");
+    exit(1);
+  }
+  while ((fd = dup(p[1])) >= 0 && fd != REPORT_FD)     // the children write to REPORT_FD
+    extra[n++] = fd;
+  while (n > 0)
+    close(extra[--n]);
+  close(p[1]);
+  for (int i = 0; i < nprocs; i++)
+    if (fork() == 0)
+      fuzz_process(seed, i, calls / nprocs + (i < calls % nprocs));
+  close(REPORT_FD);
+  int d;
+  while (read(p[0], &d, sizeof(d)) == sizeof(d)) {
+    if (d < 0)
+      res.watchdog_kills++;
+    else
+      res.calls += d;
+  }
+  close(p[0]);
+  while (wait(0) >= 0)
+    ;
+  // Orphans of the fuzzers (re-parented to init) may still run or block.
+  for (int tries = 0; kill_younger() > 0; tries++)
+    sleep(tries < 10 ? 1 : 10);
+  static char path[64];
+  strcpy(path, "fz");
+  remove_tree(path, 0);
+  return res;
+}
+
+// Free pages (with what caches would give back) and live threads, once
+// they have settled (the reaper and init finish in the background).
+static void settle(int *pages, int *threads)
+{
+  int last_p = -1, last_t = -1, same = 0;
+  for (int i = 0; i < 200 && same < 3; i++) {
+    sleep(2);
+    int pg = kdebug(KD_FREE_PAGES, 0) + kdebug(KD_CACHED_PAGES, 0);
+    int th = kdebug(KD_LIVE_THREADS, 0);
+    same = pg == last_p && th == last_t ? same + 1 : 0;
+    last_p = pg;
+    last_t = th;
+  }
+  *pages = last_p;
+  *threads = last_t;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc >= 2 && strcmp(argv[1], "-exit") == 0)
+    exit(0);
+  if (argc < 3) {
+    fprintf(2, "usage: fuzz SEED CALLS [PROCS [LWPS]]\n");
+    exit(1);
+  }
+  uint64 seed = atoi(argv[1]);
+  int calls = atoi(argv[2]);
+  int nprocs = argc > 3 ? atoi(argv[3]) : 4;
+  lwps_per_proc = argc > 4 ? atoi(argv[4]) : 3;
+  if (nprocs < 1 || nprocs > MAXPROCS || lwps_per_proc < 1 || lwps_per_proc > MAXLWPS ||
+      calls < 0) {
+    fprintf(2, "fuzz: PROCS 1..%d, LWPS 1..%d\n", MAXPROCS, MAXLWPS);
+    exit(1);
+  }
+  master_pid = getpid();
+  int pages[3], threads[3];
+  settle(&pages[0], &threads[0]);
+  int total = 0, leak = 0;
+  for (int round = 1; round <= 2; round++) {
+    struct pass_result res = pass(seed, calls, nprocs);
+    settle(&pages[round], &threads[round]);
+    total += res.calls;
+    printf("fuzz: pass %d seed %d: %d calls, %d procs x %d lwps, %d killed by the watchdog, "
+           "free pages %d, live threads %d\n", round, (int)seed, res.calls, nprocs,
+           lwps_per_proc, res.watchdog_kills, pages[round], threads[round]);
+  }
+  if (pages[2] != pages[1] || threads[2] != threads[1] || threads[2] != threads[0])
+    leak = 1;
+  printf("fuzz: %d calls; free pages %d -> %d -> %d, live threads %d -> %d -> %d\n", total,
+         pages[0], pages[1], pages[2], threads[0], threads[1], threads[2]);
+  printf(leak ? "fuzz: LEAK\n" : "fuzz: OK\n");
+  exit(leak);
+}
