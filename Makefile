@@ -164,6 +164,14 @@ test: all
 bench: all
 	python3 tests/bench.py
 
+# Long reliability runs (tests/stress.py): the fuzzer on 1, 3 and 8 harts
+# (STRESS_CALLS calls each) and the thread stress program on 8 harts
+# (STRESS_SECS seconds); prints the figures.
+STRESS_CALLS ?= 1000000
+STRESS_SECS  ?= 300
+stress: all
+	python3 tests/stress.py --calls $(STRESS_CALLS) --secs $(STRESS_SECS)
+
 LAB  ?=
 TEST ?=
 grade: all
@@ -182,7 +190,7 @@ handout:
 clean:
 	rm -rf $(BUILD) $(K)/kernel fs.img .gdbport grade-logs
 
-.PHONY: all qemu qemu-gdb deps test bench grade handout trace clean FORCE
+.PHONY: all qemu qemu-gdb deps test bench stress grade handout trace clean FORCE
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

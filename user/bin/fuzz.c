@@ -3,9 +3,11 @@
 //   fuzz SEED CALLS [PROCS [LWPS]]
 // runs two passes of CALLS calls each, from PROCS processes (default 4)
 // with LWPS LWPs each (default 3); every fourth process runs user threads
-// (uthread) instead of bare LWPs. Each LWP draws its calls from its own
-// generator seeded from (SEED, process, LWP), so a seed always asks for the
-// same calls (the interleaving is the machine's). The second pass repeats
+// (uthread) instead of bare LWPs. A process that ends early (killed for a
+// fault, exit, exec, its watchdog) is replaced by the next generation until
+// the pass has made its calls. Each LWP draws its calls from its own
+// generator seeded from (SEED, process, generation, LWP), so a seed always
+// asks for the same calls (the interleaving is the machine's). The second pass repeats
 // the first's seeds once the kernel's caches are warm, and must leave the
 // free pages (counting pages a cache would give back: KD_CACHED_PAGES) and
 // the live threads exactly where the first left them.
@@ -412,7 +414,7 @@ static void scratch_dir(int i)
 // The watchdog LWP of a fuzzing process: reports progress to the master,
 // ends the process once its calls are made, and ends it too when no call
 // has finished for WATCHDOG_TICKS (its LWPs blocked themselves for good).
-#define WATCHDOG_TICKS 300
+#define WATCHDOG_TICKS 100
 static char watchdog_stack[STACK_SIZE] __attribute__((aligned(16)));
 
 static void watchdog(void *arg)
@@ -516,30 +518,72 @@ static void remove_tree(char *path, int depth)
 
 struct pass_result { int calls, watchdog_kills; };
 
-static struct pass_result pass(uint64 seed, int calls, int nprocs)
+// A pipe whose write end is REPORT_FD (where a fuzzing process reports);
+// returns the read end.
+static int report_pipe(void)
+{
+  int p[2], extra[NOFILE], n = 0, fd;
+  for (int tries = 0; pipe(p) < 0; tries++) {   // the file table may be full for a while
+    if (tries == 100) {
+      printf("fuzz: no pipe\n");
+      exit(1);
+    }
+    sleep(10);
+  }
+  while ((fd = dup(p[1])) >= 0 && fd != REPORT_FD)
+    extra[n++] = fd;
+  while (n > 0)
+    close(extra[--n]);
+  close(p[1]);
+  return p[0];
+}
+
+// Keeps fuzzing process number i going: when one ends (killed, exited,
+// exec'd, or ended by its watchdog) before `budget` calls were made, the
+// next generation starts with a seed of its own. Sends the result to `out`.
+#define MAX_GENERATIONS 2000
+static void slot(uint64 seed, int i, int budget, int out)
 {
   struct pass_result res = { 0, 0 };
-  int p[2], extra[NOFILE], n = 0, fd;
+  for (int gen = 0; res.calls < budget && gen < MAX_GENERATIONS; gen++) {
+    int rd = report_pipe();
+    int pid = fork();
+    if (pid == 0)
+      fuzz_process(gen ? mix(seed, gen) : seed, i, budget - res.calls);
+    close(REPORT_FD);
+    int d;
+    while (read(rd, &d, sizeof(d)) == sizeof(d)) {
+      if (d < 0)
+        res.watchdog_kills++;
+      else
+        res.calls += d;
+    }
+    close(rd);
+    while (wait(0) >= 0)
+      ;
+  }
+  write(out, &res, sizeof(res));
+  exit(0);
+}
+
+static struct pass_result pass(uint64 seed, int calls, int nprocs)
+{
+  struct pass_result res = { 0, 0 }, r;
+  int p[2];
   mkdir("fz");
   if (pipe(p) < 0) {
     printf("fuzz: no pipe\n");
     exit(1);
   }
-  while ((fd = dup(p[1])) >= 0 && fd != REPORT_FD)     // the children write to REPORT_FD
-    extra[n++] = fd;
-  while (n > 0)
-    close(extra[--n]);
-  close(p[1]);
   for (int i = 0; i < nprocs; i++)
-    if (fork() == 0)
-      fuzz_process(seed, i, calls / nprocs + (i < calls % nprocs));
-  close(REPORT_FD);
-  int d;
-  while (read(p[0], &d, sizeof(d)) == sizeof(d)) {
-    if (d < 0)
-      res.watchdog_kills++;
-    else
-      res.calls += d;
+    if (fork() == 0) {
+      close(p[0]);
+      slot(seed, i, calls / nprocs + (i < calls % nprocs), p[1]);
+    }
+  close(p[1]);
+  while (read(p[0], &r, sizeof(r)) == sizeof(r)) {
+    res.calls += r.calls;
+    res.watchdog_kills += r.watchdog_kills;
   }
   close(p[0]);
   while (wait(0) >= 0)
