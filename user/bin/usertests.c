@@ -14,6 +14,7 @@
 #include "user/user.h"
 #include "uapi/fs.h"          // BSIZE, MAXFILE, NINODES, struct dirent
 #include "uapi/kdebug.h"      // KD_FREE_PAGES, KD_CACHED_PAGES
+#include "uapi/trace.h"       // TRACE_START, struct trace_rec
 
 #define TEST_TIMEOUT   3000           // ticks a test may take before it is killed
 #define PAGE           4096
@@ -1065,6 +1066,20 @@ static void test_nodataloss(void)
   check_file_keeps(straddling_buffer(100), 1);
   struct procinfo *two = (struct procinfo *)straddling_buffer(sizeof(struct procinfo));
   CHECK(procinfo(two, 2) == 1, "procinfo straddling the break: not the entries that fit");
+  // trace: reading a ring takes nothing out of it
+  static struct trace_rec recs[4];
+  if (trace(TRACE_START, 0, 0) < 0)
+    return;                      // built with -DNO_TRACE
+  sleep(2);                      // some switches to record
+  trace(TRACE_STOP, 0, 0);
+  int cpu = getcpu(), n = trace(TRACE_READ, recs, cpu << 16 | 4);
+  CHECK(n > 0, "no trace records");
+  for (int i = 0; i < 4; i++)
+    CHECK(trace(TRACE_READ, bads[i], cpu << 16 | 4) == -1, "trace into a bad buffer did not fail");
+  struct trace_rec *edge = (struct trace_rec *)straddling_buffer(sizeof(struct trace_rec));
+  CHECK(n < 2 || trace(TRACE_READ, edge, cpu << 16 | 2) == 1,
+        "trace straddling the break: not the records that fit");
+  CHECK(trace(TRACE_READ, recs, cpu << 16 | 4) == n, "a bad trace read took records");
 }
 
 static void test_badfd(void)
