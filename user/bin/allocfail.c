@@ -9,6 +9,7 @@
 // Prints one line per OP (`allocfail OP: N points ok`, or what went wrong)
 // and at the end `allocfail: OK` or `allocfail: FAILED`.
 #include "user/user.h"
+#include "user/testsuite.h"
 #include "uapi/kdebug.h"
 #include "uapi/syscall.h"
 
@@ -130,23 +131,6 @@ static const struct op ops[] = {
 };
 #define NOPS (int)(sizeof(ops) / sizeof(ops[0]))
 
-// Free pages (with what caches would give back) and live threads, once
-// they stop moving (the reaper and init finish in the background).
-static void settle(int *pages, int *threads)
-{
-  int last_p = -1, last_t = -1, same = 0;
-  for (int i = 0; i < 100 && same < 2; i++) {
-    sleep(1);
-    int pg = kdebug(KD_FREE_PAGES, 0) + kdebug(KD_CACHED_PAGES, 0);
-    int th = kdebug(KD_LIVE_THREADS, 0);
-    same = pg == last_p && th == last_t ? same + 1 : 0;
-    last_p = pg;
-    last_t = th;
-  }
-  *pages = last_p;
-  *threads = last_t;
-}
-
 // Runs op in a child with the n-th allocation failing; its status.
 static int one_point(const struct op *op, int n)
 {
@@ -166,11 +150,11 @@ static int walk(const struct op *op)
 {
   int pages0, threads0, pages, threads;
   one_point(op, MAX_POINTS + 1000);   // warm the caches the op uses
-  settle(&pages0, &threads0);
+  test_kernel_settle(&pages0, &threads0);
   int n, failed = 0, succeeded = 0, killed = 0;
   for (n = 1; n <= MAX_POINTS; n++) {
     int status = one_point(op, n);
-    settle(&pages, &threads);
+    test_kernel_settle(&pages, &threads);
     if (pages != pages0 || threads != threads0) {
       printf("allocfail %s: point %d leaked: free pages %d -> %d, live threads %d -> %d\n",
              op->name, n, pages0, pages, threads0, threads);

@@ -26,6 +26,7 @@
 //
 // Output: one line per pass, then `fuzz: OK` or `fuzz: LEAK ...`.
 #include "user/user.h"
+#include "user/testsuite.h"
 #include "user/uthread.h"
 #include "uapi/syscall.h"
 #include "uapi/kdebug.h"
@@ -597,23 +598,6 @@ static struct pass_result pass(uint64 seed, int calls, int nprocs)
   return res;
 }
 
-// Free pages (with what caches would give back) and live threads, once
-// they have settled (the reaper and init finish in the background).
-static void settle(int *pages, int *threads)
-{
-  int last_p = -1, last_t = -1, same = 0;
-  for (int i = 0; i < 200 && same < 3; i++) {
-    sleep(2);
-    int pg = kdebug(KD_FREE_PAGES, 0) + kdebug(KD_CACHED_PAGES, 0);
-    int th = kdebug(KD_LIVE_THREADS, 0);
-    same = pg == last_p && th == last_t ? same + 1 : 0;
-    last_p = pg;
-    last_t = th;
-  }
-  *pages = last_p;
-  *threads = last_t;
-}
-
 int main(int argc, char **argv)
 {
   if (argc >= 2 && strcmp(argv[1], "-exit") == 0)
@@ -633,11 +617,11 @@ int main(int argc, char **argv)
   }
   master_pid = getpid();
   int pages[3], threads[3];
-  settle(&pages[0], &threads[0]);
+  test_kernel_settle(&pages[0], &threads[0]);
   int total = 0, leak = 0;
   for (int round = 1; round <= 2; round++) {
     struct pass_result res = pass(seed, calls, nprocs);
-    settle(&pages[round], &threads[round]);
+    test_kernel_settle(&pages[round], &threads[round]);
     total += res.calls;
     printf("fuzz: pass %d seed %d: %d calls, %d procs x %d lwps, %d killed by the watchdog, "
            "free pages %d, live threads %d\n", round, (int)seed, res.calls, nprocs,

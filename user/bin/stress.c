@@ -11,6 +11,7 @@
 // be back where they were, and nothing may still be running (a hang).
 // Prints the operation counts, then `stress: OK` or `stress: FAILED`.
 #include "user/user.h"
+#include "user/testsuite.h"
 #include "user/uthread.h"
 #include "uapi/kdebug.h"
 
@@ -264,21 +265,6 @@ static void killer_process(void)
 
 // ---- the master -----------------------------------------------------------------------
 
-static void settle(int *pages, int *threads)
-{
-  int last_p = -1, last_t = -1, same = 0;
-  for (int i = 0; i < 200 && same < 3; i++) {
-    sleep(2);
-    int pg = kdebug(KD_FREE_PAGES, 0) + kdebug(KD_CACHED_PAGES, 0);
-    int th = kdebug(KD_LIVE_THREADS, 0);
-    same = pg == last_p && th == last_t ? same + 1 : 0;
-    last_p = pg;
-    last_t = th;
-  }
-  *pages = last_p;
-  *threads = last_t;
-}
-
 // Kills what is left of processes started after `master`; how many were.
 static int kill_younger(int master, int spare)
 {
@@ -309,7 +295,7 @@ int main(int argc, char **argv)
   }
   int master = getpid();
   int pages0, threads0, pages1, threads1;
-  settle(&pages0, &threads0);
+  test_kernel_settle(&pages0, &threads0);
   deadline = uptime() + secs * 100;
   int p[2];
   if (pipe(p) < 0)
@@ -355,7 +341,7 @@ int main(int argc, char **argv)
       hang = 1;
   while (kill_younger(master, 0) > 0)
     sleep(10);
-  settle(&pages1, &threads1);
+  test_kernel_settle(&pages1, &threads1);
   int leak = pages1 != pages0 || threads1 != threads0;
   printf("stress: %d s, %d procs x %d lwps (%d user threads): %d pipe msgs, %d lock ops, "
          "%d forks, %d kills\n", secs, nprocs, nlwps, nults, (int)total.msgs, (int)total.locks,

@@ -1,6 +1,7 @@
 // The test-program runner declared in user/testsuite.h.
 #include "user/user.h"
 #include "user/testsuite.h"
+#include "uapi/kdebug.h"
 
 const char *test_current = "?";
 
@@ -36,4 +37,19 @@ int test_suite_run(int argc, char *argv[], const struct test *tests, int n)
       failed = 1;
   printf(failed ? "SOME TESTS FAILED\n" : "ALL TESTS PASSED\n");
   return failed;
+}
+
+void test_kernel_settle(int *pages, int *threads)
+{
+  int last_p = -1, last_t = -1, same = 0;
+  for (int i = 0; i < 200 && same < 3; i++) {
+    sleep(2);
+    int pg = kdebug(KD_FREE_PAGES, 0) + kdebug(KD_CACHED_PAGES, 0);
+    int th = kdebug(KD_LIVE_THREADS, 0);
+    same = pg == last_p && th == last_t ? same + 1 : 0;
+    last_p = pg;
+    last_t = th;
+  }
+  *pages = last_p;
+  *threads = last_t;
 }
