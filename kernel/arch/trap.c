@@ -119,6 +119,11 @@ void usertrapret(void)
 {
   lwp_userret();
   intr_off();
+  while (lwp_userret_pending(curlwp())) {
+    intr_on();
+    lwp_userret();
+    intr_off();
+  }
   struct klt *t = curklt();
   struct lwp *l = t->lwp;
   l->tf.kernel_sp = t->kstack + KSTACK_PAGES * PGSIZE;

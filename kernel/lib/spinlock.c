@@ -1,9 +1,16 @@
 // Spinlocks for data shared between CPUs. Acquiring enters a critical
 // section, so the holder is never switched out on its own CPU; interrupts
 // stay enabled (trap handlers take no spinlocks, by rule).
+//
+// A few locks are also taken with interrupts off (docs/locking.md). A CPU
+// spinning for one with interrupts off keeps running its IPI inbox: the
+// holder may be waiting for room in its IPI ring to this CPU, and would
+// otherwise wait for us while we wait for it.
 #include "lib/spinlock.h"
 #include "lib/printf.h"
 #include "thread/crit.h"
+#include "thread/ipiq.h"
+#include "arch/riscv.h"
 
 void spinlock_init(struct spinlock *lk, const char *name)
 {
@@ -18,7 +25,8 @@ void spinlock_acquire(struct spinlock *lk)
   if (spinlock_holding(lk))
     panic("spinlock_acquire: %s already held by this cpu", lk->name);
   while (__sync_lock_test_and_set(&lk->locked, 1) != 0)
-    ;
+    if (!intr_get())
+      ipiq_process();
   __sync_synchronize();
   lk->cpu = cpuid();
 }

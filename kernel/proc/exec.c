@@ -130,9 +130,9 @@ int proc_exec(const char *path, char **argv)
   if (sp == 0)
     goto bad;
 
-  // Point of no return.
-  if (p->nlwp > 1)
-    proc_end_other_lwps(p);
+  // Point of no return, unless an exit, exec or kill came first.
+  if (proc_single(p) < 0)
+    goto bad;
   pagetable_t oldpt = p->pagetable;
   uint64 oldsz = p->sz;
   spinlock_acquire(&p->lock);

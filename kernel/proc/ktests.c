@@ -7,11 +7,15 @@
 // higher-priority kernel-only thread it wakes waits until it blocks.
 // remote_wake: waking a thread owned by another CPU travels as an IPI
 // message and the thread runs there.
+// ipiq_full: a CPU holding a lock fills its IPI ring to a CPU that spins on
+// that lock with interrupts off; the spinner must keep draining its inbox,
+// or each waits for the other forever (docs/locking.md).
 #include "thread/klt.h"
 #include "thread/lwkt.h"
 #include "thread/cpu.h"
 #include "thread/sleepq.h"
 #include "thread/clock.h"
+#include "thread/ipiq.h"
 #include "arch/riscv.h"
 #include "lib/spinlock.h"
 #include "lib/printf.h"
@@ -112,5 +116,57 @@ int kdebug_remote_wake_test(void)
     return 1;
   if (me->stats.ipi_sent == sent0 || other->stats.ipi_recv == recv0)
     return 2;
+  return 0;
+}
+
+static struct {
+  struct spinlock lock;      // what the other CPU spins on
+  volatile int spinning;     // it is about to spin, interrupts off
+  volatile int received;     // messages it ran
+} iq;
+
+static void iq_count(void *arg)
+{
+  (void)arg;
+  iq.received++;
+}
+
+static void iq_spinner(void *arg)
+{
+  (void)arg;
+  int s = intr_save();
+  iq.spinning = 1;
+  spinlock_acquire(&iq.lock);
+  spinlock_release(&iq.lock);
+  intr_restore(s);
+  finish_one();
+}
+
+int kdebug_ipiq_full_test(void)
+{
+  struct cpu *me = mycpu(), *other = 0;
+  for (int i = 0; i < NCPU && !other; i++)
+    if (cpus[i].started && &cpus[i] != me)
+      other = &cpus[i];
+  if (other == 0)
+    return 0;        // nothing to test on one hart
+  spinlock_init(&pt.lock, "ktest");
+  spinlock_init(&iq.lock, "ktest-iq");
+  pt.done = 0;
+  iq.spinning = iq.received = 0;
+  struct klt *t = klt_create("ktest-spinner", iq_spinner, 0, PRI_KERN, other);
+  if (t == 0)
+    return 9;
+  int n = 3 * IPIQ_SIZE;
+  spinlock_acquire(&iq.lock);   // keeps us on this CPU too
+  lwkt_schedule(t);
+  while (!iq.spinning)
+    ;
+  for (int i = 0; i < n; i++)
+    ipiq_send(other, iq_count, 0);
+  spinlock_release(&iq.lock);
+  wait_done(1);
+  while (iq.received < n)       // the last ones may still be on their way
+    ;
   return 0;
 }

@@ -3,8 +3,11 @@
 // wait frees a process only once all its LWPs are off their CPUs).
 //
 // Locks: table_lock guards slot allocation; wait_lock guards parent links
-// and the exit/wait hand-off; p->lock guards a process's state and LWP list.
-// Order: wait_lock before p->lock.
+// and the exit/wait hand-off; p->lock guards a process's state and LWP list;
+// p->vmlock (a sleep lock) serializes changes to the address space with
+// fork's copy of it. Order: vmlock, wait_lock, p->lock. p->lock is also taken
+// with interrupts off (lwp_offcpu), so it is never held across a TLB
+// shootdown (docs/locking.md).
 #include "proc/proc.h"
 #include "thread/lwp.h"
 #include "thread/klt.h"
@@ -43,8 +46,10 @@ void proc_init(void)
 {
   spinlock_init(&table_lock, "proc_table");
   spinlock_init(&wait_lock, "wait");
-  for (int i = 0; i < NPROC; i++)
+  for (int i = 0; i < NPROC; i++) {
     spinlock_init(&procs[i].lock, "proc");
+    sleeplock_init(&procs[i].vmlock, "vm");
+  }
 }
 
 static struct proc *proc_alloc(void)
@@ -146,11 +151,15 @@ int proc_fork(void)
   if (np == 0)
     return -1;
   safestrcpy(np->name, p->name, sizeof(np->name));
-  if (uvm_copy(p->pagetable, np->pagetable, p->sz) < 0) {
+  sleeplock_acquire(&p->vmlock);       // no sibling shrinks what we copy
+  int copied = uvm_copy(p->pagetable, np->pagetable, p->sz);
+  np->sz = p->sz;
+  sleeplock_release(&p->vmlock);
+  if (copied < 0) {
+    np->sz = 0;                        // uvm_copy freed what it had copied
     proc_free(np);
     return -1;
   }
-  np->sz = p->sz;
   struct lwp *nl = lwp_alloc(np, 0, 0, 0);
   if (nl == 0) {
     proc_free(np);
@@ -175,25 +184,26 @@ static void kick(void *arg)
   (void)arg;   // the IPI itself is the point: its trap passes lwp_userret()
 }
 
-// Wake every LWP of p but the caller so that it notices it must end.
+// Wake every LWP of p but the caller so that it notices it must end. The
+// sleeps are aborted under p->lock: once it is dropped, an LWP may be
+// released and its KLT reused by another process, whose sleep must not be
+// cut short. The CPUs to kick are only hints: a spurious kick is harmless.
 static void wake_lwps(struct proc *p, struct lwp *self, int set_exit_req)
 {
-  struct klt *ts[MAX_THREADS];
-  int n = 0;
+  uint32 kick_cpus = 0;
   spinlock_acquire(&p->lock);
   for (struct lwp *l = p->lwps; l; l = l->next) {
     if (l == self || l->dead)
       continue;
     if (set_exit_req)
       l->exit_req = 1;
-    ts[n++] = l->klt;
+    sleepq_abort(l->klt);
+    kick_cpus |= 1u << l->klt->cpu->id;
   }
   spinlock_release(&p->lock);
-  for (int i = 0; i < n; i++) {
-    sleepq_abort(ts[i]);
-    if (ts[i]->cpu != mycpu())
-      ipiq_send(ts[i]->cpu, kick, 0);
-  }
+  for (int i = 0; i < NCPU; i++)
+    if ((kick_cpus & (1u << i)) && &cpus[i] != mycpu())
+      ipiq_send(&cpus[i], kick, 0);
 }
 
 void proc_end_other_lwps(struct proc *p)
@@ -218,6 +228,29 @@ void proc_end_other_lwps(struct proc *p)
     l = next;
   }
   spinlock_release(&p->lock);
+}
+
+// exec's way to become the process's only LWP. Like exit() it sets
+// p->exiting while it ends the others, so that an exit() or a second exec()
+// on another LWP meanwhile ends only that LWP (Linux lets a running exec win
+// the same way), and a kill meanwhile is acted on when the exec returns to
+// user mode (lwp_userret). Fails, changing nothing, if an exit or exec is
+// already ending the LWPs, or after a kill: the caller must then end too.
+int proc_single(struct proc *p)
+{
+  struct lwp *self = curlwp();
+  spinlock_acquire(&p->lock);
+  if (p->exiting || p->killed || self->exit_req) {
+    spinlock_release(&p->lock);
+    return -1;
+  }
+  p->exiting = 1;
+  spinlock_release(&p->lock);
+  proc_end_other_lwps(p);
+  spinlock_acquire(&p->lock);
+  p->exiting = 0;
+  spinlock_release(&p->lock);
+  return 0;
 }
 
 void proc_exit(int status)
@@ -328,30 +361,51 @@ int proc_kill(int pid)
   return -1;
 }
 
-// sbrk: grow or shrink the user image. Shrinking flushes every hart's TLB,
-// since other LWPs of the process may be running elsewhere.
+// Shrink p's image to newsz: unmap, shoot down, free, a batch of pages at a
+// time (the order kstack_unmap keeps). Until every hart has dropped a page
+// from its TLB, a sibling LWP running there may still write it. Called with
+// vmlock, so the range stays ours, and with no spinlock: the shootdown waits
+// for the other harts.
+#define SHRINK_BATCH 64
+static void proc_shrink(struct proc *p, uint64 newsz)
+{
+  uint64 pa[SHRINK_BATCH];
+  uint64 top = PGROUNDUP(p->sz), keep = PGROUNDUP(newsz);
+  p->sz = newsz;
+  while (top > keep) {
+    uint64 low = top - keep > SHRINK_BATCH * PGSIZE ? top - SHRINK_BATCH * PGSIZE : keep;
+    int n = 0;
+    for (uint64 a = low; a < top; a += PGSIZE)
+      if ((pa[n] = uvm_unmap_page(p->pagetable, USER_BASE + a)) != 0)
+        n++;
+    tlb_shootdown(USER_BASE + low, top - low);
+    for (int i = 0; i < n; i++)
+      kfree((void *)pa[i]);
+    top = low;
+  }
+}
+
+// sbrk: grow or shrink the user image.
 int proc_grow(int n)
 {
   struct proc *p = curproc();
-  spinlock_acquire(&p->lock);
+  int ok = 0;
+  sleeplock_acquire(&p->vmlock);
   uint64 sz = p->sz;
   if (n > 0) {
     uint64 newsz = uvm_alloc(p->pagetable, sz, sz + n, PTE_W);
-    if (newsz == 0) {
-      spinlock_release(&p->lock);
-      return -1;
-    }
-    p->sz = newsz;
+    if (newsz == 0)
+      ok = -1;
+    else
+      p->sz = newsz;
   } else if (n < 0) {
-    if ((uint64)-n > sz) {
-      spinlock_release(&p->lock);
-      return -1;
-    }
-    p->sz = uvm_dealloc(p->pagetable, sz, sz + n);
-    tlb_shootdown(USER_BASE + p->sz, sz - p->sz);
+    if ((uint64)-n > sz)
+      ok = -1;
+    else
+      proc_shrink(p, sz + n);
   }
-  spinlock_release(&p->lock);
-  return 0;
+  sleeplock_release(&p->vmlock);
+  return ok;
 }
 
 // Map the process's schedctl page on first use; return the user address of

@@ -3,6 +3,7 @@
 #pragma once
 #include "param.h"
 #include "lib/spinlock.h"
+#include "thread/sleeplock.h"
 #include "arch/riscv.h"
 #include "thread/lwp.h"
 
@@ -14,17 +15,19 @@ struct upcall_area;
 struct schedctl;
 
 struct proc {
-  struct spinlock lock;         // protects state, killed, xstate, the LWP list
+  struct spinlock lock;         // state, killed, xstate, the LWP list; also taken with
+                                // interrupts off (lwp_offcpu): never held across a shootdown
   enum proc_state state;
   int pid;
   struct proc *parent;          // under wait_lock
+  struct sleeplock vmlock;      // changes to the address space: sbrk, mprotect, fork's copy
   pagetable_t pagetable;
-  uint64 sz;                    // bytes of user memory above USER_BASE
+  uint64 sz;                    // bytes of user memory above USER_BASE (changed under vmlock)
   struct file *ofile[NOFILE];
   struct inode *cwd;
   char name[16];
   int killed;                   // kill() was called
-  int exiting;                  // exit() has begun: every LWP must end
+  int exiting;                  // exit() has begun, or exec() ends the other LWPs
   int xstate;                   // exit status for wait()
   struct lwp *lwps;             // every LWP not yet reaped
   int nlwp;                     // LWPs alive (not yet dead)
@@ -48,7 +51,8 @@ void proc_exit(int status) __attribute__((noreturn));
 int  proc_wait(uint64 status_addr);
 int  proc_kill(int pid);
 int  proc_grow(int n);
-void proc_end_other_lwps(struct proc *p);  // exec and exit: one LWP remains
+void proc_end_other_lwps(struct proc *p);  // exit: one LWP remains
+int  proc_single(struct proc *p);          // exec: the same, or -1 if an exit or kill came first
 void proc_dump(void);
 int  proc_info(uint64 uaddr, int max);
 int  proc_exec(const char *path, char **argv);   // exec.c

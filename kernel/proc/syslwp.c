@@ -63,12 +63,14 @@ uint64 sys_mprotect(void)
   struct proc *p = curproc();
   uint64 va = arg_addr(0);
   int len = arg_int(1);
-  if (len <= 0 || !in_image(p, va, len))
-    return -1;
-  if (uvm_protect(p->pagetable, va, PGROUNDUP(len), arg_int(2)) < 0)
-    return -1;
-  tlb_shootdown(va, PGROUNDUP(len));   // other LWPs may run elsewhere
-  return 0;
+  int ok = -1;
+  sleeplock_acquire(&p->vmlock);       // no sibling shrinks the range meanwhile
+  if (len > 0 && in_image(p, va, len) && uvm_protect(p->pagetable, va, PGROUNDUP(len), arg_int(2)) == 0) {
+    tlb_shootdown(va, PGROUNDUP(len)); // other LWPs may run elsewhere
+    ok = 0;
+  }
+  sleeplock_release(&p->vmlock);
+  return ok;
 }
 
 uint64 sys_schedctl(void)

@@ -21,6 +21,7 @@
 
 int kdebug_preempt_test(void);
 int kdebug_remote_wake_test(void);
+int kdebug_ipiq_full_test(void);
 
 uint64 sys_fork(void)   { return proc_fork(); }
 uint64 sys_exit(void)   { proc_exit(arg_int(0)); }
@@ -144,6 +145,7 @@ uint64 sys_kdebug(void)
     if (arg == 1)
       klt_deathrow_drain();
     return klt_cached_pages();
+  case KD_IPIQ_FULL_TEST:   return kdebug_ipiq_full_test();
   case KD_DUMP:
     klt_dump();
     proc_dump();

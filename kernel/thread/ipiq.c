@@ -21,8 +21,15 @@ void ipiq_send(struct cpu *target, ipi_func_t func, void *arg)
     return;
   }
   struct ipiq *q = &target->ipiq[me->id];
-  while (q->windex - q->rindex >= IPIQ_SIZE)
-    ipiq_process();      // the target may be waiting on us: keep our inbox moving
+  // Over half full: wait until the target has drained it to a quarter,
+  // running our own inbox meanwhile, as DragonFly does. The target may be
+  // waiting for room in its ring to us; and what our handlers send while we
+  // wait still finds room. The target keeps draining too, even when it
+  // spins on a lock with interrupts off (spinlock.c).
+  if (q->windex - q->rindex > IPIQ_SIZE / 2)
+    while (q->windex - q->rindex > IPIQ_SIZE / 4)
+      ipiq_process();
+  assert(q->windex - q->rindex < IPIQ_SIZE);
   struct ipi_msg *m = &q->msg[q->windex % IPIQ_SIZE];
   m->func = func;
   m->arg = arg;

@@ -26,7 +26,8 @@ struct klt klts[MAX_THREADS];
 int max_threads = MAX_THREADS;
 
 static struct {
-  struct spinlock lock;   // slot states FREE/EMBRYO, the death row, nlive
+  struct spinlock lock;   // slot states FREE/EMBRYO, the death row, nlive; also
+                          // taken with interrupts off (docs/locking.md)
   struct klt *deathrow;
   int deathrow_len;
   int nlive;              // KLTs neither free nor on the death row

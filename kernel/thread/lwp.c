@@ -45,10 +45,10 @@ struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0)
   l->proc = p;
   l->klt = t;
   l->syscall_nr = -1;
-  l->sc = p->schedctl ? &p->schedctl[t->id] : 0;
   t->lwp = l;
   __sync_fetch_and_add(&cpu->nuser, 1);
   spinlock_acquire(&p->lock);
+  l->sc = p->schedctl ? &p->schedctl[t->id] : 0;   // with the list: proc_schedctl
   l->id = p->next_lwpid++;
   l->next = p->lwps;
   p->lwps = l;
@@ -151,4 +151,14 @@ void lwp_userret(void)
   mycpu()->reqflags &= ~RQF_TICK;
   if (lwp_killed(l))   // killed while it waited for the CPU
     lwp_exit();
+}
+
+// Did something lwp_userret() acts on arrive after it looked? Asked with
+// interrupts off just before the return to user mode: an IPI that came in
+// between (a kick, a kill, a more urgent thread) has already run its
+// handler, and would otherwise wait for the next trap, maybe a whole tick.
+int lwp_userret_pending(struct lwp *l)
+{
+  assert(!intr_get());
+  return l->kicked || lwp_killed(l) || lwkt_user_resched_needed();
 }

@@ -57,3 +57,4 @@ int  lwp_join(int id);
 void lwp_release(struct lwp *l);
 // Called before returning to user mode: time slicing, killed checks.
 void lwp_userret(void);
+int  lwp_userret_pending(struct lwp *l);   // re-checked with interrupts off before sret

@@ -16,7 +16,7 @@
 #define NBUCKET 64
 
 static struct bucket {
-  struct spinlock lock;
+  struct spinlock lock;   // also taken with interrupts off (docs/locking.md)
   struct klt *head;
 } buckets[NBUCKET];
 
@@ -148,15 +148,33 @@ void sleepq_abort(struct klt *t)
   spinlock_release(&b->lock);
 }
 
+// End t's sleep on chan if it is a timed sleep that is due. The unlocked
+// look in sleepq_timeouts() may be stale (t woken since, maybe asleep again
+// with no timeout): so decide only under the bucket lock, which every
+// wake-up holds, or the timeout could abort a later sleep or report a
+// wake-up that a waker counted (futex_wake) as a timeout.
+static void timeout_one(struct klt *t, void *chan, uint64 now)
+{
+  struct bucket *b = bucket_of(chan);
+  spinlock_acquire(&b->lock);
+  if (t->chan == chan && t->wake_tick != 0 && t->wake_tick <= now) {
+    bucket_unlink(b, t);
+    t->chan = 0;
+    t->timed_out = 1;
+    lwkt_schedule(t);
+  }
+  spinlock_release(&b->lock);
+}
+
 // Called by the clock once per tick: end the timed sleeps that are due.
 void sleepq_timeouts(uint64 now)
 {
   for (int i = 0; i < MAX_THREADS; i++) {
     struct klt *t = &klts[i];
     uint64 due = t->wake_tick;
-    if (due == 0 || due > now || t->chan == 0)
+    void *chan = t->chan;
+    if (due == 0 || due > now || chan == 0)
       continue;
-    t->timed_out = 1;
-    sleepq_abort(t);
+    timeout_one(t, chan, now);
   }
 }

@@ -15,3 +15,4 @@
                                  // arg 0: disarm; returns 1 if the armed failure happened
 #define KD_CACHED_PAGES      41  // returns pages held by caches (death-row kernel stacks);
                                  // arg 1: give them back first
+#define KD_IPIQ_FULL_TEST    50  // fills an IPI ring to a CPU spinning on a lock with interrupts off; 0 = passed

@@ -135,6 +135,19 @@ uint64 uvm_dealloc(pagetable_t pt, uint64 oldsz, uint64 newsz)
   return newsz;
 }
 
+// Unmap the user page at va and return its physical address (0 if none),
+// without freeing it: a caller whose page table other harts may be using
+// frees it only after a TLB shootdown (proc_grow).
+uint64 uvm_unmap_page(pagetable_t pt, uint64 va)
+{
+  pte_t *pte = vm_walk(pt, va, 0);
+  if (pte == 0 || !pte_present(*pte))
+    return 0;
+  uint64 pa = PTE2PA(*pte);
+  *pte = 0;
+  return pa;
+}
+
 uint64 uvm_alloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm)
 {
   if (newsz <= oldsz)

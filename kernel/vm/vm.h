@@ -18,6 +18,7 @@ void        uvm_free(pagetable_t pt, uint64 size);
 uint64      uvm_alloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm);
 uint64      uvm_dealloc(pagetable_t pt, uint64 oldsz, uint64 newsz);
 int         uvm_copy(pagetable_t from, pagetable_t to, uint64 size);
+uint64      uvm_unmap_page(pagetable_t pt, uint64 va);
 int         uvm_protect(pagetable_t pt, uint64 va, uint64 len, int prot);
 int         uvm_map_page(pagetable_t pt, uint64 va, uint64 pa, int perm);
 pte_t      *vm_walk(pagetable_t pt, uint64 va, int alloc);

@@ -48,5 +48,5 @@ def run_suite(ctx, prog, cpus=3, timeout=300):
             ctx.report(prog, False, str(e))
 
 
-for _prog in ("lwptests", "uthreadtests"):
+for _prog in ("lwptests", "uthreadtests", "racetests"):
     group(_prog, tests=[_prog + "/"], weight=60)(lambda ctx, p=_prog: run_suite(ctx, p))

@@ -1,0 +1,394 @@
+// racetests: provoke the kernel races a reading of the code pointed to
+// (issue 12), each with several LWPs on several harts, many times over.
+//
+//   racetests [-n SCALE] [NAME...]
+//
+// `make test` runs it once (SCALE 1, a few seconds per test); `make stress`
+// runs it with a large SCALE. A race that is back shows as a failed check,
+// a kernel panic, or a hang that the watchdog turns into "hung at try N".
+#include "user/user.h"
+#include "user/testsuite.h"
+#include "uapi/kdebug.h"
+
+#define CHECK(c, msg) do { if (!(c)) { printf("  %s: %s\n", test_current, msg); exit(1); } } while (0)
+#define PGSIZE 4096
+#define STACK  4096
+#define NLWP   6
+#define NPAGES 32   // pages a shrink gives back at once: the longer it takes, the wider a window
+
+static int scale = 1;
+static char stacks[NLWP][STACK] __attribute__((aligned(16)));
+
+static void *stack_top(int i)
+{
+  return stacks[i] + STACK;
+}
+
+static int rand_state = 1;
+static int rnd(int n)
+{
+  rand_state = rand_state * 1103515245 + 12345;
+  return ((unsigned)rand_state >> 8) % n;
+}
+
+static void delay(int n)
+{
+  for (volatile int i = 0; i < n; i++)
+    ;
+}
+
+// ---- the watchdog: a hang becomes a failure naming the try ------------------
+static volatile int progress, tries_done;
+
+static void watchdog(void *arg)
+{
+  (void)arg;
+  int last = -1;
+  for (;;) {
+    sleep(1000);   // 10 s of no progress on a busy host means stuck
+    if (progress == last) {
+      printf("  %s: hung at try %d\n", test_current, tries_done);
+      exit(1);
+    }
+    last = progress;
+  }
+}
+
+static void start_watchdog(void)
+{
+  CHECK(lwp_create(watchdog, 0, stack_top(NLWP - 1)) > 0, "lwp_create watchdog");
+}
+
+static void spin_forever(void *arg)
+{
+  (void)arg;
+  for (;;)
+    ;
+}
+
+// ---- shrink: pages freed only after every TLB forgot them --------------------
+// A sibling on another hart keeps writing garbage into the lowest of the
+// heap's top pages while the main LWP shrinks the heap by all of them.
+// Freed before the shootdown, the page is on the free list with the
+// writer's garbage in its link word, and the kernel crashes at the next
+// allocations. The writer's fault after the shootdown kills the child:
+// that is the expected end.
+static volatile long *volatile target;
+static volatile int writing;
+
+static void scribble(void *arg)
+{
+  (void)arg;
+  writing = 1;
+  for (;;)
+    *target = 0x0123456789abcdefL;
+}
+
+static void test_shrinktlb(void)
+{
+  for (int i = 0; i < 150 * scale; i++) {
+    int pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+      char *page = sbrk(NPAGES * PGSIZE);
+      if (page == (char *)-1)
+        exit(2);
+      target = (long *)page;
+      if (lwp_create(scribble, 0, stack_top(0)) < 0)
+        exit(3);
+      while (!writing)
+        ;
+      delay(rnd(2000));
+      sbrk(-NPAGES * PGSIZE);
+      for (;;)   // the writer faults: that kills us
+        ;
+    }
+    int st;
+    CHECK(wait(&st) == pid, "wait");
+    char *p = sbrk(2 * PGSIZE);  // allocate what the child freed
+    CHECK(p != (char *)-1, "sbrk");
+    CHECK(p[0] == 0 && p[PGSIZE] == 0, "a new page is not zero");
+    sbrk(-2 * PGSIZE);
+  }
+}
+
+// ---- shrink against exiting LWPs: no lock held across the shootdown ---------
+// Each shrink waits for the other harts to flush; an LWP that exits takes
+// the process lock as it leaves its hart, with interrupts off.
+static volatile int churn_stop;
+
+static void quick_exit(void *arg)
+{
+  (void)arg;
+  lwp_exit();
+}
+
+static void churn(void *arg)
+{
+  int stack = (long)arg;   // its LWPs' stack
+  while (!churn_stop) {
+    int id = lwp_create(quick_exit, 0, stack_top(stack));
+    if (id > 0)
+      lwp_join(id);
+  }
+  lwp_exit();
+}
+
+static void test_shrinkexit(void)
+{
+  start_watchdog();
+  int c1 = lwp_create(churn, (void *)1L, stack_top(0));
+  int c2 = lwp_create(churn, (void *)3L, stack_top(2));
+  CHECK(c1 > 0 && c2 > 0, "lwp_create");
+  for (int i = 0; i < 500 * scale; i++) {
+    CHECK(sbrk(NPAGES * PGSIZE) != (char *)-1, "sbrk grow");
+    CHECK(sbrk(-NPAGES * PGSIZE) != (char *)-1, "sbrk shrink");
+    progress++;
+    tries_done = i;
+  }
+  churn_stop = 1;
+  CHECK(lwp_join(c1) == 0 && lwp_join(c2) == 0, "join");
+}
+
+// ---- exec against exit, kill and another exec --------------------------------
+static char *exit_argv[] = { "racetests", "-x", 0 };
+
+static void exit_later(void *arg)
+{
+  delay((long)arg);
+  exit(7);
+}
+
+static void exec_later(void *arg)
+{
+  delay((long)arg);
+  exec("racetests", exit_argv);
+  lwp_exit();   // exec lost the race: this LWP was told to end
+}
+
+// how: 0 = another LWP exits, 1 = the parent kills, 2 = another LWP execs.
+static void exec_race(int how)
+{
+  start_watchdog();
+  for (int i = 0; i < 150 * scale; i++) {
+    int pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+      lwp_create(spin_forever, 0, stack_top(0));
+      if (how == 0)
+        lwp_create(exit_later, (void *)(long)rnd(3000), stack_top(1));
+      if (how == 2)
+        lwp_create(exec_later, (void *)(long)rnd(3000), stack_top(1));
+      exec("racetests", exit_argv);
+      exit(9);
+    }
+    if (how == 1) {
+      delay(rnd(20000));
+      kill(pid);
+    }
+    int st = -1;
+    CHECK(wait(&st) == pid, "wait");
+    if (how == 0)
+      CHECK(st == 0 || st == 7, "exit status neither exec's 0 nor exit's 7");
+    if (how == 2)
+      CHECK(st == 0, "an exec'ed image did not exit 0");
+    progress++;
+    tries_done = i;
+  }
+}
+
+static void test_execexit(void) { exec_race(0); }
+static void test_execkill(void) { exec_race(1); }
+static void test_execexec(void) { exec_race(2); }
+
+// ---- page tables changed or read against a shrink --------------------------
+// mprotect and fork's copy of the address space run while another LWP
+// grows and shrinks the heap. A page mprotect maps again after the shrink
+// freed it, or one fork copies past the size it records, is freed twice or
+// never: the free-page count tells.
+static volatile int flap_stop;
+static char *volatile flap_page;
+
+static void flap(void *arg)
+{
+  (void)arg;
+  while (!flap_stop) {
+    if (sbrk(-PGSIZE) == (char *)-1)
+      break;
+    if (sbrk(PGSIZE) == (char *)-1)
+      break;
+  }
+  flap_stop = 2;
+  lwp_exit();
+}
+
+static void page_table_race(int use_fork)
+{
+  start_watchdog();
+  flap_page = sbrk(PGSIZE);
+  CHECK(flap_page != (char *)-1, "sbrk");
+  int id = lwp_create(flap, 0, stack_top(0));
+  CHECK(id > 0, "lwp_create");
+  for (int i = 0; i < 2000 * scale; i++) {
+    if (use_fork) {
+      int pid = fork();
+      if (pid == 0)
+        exit(0);
+      CHECK(pid > 0 && wait(0) == pid, "fork or wait");
+    } else {
+      mprotect(flap_page, PGSIZE, PROT_READ | PROT_WRITE);
+    }
+    progress++;
+    tries_done = i;
+  }
+  flap_stop = 1;
+  CHECK(lwp_join(id) == 0, "join");
+}
+
+// The counts are taken in a child, so that the death row and the caches
+// are warm before and after.
+static void free_pages_unchanged(void (*fn)(int), int arg)
+{
+  for (int pass = 0; pass < 2; pass++) {
+    int before = kdebug(KD_FREE_PAGES, 0);
+    int pid = fork();
+    if (pid == 0) {
+      fn(arg);
+      exit(0);
+    }
+    int st = -1;
+    CHECK(wait(&st) == pid && st == 0, "the racing child failed");
+    int after = kdebug(KD_FREE_PAGES, 0);
+    if (pass == 1 && before != after) {
+      printf("  %s: free pages %d before, %d after\n", test_current, before, after);
+      exit(1);
+    }
+  }
+}
+
+static void test_mprotectshrink(void) { free_pages_unchanged(page_table_race, 0); }
+static void test_forkshrink(void) { free_pages_unchanged(page_table_race, 1); }
+
+// ---- futex: a timeout never steals a counted wake-up ------------------------
+// Waiters sleep on a futex with a one-tick timeout, again and again; a
+// waker wakes one at a time. Every wake-up futex_wake counts must be seen
+// by a waiter as a wake-up (0), never as a timeout (1), and no waiter may
+// see a wake-up nobody counted.
+static int fword;
+static volatile int fstop;
+static volatile int woken_seen[NLWP];
+
+static void futex_waiter(void *arg)
+{
+  long me = (long)arg;
+  while (!fstop) {
+    int r = futex_wait(&fword, 0, 1 + (me & 1));
+    if (r == 0)
+      woken_seen[me]++;
+  }
+  lwp_exit();
+}
+
+static void test_futextimeout(void)
+{
+  int ids[NLWP - 1];
+  int n = NLWP - 1;
+  for (int i = 0; i < n; i++)
+    CHECK((ids[i] = lwp_create(futex_waiter, (void *)(long)i, stack_top(i))) > 0, "lwp_create");
+  int woken = 0;
+  int end = uptime() + 100 * scale;
+  while (uptime() < end) {
+    int r = futex_wake(&fword, 1);
+    CHECK(r >= 0, "futex_wake");
+    woken += r;
+    delay(rnd(3000));
+  }
+  fstop = 1;   // each waiter ends within two ticks
+  for (int i = 0; i < n; i++)
+    CHECK(lwp_join(ids[i]) == 0, "join");
+  int seen = 0;
+  for (int i = 0; i < n; i++)
+    seen += woken_seen[i];
+  if (seen != woken) {
+    printf("  %s: futex_wake counted %d wake-ups, waiters saw %d\n", test_current, woken, seen);
+    exit(1);
+  }
+  CHECK(woken > 0, "no wake-up at all");
+}
+
+// ---- a full IPI ring while the target spins on a lock with interrupts off ---
+static void test_ipiqfull(void)
+{
+  for (int i = 0; i < 20 * scale; i++)
+    CHECK(kdebug(KD_IPIQ_FULL_TEST, 0) == 0, "the in-kernel test failed");
+}
+
+// ---- schedctl: an LWP created while the page appears gets its entry ---------
+static volatile int sc_go;
+
+static void sc_worker(void *arg)
+{
+  (void)arg;
+  struct schedctl *sc = schedctl();
+  int before = sc->sc_switches;
+  for (int i = 0; i < 3; i++)
+    sleep(1);
+  exit(sc->sc_switches > before ? 0 : 4);
+}
+
+static void sc_first_use(void *arg)
+{
+  (void)arg;
+  while (!sc_go)
+    ;
+  schedctl();
+  lwp_exit();
+}
+
+static void test_schedctlnew(void)
+{
+  for (int i = 0; i < 300 * scale; i++) {
+    int pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+      lwp_create(sc_first_use, 0, stack_top(0));
+      sc_go = 1;
+      delay(rnd(500));
+      lwp_create(sc_worker, 0, stack_top(1));
+      for (;;)
+        sleep(100);
+    }
+    int st = -1;
+    CHECK(wait(&st) == pid, "wait");
+    if (st != 0) {
+      printf("  %s: try %d: the new LWP's schedctl entry was never updated\n", test_current, i);
+      exit(1);
+    }
+  }
+}
+
+static const struct test tests[] = {
+  { "shrinktlb", test_shrinktlb },
+  { "shrinkexit", test_shrinkexit },
+  { "execexit", test_execexit },
+  { "execkill", test_execkill },
+  { "execexec", test_execexec },
+  { "mprotectshrink", test_mprotectshrink },
+  { "forkshrink", test_forkshrink },
+  { "futextimeout", test_futextimeout },
+  { "ipiqfull", test_ipiqfull },
+  { "schedctlnew", test_schedctlnew },
+};
+
+int main(int argc, char *argv[])
+{
+  if (argc == 2 && strcmp(argv[1], "-x") == 0)
+    exit(0);   // the image the exec races load
+  if (argc >= 3 && strcmp(argv[1], "-n") == 0) {
+    scale = atoi(argv[2]);
+    argc -= 2;
+    argv += 2;
+  }
+  rand_state = uptime() | 1;
+  return test_suite_run(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
