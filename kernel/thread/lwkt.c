@@ -280,7 +280,9 @@ void lwkt_idle_loop(void)
 
 // Runs on the CPU that owns t: if t still waits in the user-level run queue
 // (so it holds nothing in the kernel), hand it to the new CPU. A thread an
-// interrupt thread preempted stays: that interrupt thread resumes it.
+// interrupt thread preempted stays: that interrupt thread resumes it, so
+// the next one queued behind it goes instead. (When the softclock balances
+// its own CPU, the head of that queue is always the LWP it preempted.)
 struct migration { struct klt *t; struct cpu *to; };
 static struct migration migrations[NCPU];
 
@@ -291,8 +293,11 @@ static void migrate_local(void *arg)
   struct cpu *c = mycpu();
   int s = intr_save();
   m->t = 0;
-  if (t && t->cpu == c && t->state == KLT_RUNQ && t->pri == PRI_USER
-      && !(t->flags & KLT_PREEMPTED)) {
+  if (t && (t->cpu != c || t->state != KLT_RUNQ || t->pri != PRI_USER))
+    t = 0;
+  while (t && (t->flags & KLT_PREEMPTED))
+    t = t->rq_next;
+  if (t) {
     runq_remove(c, t);
     __sync_fetch_and_sub(&c->nuser, 1);
     __sync_fetch_and_add(&m->to->nuser, 1);
