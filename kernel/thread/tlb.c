@@ -37,8 +37,8 @@ void tlb_shootdown(uint64 va, uint64 len)
   (void)len;
   struct shootdown sd = { 0 };
   assert(intr_get());
-  // No spinlock held: a CPU that wants it with interrupts off would not
-  // flush, and we would wait for it forever (docs/locking.md).
+  // No spinlock held (docs/locking.md): the wait lasts an IPI round trip
+  // to every CPU, some of which may be spinning for that lock.
   assert(mycpu()->critcount == 0);
   crit_enter();           // stay on this CPU, its IPIs are our wake-up
   struct cpu *me = mycpu();
