@@ -165,12 +165,14 @@ bench: all
 	python3 tests/bench.py
 
 # Long reliability runs (tests/stress.py): the fuzzer on 1, 3 and 8 harts
-# (STRESS_CALLS calls each) and the thread stress program on 8 harts
-# (STRESS_SECS seconds); prints the figures.
+# (STRESS_CALLS calls each), the thread stress program on 8 harts
+# (STRESS_SECS seconds) and racetests -n STRESS_RACE_SCALE on 3 and 8 harts;
+# prints the figures.
 STRESS_CALLS ?= 1000000
 STRESS_SECS  ?= 300
+STRESS_RACE_SCALE ?= 20
 stress: all
-	python3 tests/stress.py --calls $(STRESS_CALLS) --secs $(STRESS_SECS)
+	python3 tests/stress.py --calls $(STRESS_CALLS) --secs $(STRESS_SECS) --race-scale $(STRESS_RACE_SCALE)
 
 LAB  ?=
 TEST ?=

@@ -34,21 +34,8 @@ def load_groups():
 
 
 def run_group(grp, opts, results):
-    """Run a group; if any of its tests fail, run it once more and keep the
-    second run's results. The retry is printed: it covers rare kernel races
-    still being hunted (see docs/perf.md and the issue notes), and must go
-    once they are fixed. SPINDLE_NO_RETRY=1 turns it off."""
-    first = []
-    run_group_once(grp, opts, first)
-    if all(r[1] for r in first) or os.environ.get("SPINDLE_NO_RETRY"):
-        results.extend(first)
-        return
-    print("RETRY %s: %d failure(s) in the first run" % (grp.name, sum(not r[1] for r in first)),
-          flush=True)
-    run_group_once(grp, opts, results)
-
-
-def run_group_once(grp, opts, results):
+    """Run a group once. There is no retry: a test that fails now and then
+    is a bug, usually a race, to find and fix (docs/decisions.md)."""
     ctx = testlib.Context(grp, opts, results)
     before = len(results)
     try:

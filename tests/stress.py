@@ -9,10 +9,13 @@
      STRESS_SECS seconds (default 300): processes x LWPs x user threads
      doing pipes, futexes, mutexes, fork/exit and kill at once; it must end
      `stress: OK` (no lost message or update, no hang, no leak).
+  3. The race tests (user/bin/racetests.c, docs/locking.md) on 3 and 8
+     harts with `racetests -n STRESS_RACE_SCALE` (default 20): each race
+     provoked that many times more than in `make test` (thousands of tries).
 A kernel panic anywhere, or a run that does not finish, fails.
 Prints one line per run and a summary table; exit status 1 on any failure.
 
-    python3 tests/stress.py [--calls N] [--secs S] [--cpus 1,3,8]
+    python3 tests/stress.py [--calls N] [--secs S] [--cpus 1,3,8] [--race-scale N]
 """
 import argparse
 import os
@@ -80,18 +83,38 @@ def stress(cpus, secs, results):
     results.append(("stress", cpus, secs, 1, 0, ok, time.monotonic() - t0))
 
 
+def races(cpus, scale, results):
+    t0 = time.monotonic()
+    ok = False
+    image = os.path.join(ROOT, "fs.img")
+    with Machine("stress-races-cpus%d" % cpus, image, cpus=cpus, timeout=scale * 600 + 600) as m:
+        try:
+            m.boot(120)
+            out = m.run("racetests -n %d" % scale, scale * 600)
+            for line in out.splitlines():
+                if line.startswith("test ") or line.startswith("  "):
+                    print("races cpus=%d: %s" % (cpus, line.strip()), flush=True)
+            ok = "ALL TESTS PASSED" in out
+        except TestFailure as e:
+            print("races cpus=%d: FAILED: %s" % (cpus, e), flush=True)
+    results.append(("races", cpus, scale, 1, 0, ok, time.monotonic() - t0))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=int(os.environ.get("STRESS_CALLS", 1000000)))
     ap.add_argument("--secs", type=int, default=int(os.environ.get("STRESS_SECS", 300)))
     ap.add_argument("--cpus", default=os.environ.get("STRESS_CPUS", "1,3,8"))
+    ap.add_argument("--race-scale", type=int, default=int(os.environ.get("STRESS_RACE_SCALE", 20)))
     opts = ap.parse_args()
     results = []
     for cpus in [int(c) for c in opts.cpus.split(",")]:
         fuzz(cpus, opts.calls, results)
     stress(8, opts.secs, results)
+    for cpus in (3, 8):
+        races(cpus, opts.race_scale, results)
     print()
-    print("%-7s %5s %12s %5s %9s %7s %8s" % ("run", "harts", "calls/secs", "runs", "watchdog", "result", "wall"))
+    print("%-7s %5s %12s %5s %9s %7s %8s" % ("run", "harts", "calls/secs/x", "runs", "watchdog", "result", "wall"))
     for kind, cpus, n, runs, wd, ok, wall in results:
         print("%-7s %5d %12d %5d %9d %7s %7.0fs" % (kind, cpus, n, runs, wd, "ok" if ok else "FAILED", wall))
     bad = [r for r in results if not r[5]]

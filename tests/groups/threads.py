@@ -1,6 +1,6 @@
 """The thread groups: the user programs `lwptests` (LWPs, futexes, the LWKT
-scheduler's rules through kdebug) and `uthreadtests` (the M:N library), each
-on its own QEMU with CPUS=3. Every `test NAME: OK|FAILED` line they print
+scheduler's rules through kdebug), `uthreadtests` (the M:N library) and
+`racetests` (kernel races, docs/locking.md), each on its own QEMU with CPUS=3. Every `test NAME: OK|FAILED` line they print
 becomes a result PROG/NAME; a panic, a hang or a missing final line fails.
 """
 import re
