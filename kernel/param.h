@@ -6,7 +6,7 @@
 #define NPROC         64    // processes
 #define MAX_THREADS   256   // KLTs of any kind, system wide (default max_threads)
 #define KSTACK_PAGES  2     // kernel stack size in pages (plus one guard page)
-#define NOFILE        16    // open files per process
+#define NOFILE        32    // open files per process (lab upcalls: a dozen pipes)
 #define NFILE         128   // open files system wide
 #define NINODE        64    // in-memory inodes
 #define NDEV          10    // device major numbers

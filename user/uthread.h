@@ -24,6 +24,23 @@ int  uthread_self(void);
 void uthread_yield(void);
 int  uthread_setprio(int tid, int prio);   // 0 or -1
 
+// Lab upcalls: after uthread_init, turn scheduler-activation upcalls on (1) or
+// off (0). With them on, a user thread that blocks in the kernel no longer
+// takes its LWP with it: the kernel hands the process a replacement LWP and
+// gives the thread back to the library when its call finishes. 0, or -1
+// where the kernel does not support them (the library then works as before).
+int  uthread_upcalls(int on);
+
+// What the upcall handler has seen (lab upcalls); 0 or -1.
+struct uthread_upcall_stats {
+  uint64 events;      // events read from the ring
+  uint64 blocked, unblocked, newlwp, preempted, released;   // by type
+  uint64 disorder;    // events out of sequence, of an unknown type, or naming
+                      // an LWP or thread the library did not expect
+  uint64 coalesced;   // PREEMPTED events the kernel folded (ring nearly full)
+};
+int  uthread_upcall_stats(struct uthread_upcall_stats *out);
+
 // When set to 1 before uthread_create, each library-made stack is announced on
 // fd 1 as "uthread: tid T stack [lo,hi) red zone [a,b)" so that a fault
 // address printed by the kernel can be mapped back to the thread that overflowed.

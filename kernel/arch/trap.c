@@ -96,6 +96,8 @@ void usertrap(void)
   uint64 scause = CSR_READ(scause);
   assert((CSR_READ(sstatus) & SSTATUS_SPP) == 0);
   c->cur->pri = PRI_KERN_USER;
+  if (l->upc_inuser)
+    upcall_count_kernel(l);   // upcalls lab: LWPs of the process in user mode
   if (scause == EXC_ECALL_U) {
     l->tf.epc += 4;
     intr_on();
@@ -126,6 +128,8 @@ void usertrapret(void)
   }
   struct klt *t = curklt();
   struct lwp *l = t->lwp;
+  if (l->proc->upc.area)
+    upcall_count_user(l);
   l->tf.kernel_sp = t->kstack + KSTACK_PAGES * PGSIZE;
   l->tf.kernel_tp = cpuid();
   uint64 sstatus = CSR_READ(sstatus);

@@ -41,13 +41,14 @@ int concurrency_registered(struct proc *p)
 }
 
 // LWPs of p that serve its user threads now: the detached LWPs that have not
-// ended (some may not have reached user mode yet); at least 1.
+// ended (some may not have reached user mode yet), less the activations
+// blocked in the kernel and the spares (lab upcalls); at least 1.
 int concurrency_serving_lwps(struct proc *p)
 {
   int n = 0;
   spinlock_acquire(&p->lock);
   for (struct lwp *l = p->lwps; l; l = l->next)
-    if (l->detached && !l->dead)
+    if (l->detached && !l->dead && l->upc_state == UPC_LWP_ACTIVE)
       n++;
   spinlock_release(&p->lock);
   return n > 0 ? n : 1;

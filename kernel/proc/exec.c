@@ -145,6 +145,7 @@ int proc_exec(const char *path, char **argv)
   l->sc = 0;
   l->tidword = 0;
   p->lwp_entry = 0;             // the new program registers its own (concurrency)
+  upcall_forget(p, l);          // and its own upcall area
   p->concurrency = 1;
   p->preempt_handler = 0;       // the old handler's address means nothing now
   l->kicked = 0;

@@ -81,6 +81,22 @@ uint64 sys_lwp_kick(void)
   return ok ? 0 : -1;
 }
 
+uint64 uframe_push(struct lwp *l, const char *what)
+{
+  struct proc *p = l->proc;
+  struct uframe f;
+  memmove(&f, &l->tf.epc, sizeof(f));
+  uint64 frame = (l->tf.sp - UFRAME_GAP - sizeof(f)) & ~(uint64)15;
+  if (frame < USER_BASE || frame > l->tf.sp ||
+      copyout(p->pagetable, frame, &f, sizeof(f)) < 0) {
+    printf("pid %d (%s) lwp %d: killed: no room for the %s frame below sp %p\n",
+           p->pid, p->name, l->id, what, (void *)l->tf.sp);
+    proc_kill(p->pid);
+    return 0;
+  }
+  return frame;
+}
+
 // Called by lwp_userret() when l->kicked is set.
 void kick_deliver(struct lwp *l)
 {
@@ -89,16 +105,9 @@ void kick_deliver(struct lwp *l)
   uint64 handler = p->preempt_handler;
   if (handler == 0)
     return;                       // unregistered since the kick: drop it
-  struct uframe f;
-  memmove(&f, &l->tf.epc, sizeof(f));
-  uint64 frame = (l->tf.sp - UFRAME_GAP - sizeof(f)) & ~(uint64)15;
-  if (frame < USER_BASE || frame > l->tf.sp ||
-      copyout(p->pagetable, frame, &f, sizeof(f)) < 0) {
-    printf("pid %d (%s) lwp %d: killed: no room for the preemption frame below sp %p\n",
-           p->pid, p->name, l->id, (void *)l->tf.sp);
-    proc_kill(p->pid);
+  uint64 frame = uframe_push(l, "preemption");
+  if (frame == 0)
     return;
-  }
   l->tf.epc = handler;
   l->tf.a0 = frame;
   l->tf.sp = frame;

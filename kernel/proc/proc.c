@@ -49,6 +49,7 @@ void proc_init(void)
   for (int i = 0; i < NPROC; i++) {
     spinlock_init(&procs[i].lock, "proc");
     sleeplock_init(&procs[i].vmlock, "vm");
+    upcall_proc_init(&procs[i]);
   }
 }
 
@@ -79,7 +80,7 @@ static struct proc *proc_alloc(void)
   p->killed = p->exiting = p->xstate = 0;
   p->concurrency = 1;
   p->lwp_entry = p->lwp_entry_arg = 0;
-  p->upcall = 0;
+  upcall_forget(p, 0);
   p->schedctl = 0;
   p->preempt_handler = 0;      // a forked child registers its own
   p->cwd = 0;
@@ -466,6 +467,8 @@ int proc_info(uint64 uaddr, int max)
       li->cpu = l->klt->cpu->id;
       li->vcsw = l->vcsw;
       li->ivcsw = l->ivcsw;
+      li->upc_state = l->upc_state;
+      li->upc_tid = l->upc_state == UPC_LWP_BLOCKED ? l->upc_tid : -1;
     }
     spinlock_release(&p->lock);
     if (copyout(self->pagetable, uaddr + n * sizeof(pi), &pi, sizeof(pi)) < 0)
@@ -483,9 +486,15 @@ void proc_dump(void)
       continue;
     printf("pid %d %s %s sz %ld lwps %d\n", p->pid, p->name,
            p->state == PROC_ZOMBIE ? "zombie" : "alive", p->sz, p->nlwp);
-    for (struct lwp *l = p->lwps; l; l = l->next)
-      printf("  lwp %d klt %d cpu %d %s vcsw %ld ivcsw %ld\n", l->id, l->klt->id,
+    for (struct lwp *l = p->lwps; l; l = l->next) {
+      printf("  lwp %d klt %d cpu %d %s vcsw %ld ivcsw %ld", l->id, l->klt->id,
              l->klt->cpu->id, pri_class(l->klt->pri), l->vcsw, l->ivcsw);
+      if (l->upc_state == UPC_LWP_BLOCKED)
+        printf(" upcall-blocked holding thread %d", l->upc_tid);
+      else if (l->upc_state == UPC_LWP_SPARE)
+        printf(" upcall-spare");
+      printf("\n");
+    }
   }
 }
 

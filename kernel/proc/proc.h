@@ -6,12 +6,12 @@
 #include "thread/sleeplock.h"
 #include "arch/riscv.h"
 #include "thread/lwp.h"
+#include "proc/upcall.h"
 
 enum proc_state { PROC_UNUSED, PROC_ALIVE, PROC_ZOMBIE };
 
 struct file;
 struct inode;
-struct upcall_area;
 struct schedctl;
 
 struct proc {
@@ -36,7 +36,7 @@ struct proc {
   uint64 lwp_entry;             // user entry of LWPs the kernel adds (concurrency lab)
   uint64 lwp_entry_arg;         //   their a0
   uint64 lwp_entry_stack;       //   their sp: the library's boot stack (see concurrency.c)
-  struct upcall_area *upcall;   // user address of the upcall area (upcalls lab)
+  struct upcall_proc upc;       // scheduler activations (upcalls lab, proc/upcall.c)
   struct schedctl *schedctl;    // kernel address of the schedctl page, or NULL
   uint64 preempt_handler;       // user handler run by a kicked LWP, or 0 (proc/kick.c)
 };

@@ -11,6 +11,7 @@
 #include "vm/vm.h"
 #include "arch/memlayout.h"
 #include "uapi/mman.h"
+#include "uapi/upcall.h"
 
 // Is [va, va+len) inside the process's user image?
 static int in_image(struct proc *p, uint64 va, uint64 len)
@@ -78,7 +79,19 @@ uint64 sys_schedctl(void)
   return proc_schedctl();
 }
 
+// upcall_register(area): scheduler activations (kernel/proc/upcall.c). 0
+// turns BLOCKED events off (those blocked already still report).
 uint64 sys_upcall_register(void)
 {
-  return -1;
+  struct proc *p = curproc();
+  uint64 va = arg_addr(0);
+  struct upcall_area a;
+  if (va == 0)
+    return upcall_register(p, 0, 0);
+  if (va % 8 || !in_image(p, va, sizeof(a)) || copyin(p->pagetable, &a, va, sizeof(a)) < 0)
+    return -1;
+  if (!in_image(p, a.entry, 4) || !in_image(p, a.stack - 16, 16) || a.stack % 16 ||
+      a.wake_word % sizeof(int) || !in_image(p, a.wake_word, sizeof(int)))
+    return -1;
+  return upcall_register(p, va, &a);
 }

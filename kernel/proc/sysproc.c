@@ -146,6 +146,10 @@ uint64 sys_kdebug(void)
       klt_deathrow_drain();
     return klt_cached_pages();
   case KD_IPIQ_FULL_TEST:   return kdebug_ipiq_full_test();
+  case KD_UPCALL_STATS:     return upcall_stats(arg);
+  case KD_UPCALL_RESET:
+    upcall_reset_max();
+    return 0;
   case KD_DUMP:
     klt_dump();
     proc_dump();

@@ -136,6 +136,7 @@ void lwp_userret(void)
 {
   struct lwp *l = curlwp();
   struct proc *p = l->proc;
+  upcall_userret(l);   // proc/upcall.c: a woken activation parks; a replacement announces
   if (l->kicked)
     kick_deliver(l);   // proc/kick.c: return into the preemption handler
   if (p->killed && !p->exiting)
@@ -147,6 +148,7 @@ void lwp_userret(void)
   if (lwkt_user_resched_needed()) {
     l->ivcsw++;
     lwkt_yield();
+    upcall_preempted(l);
   }
   mycpu()->reqflags &= ~RQF_TICK;
   if (lwp_killed(l))   // killed while it waited for the CPU

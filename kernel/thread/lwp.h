@@ -40,6 +40,14 @@ struct lwp {
   uint64 sc_uva;            // where that page is mapped for the user, or 0
   uint64 tidword;           // user address of the running user thread's id, or 0
   int kicked;               // lwp_kick: run the preemption handler at the next return to user
+  // Scheduler activations (kernel/proc/upcall.c, activation.c).
+  int upc_state;            // UPC_LWP_ACTIVE, UPC_LWP_BLOCKED (a replacement serves for it), UPC_LWP_SPARE
+  int upc_tid;              // UPC_LWP_BLOCKED: the user thread it holds
+  int upc_announced;        // UPC_LWP_BLOCKED: its BLOCKED event is in the ring
+  int upc_go;               // UPC_LWP_SPARE: taken from the cache, to serve at the upcall entry
+  int upc_inuser;           // counted in the process's LWPs in user mode
+  struct lwp *upc_replaces; // a replacement: the blocked LWP it has yet to announce
+  struct lwp *upc_next;     // in the process's spare cache
 };
 
 extern struct lwp lwps[MAX_THREADS];

@@ -9,6 +9,7 @@
 #include "thread/lwp.h"
 #include "thread/trace.h"
 #include "thread/clock.h"
+#include "proc/upcall.h"
 #include "lib/spinlock.h"
 #include "lib/printf.h"
 #include "arch/riscv.h"
@@ -55,6 +56,8 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
   struct klt *t = curklt();
   struct bucket *b = bucket_of(chan);
   assert(chan != 0);
+  if (t->lwp)
+    upcall_sleeping(t->lwp);   // scheduler activations: maybe a replacement serves meanwhile
   spinlock_acquire(&b->lock);
   if (lk)
     spinlock_release(lk);

@@ -10,6 +10,7 @@ struct klt;
 static inline void trace_event(int type, struct klt *t) { (void)type; (void)t; }
 static inline void trace_switch(struct klt *from, struct klt *to) { (void)from; (void)to; }
 static inline void trace_ipi(int from, int to) { (void)from; (void)to; }
+static inline void trace_upcall(struct klt *t, int type) { (void)t; (void)type; }
 #else
 extern volatile int trace_on;
 void trace_record(int type, struct klt *t, int other);
@@ -21,5 +22,6 @@ static inline void trace_switch(struct klt *from, struct klt *to)
     trace_record(TR_SWITCH, to, *(int *)from);   // struct klt starts with its id
 }
 static inline void trace_ipi(int from, int to) { if (trace_on) trace_record_ipi(from, to); }
+static inline void trace_upcall(struct klt *t, int type) { if (trace_on) trace_record(TR_UPCALL, t, type); }
 #endif
 int trace_control(int cmd, uint64 uaddr, int n);   // start, stop, read (system call)

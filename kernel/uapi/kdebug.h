@@ -16,3 +16,5 @@
 #define KD_CACHED_PAGES      41  // returns pages held by caches (death-row kernel stacks);
                                  // arg 1: give them back first
 #define KD_IPIQ_FULL_TEST    50  // fills an IPI ring to a CPU spinning on a lock with interrupts off; 0 = passed
+#define KD_UPCALL_STATS      20  // copy the caller's struct upcall_kstats (uapi/upcall.h) to arg; 0 or -1
+#define KD_UPCALL_RESET      21  // restart the caller's "most LWPs in user mode at once" count

@@ -14,6 +14,8 @@ struct lwpinfo {
   int    cpu;         // owning CPU
   uint64 vcsw;        // voluntary switches (blocked)
   uint64 ivcsw;       // involuntary switches (preempted)
+  int    upc_state;   // scheduler activations: 0 active, 1 blocked, 2 spare (kernel/proc/upcall.h)
+  int    upc_tid;     // blocked: the user thread it holds; else -1
 };
 
 struct procinfo {

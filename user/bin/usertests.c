@@ -22,7 +22,7 @@
 #define EXEC_FAILED    77             // exit status of a child whose exec returned -1
 #define KERNEL_ADDR    ((void *)0x80200000UL)
 #define UNMAPPED_ADDR  ((void *)0x7ff00000UL)
-#define NOFILE_GUESS   16             // per-process open files (kernel NOFILE)
+#define NOFILE_GUESS   32             // per-process open files (kernel NOFILE)
 #define MAXARG_GUESS   32             // exec arguments (kernel MAXARG)
 
 static const char *current_test = "?";

@@ -17,6 +17,7 @@
 // (resched_pending); lib_leave() acts on the mark.
 #include "user/user.h"
 #include "user/uthread.h"
+#include "user/lib/uthread_impl.h"
 #include "uapi/syscall.h"
 
 #define PAGE              4096
@@ -61,6 +62,8 @@ struct ult {
   uint64 red_lo;             // red zone [red_lo, red_lo + PAGE)
   uint64 stack_lo, stack_hi; // usable stack [stack_lo, stack_hi)
   int stack_size;
+  uint64 resume_frame;       // unblocked by the kernel: its registers (lab upcalls)
+  int resume_in_lib;         //   and whether it was inside the library then
 };
 
 struct ult_lwp {
@@ -75,6 +78,7 @@ struct ult_lwp {
   struct ult *bound;              // the only ULT of a bound LWP, else 0
   int bound_wake;                 // futex word: 1 when the bound ULT may run
   int lwpid;
+  int in_kernel;                  // blocked in the kernel holding current (lab upcalls)
   int in_use;                     // lwp_leave() clears it with its last store
   char *stack_mem;
 };
@@ -267,7 +271,7 @@ static struct ult_lwp *kick_choose(int prio)
   int lowest = prio, n = __atomic_load_n(&lwp_slots_hi, __ATOMIC_ACQUIRE);
   for (int i = 0; i < n; i++) {
     struct ult_lwp *l = &lwps[i];
-    if (!l->in_use || l->bound || l == me)
+    if (!l->in_use || l->bound || l->in_kernel || l == me)
       continue;
     struct ult *running = l->current;
     if (running == 0)
@@ -303,7 +307,7 @@ static void make_runnable(struct ult *t)
   }
   spin_lock(&run_lock);
   run_queue_append(t);
-  work_seq++;
+  __atomic_add_fetch(&work_seq, 1, __ATOMIC_RELEASE);   // the kernel bumps it too (upcalls)
   int someone_idle = idle_lwps > 0;
   struct ult_lwp *victim = kick_choose(t->prio);
   spin_unlock(&run_lock);
@@ -354,6 +358,8 @@ static struct ult *wait_for_work(struct ult_lwp *me)
 {
   int level = 0;                     // as last read; 0: read it before parking
   struct ult *t;
+  int seen = __atomic_load_n(&work_seq, __ATOMIC_ACQUIRE);
+  uthread_upcall_poll();             // the kernel's events may bring work (lab upcalls)
   spin_lock(&run_lock);
   while ((t = run_queue_take_highest()) == 0) {
     int company = shared_lwps > 1;
@@ -370,11 +376,12 @@ static struct ult *wait_for_work(struct ult_lwp *me)
       shared_lwps--;
       break;
     }
-    int seen = work_seq;
     idle_lwps++;
     spin_unlock(&run_lock);
     futex_wait(&work_seq, seen, company ? LEVEL_CHECK_TICKS : 0);
     level = 0;
+    seen = __atomic_load_n(&work_seq, __ATOMIC_ACQUIRE);   // read before looking again
+    uthread_upcall_poll();
     spin_lock(&run_lock);
     idle_lwps--;
   }
@@ -599,20 +606,28 @@ static void bound_lwp_entry(void *arg)
 static struct {
   int lock;                        // held while an LWP runs on boot_stack
   void (*start)(void);             // boot_lwp, loaded by boot_entry
+  void (*upcall_start)(void);      // upcall_boot_lwp, loaded by upcall_entry (lab upcalls)
 } boot;
 static char boot_stack[BOOT_STACK] __attribute__((aligned(16)));
 
 void uthread_boot_entry(void *bootp);   // in the asm below: a0 = &boot
+void uthread_upcall_entry(void *bootp); // the same for a replacement activation
 asm(".text\n"
+    ".globl uthread_upcall_entry\n"
+    "uthread_upcall_entry:\n"
+    "   li t2, 16\n"                // boot.upcall_start
+    "   j 1f\n"
     ".globl uthread_boot_entry\n"
     "uthread_boot_entry:\n"
+    "   li t2, 8\n"                 // boot.start
     "1: lw t1, 0(a0)\n"             // spin (no stack yet) until boot.lock is free
     "   bnez t1, 1b\n"
     "   li t1, 1\n"
     "   amoswap.w.aq t1, t1, (a0)\n"
     "   bnez t1, 1b\n"
     "   li tp, 0\n"
-    "   ld t0, 8(a0)\n"             // boot.start
+    "   add t0, a0, t2\n"
+    "   ld t0, 0(t0)\n"
     "   jr t0\n");
 
 
@@ -622,14 +637,16 @@ static void added_lwp_start(void)
   shared_lwp_loop();
 }
 
-static void boot_lwp(void)
+// serving: 1 for an LWP set_concurrency added, 0 for a replacement
+// activation, which takes over the count of the LWP that blocked.
+static void boot_lwp_as(int serving)
 {
   struct ult_lwp *l = lwp_slot_take();
   if (l == 0)
     lwp_leave(&boot.lock);         // no record or no memory: not needed after all
   l->lwpid = lwp_self();
   spin_lock(&run_lock);
-  shared_lwps++;
+  shared_lwps += serving;
   spin_unlock(&run_lock);
   set_this_lwp(l);
   l->sched_ctx.ra = (uint64)added_lwp_start;
@@ -638,11 +655,22 @@ static void boot_lwp(void)
   uthread_switch(&abandoned, &l->sched_ctx);
 }
 
+static void boot_lwp(void)
+{
+  boot_lwp_as(1);
+}
+
+static void upcall_boot_lwp(void)
+{
+  boot_lwp_as(0);
+}
+
 // Registers the entry of added LWPs and asks the kernel for n LWPs in all.
 // (This used to call lwp_create n-1 times; lab concurrency moved it into the kernel.)
 static int uthread_add_lwps(int n)
 {
   boot.start = boot_lwp;
+  boot.upcall_start = upcall_boot_lwp;
   if (concurrency_entry(uthread_boot_entry, &boot, boot_stack + BOOT_STACK) < 0)
     return -1;
   return set_concurrency(n);
@@ -669,6 +697,100 @@ static void bound_lwp_reap(struct ult_lwp *l)
 {
   lwp_join(l->lwpid);
   lwp_slot_release(l);
+}
+
+// ---- scheduler activations: what the events do (lab upcalls) -----------------------
+// The handler that reads the kernel's events is user/lib/uthread_upcall.c;
+// these are the effects it asks for (declared in uthread_impl.h).
+int ulib_ready(void)
+{
+  return library_ready;
+}
+
+void ulib_lock(int *l)
+{
+  spin_lock(l);
+}
+
+void ulib_unlock(int *l)
+{
+  spin_unlock(l);
+}
+
+// Where a replacement activation starts: the boot entry's variant that
+// does not count it as one more serving LWP.
+void ulib_upcall_entry(uint64 *entry, uint64 *arg, uint64 *stack, uint64 *wake_word)
+{
+  *entry = (uint64)uthread_upcall_entry;
+  *arg = (uint64)&boot;
+  *stack = (uint64)(boot_stack + BOOT_STACK);
+  *wake_word = (uint64)&work_seq;
+}
+
+// The record of kernel LWP lwpid, blocked in the kernel (in_kernel 1) or not.
+static struct ult_lwp *lwp_by_id(int lwpid, int in_kernel)
+{
+  int n = __atomic_load_n(&lwp_slots_hi, __ATOMIC_ACQUIRE);
+  for (int i = 0; i < n; i++)
+    if (lwps[i].in_use && lwps[i].lwpid == lwpid && lwps[i].in_kernel == in_kernel)
+      return &lwps[i];
+  return 0;
+}
+
+int ulib_lwp_blocked(int lwpid, int tid)
+{
+  struct ult_lwp *l = lwp_by_id(lwpid, 0);
+  if (l == 0 || l->current_tid != tid)
+    return -1;
+  l->in_kernel = 1;                  // kick_choose() leaves it alone now
+  struct ult_lwp *expected = l;      // a kick on its way there will never land
+  __atomic_compare_exchange_n(&kick_target, &expected, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+  return 0;
+}
+
+// A thread the kernel unblocked starts here when a scheduler picks it, on
+// its own stack just below the frame the kernel wrote: it leaves the library
+// as it was when it blocked, then reloads every register from the frame
+// (lwp_resume keeps tp, which names this LWP's record).
+static void upcall_resume(void)
+{
+  struct ult *self = current_thread();
+  struct uframe *f = (struct uframe *)self->resume_frame;
+  lib_leave(self->resume_in_lib);
+  lwp_resume(f);
+}
+
+int ulib_thread_resume_at(int tid, uint64 frame, int lwpid)
+{
+  struct ult_lwp *l = lwp_by_id(lwpid, 1);
+  if (tid < 0 || tid >= UTHREAD_MAX || l == 0 || l->current != &threads[tid])
+    return -1;
+  struct ult *t = &threads[tid];
+  t->resume_frame = frame;
+  t->resume_in_lib = l->in_lib;      // l is parked in the kernel: nothing moves it
+  memset(&t->ctx, 0, sizeof t->ctx);
+  t->ctx.ra = (uint64)upcall_resume;
+  t->ctx.sp = frame;                 // below the frame: it stays intact
+  t->action = ACT_NONE;
+  return 0;
+}
+
+void ulib_make_runnable(int tid)
+{
+  make_runnable(&threads[tid]);
+}
+
+int ulib_lwp_released(int lwpid)
+{
+  struct ult_lwp *l = lwp_by_id(lwpid, 1);
+  if (l == 0)
+    return -1;
+  set_current(l, 0);
+  l->in_kernel = 0;
+  spin_lock(&table_lock);
+  l->in_use = 0;                     // keeps its scheduler stack for the next LWP
+  spin_unlock(&table_lock);
+  return 0;
 }
 
 // ---- switching away from the running thread --------------------------------------
@@ -879,6 +1001,8 @@ void uthread_yield(void)
     return;
   int was = lib_enter();
   struct ult *self = current_thread();
+  if (!self->bound_lwp)
+    uthread_upcall_poll();     // threads the kernel unblocked are work too (lab upcalls)
   if (!self->bound_lwp && run_mask != 0)   // a bound thread owns its LWP
     switch_to_scheduler(self, ACT_YIELD);
   lib_leave(was);

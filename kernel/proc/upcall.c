@@ -1,0 +1,392 @@
+// Scheduler activations (lab upcalls): the given machinery. Owns the
+// registration of a process's upcall area, posting events into its ring, the
+// per-process cache of spare LWP/KLT pairs, and the counters that tests and
+// ps read. What an activation does when it blocks and when it wakes is
+// activation.c's (the lab). Must not touch the LWKT queues or the sleep
+// queues' insides: it only sleeps, wakes and schedules through their calls.
+//
+// Which sleeps are activations blocking (docs/upcalls.md): a sleep of a
+// serving LWP (detached: see concurrency.c) of a process with upcalls on,
+// inside a system call, while its lwp_tidword names a user thread (>= 0).
+// The library publishes -1 there whenever the LWP runs its own scheduler, so
+// its parking (futex_wait on the work word) and its lock naps produce no
+// event, like KSE's km_curthread == NULL.
+//
+// Locks: p->upc.lock guards the ring's kernel side (head, seq), the spare
+// list and the LWPs' upc_* hand-off fields. It is taken with the caller of
+// sleep's lock held, so nothing is taken under it but sleep-queue buckets.
+#include "proc/upcall.h"
+#include "proc/proc.h"
+#include "proc/kick.h"
+#include "thread/lwp.h"
+#include "thread/klt.h"
+#include "thread/lwkt.h"
+#include "thread/sleepq.h"
+#include "thread/futex.h"
+#include "thread/trace.h"
+#include "arch/trap.h"
+#include "vm/vm.h"
+#include "lib/string.h"
+#include "lib/printf.h"
+#include "uapi/upcall.h"
+
+#define AREA(u, field) ((u)->area + offsetof(struct upcall_area, field))
+
+_Static_assert(offsetof(struct upcall_proc, lock) == 0, "upcall_forget keeps the lock");
+
+void upcall_proc_init(struct proc *p)
+{
+  spinlock_init(&p->upc.lock, "upcall");
+}
+
+void upcall_forget(struct proc *p, struct lwp *self)
+{
+  memset((char *)&p->upc + sizeof(p->upc.lock), 0, sizeof(p->upc) - sizeof(p->upc.lock));
+  if (self) {
+    self->upc_state = UPC_LWP_ACTIVE;
+    self->upc_inuser = 0;
+    self->upc_replaces = 0;
+  }
+}
+
+static void spare_main(void *arg);
+
+// With u->lock held: l joins the cache.
+static void spare_push(struct upcall_proc *u, struct lwp *l)
+{
+  l->upc_state = UPC_LWP_SPARE;
+  l->upc_go = 0;
+  l->upc_next = u->spares;
+  u->spares = l;
+  u->nspare++;
+}
+
+// Top the cache up to UPC_SPARES. Runs only where the caller holds nothing
+// (registration, a replacement's first return to user): blocking itself
+// never allocates. A new spare is in the cache at once, before its KLT
+// first runs (spare_main), so a block right after finds it.
+static void spare_refill(struct proc *p)
+{
+  struct upcall_proc *u = &p->upc;
+  while (u->on && u->nspare < UPC_SPARES) {
+    struct lwp *l = lwp_killed(curlwp()) ? 0 : lwp_alloc(p, 0, 0, 0);
+    if (l == 0)
+      return;                       // max_threads or memory: blocks go without
+    spinlock_acquire(&p->lock);
+    l->detached = 1;                // released when it ends; nobody joins a spare
+    spinlock_release(&p->lock);
+    l->klt->fn = spare_main;
+    spinlock_acquire(&u->lock);
+    spare_push(u, l);
+    spinlock_release(&u->lock);
+    lwkt_schedule(l->klt);
+  }
+}
+
+int upcall_register(struct proc *p, uint64 va, const struct upcall_area *a)
+{
+  struct upcall_proc *u = &p->upc;
+  if (va == 0) {                    // off: no new BLOCKED; blocked ones still report
+    u->on = 0;
+    return 0;
+  }
+  spinlock_acquire(&u->lock);
+  if (u->area != 0 && u->area != va) {
+    spinlock_release(&u->lock);
+    return -1;                      // one area per program image
+  }
+  if (u->area == 0) {
+    uint32 zero[4] = { 0, 0, 0, 0 };   // head, tail, kwait, coalesced
+    if (copyout(p->pagetable, va + offsetof(struct upcall_area, head), zero, sizeof(zero)) < 0) {
+      spinlock_release(&u->lock);
+      return -1;
+    }
+    u->head = u->seq = 0;
+  }
+  u->area = va;
+  u->entry = a->entry;
+  u->arg = a->arg;
+  u->stack = a->stack;
+  u->wake_word = a->wake_word;
+  u->on = 1;
+  spinlock_release(&u->lock);
+  spare_refill(p);
+  return 0;
+}
+
+// ---- the ring ---------------------------------------------------------------------
+static void area_gone(struct proc *p)
+{
+  printf("pid %d (%s): killed: upcall area unreadable\n", p->pid, p->name);
+  proc_kill(p->pid);
+}
+
+// Tell the library there is something to read: bump its work word (so a
+// futex_wait that read the old value returns at once) and wake one waiter.
+static void wake_library(struct proc *p)
+{
+  uint64 pa = p->upc.wake_word ? uvm_addr(p->pagetable, p->upc.wake_word) : 0;
+  if (pa == 0)
+    return;
+  __atomic_add_fetch((int *)pa, 1, __ATOMIC_SEQ_CST);
+  futex_wake(p->pagetable, p->upc.wake_word, 1);
+}
+
+// With u->lock held: put ev in the ring if more than `reserve` slots are
+// free. 1 posted, 0 no room (kwait set), -1 the area is gone.
+static int ring_put(struct proc *p, struct upcall_event *ev, int reserve, uint32 *tail_seen)
+{
+  struct upcall_proc *u = &p->upc;
+  uint32 tail, one = 1;
+  for (int tries = 0; tries < 2; tries++) {
+    if (copyin(p->pagetable, &tail, AREA(u, tail), sizeof(tail)) < 0)
+      return -1;
+    uint32 used = u->head - tail;
+    if (used <= UPC_RING && UPC_RING - used > (uint32)reserve) {
+      ev->seq = u->seq++;
+      uint64 slot = AREA(u, ring) + (u->head % UPC_RING) * sizeof(*ev);
+      if (copyout(p->pagetable, slot, ev, sizeof(*ev)) < 0)
+        return -1;
+      __sync_synchronize();         // the event before the head that shows it
+      u->head++;
+      if (copyout(p->pagetable, AREA(u, head), &u->head, sizeof(u->head)) < 0)
+        return -1;
+      u->posted++;
+      trace_upcall(curklt(), ev->type);
+      return 1;
+    }
+    // Full: ask for a wake-up, then look once more (the library moves tail,
+    // then reads kwait; we write kwait, then read tail: one of us sees the other).
+    if (copyout(p->pagetable, AREA(u, kwait), &one, sizeof(one)) < 0)
+      return -1;
+    __sync_synchronize();
+    *tail_seen = tail;
+  }
+  return 0;
+}
+
+int upcall_post(struct lwp *l, int type, int lwpid, int tid, uint64 frame, int arg, int reserve)
+{
+  struct proc *p = l->proc;
+  struct upcall_proc *u = &p->upc;
+  struct upcall_event ev = { 0, type, lwpid, tid, frame, arg, 0 };
+  for (;;) {
+    if (lwp_killed(l))
+      return -1;
+    spinlock_acquire(&u->lock);
+    uint32 tail = 0;
+    int r = u->area ? ring_put(p, &ev, reserve, &tail) : -1;
+    uint64 area = u->area;
+    if (r == 0)
+      u->waits++;
+    spinlock_release(&u->lock);
+    if (r < 0) {
+      if (area)
+        area_gone(p);
+      return -1;
+    }
+    if (r > 0) {
+      wake_library(p);
+      return 0;
+    }
+    // Full: wait until the library moves tail (or a tick passes).
+    futex_wait(p->pagetable, area + offsetof(struct upcall_area, tail), tail, 1);
+  }
+}
+
+// After an involuntary switch at the return to user mode (lwp_userret).
+// Advice only, so never waits: with the ring nearly full it is coalesced
+// into the area's `coalesced` count.
+void upcall_preempted(struct lwp *l)
+{
+  struct proc *p = l->proc;
+  struct upcall_proc *u = &p->upc;
+  if (!u->on || !l->detached || l->upc_state != UPC_LWP_ACTIVE || l->upc_replaces)
+    return;
+  int tid = upcall_thread_of(l);
+  if (tid < 0)
+    return;
+  struct upcall_event ev = { 0, UPC_PREEMPTED, l->id, tid, 0, 0, 0 };
+  uint32 tail, n;
+  spinlock_acquire(&u->lock);
+  int r = u->area ? ring_put(p, &ev, UPC_RESERVE, &tail) : -1;
+  if (r == 0 && copyin(p->pagetable, &n, AREA(u, coalesced), sizeof(n)) == 0) {
+    n++;
+    copyout(p->pagetable, AREA(u, coalesced), &n, sizeof(n));
+  }
+  spinlock_release(&u->lock);
+  if (r > 0)
+    wake_library(p);
+}
+
+// ---- activations ------------------------------------------------------------------
+int upcall_thread_of(struct lwp *l)
+{
+  int tid;
+  if (l->tidword == 0 || copyin(l->proc->pagetable, &tid, l->tidword, sizeof(tid)) < 0)
+    return -1;
+  return tid < 0 ? -1 : tid;
+}
+
+// The blocking path (sleepq.c): a serving LWP of a process with upcalls on,
+// inside a system call, not already blocked, not a spare, not ending.
+void upcall_sleeping(struct lwp *l)
+{
+  struct proc *p = l->proc;
+  if (!p->upc.on || l->upc_state != UPC_LWP_ACTIVE || l->upc_replaces || !l->detached ||
+      l->syscall_nr < 0 || lwp_killed(l))
+    return;
+  activation_block(l);
+}
+
+void upcall_userret(struct lwp *l)
+{
+  if (l->upc_state == UPC_LWP_BLOCKED && !lwp_killed(l)) {
+    activation_unblock(l);          // normally parks l: back here as a replacement
+    if (l->upc_state == UPC_LWP_BLOCKED)
+      l->upc_state = UPC_LWP_ACTIVE;    // not handed over: it goes on with its thread
+  }
+  if (l->upc_replaces && !lwp_killed(l)) {
+    activation_announce(l);
+    l->upc_replaces = 0;
+    spare_refill(l->proc);
+  }
+}
+
+struct lwp *upcall_spare_take(struct proc *p)
+{
+  struct upcall_proc *u = &p->upc;
+  spinlock_acquire(&u->lock);
+  struct lwp *r = u->spares;
+  if (r) {
+    u->spares = r->upc_next;
+    u->nspare--;
+    r->upc_next = 0;
+    u->replaced++;
+  } else {
+    u->noreplace++;
+  }
+  spinlock_release(&u->lock);
+  return r;
+}
+
+// r leaves the cache for the library's upcall entry, with fresh registers.
+void upcall_spare_start(struct lwp *r)
+{
+  struct proc *p = r->proc;
+  memset(&r->tf.epc, 0, sizeof(r->tf) - offsetof(struct trapframe, epc));
+  r->tf.epc = p->upc.entry;
+  r->tf.sp = p->upc.stack;
+  r->tf.a0 = p->upc.arg;
+  spinlock_acquire(&p->upc.lock);
+  r->upc_state = UPC_LWP_ACTIVE;
+  r->upc_go = 1;
+  spinlock_release(&p->upc.lock);
+  sleepq_wakeup(&r->upc_go);
+}
+
+// With u->lock held: wait in the cache until taken or killed.
+static void spare_wait(struct upcall_proc *u, struct lwp *l)
+{
+  while (!l->upc_go && !lwp_killed(l))
+    sleepq_sleep_intr(&l->upc_go, &u->lock, 0);
+  if (!l->upc_go) {                 // killed: leave the cache
+    for (struct lwp **pp = &u->spares; *pp; pp = &(*pp)->upc_next)
+      if (*pp == l) {
+        *pp = l->upc_next;
+        u->nspare--;
+        break;
+      }
+  }
+}
+
+void upcall_spare_park(struct lwp *l)
+{
+  struct upcall_proc *u = &l->proc->upc;
+  l->tidword = 0;                   // no user thread until its library says so
+  l->kicked = 0;
+  spinlock_acquire(&u->lock);
+  spare_push(u, l);
+  spare_wait(u, l);
+  spinlock_release(&u->lock);
+}
+
+// A new spare (already in the cache) waits there; it first returns to
+// user mode as a replacement.
+static void spare_main(void *arg)
+{
+  (void)arg;
+  struct lwp *l = curlwp();
+  struct upcall_proc *u = &l->proc->upc;
+  spinlock_acquire(&u->lock);
+  spare_wait(u, l);
+  spinlock_release(&u->lock);
+  usertrapret();
+}
+
+void upcall_announced(struct lwp *blocked)
+{
+  struct upcall_proc *u = &blocked->proc->upc;
+  spinlock_acquire(&u->lock);
+  blocked->upc_announced = 1;
+  spinlock_release(&u->lock);
+  sleepq_wakeup(&blocked->upc_announced);
+}
+
+void upcall_wait_announced(struct lwp *l)
+{
+  struct upcall_proc *u = &l->proc->upc;
+  spinlock_acquire(&u->lock);
+  while (!l->upc_announced && !lwp_killed(l))
+    sleepq_sleep_intr(&l->upc_announced, &u->lock, 0);
+  spinlock_release(&u->lock);
+}
+
+// ---- counters ---------------------------------------------------------------------
+void upcall_count_user(struct lwp *l)
+{
+  struct upcall_proc *u = &l->proc->upc;
+  if (l->upc_inuser)
+    return;
+  l->upc_inuser = 1;
+  int n = __atomic_add_fetch(&u->inuser, 1, __ATOMIC_SEQ_CST);
+  int m = __atomic_load_n(&u->maxuser, __ATOMIC_SEQ_CST);
+  while (n > m && !__atomic_compare_exchange_n(&u->maxuser, &m, n, 0, __ATOMIC_SEQ_CST,
+                                               __ATOMIC_SEQ_CST))
+    ;
+}
+
+void upcall_count_kernel(struct lwp *l)
+{
+  l->upc_inuser = 0;
+  __atomic_sub_fetch(&l->proc->upc.inuser, 1, __ATOMIC_SEQ_CST);
+}
+
+int upcall_stats(uint64 uaddr)
+{
+  struct proc *p = curproc();
+  struct upcall_proc *u = &p->upc;
+  struct upcall_kstats s;
+  memset(&s, 0, sizeof(s));
+  spinlock_acquire(&u->lock);
+  s.on = u->on;
+  s.inuser = u->inuser;
+  s.maxuser = u->maxuser;
+  s.spares = u->nspare;
+  s.posted = u->posted;
+  s.waits = u->waits;
+  s.replaced = u->replaced;
+  s.noreplace = u->noreplace;
+  spinlock_release(&u->lock);
+  spinlock_acquire(&p->lock);
+  for (struct lwp *l = p->lwps; l; l = l->next)
+    s.blocked += l->upc_state == UPC_LWP_BLOCKED;
+  spinlock_release(&p->lock);
+  return copyout(p->pagetable, uaddr, &s, sizeof(s));
+}
+
+void upcall_reset_max(void)
+{
+  struct upcall_proc *u = &curproc()->upc;
+  __atomic_store_n(&u->maxuser, __atomic_load_n(&u->inuser, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+}

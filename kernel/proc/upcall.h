@@ -1,0 +1,64 @@
+// Scheduler activations (lab upcalls), the kernel side. upcall.c owns the
+// registration, the event ring, the per-process cache of spare LWP/KLT pairs
+// and the counters; activation.c (the lab) decides what an activation does
+// when it blocks in the kernel and when it wakes. See docs/upcalls.md.
+#pragma once
+#include "uapi/types.h"
+#include "lib/spinlock.h"
+
+struct proc;
+struct lwp;
+
+// Per-process state (struct proc embeds one as p->upc).
+struct upcall_proc {
+  struct spinlock lock;   // the ring (head, seq), the spare cache; a leaf lock
+  uint64 area;            // user address of the registered struct upcall_area, or 0
+  int on;                 // BLOCKED events wanted (upcall_register(0) clears it)
+  uint64 entry, arg, stack, wake_word;   // copied from the area at registration
+  uint32 head, seq;       // the kernel's own copies: the user cannot move them
+  struct lwp *spares;     // parked spare LWPs (linked through upc_next)
+  int nspare;             // on that list
+  int inuser, maxuser;    // LWPs in user mode now, the most at once
+  uint64 posted, waits, replaced, noreplace;
+};
+
+// lwp->upc_state
+#define UPC_LWP_ACTIVE  0   // an ordinary LWP (or an activation running user code)
+#define UPC_LWP_BLOCKED 1   // blocked in the kernel; a replacement serves in its place
+#define UPC_LWP_SPARE   2   // parked in the process's cache
+
+#define UPC_SPARES   2    // spares the cache is refilled to
+
+// ---- given machinery (upcall.c) ----
+void upcall_proc_init(struct proc *p);
+void upcall_forget(struct proc *p, struct lwp *self);   // fork, exec: no area, no spares, counters 0
+struct upcall_area;
+// sys_upcall_register (syslwp.c), with a copy of the area whose addresses it checked.
+int  upcall_register(struct proc *p, uint64 va, const struct upcall_area *a);
+// The blocking path (sleepq.c) calls this before an LWP of a process with
+// upcalls sleeps; the return to user (lwp.c) calls upcall_userret().
+void upcall_sleeping(struct lwp *l);
+void upcall_userret(struct lwp *l);
+void upcall_preempted(struct lwp *l);                    // after an involuntary switch
+void upcall_count_user(struct lwp *l);                   // trap.c: into user mode
+void upcall_count_kernel(struct lwp *l);                 //          out of it
+int  upcall_stats(uint64 uaddr);                         // kdebug KD_UPCALL_STATS
+void upcall_reset_max(void);                             // kdebug KD_UPCALL_RESET
+
+// Helpers for activation.c.
+int  upcall_thread_of(struct lwp *l);                    // tid from its lwp_tidword, or -1
+struct lwp *upcall_spare_take(struct proc *p);           // a parked spare for a block, or 0 (never allocates)
+void upcall_spare_start(struct lwp *r);                  // send a taken spare to the upcall entry
+void upcall_spare_park(struct lwp *l);                   // join the cache; returns when taken or killed
+// Post one event. Waits (kill-able) while fewer than `reserve` slots are
+// free; 0 on success, -1 if the process is dying or the area is gone.
+int  upcall_post(struct lwp *l, int type, int lwpid, int tid, uint64 frame, int arg, int reserve);
+void upcall_announced(struct lwp *blocked);              // its BLOCKED is in the ring: let it go on
+void upcall_wait_announced(struct lwp *l);               // wait for that
+// (and uframe_push() in proc/kick.h: a thread's registers onto its own stack)
+
+// ---- the lab (activation.c) ----
+void activation_block(struct lwp *l);      // l is about to sleep in a system call
+void activation_announce(struct lwp *r);   // r, a replacement, returns to user for the first time
+void activation_unblock(struct lwp *l);    // l, blocked with a replacement, has finished its call
+
