@@ -17,6 +17,8 @@ ROWS = [
     ("ult_pingpong", "ULT-to-ULT switch round trip (uthread_yield ping-pong, one LWP)"),
     ("lwp_create_join", "lwp_create + lwp_join"),
     ("ult_create_join", "uthread_create + uthread_join (one LWP)"),
+    ("lwp_block_roundtrip", "block-and-unblock round trip, plain LWPs (pipe ping-pong, 2 blocks)"),
+    ("upcall_block_roundtrip", "block-and-unblock round trip, ULTs at level 1 with upcalls (2 blocks)"),
     ("fork_exit_wait", "fork + exit + wait"),
     ("remote_wake_roundtrip", "futex ping-pong across CPUs (2 remote wake-ups via IPI messages)"),
 ]

@@ -490,9 +490,9 @@ void proc_dump(void)
       printf("  lwp %d klt %d cpu %d %s vcsw %ld ivcsw %ld", l->id, l->klt->id,
              l->klt->cpu->id, pri_class(l->klt->pri), l->vcsw, l->ivcsw);
       if (l->upc_state == UPC_LWP_BLOCKED)
-        printf(" upcall-blocked holding thread %d", l->upc_tid);
+        printf(" upcall: blocked holding thread %d", l->upc_tid);
       else if (l->upc_state == UPC_LWP_SPARE)
-        printf(" upcall-spare");
+        printf(" upcall: spare");
       printf("\n");
     }
   }

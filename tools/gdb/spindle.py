@@ -296,6 +296,11 @@ the KLT that runs it. The pc is named if `usym PROG` loaded its symbols."""
                 pc = int(tf["epc"])
                 extra = "".join(s for c, s in ((l["dead"], " dead"), (l["exit_req"], " exit-req"))
                                 if int(c))
+                upc = int(l["upc_state"])          # scheduler activations (lab upcalls)
+                if upc == 1:
+                    extra += " upcall: blocked holding thread %d" % int(l["upc_tid"])
+                elif upc == 2:
+                    extra += " upcall: spare"
                 name = sym(pc, prog)
                 print("  lwp %d klt %s cpu %s %s syscall %s pc 0x%x%s sp 0x%x ra 0x%x "
                       "vcsw %d ivcsw %d%s" %

@@ -28,7 +28,9 @@ import os
 import re
 import sys
 
-TYPES = ("switch", "wake", "ipi", "preempt", "block")
+TYPES = ("switch", "wake", "ipi", "preempt", "block", "upcall")
+# Scheduler-activation events (kernel/uapi/upcall.h), by type number.
+UPCALLS = {1: "NEWLWP", 2: "PREEMPTED", 3: "BLOCKED", 4: "UNBLOCKED", 5: "RELEASED"}
 
 # pri_class() of kernel/thread/klt.c, high to low: (lowest priority, class).
 CLASSES = [(28, "intr"), (14, "soft"), (12, "kern"), (10, "ukern"), (1, "user"), (0, "idle")]
@@ -273,6 +275,11 @@ def chrome_events(trace):
             ev.append({"ph": "i", "s": "t", "pid": HARTS_PID, "tid": r.cpu, "ts": us(r.time),
                        "name": "%s blocks" % who if r.type == "block" else "preempted by %s" % who,
                        "cat": r.type, "args": {"klt": r.klt}})
+        elif r.type == "upcall":
+            who = trace.name(r.klt, r.pri, r.lwp, r.pid)
+            ev.append({"ph": "i", "s": "t", "pid": HARTS_PID, "tid": r.cpu, "ts": us(r.time),
+                       "name": "upcall %s posted by %s" % (UPCALLS.get(r.other, r.other), who),
+                       "cat": "upcall", "args": {"klt": r.klt, "event": r.other}})
     for cpu in trace.cpus():
         recs_c = trace.by_cpu(cpu)
         for i, r in enumerate(recs_c):
@@ -393,6 +400,12 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400):
                      'blocks</title></rect>' % (xx - 1, y + lane_h - 8,
                                                 esc(trace.name(r.klt, r.pri, r.lwp, r.pid)),
                                                 r.klt))
+        elif r.type == "upcall":
+            o.append('<circle cx="%.1f" cy="%d" r="3" fill="#17becf"><title>upcall %s posted by '
+                     '%s (klt %d)</title></circle>' % (xx, y + lane_h - 4,
+                                                      UPCALLS.get(r.other, r.other),
+                                                      esc(trace.name(r.klt, r.pri, r.lwp, r.pid)),
+                                                      r.klt))
 
     # wake-ups: from the wake record to where that thread next runs (same hart:
     # a thread is woken on the CPU that owns it), as an arc below the lane top

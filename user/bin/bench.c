@@ -164,6 +164,79 @@ static void bench_ult(void)
   exit(0);
 }
 
+// Blocking in the kernel and coming back: two threads of one process bounce
+// a byte through two pipes, so each round trip is two blocks and two
+// wake-ups. As plain LWPs, each blocked LWP simply sleeps and returns. As
+// user threads at level 1 with upcalls (lab upcalls), each block hands the
+// LWP's place to a spare (BLOCKED, NEWLWP) and each wake-up gives the thread
+// back to the library (UNBLOCKED, RELEASED), which resumes it with
+// lwp_resume. Each in a child process: the library initialises once.
+static int blk_up[2], blk_down[2];
+
+static void block_partner(int n)
+{
+  char c;
+  for (int i = 0; i < n; i++) {
+    read(blk_down[0], &c, 1);
+    write(blk_up[1], &c, 1);
+  }
+}
+
+static void block_pinger(int n, const char *name)
+{
+  char c = 'x';
+  write(blk_down[1], &c, 1);          // one round to warm up (and spares)
+  read(blk_up[0], &c, 1);
+  start();
+  for (int i = 1; i < n; i++) {
+    write(blk_down[1], &c, 1);
+    read(blk_up[0], &c, 1);
+  }
+  report(name, n - 1);
+}
+
+static void lwp_block_partner(void *arg)
+{
+  block_partner((long)arg);
+  lwp_exit();
+}
+
+static void ult_block_partner(void *arg)
+{
+  block_partner((long)arg);
+}
+
+static void ult_block_pinger(void *arg)
+{
+  block_pinger((long)arg, "upcall_block_roundtrip");
+}
+
+static void bench_block(void)
+{
+  int n = 500;
+  pipe(blk_up);
+  pipe(blk_down);
+  if (fork() == 0) {
+    static char stack[8192] __attribute__((aligned(16)));
+    int id = lwp_create(lwp_block_partner, (void *)(long)n, stack + sizeof(stack));
+    block_pinger(n, "lwp_block_roundtrip");
+    lwp_join(id);
+    exit(0);
+  }
+  wait(0);
+  if (fork() == 0) {
+    if (uthread_init(1) < 0 || uthread_upcalls(1) < 0)
+      exit(1);                        // a kernel without upcalls: no row
+    int b = uthread_create(ult_block_partner, (void *)(long)n, 0);
+    int a = uthread_create(ult_block_pinger, (void *)(long)n, 0);
+    uthread_join(a);
+    uthread_join(b);
+    exit(0);
+  }
+  wait(0);
+  close(blk_up[0]); close(blk_up[1]); close(blk_down[0]); close(blk_down[1]);
+}
+
 // Start idle processes that block in read() until the benchmark ends.
 static int idle_pipe[2];
 static void start_idle(int n)
@@ -198,6 +271,7 @@ int main(int argc, char *argv[])
   bench_pipe();
   bench_lwp_create();
   bench_ult();
+  bench_block();
   bench_fork();
   if (idle)
     stop_idle(idle);

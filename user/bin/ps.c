@@ -1,6 +1,7 @@
 // ps: lists every process (pid, parent, name, memory size, concurrency
 // level) and, indented below it, each of its LWPs (id, KLT, priority, state,
-// CPU, voluntary and involuntary context switches), using procinfo(); then
+// CPU, voluntary and involuntary context switches, and for a scheduler
+// activation the user thread it holds), using procinfo(); then
 // each CPU's switch counters (kdebug KD_CPU_STATS).
 #include "user/user.h"
 #include "uapi/kdebug.h"
@@ -9,10 +10,17 @@
 
 static struct procinfo table[MAX_PROCS];
 
+// A scheduler activation (lab upcalls) also shows what it is doing: blocked
+// in the kernel holding a user thread, or parked as a spare.
 static void print_lwp(const struct lwpinfo *l)
 {
-  printf("    lwp %d klt %d pri %d %-5s %-6s cpu %d vcsw %lu ivcsw %lu\n", l->lwpid, l->kltid,
+  printf("    lwp %d klt %d pri %d %-5s %-6s cpu %d vcsw %lu ivcsw %lu", l->lwpid, l->kltid,
          l->pri, l->cls, l->state_name, l->cpu, (unsigned long)l->vcsw, (unsigned long)l->ivcsw);
+  if (l->upc_state == 1)
+    printf(" upcall: blocked holding thread %d", l->upc_tid);
+  else if (l->upc_state == 2)
+    printf(" upcall: spare");
+  printf("\n");
 }
 
 static void print_proc(const struct procinfo *p)

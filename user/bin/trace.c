@@ -12,9 +12,11 @@
 //   N klt pid lwp name          a thread name known from procinfo()
 //   T cpu time type klt other lwp pri pid utid
 //   TRACE END records N
-// type is switch, wake, ipi, preempt or block. For switch, klt is the thread
+// type is switch, wake, ipi, preempt, block or upcall. For switch, klt is the thread
 // switched to and other the one switched from; for ipi, klt is the sending
-// CPU and other the target CPU; lwp is the LWP id + 1 (0: kernel-only);
+// CPU and other the target CPU; for upcall, klt is the LWP's thread that
+// posted a scheduler-activation event and other the event's type
+// (kernel/uapi/upcall.h); lwp is the LWP id + 1 (0: kernel-only);
 // pid its process (0: kernel-only); utid the user thread its library
 // reported running on that LWP (lwp_tidword), -1 if none.
 // time is the `time` CSR (10 MHz; 100 guest instructions under -icount 0).
@@ -25,7 +27,8 @@
 #define MAX_CPUS    8         // NCPU in kernel/param.h
 #define MAX_PROCS   64
 
-static const char *const type_names[] = { "?", "switch", "wake", "ipi", "preempt", "block" };
+static const char *const type_names[] = { "?", "switch", "wake", "ipi", "preempt", "block",
+                                          "upcall" };
 
 static struct trace_rec recs[TRACE_SIZE];
 static struct procinfo procs[MAX_PROCS];
