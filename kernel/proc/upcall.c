@@ -306,6 +306,11 @@ void upcall_spare_park(struct lwp *l)
   l->tidword = 0;                   // no user thread until its library says so
   l->kicked = 0;
   spinlock_acquire(&u->lock);
+  if (u->nspare >= UPC_SPARES_KEEP) {   // after a burst of blocks: give the KLT back
+    spinlock_release(&u->lock);
+    l->upc_state = UPC_LWP_ACTIVE;
+    lwp_exit();                     // detached: released as it leaves the CPU
+  }
   spare_push(u, l);
   spare_wait(u, l);
   spinlock_release(&u->lock);

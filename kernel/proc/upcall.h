@@ -28,6 +28,7 @@ struct upcall_proc {
 #define UPC_LWP_SPARE   2   // parked in the process's cache
 
 #define UPC_SPARES   2    // spares the cache is refilled to
+#define UPC_SPARES_KEEP 8 // a woken LWP beyond this many spares ends instead of parking
 
 // ---- given machinery (upcall.c) ----
 void upcall_proc_init(struct proc *p);
@@ -49,7 +50,7 @@ void upcall_reset_max(void);                             // kdebug KD_UPCALL_RES
 int  upcall_thread_of(struct lwp *l);                    // tid from its lwp_tidword, or -1
 struct lwp *upcall_spare_take(struct proc *p);           // a parked spare for a block, or 0 (never allocates)
 void upcall_spare_start(struct lwp *r);                  // send a taken spare to the upcall entry
-void upcall_spare_park(struct lwp *l);                   // join the cache; returns when taken or killed
+void upcall_spare_park(struct lwp *l);                   // join the cache (or end, if it is full); returns when taken or killed
 // Post one event. Waits (kill-able) while fewer than `reserve` slots are
 // free; 0 on success, -1 if the process is dying or the area is gone.
 int  upcall_post(struct lwp *l, int type, int lwpid, int tid, uint64 frame, int arg, int reserve);
