@@ -5,7 +5,8 @@ each holding an activation, while the others go on. Then:
 
 - upcalls/ps: `ps` lists three LWPs of mnshow as "upcall: blocked holding
   thread T" with the three sleeping threads' ids, and at least one spare;
-- upcalls/gdb: gdb's `lwps PID` (tools/gdb/spindle.py) says the same;
+- upcalls/gdb: gdb's `lwps PID` (tools/gdb/spindle.py) says the same, and
+  `ults PID` shows threads 1-3 "in kernel on lwp N";
 - upcalls/trace: `trace run mnshow upcalls 3` records upcall events
   (BLOCKED, NEWLWP, UNBLOCKED, RELEASED), and render.py names them in the
   Chrome trace-event JSON.
@@ -53,12 +54,18 @@ def upcalls(ctx):
         if ctx.want("upcalls/gdb"):
             with ctx.test("upcalls/gdb"):
                 gdb_scratch(tmp, port)
-                args = ["-x", os.path.join(ROOT, ".gdbinit"), "-ex", "lwps %d" % pid]
+                args = ["-x", os.path.join(ROOT, ".gdbinit"), "-ex", "usym mnshow",
+                        "-ex", "lwps %d" % pid, "-ex", "echo ==ults==\\n", "-ex", "ults %d" % pid]
                 out = gdb_batch(args, tmp)
                 m.note("gdb output:\n" + out)
-                held = sorted(int(t) for t in re.findall(BLOCKED, out))
+                lw, _, ults = out.partition("==ults==")
+                held = sorted(int(t) for t in re.findall(BLOCKED, lw))
                 ctx.check(held == [1, 2, 3], "gdb lwps: want threads 1 2 3 held, got %s: %r"
-                          % (held, out[-900:]))
+                          % (held, lw[-900:]))
+                inside = sorted(int(t) for t in re.findall(r"^  (\d+)\s+alive\s+\d+\s+in kernel on lwp",
+                                                           ults, re.M))
+                ctx.check(inside == [1, 2, 3], "gdb ults: want threads 1 2 3 in the kernel, got "
+                          "%s: %r" % (inside, ults[-900:]))
                 ctx.check("still" in m.run("echo still here", 20),
                           "machine did not run on after gdb detached")
         if ctx.want("upcalls/trace"):

@@ -441,7 +441,7 @@ bound, entry function, saved pc/sp of a thread that is switched out, stack."""
         lwp_t = s_lwps.type.target()
         max_lwps = 64                 # MAX_LWPS in user/lib/uthread.c
         # who is current on each LWP of the library
-        current = {}
+        current, in_kernel = {}, set()
         print("pid %d (%s): uthread table at 0x%x, %d tid(s) ever used" % (pid, prog, threads, n))
         for i in range(max_lwps):
             l = mem.value(lwps + i * lwp_t.sizeof, lwp_t)
@@ -449,11 +449,15 @@ bound, entry function, saved pc/sp of a thread that is switched out, stack."""
                 continue
             cur = int(l["current"])
             tid = (cur - threads) // ult_t.sizeof if cur else None
+            blocked = int(l["in_kernel"])   # a blocked activation (lab upcalls)
             if tid is not None:
                 current[tid] = int(l["lwpid"])
-            print("  ult_lwp %d: kernel lwp %d, current tid %s%s" %
+                if blocked:
+                    in_kernel.add(tid)
+            print("  ult_lwp %d: kernel lwp %d, current tid %s%s%s" %
                   (i, int(l["lwpid"]), "-" if tid is None else tid,
-                   ", bound" if int(l["bound"]) else ""))
+                   ", bound" if int(l["bound"]) else "",
+                   ", blocked in the kernel (upcalls)" if blocked else ""))
         print("  %-4s %-7s %-4s %-22s %-24s %-12s %s" %
               ("TID", "STATE", "PRIO", "WHERE", "ENTRY", "PC", "STACK"))
         for tid in range(max(0, min(n, 2048))):
@@ -461,7 +465,9 @@ bound, entry function, saved pc/sp of a thread that is switched out, stack."""
             st = int(t["state"])
             if st == 0:
                 continue
-            if tid in current and st == 2:
+            if tid in in_kernel and st == 2 and not int(t["queued"]):
+                where = "in kernel on lwp %d" % current[tid]
+            elif tid in current and st == 2:
                 where = "on lwp %d" % current[tid]
             elif int(t["queued"]):
                 where = "run queue"
