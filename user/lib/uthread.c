@@ -787,6 +787,7 @@ int ulib_lwp_released(int lwpid)
     return -1;
   set_current(l, 0);
   l->in_kernel = 0;
+  l->lwpid = -1;                     // the kernel reuses the id for a spare: forget it
   spin_lock(&table_lock);
   l->in_use = 0;                     // keeps its scheduler stack for the next LWP
   spin_unlock(&table_lock);
