@@ -1,57 +1,355 @@
-"""The docs group (no QEMU): every file path that a chapter docs/*.md names
-in backticks, like `kernel/thread/lwkt.c`, must exist in the tree, so the
-reader's guide cannot drift from the code. A path is a backticked word of
-the form top/.../name whose first component is a directory of the repo
-(kernel, user, tests, tools, docs, grade, labs); generated files under build/
-and tests/logs/, and words with wildcards or placeholders (* < > $ { }),
-are not checked. A `file.c:123` or `file.c` + `:function` suffix is
-stripped first.
+"""The docs group (no QEMU): what README.md, docs/*.md and labs/*/README.md
+claim about the tree must hold, so the guide cannot drift from the code.
+Each backticked span and each line of a code block is read as a claim:
+
+- paths: `kernel/thread/lwkt.c` (a word under kernel, user, tests, tools,
+  docs, grade, labs; a `:123` or `:function` suffix is dropped) must exist;
+- make: `make TARGET VAR=value` must name targets the Makefile has and
+  variables it reads; LAB= must be a lab, TEST= one of its tests, ONLY= must
+  select a test, CPUS= lie in 1..8, EXTRA_UPROGS= and PROG= name files and
+  programs that exist;
+- scripts: `python3 tests/run.py -k x` must name a script that takes each
+  option given (and -k must select a test);
+- programs: a `$ ` line of a code block, or a span that starts with a
+  program, must name a program (user/bin, labs/*/tests, tests/progs, or a
+  shell built-in), and a word it compares argv with (`mnshow park`,
+  `trace run`) must be one the program knows;
+- gdb: a `(gdb) ` line must use a gdb command or one of Spindle's
+  (.gdbinit, tools/gdb/spindle.py); `break f` must name a function;
+- functions: `f()` or `f(args)` must be defined somewhere in the tree (or be
+  one of FOREIGN: functions of other systems the docs compare with, and names
+  like f() that stand for a function argument);
+- tests: `group/name` must be a test the runner lists.
+
+Words with placeholders (<x>, CMD, $VAR, ...) are not checked. Run it alone
+for the count of claims and the failures: python3 tests/groups/docs.py
 """
 import glob
 import os
 import re
+import shlex
+import sys
 
-from qemu import ROOT
-from testlib import group
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from qemu import ROOT  # noqa: E402
+import testlib  # noqa: E402
+from testlib import group  # noqa: E402
 
 TOP = ("kernel", "user", "tests", "tools", "docs", "grade", "labs")
 CODE = re.compile(r"`([^`\n]+)`")
 PATH = re.compile(r"^(?:\./)?((?:%s)/[\w.+/-]*)$" % "|".join(TOP))
+FUNC = re.compile(r"^([A-Za-z_]\w*)\(([^()]*)\)$")
+TESTNAME = re.compile(r"^([a-z][\w-]*)/([\w./-]*)$")
+PLACEHOLDER = re.compile(r"[<>*${}]|\.\.\.|\b[A-Z]{2,}\b(?!=)")
+GDB_BUILTIN = {"break", "tbreak", "b", "continue", "c", "finish", "delete", "info", "bt",
+               "backtrace", "set", "print", "p", "x", "next", "step", "stepi", "nexti",
+               "condition", "thread", "frame", "up", "down", "list", "display", "until",
+               "advance", "file", "target", "add-symbol-file", "detach", "quit", "source",
+               "echo", "disable", "enable", "watch", "interrupt", "commands", "end", "run",
+               "python", "define", "document", "show", "ptype", "whatis", "kill"}
+SHELL_BUILTIN = {"cd", "exit"}
+# Functions of other systems that the docs name to compare with.
+# f(), fn(), entry(arg): a function passed as an argument, not one by that name.
+FOREIGN = {"f", "fn", "h", "entry", "func",
+           "thr_setconcurrency", "sa_setconcurrency", "pthread_create", "pthread_setconcurrency",
+           "lwp_park", "schedctl_init", "kse_create", "sa_register", "sched_yield"}
+DOCS = ["README.md", "docs/*.md", "labs/*/README.md"]
 
 
-def named_paths(text):
-    """File paths named in backticks in a Markdown text (outside code
-    fences: a ``` block is an example, not a reference)."""
-    out = []
-    in_fence = False
-    for line in text.splitlines():
-        if line.lstrip().startswith("```"):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        for word in CODE.findall(line):
-            word = word.strip()
-            if any(c in word for c in "*<>${} "):
+def read(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+class Tree:
+    """What the tree offers, read once: make targets and variables, programs
+    and their argv words, functions, gdb commands, labs, tests."""
+
+    def __init__(self, groups):
+        mk = read("Makefile")
+        for var, val in re.findall(r"^(K|U|BUILD)\s*:?=\s*(\S+)", mk, re.M):
+            mk = mk.replace("$(%s)" % var, val)
+        self.targets = set()
+        for m in re.finditer(r"^([^\s#=:][^=:]*?)\s*:(?![=])", mk, re.M):
+            self.targets.update(t for t in m.group(1).split() if "%" not in t and "$" not in t)
+        phony = re.search(r"^\.PHONY:(.*)$", mk, re.M)
+        self.targets.update(phony.group(1).split() if phony else [])
+        self.make_vars = set(re.findall(r"^([A-Z_][A-Z0-9_]*)\s*[?:+]?=", mk, re.M))
+        self.make_vars |= set(re.findall(r"\$[({]([A-Z_][A-Z0-9_]*)[)}]", mk))
+        self.cpus = set(map(str, range(1, 9)))
+        self.programs = {}                     # name -> source path
+        for pat in ("user/bin/*.c", "labs/*/tests/*.c", "tests/progs/*.c"):
+            for p in glob.glob(os.path.join(ROOT, pat)):
+                self.programs[os.path.splitext(os.path.basename(p))[0]] = p
+        self.sources = {}
+        for pat in ("kernel/**/*.[chS]", "user/**/*.[chS]", "labs/**/*.c", "tests/**/*.c",
+                    "tools/**/*.py", "tools/**/*.c", "tests/**/*.py", "grade/**/*.py", ".gdbinit"):
+            for p in glob.glob(os.path.join(ROOT, pat), recursive=True):
+                with open(p, encoding="utf-8", errors="replace") as f:
+                    self.sources[p] = f.read()
+        self.functions = set()
+        for p, text in self.sources.items():
+            if p.endswith(".py") or p.endswith(".gdbinit"):
+                self.functions.update(re.findall(r"^\s*def (\w+)\(", text, re.M))
+            elif p.endswith(".S"):
+                self.functions.update(re.findall(r"^(\w+):", text, re.M))
+                self.functions.update(re.findall(r"^STUB\((\w+)\)", text, re.M))
+            else:
+                self.functions.update(re.findall(r"^[A-Za-z_][\w \t\*]*?\b(\w+)\([^;]*$", text, re.M))
+                self.functions.update(re.findall(r"^#define (\w+)\(", text, re.M))
+        self.gdb = set(GDB_BUILTIN)
+        for p in ("tools/gdb/spindle.py", ".gdbinit"):
+            self.gdb.update(re.findall(r"super\(\).__init__\(\"([\w-]+)\"", read(p)))
+        self.labs = {os.path.basename(os.path.dirname(p)): p
+                     for p in glob.glob(os.path.join(ROOT, "labs", "*", "lab.json"))}
+        self.groups = groups
+        self.tests = {t for g in groups for t in g.tests}
+
+    def argv_words(self, prog):
+        """The words a program compares its arguments with (strcmp against a
+        literal), and every string literal of it; None if it compares none."""
+        text = read(os.path.relpath(self.programs[prog], ROOT))
+        if not re.search(r"strcmp\((argv|t\b|c->argv|argv\[)", text):
+            return None
+        return set(re.findall(r'"([\w-]+)"', text))
+
+    def lab_tests(self, lab):
+        import json
+        spec = json.loads(read(os.path.relpath(self.labs[lab], ROOT)))
+        names = {t["name"] for t in spec.get("tests", [])}
+        if spec.get("answers"):
+            names.add(spec["answers"].get("name", "answers"))
+        return names
+
+    def selects(self, k):
+        """Would `-k k` (or ONLY=k) run at least one test?"""
+        return any(k in g.name or any(k in t or (t.endswith("/") and t in k) for t in g.tests)
+                   for g in self.groups)
+
+    def is_test(self, name):
+        return name in self.tests or any(t.endswith("/") and name.startswith(t) and name != t
+                                         for t in self.tests)
+
+
+class Checker:
+    def __init__(self, tree):
+        self.tree = tree
+        self.claims = {}        # kind -> count
+        self.wrong = []         # "file: what"
+
+    def claim(self, kind, ok, where, what):
+        self.claims[kind] = self.claims.get(kind, 0) + 1
+        if not ok:
+            self.wrong.append("%s: %s" % (where, what))
+
+    # ---- one claim per kind -------------------------------------------------
+    def path(self, where, p):
+        ok = os.path.exists(os.path.join(ROOT, p.rstrip("/"))) or p in self.tree.targets
+        self.claim("paths", ok, where, "no file %s" % p)     # a target: made by make
+
+    def make(self, where, words):
+        t = self.tree
+        vals = {}
+        for w in words[1:]:
+            if w.startswith("-"):
                 continue
-            word = re.sub(r":[\w()]+$", "", word)
-            m = PATH.match(word)
-            if m and not m.group(1).startswith("tests/logs"):
-                out.append(m.group(1))
-    return out
+            if "=" in w:
+                var, val = w.split("=", 1)
+                self.claim("make", var in t.make_vars, where, "make has no variable %s" % var)
+                vals[var] = val
+            elif not PLACEHOLDER.search(w):
+                self.claim("make", w in t.targets, where, "make has no target %s" % w)
+        placeholder = {k for k, v in vals.items() if PLACEHOLDER.search(v) or not v}
+        lab = vals.get("LAB")
+        if lab and "LAB" not in placeholder:
+            self.claim("make", lab in t.labs, where, "no lab %s (labs/%s/lab.json)" % (lab, lab))
+        if "TEST" in vals and "TEST" not in placeholder:
+            labs = [lab] if lab in t.labs else list(t.labs)
+            self.claim("make", any(vals["TEST"] in t.lab_tests(x) for x in labs), where,
+                       "lab %s has no test %s" % (lab or "(any)", vals["TEST"]))
+        if "ONLY" in vals and "ONLY" not in placeholder:
+            self.claim("tests", t.selects(vals["ONLY"]), where,
+                       "ONLY=%s selects no test" % vals["ONLY"])
+        if "CPUS" in vals and "CPUS" not in placeholder:
+            self.claim("make", vals["CPUS"] in t.cpus, where, "CPUS=%s outside 1..8" % vals["CPUS"])
+        if "EXTRA_UPROGS" in vals and "EXTRA_UPROGS" not in placeholder:
+            for p in vals["EXTRA_UPROGS"].split():
+                if not PLACEHOLDER.search(p) and PATH.match(p):
+                    self.path(where, p)
+        if "PROG" in vals and "PROG" not in placeholder:
+            self.program(where, vals["PROG"].split())
+
+    def script(self, where, words):
+        if len(words) < 2 or not PATH.match(words[1]):
+            return
+        self.path(where, words[1])
+        src = os.path.join(ROOT, words[1])
+        text = ""        # the script and the modules beside it (grade.py batch: batch.py)
+        if os.path.isfile(src):
+            for p in glob.glob(os.path.join(os.path.dirname(src), "*.py")):
+                text += read(os.path.relpath(p, ROOT))
+        for i, w in enumerate(words[2:], 2):
+            if re.match(r"^--?[A-Za-z][\w-]*$", w):
+                self.claim("scripts", ('"%s"' % w) in text, where,
+                           "%s takes no option %s" % (words[1], w))
+                if w == "-k" and i + 1 < len(words) and not PLACEHOLDER.search(words[i + 1]):
+                    self.claim("tests", self.tree.selects(words[i + 1]), where,
+                               "-k %s selects no test" % words[i + 1])
+
+    def program(self, where, words, nested=False):
+        t = self.tree
+        if not words or PLACEHOLDER.search(words[0]):
+            return
+        prog = words[0]
+        self.claim("programs", prog in t.programs or prog in SHELL_BUILTIN, where,
+                   "no program %s" % prog)
+        if prog not in t.programs or len(words) < 2:
+            return
+        known = t.argv_words(prog)
+        sub = words[1]
+        if known is not None and re.match(r"^[a-z][\w-]*$", sub):
+            self.claim("programs", sub in known, where, "%s knows no argument %s" % (prog, sub))
+            if len(words) > 2 and words[2] in t.programs and not nested:
+                self.program(where, words[2:], nested=True)
+
+    def shell_line(self, where, line):
+        """A line typed at Spindle's shell: commands split at ; & |."""
+        for part in re.split(r"[;&|]", line):
+            words = [w for w in part.split() if not w.startswith(">") and not w.startswith("<")]
+            if words:
+                self.program(where, words)
+
+    def gdb_line(self, where, line):
+        words = line.split()
+        if not words or PLACEHOLDER.search(words[0]):
+            return
+        self.claim("gdb", words[0] in self.tree.gdb, where, "no gdb command %s" % words[0])
+        if words[0] in ("break", "tbreak", "b") and len(words) > 1:
+            fn = words[1]
+            if re.match(r"^[A-Za-z_]\w*$", fn):
+                self.claim("gdb", fn in self.tree.functions, where, "no function %s to break on" % fn)
+
+    def function(self, where, name):
+        self.claim("functions", name in self.tree.functions or name in FOREIGN, where,
+                   "no function %s()" % name)
+
+    # ---- a span or a line of a code block -----------------------------------
+    def command(self, where, text, in_block):
+        text = text.strip()
+        if in_block:
+            text = re.sub(r"\s+#.*$", "", text)
+        if text.startswith("(gdb) "):
+            self.gdb_line(where, text[6:])
+            return True
+        if text.startswith("$ "):
+            text = text[2:].strip()
+            if not (text.startswith("make ") or text.startswith("python3 ")):
+                self.shell_line(where, text)
+                return True
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            words = text.split()
+        if not words:
+            return True
+        if words[0] == "make":
+            self.make(where, words)
+            return True
+        if words[0] in ("python3", "python"):
+            self.script(where, words)
+            return True
+        return False
+
+    def span(self, where, word):
+        word = word.strip()
+        if self.command(where, word, False):
+            return
+        t = self.tree
+        first = word.split()[0]
+        if first in t.programs and not (first in t.gdb and where.endswith("gdb.md")):
+            self.shell_line(where, word)
+            return
+        if where.endswith("gdb.md") and first in t.gdb and first not in GDB_BUILTIN:
+            self.claim("gdb", True, where, "")          # one of Spindle's commands
+            return
+        if first in ("break", "tbreak") and len(word.split()) == 2:
+            self.gdb_line(where, word)
+            return
+        m = FUNC.match(word)
+        if m:
+            self.function(where, m.group(1))
+            return
+        if " " in word or PLACEHOLDER.search(word):
+            return
+        stripped = re.sub(r":[\w()]+$", "", word)
+        if stripped.startswith("build/") or stripped.startswith("tests/logs"):
+            return          # made by make or by the tests
+        m = PATH.match(stripped)
+        if m and os.path.exists(os.path.join(ROOT, m.group(1).rstrip("/"))):
+            self.path(where, m.group(1))
+            return
+        m = TESTNAME.match(word)
+        if m and (m.group(1) in {g.name for g in t.groups}
+                  or any(x.startswith(m.group(1) + "/") for x in t.tests)):
+            self.claim("tests", t.is_test(word), where, "no test %s (tests/run.py -l)" % word)
+            return
+        m = PATH.match(stripped)
+        if m:
+            self.path(where, m.group(1))
+
+    def document(self, rel):
+        in_fence = False
+        prev_blank = True
+        in_indent = False
+        for n, line in enumerate(read(rel).splitlines(), 1):
+            where = "%s:%d" % (rel, n)
+            if line.lstrip().startswith("```"):
+                in_fence = not in_fence
+                continue
+            if in_fence:
+                self.command(where, line, True)
+                continue
+            in_indent = line.startswith("    ") and (prev_blank or in_indent) and line.strip()
+            prev_blank = not line.strip()
+            if in_indent and not line.lstrip().startswith("- "):
+                self.command(where, line, True)
+                continue
+            for word in CODE.findall(line):
+                self.span(where, word)
 
 
-@group("docs", tests=["docs/paths"], weight=1)
+def check_all(groups):
+    tree = Tree(groups)
+    c = Checker(tree)
+    for pat in DOCS:
+        for p in sorted(glob.glob(os.path.join(ROOT, pat))):
+            c.document(os.path.relpath(p, ROOT))
+    return c
+
+
+@group("docs", tests=["docs/claims"], weight=1)
 def docs(ctx):
-    with ctx.test("docs/paths"):
-        missing = []
-        chapters = sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
-        ctx.check(chapters, "no docs/*.md")
-        for path in chapters:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-            for p in named_paths(text):
-                if not os.path.exists(os.path.join(ROOT, p.rstrip("/"))):
-                    missing.append("%s: %s" % (os.path.relpath(path, ROOT), p))
-        ctx.check(not missing, "%d path(s) named in docs do not exist: %s"
-                  % (len(missing), "; ".join(missing[:12])))
+    with ctx.test("docs/claims"):
+        c = check_all(testlib.GROUPS)
+        total = sum(c.claims.values())
+        print("docs: %d claims checked (%s)" % (total, ", ".join(
+            "%s %d" % kv for kv in sorted(c.claims.items()))), flush=True)
+        ctx.check(total > 100, "only %d claims found: is the parser broken?" % total)
+        ctx.check(not c.wrong, "%d of %d claims in the docs are wrong: %s"
+                  % (len(c.wrong), total, "; ".join(c.wrong[:12])))
+
+
+if __name__ == "__main__":
+    import importlib
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "groups", "*.py"))):
+        name = os.path.splitext(os.path.basename(path))[0]
+        if not name.startswith("_") and name != "docs":
+            importlib.import_module("groups." + name)
+    checker = check_all(testlib.GROUPS)
+    print("%d claims checked: %s" % (sum(checker.claims.values()), ", ".join(
+        "%s %d" % kv for kv in sorted(checker.claims.items()))))
+    for w in checker.wrong:
+        print("WRONG " + w)
+    sys.exit(1 if checker.wrong else 0)
