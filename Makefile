@@ -176,7 +176,7 @@ stress: all
 
 LAB  ?=
 TEST ?=
-grade: all
+grade: deps
 	python3 grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(TEST),--test $(TEST))
 
 # Scheduler timeline of one command: make trace PROG="pingpong 10" [CPUS=2] [ICOUNT=1]
@@ -187,7 +187,7 @@ trace: all
 	python3 tools/trace/run.py --cpus $(CPUS) $(if $(ICOUNT),--icount) "$(PROG)"
 
 handout:
-	python3 tools/handout.py --lab $(LAB) --out $(OUT)
+	python3 tools/handout.py --lab $(LAB) --out $(OUT) $(if $(FORCE),--force)
 
 clean:
 	rm -rf $(BUILD) $(K)/kernel fs.img .gdbport grade-logs

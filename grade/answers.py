@@ -63,20 +63,14 @@ def _regular_file(base, rel):
     return path, None
 
 
-def check(ans, repo, instructor=False):
-    """Score the answers of spec["answers"] `ans` in the tree `repo`.
-    instructor: repo is the harness's own (instructor's) tree, so a missing
-    file falls back to the lab's model answers (ans["model_path"]).
+def check(ans, repo):
+    """Score the answers of spec["answers"] `ans` in the tree `repo` (the
+    same for the instructor's tree, whose answers file holds the model
+    answers inside a LAB region, and for a student's).
     Returns dict(score, max_score, status, detail, results)."""
     n, need, points = ans["questions"], ans["min_words"], ans["points"]
     path, why = _regular_file(repo, ans["file"])
     source = ans["file"]
-    if path is None and why == "missing" and instructor and ans.get("model_path"):
-        model_dir, model = os.path.split(ans["model_path"])
-        path, _ = _regular_file(model_dir, model)
-        if path:
-            source = "the lab's model answers %s (no %s; this is the instructor's tree)" % (
-                ans["model"], ans["file"])
     if path is None:
         status = "%s is %s" % (ans["file"], why) if why != "missing" else "missing %s" % ans["file"]
         return {"score": 0, "max_score": points, "status": status,

@@ -2,17 +2,21 @@
 a bare git repository, or a .tar.gz/.tgz/.tar/.zip archive), N at a time,
 each unpacked to its own temp folder and graded by a separate
 `grade.py --repo` process, so a broken submission gets 0 with a reason and
-never stops the batch. Writes OUT/grades.csv (submission, score, max,
-status) and OUT/<submission>.json (Gradescope format), logs in
-OUT/logs/<submission>/. --shard i/n (0 <= i < n) grades the submissions whose
-index in the sorted list is i modulo n and writes OUT/grades-<i>-of-<n>.csv.
+never stops the batch. A submission is only read: grade.py takes the lab's
+student files from it into a fresh pristine tree. Writes OUT/grades.csv
+(submission, score, max, status, flags) and OUT/<submission>.json
+(Gradescope format), logs in OUT/logs/<submission>/. Names drop an archive
+suffix and a trailing .git; two entries with the same name (dup/ and
+dup.zip) keep their full entry names instead. --shard i/n (0 <= i < n)
+grades the submissions whose index in the sorted list is i modulo n and
+writes OUT/grades-<i>-of-<n>.csv.
 """
 import argparse
 import concurrent.futures
 import csv
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
 import tarfile
@@ -26,25 +30,36 @@ ARCHIVES = (".tar.gz", ".tgz", ".tar", ".zip")
 SUBMISSION_TIMEOUT = 3600
 
 
+def short_name(entry):
+    """entry without an archive suffix and a trailing .git."""
+    name = entry
+    for suffix in ARCHIVES:
+        if name.endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    if name.endswith(".git") and len(name) > 4:
+        name = name[:-4]
+    return name
+
+
 def submissions(folder):
-    """[(name, path)] sorted by name; names drop archive suffixes."""
-    subs = []
-    for entry in sorted(os.listdir(folder)):
-        if entry.startswith("."):
-            continue
-        name = entry
-        for suffix in ARCHIVES:
-            if entry.endswith(suffix):
-                name = entry[:-len(suffix)]
-        subs.append((name, os.path.join(folder, entry)))
-    return subs
+    """[(name, path)] sorted by name, names unique: the short name, or the
+    entry's own name when two entries have the same short name."""
+    entries = sorted(e for e in os.listdir(folder) if not e.startswith("."))
+    shorts = [short_name(e) for e in entries]
+    subs = [(s if shorts.count(s) == 1 else e, os.path.join(folder, e))
+            for e, s in zip(entries, shorts)]
+    return sorted(subs)
 
 
 def shard(subs, spec):
-    """The i-th of n deterministic slices ("i/n") of a sorted list."""
-    i, n = (int(x) for x in spec.split("/"))
-    if not 0 <= i < n:
-        raise ValueError("--shard i/n needs 0 <= i < n")
+    """The i-th of n deterministic slices ("i/n", 0 <= i < n) of a sorted
+    list: the entries whose index is i modulo n."""
+    m = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*$", spec or "")
+    if not m or not int(m.group(1)) < int(m.group(2)):
+        raise ValueError("--shard %r: give i/n with whole numbers 0 <= i < n, "
+                         "e.g. 0/4, 1/4, 2/4, 3/4 for four shards" % spec)
+    i, n = int(m.group(1)), int(m.group(2))
     return [s for k, s in enumerate(subs) if k % n == i]
 
 
@@ -86,7 +101,7 @@ def unpack(path, work):
 
 
 def grade_one(name, path, opts, max_score):
-    """Grade one submission; returns (name, score, max, status)."""
+    """Grade one submission; returns (name, score, max, status, flags)."""
     out_json = os.path.join(opts.out, name + ".json")
     with tempfile.TemporaryDirectory(prefix="spindle-batch-") as work:
         try:
@@ -111,14 +126,15 @@ def grade_one(name, path, opts, max_score):
         except (OSError, ValueError):
             why = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
             return _zero(name, out_json, max_score, "harness error: %s" % why)
-    status = doc.get("output", "").split("\n")[0] or "graded"
-    return name, "%g" % doc["score"], max_score, status
+    extra = doc.get("extra_data", {})
+    return (name, "%g" % doc["score"], max_score, extra.get("status", "graded"),
+            " ".join(extra.get("flags", [])))
 
 
 def _zero(name, out_json, max_score, reason):
     with open(out_json, "w") as f:
         json.dump({"score": 0, "output": reason, "tests": []}, f, indent=2)
-    return name, 0, max_score, reason
+    return name, 0, max_score, reason, ""
 
 
 def main(argv):
@@ -150,15 +166,15 @@ def main(argv):
         futures = [pool.submit(grade_one, n, p, opts, max_score) for n, p in subs]
         for fut in concurrent.futures.as_completed(futures):
             row = fut.result()
-            print("%-24s %6s / %-6s %s" % row, flush=True)
+            print("%-24s %6s / %-6s %s %s" % row, flush=True)
             rows.append(row)
     rows.sort()
     csv_name = "grades.csv"
     if opts.shard:
-        csv_name = "grades-%s-of-%s.csv" % tuple(opts.shard.split("/"))
+        csv_name = "grades-%d-of-%d.csv" % tuple(int(x) for x in re.findall(r"\d+", opts.shard))
     with open(os.path.join(opts.out, csv_name), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["submission", "score", "max", "status"])
+        w.writerow(["submission", "score", "max", "status", "flags"])
         w.writerows(rows)
     print("grade batch: %d submissions, %s" % (len(rows), os.path.join(opts.out, csv_name)))
     return 0

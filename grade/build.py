@@ -1,95 +1,287 @@
-"""Preparing and building a submission in a private directory: copy the
-submission (never building in place), copy the pristine grade/, the lab's
-tests and every protected file over it, copy hidden test programs in, and run
-make with the lab's test programs as EXTRA_UPROGS. Also runs one test on the
-built tree (run_test): a fresh QEMU per test on a copy of fs.img.
+"""Preparing and building a submission: a fresh tree made from the pristine
+source (the lab's handout of the harness's own tree, the lab's tests and any
+hidden tests), with only the files the student owns (lab.json
+"student_files") copied in from the submission, then `make` with the lab's
+test programs as EXTRA_UPROGS. Nothing else of the submission is read into
+the tree or run: its Makefile, tools/ and host programs never are. Also runs
+one test on the built tree (run_test): a fresh QEMU per test on a copy of
+fs.img.
+
+Must not: write into the submission, follow a symbolic link in it, or take
+a file outside the student's list.
 """
+import filecmp
+import hashlib
 import os
 import re
 import secrets
 import shutil
+import stat
 import subprocess
+import sys
+import tempfile
+import time
 
-import machine
 import score
 import spec as specmod
 
 ROOT = specmod.ROOT
-SKIP_TOP = {".git", "build", "grade-logs", "fs.img", ".gdbport"}
-SKIP_ANY = {"__pycache__", ".git"}
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import handout  # noqa: E402
+import qemu  # noqa: E402
+
+SKIP_TOP = {".git", "build", "grade-logs", "fs.img", ".gdbport", "kernel/kernel", "tests/logs"}
+MAX_FILE = 1 << 20
+CACHE = os.path.join("build", "grade-cache")    # under the harness's tree (make clean removes it)
+CACHE_KEEP = 6
+PRISTINE_TIME = 946684800                       # 2000-01-01: the pristine sources' mtime
 BUILD_TIMEOUT = 600
 BOOT_TIMEOUT = 60
+PROMPT = re.compile(qemu.PROMPT)
+PANIC = score.PANIC
+SOURCE_EXT = (".c", ".h", ".S", ".s")
+# #include, #include_next, #import, #embed, and the assembler's .include/.incbin
+INCLUDE = re.compile(r'^[ \t]*#[ \t]*(include_next|include|import|embed)\b[ \t]*(.*)$', re.M)
+ASM_INCLUDE = re.compile(r'\.(include|incbin)\b\s*(\S*)')
+COMMENTS = re.compile(r'//[^\n]*|/\*.*?\*/', re.S)
 
 
 class BuildError(Exception):
-    """The submission could not be prepared or built; str() is the reason."""
+    """The submission could not be prepared or built; str() is the reason
+    (its first line is the status)."""
 
 
-def _ignore(root):
-    def ignore(d, names):
-        rel = os.path.relpath(d, root)
-        skip = set(n for n in names if n in SKIP_ANY)
-        if rel == ".":
-            skip |= SKIP_TOP & set(names)
-        if rel == "kernel":
-            skip |= {"kernel"} & set(names)
-        if rel == "tests":
-            skip |= {"logs"} & set(names)
-        return skip
-    return ignore
+def _regular_file(base, rel):
+    """base/rel if every part of it is real (no symbolic link) and it is a
+    regular file; else (None, why)."""
+    path = base
+    for part in rel.split("/"):
+        path = os.path.join(path, part)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None, "missing"
+        if stat.S_ISLNK(st.st_mode):
+            return None, "a symbolic link (submit a regular file)"
+    if not stat.S_ISREG(st.st_mode):
+        return None, "not a regular file"
+    if st.st_size > MAX_FILE:
+        return None, "larger than %d bytes" % MAX_FILE
+    return path, None
 
 
-def _replace(src, dst):
-    if os.path.isdir(dst) and not os.path.islink(dst):
-        shutil.rmtree(dst)
-    elif os.path.lexists(dst):
-        os.remove(dst)
+def bad_include(rel, text):
+    """The first #include (or .include/.incbin) in a student's source file
+    that names an absolute path, leaves the tree, or is computed by a macro:
+    a one-line reason, or None."""
+    code = COMMENTS.sub(" ", text.replace("\\\n", ""))
+    found = [(m.group(1), m.group(2).strip()) for m in INCLUDE.finditer(code)]
+    found += [(m.group(1), m.group(2).strip()) for m in ASM_INCLUDE.finditer(code)]
+    for what, arg in found:
+        m = re.match(r'"([^"]*)"|<([^>]*)>', arg)
+        if not m:
+            return "%s: %s %s: a computed include (write the file name)" % (rel, what, arg[:60])
+        path = m.group(1) if m.group(1) is not None else m.group(2)
+        if path.startswith(("/", "~")) or "\\" in path:
+            return "%s: %s %s: an absolute path" % (rel, what, arg[:60])
+        for base in (os.path.dirname(rel), ".", "kernel"):
+            if os.path.normpath(os.path.join(base, path)).split("/")[0] == "..":
+                return "%s: %s %s: a path that leaves the tree" % (rel, what, arg[:60])
+    return None
+
+
+def student_mode(labs, lab):
+    """Markers in a student file (the instructor's own tree has them): the
+    regions of this lab and the earlier ones keep their solution."""
+    index = labs.index(lab) if lab in labs else -1
+
+    def mode(name):
+        if name not in labs:
+            raise handout.HandoutError("marker names unknown lab %r" % name)
+        return "solution" if labs.index(name) <= index else "stub"
+    return mode
+
+
+def _copy(src, dst):
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     if os.path.isdir(src):
-        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(src, dst, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     else:
-        shutil.copy2(src, dst)
+        shutil.copyfile(src, dst)
 
 
-def prepare(submission, spec, work, pristine=ROOT):
-    """Copy submission to work/tree with the pristine files over it and
-    return (tree, extra_uprogs) with paths relative to the tree."""
-    if not os.path.isfile(os.path.join(submission, "Makefile")):
-        raise BuildError("no Makefile at the top of the submission")
-    tree = os.path.join(work, "tree")
-    if os.path.exists(tree):
-        shutil.rmtree(tree)
-    try:
-        shutil.copytree(submission, tree, symlinks=True, ignore=_ignore(submission))
-    except (OSError, shutil.Error) as e:
-        raise BuildError("cannot copy the submission: %s" % e)
-    _replace(os.path.join(pristine, "grade"), os.path.join(tree, "grade"))
+def pristine(spec, tree, source=ROOT):
+    """Write the lab's pristine tree (no student file yet) into tree and
+    return the EXTRA_UPROGS paths of its test programs."""
+    handout.make_handout(source, spec["name"], tree, any_lab=True)
     lab_dst = os.path.join(tree, "labs", spec["name"])
     if os.path.isdir(os.path.join(spec["dir"], "tests")):
-        _replace(os.path.join(spec["dir"], "tests"), os.path.join(lab_dst, "tests"))
-    for rel in spec["protected"]:
-        src = os.path.join(pristine, rel)
-        if os.path.exists(src):
-            _replace(src, os.path.join(tree, rel))
+        _copy(os.path.join(spec["dir"], "tests"), os.path.join(lab_dst, "tests"))
     extra = []
     for prog in spec["programs"]:
         if prog["hidden"]:
             rel = os.path.join(".grade-hidden", os.path.basename(prog["path"]))
         else:
             rel = os.path.join("labs", spec["name"], prog["rel"])
-        dst = os.path.join(tree, rel)
-        if not os.path.exists(dst) or prog["hidden"]:
-            _replace(prog["path"], dst)
+        _copy(prog["path"], os.path.join(tree, rel))
         extra.append(rel)
-    return tree, extra
+    return extra
+
+
+def take_student_files(submission, spec, tree, source=ROOT):
+    """Copy the student's files from submission into tree (the others stay
+    pristine). Returns notes (lines for the log); BuildError for a file that
+    must be refused."""
+    labs = specmod.lab_names(os.path.join(source, "labs"))
+    mode = student_mode(labs, spec["name"])
+    notes = []
+    for rel in spec["student_files"]:
+        path, why = _regular_file(submission, rel)
+        if why == "missing":
+            notes.append("student file %s: not in the submission; the handout's is used" % rel)
+            continue
+        if path is None:
+            raise BuildError("refused %s: %s" % (rel, why))
+        with open(path, "rb") as f:
+            data = f.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if rel.endswith(SOURCE_EXT):
+            reason = bad_include(rel, text if text is not None else data.decode("latin-1"))
+            if reason:
+                raise BuildError("refused " + reason)
+        lead = handout.comment_of(rel)
+        if text is not None and lead and "LAB" in text:
+            try:
+                data = handout.transform(text, lead, mode, rel).encode("utf-8")
+            except handout.HandoutError:
+                pass                       # not our markers: the file as it is
+        dst = os.path.join(tree, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if os.path.lexists(dst) and not os.path.isfile(dst):
+            raise BuildError("refused %s: the handout has a folder there" % rel)
+        with open(dst, "wb") as f:
+            f.write(data)
+        notes.append("student file %s: taken" % rel)
+    if spec["student_files"] and not any(n.endswith(": taken") for n in notes):
+        raise BuildError("no student file of this lab in the submission (looked for %s)"
+                         % ", ".join(spec["student_files"]))
+    return notes
+
+
+def ignored_files(submission, spec, tree):
+    """Files of the submission that differ from the pristine tree but are
+    not the student's: they are ignored (listed so the student learns it)."""
+    own = set(spec["student_files"])
+    out = []
+    for d, dirs, files in os.walk(submission):
+        rel_d = os.path.relpath(d, submission)
+        rel_d = "" if rel_d == "." else rel_d + "/"
+        dirs[:] = sorted(x for x in dirs if x not in ("__pycache__", ".git")
+                         and rel_d + x not in SKIP_TOP)
+        for name in sorted(files + [x for x in dirs if os.path.islink(os.path.join(d, x))]):
+            rel = rel_d + name
+            if rel in own or rel in SKIP_TOP:
+                continue
+            path, mine = os.path.join(d, name), os.path.join(tree, rel)
+            if os.path.islink(path) or not os.path.isfile(path):
+                out.append(rel + " (not a regular file)")
+            elif not os.path.isfile(mine):
+                out.append(rel + " (not in the handout)")
+            elif not filecmp.cmp(path, mine, shallow=False):
+                out.append(rel)
+    return out
+
+
+def tree_key(tree):
+    """A digest of every file (path and content) of a pristine tree."""
+    h = hashlib.sha256()
+    for d, dirs, files in os.walk(tree):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(d, name)
+            h.update(os.path.relpath(path, tree).encode() + b"\0")
+            with open(path, "rb") as f:
+                h.update(hashlib.sha256(f.read()).digest())
+    return h.hexdigest()[:16]
+
+
+def cached_build(tree, extra, key, log_path, cache):
+    """Give tree the objects of an earlier build of the same pristine tree
+    (cache/<key>), or build it and keep a copy there, so a submission
+    recompiles only its student files. Built from pristine files only:
+    nothing of a submission ever enters the cache."""
+    entry = os.path.join(cache, key)
+    if os.path.isdir(entry):
+        try:
+            shutil.copytree(entry, tree, symlinks=True, dirs_exist_ok=True)
+            return "pristine build reused from %s" % entry
+        except (OSError, shutil.Error):
+            pass                                # being pruned: build afresh
+    build(tree, extra, log_path)
+    os.makedirs(cache, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="." + key, dir=cache)
+    try:
+        for rel in ("build", "kernel/kernel", "fs.img"):
+            if os.path.isdir(os.path.join(tree, rel)):
+                shutil.copytree(os.path.join(tree, rel), os.path.join(tmp, rel), symlinks=True)
+            else:
+                os.makedirs(os.path.dirname(os.path.join(tmp, rel)), exist_ok=True)
+                shutil.copy2(os.path.join(tree, rel), os.path.join(tmp, rel))
+        os.rename(tmp, entry)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # another grader kept it first
+    old = sorted((os.path.getmtime(os.path.join(cache, e)), e) for e in os.listdir(cache)
+                 if not e.startswith("."))
+    for _, e in old[:-CACHE_KEEP]:
+        shutil.rmtree(os.path.join(cache, e), ignore_errors=True)
+    return "pristine build kept in %s" % entry
+
+
+def prepare(submission, spec, work, source=ROOT, log_path=os.devnull):
+    """Make work/tree: the pristine tree (already built, from the cache when
+    it can) with the student's files in it. Returns (tree, extra_uprogs,
+    notes, ignored)."""
+    if not os.path.isdir(submission):
+        raise BuildError("the submission is not a folder")
+    tree = os.path.join(work, "tree")
+    if os.path.exists(tree):
+        shutil.rmtree(tree)
+    extra = pristine(spec, tree, source)
+    for d, _, files in os.walk(tree):           # older than any object, cached or not
+        for name in files:
+            os.utime(os.path.join(d, name), (PRISTINE_TIME, PRISTINE_TIME))
+    key = tree_key(tree) + "-" + hashlib.sha256(" ".join(extra).encode()).hexdigest()[:8]
+    try:
+        notes = [cached_build(tree, extra, key, log_path, os.path.join(source, CACHE))]
+    except BuildError as e:
+        raise BuildError("the pristine tree does not build (harness error): %s" % e)
+    time.sleep(0.01)        # student files are newer than any object, for make
+    notes += take_student_files(submission, spec, tree, source)
+    return tree, extra, notes, ignored_files(submission, spec, tree)
+
+
+def first_error(text):
+    """The compiler's (or linker's, or make's) first error line of a build
+    log, for the one-line status."""
+    for pat in (r"^\S+:\d+:(?:\d+:)? (?:fatal )?error: .*$", r"^.*(?:undefined reference|"
+                r"multiple definition).*$", r"^.*\berror\b.*$"):
+        m = re.search(pat, text, re.M)
+        if m:
+            return m.group(0).strip()[:200]
+    return None
 
 
 def build(tree, extra, log_path, jobs=2):
-    """make kernel/kernel fs.img in tree; BuildError with the last lines of
-    the output if it fails."""
+    """make kernel/kernel fs.img in tree; BuildError with the first error
+    line and the last lines of the output if it fails."""
     cmd = ["make", "-j%d" % jobs, "kernel/kernel", "fs.img", "EXTRA_UPROGS=" + " ".join(extra)]
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         log.write(("# " + " ".join(cmd) + "\n").encode())
         log.flush()
         try:
@@ -99,8 +291,10 @@ def build(tree, extra, log_path, jobs=2):
             raise BuildError("build timed out (%ds)" % BUILD_TIMEOUT)
     if rc != 0:
         with open(log_path, errors="replace") as f:
-            tail = "".join(f.readlines()[-15:])
-        raise BuildError("build failed (make exit %d):\n%s" % (rc, tail))
+            text = f.read()
+        first = first_error(text) or "make exit %d" % rc
+        tail = "".join(text.splitlines(keepends=True)[-15:])
+        raise BuildError("build failed: %s\n%s" % (first, tail))
 
 
 def command_line(test, token):
@@ -111,23 +305,28 @@ def run_test(tree, test, log_path):
     """Boot a fresh QEMU, run the test's command and score it."""
     token = secrets.token_hex(8)
     image = log_path[:-len(".log")] + ".img" if log_path.endswith(".log") else log_path + ".img"
-    shutil.copyfile(os.path.join(tree, "fs.img"), image)
     end = re.compile(r"GRADE %s END \d+" % token)
-    try:
-        with machine.Machine(tree, image, log_path, cpus=test["cpus"], cap=test["output_cap"]) as m:
-            i, r = m.wait_for([machine.PROMPT, machine.PANIC], 0, BOOT_TIMEOUT)
+    with qemu.Machine(os.path.basename(log_path), os.path.join(tree, "fs.img"), cpus=test["cpus"],
+                      kernel=os.path.join(tree, "kernel", "kernel"), log_path=log_path,
+                      image_copy=image, cap=test["output_cap"],
+                      timeout=BOOT_TIMEOUT + test["timeout"] + 30) as m:
+        try:
+            i, r = m.wait_for([PROMPT, PANIC], 0, BOOT_TIMEOUT)
             if i != 0:
                 m.note("no shell prompt (%s)" % (r if i is None else "panic"))
                 return score.evaluate(test, token, m.buf, "flood" if r == "flood" else "noboot")
             start = r.end()
             m.note("running test %s: %s" % (test["name"], command_line(test, token)))
+            sent = time.monotonic()
             m.send(command_line(test, token))
-            i, r = m.wait_for([end, machine.PANIC, re.compile(r"\n\$ ")], start, test["timeout"])
+            i, r = m.wait_for([end, PANIC, re.compile(r"\n\$ ")], start, test["timeout"])
+            took = time.monotonic() - sent if i == 0 else None
             killed = r if i is None and r in ("flood", "timeout") else None
-            if i == 0:      # end line: catch a panic while the program exits
-                m.wait_for([machine.PANIC, re.compile(r"\n\$ ")], r.end(), 5)
+            if i == 0:      # end line: catch a panic, or more lines, while the program exits
+                m.wait_for([PANIC, re.compile(r"\n\$ ")], r.end(), 5)
             m.note("stopped: %s" % ({0: "end line", 1: "panic", 2: "prompt"}.get(i) or r))
-            return score.evaluate(test, token, m.buf[start:], killed)
-    finally:
-        if os.path.exists(image):
-            os.remove(image)
+            return score.evaluate(test, token, m.buf[start:], killed, took)
+        finally:
+            m.kill()
+            if os.path.exists(image):
+                os.remove(image)

@@ -2,10 +2,12 @@
 """The grading harness's command line: grade one tree (the main tree, a
 student's, or --repo DIR) on one lab or all labs, print a table, write the
 console logs to grade-logs/<lab>/<test>.log and optionally Gradescope's
-results.json. A lab's written-answers check (lab.json "answers", answers.py)
-runs on the host against the submission's file, before and independent of
-the build and QEMU. `grade.py batch ...` grades a folder of submissions
-(batch.py).
+results.json. Only the lab's student files are taken from the tree, into a
+pristine tree built from this harness's own (build.py); files.log lists what
+was taken and what was ignored. A lab's written-answers check (lab.json
+"answers", answers.py) runs on the host against the submission's file,
+before and independent of the build and QEMU. `grade.py batch ...` grades a
+folder of submissions (batch.py).
 
     python3 grade/grade.py [--lab NAME] [--test TEST] [--json results.json]
                            [--repo DIR] [--hidden DIR] [--labs-dir DIR] [--logs DIR]
@@ -24,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import answers as answersmod  # noqa: E402
 import build  # noqa: E402
+import score as scoremod  # noqa: E402
 import spec as specmod  # noqa: E402
 
 
@@ -32,16 +35,10 @@ def _line(spec, r):
                                     _num(r["max_score"]), r["status"]), flush=True)
 
 
-def is_instructor_tree(repo):
-    """Is repo the tree this harness lives in? Only then may the answers check
-    fall back to the lab's model answers (never for --repo SUBMISSION)."""
-    return os.path.realpath(repo) == os.path.realpath(specmod.ROOT)
-
-
 def check_answers(repo, spec, logs):
     """The host-side answers check (no build, no QEMU): a result dict."""
     t0 = time.monotonic()
-    r = answersmod.check(spec["answers"], repo, is_instructor_tree(repo))
+    r = answersmod.check(spec["answers"], repo)
     r.update(test=spec["answers"], elapsed=time.monotonic() - t0)
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, spec["answers"]["name"] + ".log"), "w") as f:
@@ -50,35 +47,69 @@ def check_answers(repo, spec, logs):
     return r
 
 
-def grade_lab(repo, spec, tests, logs, keep=False, answers=False):
-    """Check the answers (if `answers`), then build repo for the lab and run
-    `tests`; a list of result dicts."""
+def _files_log(path, notes, ignored):
+    """Write what was taken from the submission and what was ignored."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("# only the lab's student_files are taken; the rest is the handout's\n")
+        for n in notes:
+            f.write(n + "\n")
+        for rel in ignored:
+            f.write("ignored (not a student file of this lab): %s\n" % rel)
+
+
+def grade_lab(repo, spec, tests, logs, answers=False):
+    """Check the answers (if `answers`), then build the lab's pristine tree
+    with repo's student files in it and run `tests`. Returns (results,
+    ignored): a list of result dicts, and the changed files that were not
+    taken."""
     results = [check_answers(repo, spec, logs)] if answers else []
     if not tests:
-        return results
+        return results, []
+    ignored = []
     with tempfile.TemporaryDirectory(prefix="spindle-grade-") as work:
         try:
-            tree, extra = build.prepare(repo, spec, work)
-            build.build(tree, extra, os.path.join(logs, "build.log"))
-        except build.BuildError as e:
+            build_log = os.path.join(logs, "build.log")
+            if os.path.exists(build_log):
+                os.remove(build_log)
+            tree, extra, notes, ignored = build.prepare(repo, spec, work, log_path=build_log)
+            _files_log(os.path.join(logs, "files.log"), notes, ignored)
+            if ignored:
+                print("  ignored %d changed file(s) that are not this lab's student files "
+                      "(%s): %s" % (len(ignored), ", ".join(spec["student_files"]),
+                                    ", ".join(ignored[:8]) + (" ..." if len(ignored) > 8 else "")),
+                      flush=True)
+            build.build(tree, extra, build_log)
+        except (build.BuildError, build.handout.HandoutError, OSError) as e:
             for t in tests:
                 results.append(dict(test=t, score=0, max_score=t["points"], status=str(e).split("\n")[0],
                                     detail=str(e), elapsed=0.0, build_error=str(e)))
-            return results
+                _line(spec, results[-1])
+            return results, ignored
         for t in tests:
             t0 = time.monotonic()
             r = build.run_test(tree, t, os.path.join(logs, t["name"] + ".log"))
             r.update(test=t, elapsed=time.monotonic() - t0)
             results.append(r)
             _line(spec, r)
-    return results
+    return results, ignored
+
+
+def flags(all_results, ignored):
+    """Words for the batch CSV's flags column: integrity:<test> per test
+    with evidence of forging, ignored:<n> for changed files not taken."""
+    out = ["integrity:%s/%s" % (lab, r["test"]["name"]) for lab, r in all_results
+           if r["status"].startswith(scoremod.INTEGRITY)]
+    if ignored:
+        out.append("ignored:%d" % len(ignored))
+    return out
 
 
 def _num(x):
     return ("%.2f" % x).rstrip("0").rstrip(".")
 
 
-def gradescope_json(all_results):
+def gradescope_json(all_results, ignored=()):
     tests = []
     for lab, r in all_results:
         t = r["test"]
@@ -89,8 +120,15 @@ def gradescope_json(all_results):
     doc = {"score": round(sum(x["score"] for x in tests), 2), "tests": tests,
            "visibility": "visible", "stdout_visibility": "hidden"}
     errors = [r["build_error"] for _, r in all_results if r.get("build_error")]
+    notes = []
     if errors:
-        doc["output"] = errors[0]
+        notes.append(errors[0])
+    if ignored:
+        notes.append("Ignored (only the lab's student files are graded): " + ", ".join(ignored))
+    if notes:
+        doc["output"] = "\n".join(notes)
+    doc["extra_data"] = {"status": errors[0].split("\n")[0] if errors else "graded",
+                         "flags": flags(all_results, ignored), "ignored": list(ignored)}
     return doc
 
 
@@ -123,7 +161,7 @@ def main(argv):
     if not labs:
         print("grade: no labs under %s: nothing to grade" % opts.labs_dir)
         return 0
-    all_results = []
+    all_results, ignored = [], []
     for lab in labs:
         try:
             spec = specmod.load(lab, opts.labs_dir, opts.hidden)
@@ -136,7 +174,9 @@ def main(argv):
             continue
         logs = os.path.join(os.path.abspath(opts.logs or os.path.join(repo, "grade-logs")), lab)
         print("grading lab %s (%s)" % (lab, repo), flush=True)
-        all_results += [(lab, r) for r in grade_lab(repo, spec, tests, logs, answers=answers)]
+        results, skipped = grade_lab(repo, spec, tests, logs, answers=answers)
+        all_results += [(lab, r) for r in results]
+        ignored += [x for x in skipped if x not in ignored]
     if opts.test and not all_results:
         print("grade: no test named %s" % ", ".join(opts.test), file=sys.stderr)
         return 2
@@ -145,7 +185,7 @@ def main(argv):
     if opts.json:
         os.makedirs(os.path.dirname(os.path.abspath(opts.json)), exist_ok=True)
         with open(opts.json, "w") as f:
-            json.dump(gradescope_json(all_results), f, indent=2)
+            json.dump(gradescope_json(all_results, ignored), f, indent=2)
     return 0 if total >= most else 1
 
 

@@ -1,7 +1,9 @@
 """Lab specifications: loading labs/<name>/lab.json, defaults, validation,
-lab order (labs/ORDER or "order"), and merging an instructor's hidden spec
-(--hidden DIR) into a lab, and the written-answers check's settings
-("answers"). The format is documented in docs/grading.md.
+lab order (labs/ORDER or "order"), the files a student owns
+("student_files", the only files the harness takes from a submission),
+merging an instructor's hidden spec (--hidden DIR) into a lab, and the
+written-answers check's settings ("answers"). The format is documented in
+docs/grading.md.
 """
 import json
 import os
@@ -11,6 +13,7 @@ LABS = os.path.join(ROOT, "labs")
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 PARTIALS = ("all", "fraction")
+PRISTINE_TOPS = ("grade", "tools", "labs", "tests")   # never a student's file
 TEST_DEFAULTS = {"args": [], "partial": "all", "visibility": "visible"}
 
 
@@ -49,15 +52,16 @@ def _order_of(labs_dir, name):
 
 def load(name, labs_dir=LABS, hidden=None):
     """The spec of lab `name` as a dict with defaults filled in. Program paths
-    become absolute (spec["programs"]); with hidden=DIR the tests, programs
-    and protected files of DIR/lab.json are added (a hidden test with the
-    name of a public one replaces it)."""
+    become absolute (spec["programs"]); with hidden=DIR the tests and
+    programs of DIR/lab.json are added (a hidden test with the name of a
+    public one replaces it). The old "protected" key is ignored: everything
+    outside "student_files" is pristine."""
     lab_dir = os.path.join(labs_dir, name)
     spec = _read(os.path.join(lab_dir, "lab.json"))
     spec.setdefault("name", name)
     spec["dir"] = lab_dir
     spec["programs"] = [_prog(lab_dir, p, False) for p in spec.get("programs", [])]
-    spec.setdefault("protected", [])
+    spec.pop("protected", None)
     spec.setdefault("tests", [])
     if hidden:
         hpath = os.path.join(hidden, "lab.json")
@@ -66,18 +70,43 @@ def load(name, labs_dir=LABS, hidden=None):
         extra = _read(hpath)
         hdir = os.path.dirname(hpath)
         spec["programs"] += [_prog(hdir, p, True) for p in extra.get("programs", [])]
-        spec["protected"] = sorted(set(spec["protected"]) | set(extra.get("protected", [])))
         names = {t["name"] for t in extra.get("tests", [])}
         spec["tests"] = [t for t in spec["tests"] if t.get("name") not in names]
         spec["tests"] += extra.get("tests", [])
         if "answers" in extra:
             spec["answers"] = extra["answers"]
-            if isinstance(spec["answers"], dict):
-                spec["answers"] = dict(spec["answers"], _base=hdir)
     for t in spec["tests"]:
         _check_test(spec, t)
     spec["answers"] = _check_answers(spec, spec.get("answers"))
+    spec["student_files"] = _check_student_files(spec)
     return spec
+
+
+def safe_relpath(rel):
+    """Is rel a plain path inside a tree (relative, no '..', no '.', no
+    backslash, no empty part)?"""
+    return (isinstance(rel, str) and bool(rel) and not rel.startswith("/") and "\\" not in rel
+            and all(part not in ("", ".", "..") for part in rel.split("/")))
+
+
+def _check_student_files(spec):
+    """The files a student owns: lab.json "student_files" plus the answers
+    file; each a plain repository-relative path."""
+    files = spec.get("student_files", [])
+    where = "lab %s student_files" % spec["name"]
+    if not isinstance(files, list):
+        raise SpecError("%s: must be a list of paths" % where)
+    if spec["answers"] and spec["answers"]["file"] not in files:
+        files = files + [spec["answers"]["file"]]
+    for rel in files:
+        if not safe_relpath(rel):
+            raise SpecError("%s: %r must be a path inside the tree" % (where, rel))
+        if os.path.basename(rel).startswith("Makefile") or rel.endswith(".mk"):
+            raise SpecError("%s: %r would run on the grading host" % (where, rel))
+        if rel.split("/")[0] in PRISTINE_TOPS:
+            raise SpecError("%s: %r is under %s/, which is always the harness's own"
+                            % (where, rel, rel.split("/")[0]))
+    return list(dict.fromkeys(files))
 
 
 def max_points(spec):
@@ -94,7 +123,7 @@ def _check_answers(spec, ans):
     if not isinstance(ans, dict):
         raise SpecError("%s: must be an object" % where)
     ans = dict(ans)
-    base = ans.pop("_base", spec["dir"])
+    ans.pop("_base", None)
     for key in ("points", "questions"):
         if key not in ans:
             raise SpecError("%s: missing %r" % (where, key))
@@ -121,14 +150,7 @@ def _check_answers(spec, ans):
     f = ans["file"]
     if not isinstance(f, str) or not f or f.startswith("/") or "\\" in f or ".." in f.split("/"):
         raise SpecError("%s: file %r must be a path inside the submission" % (where, f))
-    ans["model_path"] = None
-    if ans.get("model"):
-        # Only labs/<lab>/solution* is left out of handouts (tools/handout.py).
-        m = ans["model"]
-        if not isinstance(m, str) or "/" in m or "\\" in m or not m.startswith("solution"):
-            raise SpecError("%s: model %r must be a file named solution* in the lab folder, "
-                            "so that handouts leave it out" % (where, ans["model"]))
-        ans["model_path"] = os.path.join(base, ans["model"])
+    ans.pop("model", None)      # old key: the model answers now live in the answers file
     return ans
 
 
@@ -165,6 +187,11 @@ def _check_test(spec, t):
         raise SpecError("%s: partial must be one of %s" % (where, ", ".join(PARTIALS)))
     if not t["expect"]:
         raise SpecError("%s: expect is empty" % where)
+    if not isinstance(t.get("hint", ""), str):
+        raise SpecError("%s: hint must be a string" % where)
+    ms = t.setdefault("min_seconds", 0)
+    if not isinstance(ms, (int, float)) or ms < 0:
+        raise SpecError("%s: min_seconds must be a number >= 0" % where)
     for name in [t["run"]] + list(t["args"]) + list(t["expect"]):
         if not name or any(c.isspace() for c in str(name)):
             raise SpecError("%s: %r must be a non-empty word" % (where, name))
@@ -172,12 +199,17 @@ def _check_test(spec, t):
 
 def public_json(spec_text):
     """lab.json text without its hidden tests and their programs (for the
-    student handout). Programs used only by hidden tests are dropped."""
+    student handout), and without the `hint` of tests whose results show
+    only after the due date. Programs used only by hidden tests are dropped."""
     spec = json.loads(spec_text)
     tests = spec.get("tests", [])
     hidden = [t for t in tests if t.get("visibility") == "hidden"]
-    if not hidden:
+    late = [t for t in tests if t.get("visibility") in ("after_due_date", "after_published")
+            and "hint" in t]
+    if not hidden and not late:
         return spec_text, []
+    for t in late:
+        del t["hint"]
     kept = [t for t in tests if t.get("visibility") != "hidden"]
     used = {t.get("run") for t in kept}
     dropped = [p for p in spec.get("programs", [])

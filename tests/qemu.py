@@ -1,8 +1,10 @@
-"""The QEMU driver of the test harness: one Machine is one run of Spindle.
+"""The one QEMU driver of Spindle's harnesses (`make test` and the grading
+harness grade/build.py): one Machine is one run of Spindle.
 
 It owns starting qemu-system-riscv64 the way `make qemu` does (on a private
 copy of a disk image unless told otherwise), reading the console into a log
-file, expect()/send()/run() to talk to the shell, and making sure QEMU never
+file, expect()/send()/run() to talk to the shell (wait_for() for the grader,
+which scores what it sees instead of failing), and making sure QEMU never
 outlives the test: a hard timeout, an output cap and kill-on-exit of the
 context manager, whatever exception is raised.
 """
@@ -61,25 +63,32 @@ class Machine:
 
     name      names the log file tests/logs/<name>.log ('/' becomes '-')
     image     disk image to use; copied to tests/logs/<name>.img first
-              unless share=True (then used in place, e.g. the second boot
-              after a crash)
+              (or to image_copy) unless share=True (then used in place, e.g.
+              the second boot after a crash)
     cpus      -smp N
     timeout   hard limit in seconds for the whole run: QEMU is killed then
     stream    copy the console to our stdout as it arrives (-v)
+    kernel, log_path, cap: another tree's kernel, another log file, another
+              output cap (the grader's)
     """
 
     OUTPUT_CAP = 8 << 20
     EOL = "\n"
 
     def __init__(self, name, image, cpus=3, timeout=300, share=False,
-                 stream=False, extra=(), mem="128M"):
+                 stream=False, extra=(), mem="128M", kernel=None, log_path=None,
+                 image_copy=None, cap=None):
         self.name = name
         self.safe = name.replace("/", "-")
-        os.makedirs(LOGDIR, exist_ok=True)
+        self.log_path = log_path or os.path.join(LOGDIR, self.safe + ".log")
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        self.kernel = kernel or KERNEL      # read now: testlib may point it at a snapshot
+        self.cap = cap or self.OUTPUT_CAP
+        self.flooded = False
         if share:
             self.image = image
         else:
-            self.image = os.path.join(LOGDIR, self.safe + ".img")
+            self.image = image_copy or os.path.join(LOGDIR, self.safe + ".img")
             shutil.copyfile(image, self.image)
         self.cpus = cpus
         self.timeout = timeout
@@ -97,14 +106,14 @@ class Machine:
     # ---- life cycle -------------------------------------------------------
     def command(self):
         return ["qemu-system-riscv64", "-machine", "virt", "-bios", "default",
-                "-kernel", KERNEL, "-m", self.mem, "-smp", str(self.cpus),
+                "-kernel", self.kernel, "-m", self.mem, "-smp", str(self.cpus),
                 "-nographic", "-global", "virtio-mmio.force-legacy=false",
                 "-drive", "file=%s,if=none,format=raw,id=x0" % self.image,
                 "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
                 ] + self.extra
 
     def start(self):
-        self.log = open(os.path.join(LOGDIR, self.safe + ".log"), "wb")
+        self.log = open(self.log_path, "wb")
         cmd = self.command()
         self.log.write(("# " + " ".join(cmd) + "\n").encode())
         self.start_time = time.monotonic()
@@ -174,8 +183,9 @@ class Machine:
             if self.stream:
                 sys.stdout.write(text)
                 sys.stdout.flush()
-            if total > self.OUTPUT_CAP:
-                self.kill("output cap (%d bytes) exceeded" % self.OUTPUT_CAP)
+            if total > self.cap:
+                self.flooded = True
+                self.kill("output cap (%d bytes) exceeded" % self.cap)
                 break
         with self.cond:
             self.eof = True
@@ -220,6 +230,26 @@ class Machine:
                                                  "timeout %ss" % timeout)
                     raise Timeout("waiting for /%s/: %s; output ends: %s"
                                   % (regex, why, tail(self.buf[self.pos:] or self.buf)))
+                self.cond.wait(min(left, 0.5))
+
+    def wait_for(self, patterns, start, timeout):
+        """Wait until one of the compiled regexes matches buf[start:]; for
+        the grader, which scores whatever happened. Returns (index of the
+        pattern, match), or (None, reason), reason "flood", "timeout" or "eof"."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for i, pat in enumerate(patterns):
+                    m = pat.search(self.buf, start)
+                    if m:
+                        return i, m
+                if self.flooded:
+                    return None, "flood"
+                if self.eof:
+                    return None, "eof"
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None, "timeout"
                 self.cond.wait(min(left, 0.5))
 
     def _dump_threads(self):

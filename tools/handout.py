@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Generating a lab's student tree from the full (solution) tree.
 
-    python3 tools/handout.py --lab NAME --out DIR [--repo DIR]
+    python3 tools/handout.py --lab NAME --out DIR [--repo DIR] [--force]
 
-Solution regions in C/assembly and Python/shell/Makefile files look like
+DIR must not exist or be empty, unless --force (`make handout ... FORCE=1`):
+a student's solved tree is never overwritten by accident.
+
+Solution regions in C/assembly and Python/shell/Makefile/.txt files look like
 
     // LAB concurrency BEGIN
     ...solution...
@@ -11,15 +14,18 @@ Solution regions in C/assembly and Python/shell/Makefile files look like
     //| return -1;   // emitted as "return -1;" (indentation before //| kept)
     // LAB concurrency END
 
-(`#`, `# STUB`, `#| ` in Python, shell and Makefiles). For lab NAME, regions
+(`#`, `# STUB`, `#| ` in Python, shell, Makefiles and .txt files such as a
+lab's answers file; in Markdown `<!-- LAB x BEGIN -->`, `<!-- STUB -->`,
+`<!--| text -->`, `<!-- LAB x END -->`). For lab NAME, regions
 of labs before NAME (labs/ORDER, else lab.json "order") keep their solution;
 regions of NAME and later labs become their stub (nothing if no STUB block);
 marker lines are removed. Instructor-only files never appear: labs/*/solution*,
-test programs used only by `hidden` tests (and those tests in lab.json).
+Markdown pages whose first line is `<!-- instructor only -->` (such as
+docs/grading.md), test programs used only by `hidden` tests (and those tests
+in lab.json), and the `hint` of `hidden` and `after_due_date` tests.
 Files under grade/tests/fixtures/ are copied verbatim (they are test data).
 """
 import argparse
-import json
 import os
 import re
 import shutil
@@ -30,7 +36,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import spec as specmod  # noqa: E402
 
 COMMENT = {".c": "//", ".h": "//", ".S": "//", ".s": "//", ".ld": "//",
-           ".py": "#", ".sh": "#", ".mk": "#"}
+           ".py": "#", ".sh": "#", ".mk": "#", ".txt": "#", ".md": "<!--"}
+TRAILER = {"<!--": "-->"}
+INSTRUCTOR_ONLY = "<!-- instructor only -->"
 VERBATIM = ("grade/tests/fixtures/",)
 SKIP_DIRS = {".git", "build", "grade-logs", "__pycache__"}
 SKIP_FILES = {"fs.img", "kernel/kernel", ".gdbport"}
@@ -48,14 +56,14 @@ def comment_of(path):
 
 
 def transform(text, lead, mode, path="<text>"):
-    """Rewrite one file's text. lead: the comment leader ("//" or "#");
-    mode(lab) -> "solution" or "stub" for a lab name (raises HandoutError for
-    an unknown one). Returns the new text."""
-    c = re.escape(lead)
-    begin = re.compile(r"^\s*%s\s*LAB\s+(\S+)\s+BEGIN\s*$" % c)
-    end = re.compile(r"^\s*%s\s*LAB\s+(\S+)\s+END\s*$" % c)
-    stub = re.compile(r"^\s*%s\s*STUB\s*$" % c)
-    stub_line = re.compile(r"^(\s*)%s\|(?: |$)(.*)$" % c)
+    """Rewrite one file's text. lead: the comment leader ("//", "#" or
+    "<!--", which closes with "-->"); mode(lab) -> "solution" or "stub" for
+    a lab name (raises HandoutError for an unknown one). Returns the new text."""
+    c, t = re.escape(lead), re.escape(TRAILER.get(lead, ""))
+    begin = re.compile(r"^\s*%s\s*LAB\s+(\S+)\s+BEGIN\s*%s\s*$" % (c, t))
+    end = re.compile(r"^\s*%s\s*LAB\s+(\S+)\s+END\s*%s\s*$" % (c, t))
+    stub = re.compile(r"^\s*%s\s*STUB\s*%s\s*$" % (c, t))
+    stub_line = re.compile(r"^(\s*)%s\|(?: |$)(.*?)%s$" % (c, r"\s*" + t if t else ""))
     out, lab, body, stub_lines, in_stub, start = [], None, [], None, False, 0
     for no, line in enumerate(text.splitlines(keepends=True), 1):
         bare = line.rstrip("\r\n")
@@ -132,38 +140,63 @@ def instructor_only(repo, labs):
     return excluded, rewritten
 
 
-def make_handout(repo, lab, out):
-    labs = specmod.lab_names(os.path.join(repo, "labs"))
-    if lab not in labs:
-        raise HandoutError("no lab %r (labs: %s)" % (lab, ", ".join(labs) or "none"))
-    index = labs.index(lab)
+def lab_mode(labs, lab):
+    """mode() for transform: regions of labs before `lab` keep their
+    solution, the others become stubs (all of them for a lab not in the
+    order, e.g. a harness test lab)."""
+    index = labs.index(lab) if lab in labs else -1
 
     def mode(name):
         if name not in labs:
             raise HandoutError("marker names unknown lab %r" % name)
-        return "solution" if labs.index(name) < index else "stub"
+        return "solution" if 0 <= labs.index(name) < index else "stub"
+    return mode
 
+
+def instructor_page(path):
+    """Is path a Markdown page marked instructor-only on its first line?"""
+    if not path.endswith(".md"):
+        return False
+    with open(path, errors="replace") as f:
+        return f.readline().strip().lower() == INSTRUCTOR_ONLY
+
+
+def rewrite(src, dst, rel, mode):
+    """Write src to dst, solution regions rewritten by mode when the file
+    type has markers."""
+    lead = comment_of(rel)
+    if lead and not rel.startswith(VERBATIM):
+        with open(src, newline="") as f:
+            text = f.read()
+        with open(dst, "w", newline="") as f:
+            f.write(transform(text, lead, mode, rel))
+        shutil.copymode(src, dst)
+    else:
+        shutil.copy2(src, dst)
+
+
+def make_handout(repo, lab, out, any_lab=False):
+    """Write lab's student tree from repo into out; the list of files.
+    any_lab: a lab missing from repo's labs/ is allowed (every region is
+    then a stub: the harness's pristine tree for a test lab)."""
+    labs = specmod.lab_names(os.path.join(repo, "labs"))
+    if lab not in labs and not any_lab:
+        raise HandoutError("no lab %r (labs: %s)" % (lab, ", ".join(labs) or "none"))
+    mode = lab_mode(labs, lab)
     excluded, rewritten = instructor_only(repo, labs)
     written = []
     for rel in list_files(repo):
         parts = rel.split(os.sep)
-        if rel in excluded or (len(parts) >= 3 and parts[0] == "labs"
-                               and parts[2].startswith("solution")):
-            continue
         src, dst = os.path.join(repo, rel), os.path.join(out, rel)
+        if rel in excluded or (len(parts) >= 3 and parts[0] == "labs"
+                               and parts[2].startswith("solution")) or instructor_page(src):
+            continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        lead = comment_of(rel)
         if rel in rewritten:
             with open(dst, "w") as f:
                 f.write(rewritten[rel])
-        elif lead and not rel.startswith(VERBATIM):
-            with open(src, newline="") as f:
-                text = f.read()
-            with open(dst, "w", newline="") as f:
-                f.write(transform(text, lead, mode, rel))
-            shutil.copymode(src, dst)
         else:
-            shutil.copy2(src, dst)
+            rewrite(src, dst, rel, mode)
         written.append(rel)
     return written
 
@@ -173,10 +206,16 @@ def main(argv):
     ap.add_argument("--lab", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--repo", default=specmod.ROOT)
+    ap.add_argument("--force", action="store_true", help="write into a non-empty DIR")
     opts = ap.parse_args(argv)
     repo, out = os.path.abspath(opts.repo), os.path.abspath(opts.out)
     if out == repo:
         print("handout: --out must not be the repository", file=sys.stderr)
+        return 2
+    if os.path.isdir(out) and os.listdir(out) and not opts.force:
+        print("handout: %s exists and is not empty (a solved tree?); choose another "
+              "folder, or overwrite with --force (make handout ... FORCE=1)" % out,
+              file=sys.stderr)
         return 2
     try:
         files = make_handout(repo, opts.lab, out)

@@ -3,13 +3,18 @@
 
     python3 grade/gradescope/make_zip.py --lab NAME [--hidden DIR] [--out autograder.zip]
 
-The zip holds the instructor tree (git's files, so the pristine grade/, labs/
-and protected files), setup.sh and run_autograder at its top, a LAB file
-naming the lab, and DIR's lab.json and programs under hidden/.
+The zip holds no solution: the lab's handout tree (tools/handout.py: solution
+regions of this lab and later ones replaced by their stubs, model answers,
+labs/*/solution* and instructor pages left out), with the lab's full
+lab.json and its hidden test programs put back, setup.sh and run_autograder
+at its top, a LAB file naming the lab, and DIR's lab.json and programs under
+hidden/. The harness in it grades against that same tree, so Gradescope and
+`make grade` give the same score for the same student files.
 """
 import argparse
 import os
 import sys
+import tempfile
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -18,7 +23,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import spec as specmod  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-from handout import list_files  # noqa: E402
+from handout import make_handout  # noqa: E402
 
 
 def main(argv):
@@ -28,13 +33,18 @@ def main(argv):
     ap.add_argument("--out", default="autograder.zip")
     opts = ap.parse_args(argv)
     try:
-        specmod.load(opts.lab, hidden=opts.hidden)      # fails early on a bad spec
+        spec = specmod.load(opts.lab, hidden=opts.hidden)      # fails early on a bad spec
     except specmod.SpecError as e:
         print("make_zip: %s" % e, file=sys.stderr)
         return 2
-    with zipfile.ZipFile(opts.out, "w", zipfile.ZIP_DEFLATED) as z:
-        for rel in list_files(ROOT):
-            z.write(os.path.join(ROOT, rel), rel)
+    with tempfile.TemporaryDirectory(prefix="spindle-zip-") as tmp, \
+            zipfile.ZipFile(opts.out, "w", zipfile.ZIP_DEFLATED) as z:
+        files = set(make_handout(ROOT, opts.lab, tmp))
+        lab = os.path.join("labs", opts.lab)
+        full = [os.path.join(lab, "lab.json")] + [os.path.join(lab, p["rel"])
+                                                  for p in spec["programs"] if not p["hidden"]]
+        for rel in sorted(files | set(full)):
+            z.write(os.path.join(ROOT if rel in full else tmp, rel), rel)
         for name in ("setup.sh", "run_autograder"):
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16

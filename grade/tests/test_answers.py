@@ -1,8 +1,8 @@
 """Unit tests of the written-answers check (grade/answers.py, lab.json
 "answers"): the file format, scoring (missing file, template only, short,
-filled, symbolic link), the instructor's model-answers fallback, spec
-validation, grade.py and batch output, and that handouts leave the model
-answers out. No QEMU: the check runs on the host only."""
+filled, symbolic link), the instructor's tree scored like any other (its
+answers file holds the model answers in a LAB region), spec validation,
+grade.py and batch output, and that handouts give the template instead. No QEMU: the check runs on the host only."""
 import csv
 import importlib.util
 import json
@@ -23,6 +23,7 @@ import spec  # noqa: E402
 
 GRADE = [sys.executable, os.path.join(GRADE_DIR, "grade.py")]
 README = os.path.join(ROOT, "labs", "concurrency", "README.md")
+MODEL = os.path.join(ROOT, "answers-concurrency.txt")     # the instructor's tree's own
 
 LONG = ("The kernel only schedules LWPs, so a user thread that blocks in read blocks "
         "its whole LWP and every user thread waiting to run on it.")     # 26 words
@@ -52,15 +53,15 @@ class AnswersTest(unittest.TestCase):
         self.spec = spec.load("concurrency")
         self.ans = self.spec["answers"]
 
-    def check(self, text, instructor=False, **change):
+    def check(self, text, **change):
         ans = dict(self.ans, **change)
-        return answers.check(ans, Tree(self, text).dir, instructor)
+        return answers.check(ans, Tree(self, text).dir)
 
     def test_spec(self):
         a = self.ans
         self.assertEqual((a["name"], a["file"], a["points"], a["questions"], a["min_words"],
                           a["visibility"]), ("answers", "answers-concurrency.txt", 5, 3, 20, "visible"))
-        self.assertTrue(os.path.isfile(a["model_path"]))
+        self.assertIn(a["file"], self.spec["student_files"])
         self.assertEqual(spec.max_points(self.spec),
                          sum(t["points"] for t in self.spec["tests"]) + 5)
 
@@ -110,25 +111,23 @@ class AnswersTest(unittest.TestCase):
 
     def test_symlink_is_refused(self):
         t = Tree(self)
-        os.symlink(self.ans["model_path"], os.path.join(t.dir, "answers-concurrency.txt"))
-        r = answers.check(self.ans, t.dir, False)
+        os.symlink(MODEL, os.path.join(t.dir, "answers-concurrency.txt"))
+        r = answers.check(self.ans, t.dir)
         self.assertEqual(r["score"], 0)
         self.assertIn("symbolic link", r["status"])
 
-    def test_model_answers_only_for_the_instructor_tree(self):
-        self.assertEqual(self.check(None, instructor=True)["score"], 5)
-        r = self.check(None, instructor=False)
-        self.assertEqual(r["score"], 0)
-        # the submission's own file comes first, also in the instructor's tree
-        self.assertEqual(self.check(template(), instructor=True)["score"], 0)
-        # a model answers file inside the submission means nothing
-        t = Tree(self)
+    def test_same_files_same_score(self):
+        """No fallback anywhere: the instructor's tree scores with its own file."""
+        with open(MODEL) as f:
+            self.assertEqual(self.check(f.read())["score"], 5)
+        self.assertEqual(answers.check(self.ans, ROOT)["score"], 5)
+        t = Tree(self)                    # model answers elsewhere in a tree mean nothing
         os.makedirs(os.path.join(t.dir, "labs", "concurrency"))
-        shutil.copy(self.ans["model_path"], os.path.join(t.dir, "labs", "concurrency"))
-        self.assertEqual(answers.check(self.ans, t.dir, False)["score"], 0)
+        shutil.copy(MODEL, os.path.join(t.dir, "labs", "concurrency", "solution-answers.txt"))
+        self.assertEqual(answers.check(self.ans, t.dir)["score"], 0)
 
     def test_model_answers_are_complete(self):
-        with open(self.ans["model_path"]) as f:
+        with open(MODEL) as f:
             got = answers.parse(f.read(), self.ans["placeholder"])
         for k in range(1, self.ans["questions"] + 1):
             self.assertGreaterEqual(len(answers.words(got[k])), self.ans["min_words"])
@@ -142,8 +141,7 @@ class AnswersTest(unittest.TestCase):
                         {"points": 1, "questions": 2, "name": "t"},
                         {"points": 1, "questions": 2, "file": "../up.txt"},
                         {"points": 1, "questions": 2, "file": "/etc/passwd"},
-                        {"points": 1, "questions": 2, "visibility": "secret"},
-                        {"points": 1, "questions": 2, "model": "answers-x.txt"}, "yes"):
+                        {"points": 1, "questions": 2, "visibility": "secret"}, "yes"):
                 with open(os.path.join(d, "x", "lab.json"), "w") as f:
                     json.dump(dict(base, answers=bad), f)
                 with self.assertRaises(spec.SpecError, msg=str(bad)):
@@ -151,7 +149,7 @@ class AnswersTest(unittest.TestCase):
             with open(os.path.join(d, "x", "lab.json"), "w") as f:
                 json.dump(dict(base, answers={"points": 2, "questions": 1}), f)
             a = spec.load("x", d)["answers"]
-            self.assertEqual((a["file"], a["model_path"]), ("answers-x.txt", None))
+            self.assertEqual(a["file"], "answers-x.txt")
 
 
 class CommandLineTest(unittest.TestCase):
@@ -170,7 +168,7 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertRegex(r.stdout, r"concurrency/answers\s+5\s+5\s+ok")
         self.assertEqual(doc["tests"][0]["visibility"], "visible")
-        self.assertIn("model answers", doc["tests"][0]["output"])
+        self.assertIn("read answers-concurrency.txt", doc["tests"][0]["output"])
 
     def test_submission(self):
         r, doc = self.run_grade(Tree(self, template()).dir)
@@ -208,7 +206,7 @@ class CommandLineTest(unittest.TestCase):
 
 
 class HandoutTest(unittest.TestCase):
-    def test_handout_leaves_out_model_answers(self):
+    def test_handout_gives_the_template(self):
         out = tempfile.mkdtemp(prefix="answers-handout-")
         self.addCleanup(shutil.rmtree, out, True)
         r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "handout.py"),
@@ -216,8 +214,7 @@ class HandoutTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(os.path.exists(os.path.join(out, "labs", "concurrency",
                                                      "solution-answers.txt")))
-        self.assertFalse(os.path.exists(os.path.join(out, "answers-concurrency.txt")))
-        with open(spec.load("concurrency")["answers"]["model_path"]) as f:
+        with open(MODEL) as f:
             model = answers.parse(f.read())
         needles = [" ".join(answers.words(model[k])[:12]) for k in model]
         for d, _, files in os.walk(out):
@@ -226,11 +223,10 @@ class HandoutTest(unittest.TestCase):
                     text = " ".join(f.read().decode("utf-8", "replace").split())
                 for needle in needles:
                     self.assertNotIn(needle, text, os.path.join(d, name))
-        # the student's copy of the harness finds no model answers to fall back to
         self.assertEqual(answers.check(spec.load("concurrency", os.path.join(out, "labs"))["answers"],
-                                       out, True)["score"], 0)
-        with open(os.path.join(out, "labs", "concurrency", "README.md")) as f:
-            self.assertIn("Q3: <your answer here>", f.read())
+                                       out)["score"], 0)
+        with open(os.path.join(out, "answers-concurrency.txt")) as f:
+            self.assertEqual(f.read().strip(), template().strip())
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """End-to-end tests with real QEMU: grade the fixture demo lab (plus the
-fixture hidden tests) against this tree, and batch-grade three submissions
-made from it (good as a .tar.gz, one that does not build, one whose shell
-forges results), and a lab whose programs flood the console and hang.
-Skipped when QEMU or the RISC-V compiler is missing."""
+fixture hidden tests) against this tree, and batch-grade submissions made
+from it (good as a .tar.gz, one that does not build, one whose shell forges
+results, a folder and a .zip of the same name, a bare git repository), a
+lab whose programs flood the console and hang, and a lab whose programs
+print the evidence of forging. Skipped when QEMU or the RISC-V compiler is
+missing."""
 import csv
-import glob
 import json
 import os
 import shutil
@@ -87,7 +88,7 @@ class EndToEnd(unittest.TestCase):
         with tarfile.open(os.path.join(subs, "good.tar.gz"), "w:gz") as t:
             t.add(good, arcname="spindle")
         broken = copy_tree(os.path.join(subs, "broken"))
-        with open(sorted(glob.glob(os.path.join(broken, "kernel", "*.c")))[0], "a") as f:
+        with open(os.path.join(broken, "kernel", "fs", "pipe.c"), "a") as f:
             f.write("\nthis is not C;\n")
         partial = copy_tree(os.path.join(subs, "partial"))   # read at pipe EOF gives -1
         pipe_c = os.path.join(partial, "kernel", "fs", "pipe.c")
@@ -109,26 +110,65 @@ class EndToEnd(unittest.TestCase):
             f.write(text.replace("    run_line(line);\n", fake))
         with open(os.path.join(subs, "junk.txt"), "w") as f:
             f.write("not a submission\n")
+        # dup/ and dup.zip: two submissions, two names, two work folders
+        dup = copy_tree(os.path.join(subs, "dup"))
+        with open(os.path.join(dup, "kernel", "fs", "pipe.c"), "a") as f:
+            f.write("\nthis is not C either;\n")
+        shutil.make_archive(os.path.join(subs, "dup"), "zip", good)
+        subprocess.run(["git", "init", "-q", "--bare", os.path.join(subs, "bare.git")], check=True)
         out = os.path.join(self.tmp, "out")
         r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "-j", "2", "--out", out] + LABS,
                            capture_output=True, text=True, timeout=600)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         with open(os.path.join(out, "grades.csv")) as f:
             rows = [(x["submission"], x["score"], x["max"], x["status"]) for x in csv.DictReader(f)]
-        self.assertEqual([x[:3] for x in rows], [("broken", "0", "15"), ("forging", "0", "15"),
-                                                  ("good", "10", "15"), ("junk.txt", "0", "15"),
-                                                  ("partial", "5", "15")])
-        self.assertTrue(rows[0][3].startswith("build failed"), rows[0])
-        self.assertEqual(rows[1][3], "graded")
-        self.assertTrue(rows[3][3].startswith("unpack failed"), rows[3])
-        self.assertEqual(rows[4][3], "graded")
-        for name in ("broken", "forging", "good", "junk.txt", "partial"):
+        with open(os.path.join(out, "grades.csv")) as f:
+            rows = {x["submission"]: x for x in csv.DictReader(f)}
+        got = sorted((n, x["score"], x["max"]) for n, x in rows.items())
+        self.assertEqual(got, [("bare", "0", "15"), ("broken", "0", "15"), ("dup", "0", "15"),
+                               ("dup.zip", "10", "15"), ("forging", "10", "15"),
+                               ("good", "10", "15"), ("junk.txt", "0", "15"),
+                               ("partial", "5", "15")])
+        self.assertRegex(rows["broken"]["status"],
+                         r"^build failed: kernel/fs/pipe.c:\d+:\d+: error: ", rows["broken"])
+        self.assertEqual(rows["forging"]["status"], "graded")
+        self.assertTrue(rows["bare"]["status"].startswith("no student file"), rows["bare"])
+        self.assertEqual(rows["forging"]["flags"], "ignored:1")     # sh.c, not a student file
+        self.assertTrue(rows["junk.txt"]["status"].startswith("unpack failed"), rows["junk.txt"])
+        self.assertEqual(rows["partial"]["status"], "graded")
+        for name in rows:
             self.assertTrue(os.path.exists(os.path.join(out, name + ".json")))
+        with open(os.path.join(out, "forging.json")) as f:
+            self.assertIn("user/bin/sh.c", f.read())                # the student learns it
         # a shard takes every n-th submission of the sorted list
-        r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "--shard", "1/2", "--out", out]
+        r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "--shard", "2/4", "--out", out]
                            + LABS, capture_output=True, text=True, timeout=600)
-        with open(os.path.join(out, "grades-1-of-2.csv")) as f:
-            self.assertEqual([x["submission"] for x in csv.DictReader(f)], ["forging", "junk.txt"])
+        with open(os.path.join(out, "grades-2-of-4.csv")) as f:
+            self.assertEqual([x["submission"] for x in csv.DictReader(f)], ["dup", "junk.txt"])
+        for bad in ("3/3", "1-4", "1/4/2", "x/4"):
+            r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "--shard", bad, "--out", out]
+                               + LABS, capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("give i/n with whole numbers 0 <= i < n", r.stderr)
+
+    def test_integrity(self):
+        res = os.path.join(self.tmp, "results.json")
+        r = subprocess.run(GRADE + LABS + ["--lab", "forgery", "--repo", ROOT, "--json", res,
+                                           "--logs", os.path.join(self.tmp, "logs")],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        with open(res) as f:
+            doc = json.load(f)
+        seen = {t["name"]: (t["score"], t["output"].split("\n")[0]) for t in doc["tests"]}
+        self.assertEqual(seen["forgery/early"],
+                         (0, "INTEGRITY: result line 'x ok' before the test program started"))
+        self.assertEqual(seen["forgery/twice"], (0, "INTEGRITY: a second END line"))
+        self.assertEqual(seen["forgery/fast"][0], 0)
+        self.assertRegex(seen["forgery/fast"][1], r"^INTEGRITY: all results [\d.]+ s after the "
+                         r"command was typed; the program takes at least 3.00 s$")
+        self.assertEqual(doc["extra_data"]["flags"], ["integrity:forgery/early",
+                                                      "integrity:forgery/twice",
+                                                      "integrity:forgery/fast"])
 
 
 if __name__ == "__main__":

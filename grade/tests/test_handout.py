@@ -1,6 +1,7 @@
 """Unit tests of tools/handout.py: marker rewriting (solution, stub, earlier
 and later labs), errors, and a whole handout of the fixtures/handout tree."""
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -89,7 +90,16 @@ class HandoutTreeTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(out, "labs/beta/tests/secret.c")))
         self.assertTrue(os.path.exists(os.path.join(out, "labs/beta/tests/public.c")))
         self.assertNotIn("secret", self.read(out, "labs/beta/lab.json"))
-        self.assertIn("// LAB beta BEGIN", self.read(out, "README.md"))   # not a source file
+        self.assertIn("// LAB beta BEGIN", self.read(out, "README.md"))   # not C markers
+        notes = self.read(out, "docs/notes.md")             # Markdown markers
+        self.assertIn("Beta is the student's lab: see `labs/beta/README.md`.\n", notes)
+        self.assertNotIn("shifting", notes)
+        self.assertIn("Alpha returns 1.", notes)
+        self.assertNotIn("<!--", notes)
+        self.assertFalse(os.path.exists(os.path.join(out, "docs/teaching.md")))  # instructor only
+        spec = json.loads(self.read(out, "labs/beta/lab.json"))
+        hints = {t["name"]: t.get("hint") for t in spec["tests"]}
+        self.assertEqual(hints, {"pub": None, "late": None, "pubhint": "visible hint"})
 
     def test_alpha_and_gamma(self):
         c = self.read(self.make("alpha"), "kernel/sched.c")
@@ -99,6 +109,25 @@ class HandoutTreeTest(unittest.TestCase):
         self.assertIn("alpha solution", c)
         self.assertIn("beta solution", c)
         self.assertNotIn("gamma_helper", c)
+
+    def test_existing_out_needs_force(self):
+        out = self.make("beta")
+        with open(os.path.join(out, "kernel/sched.c"), "w") as f:
+            f.write("my solved lab\n")
+        r = subprocess.run([sys.executable, TOOL, "--lab", "beta", "--out", out, "--repo", FIX],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not empty", r.stderr)
+        self.assertEqual(self.read(out, "kernel/sched.c"), "my solved lab\n")
+        r = subprocess.run([sys.executable, TOOL, "--lab", "beta", "--out", out, "--repo", FIX,
+                            "--force"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotEqual(self.read(out, "kernel/sched.c"), "my solved lab\n")
+
+    def test_markdown_markers(self):
+        src = "a\n<!-- LAB x BEGIN -->\nsol\n<!-- STUB -->\n<!--| stub text -->\n<!-- LAB x END -->\nb\n"
+        self.assertEqual(handout.transform(src, "<!--", modes(x="stub")), "a\nstub text\nb\n")
+        self.assertEqual(handout.transform(src, "<!--", modes(x="solution")), "a\nsol\nb\n")
 
     def test_unknown_lab_fails(self):
         r = subprocess.run([sys.executable, TOOL, "--lab", "nope", "--out", tempfile.mkdtemp(),

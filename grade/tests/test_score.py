@@ -58,9 +58,33 @@ class ScoreTest(unittest.TestCase):
         r = score.evaluate(test(), "0123456789abcdef", console("pass"))
         self.assertEqual(r["score"], 0)
 
-    def test_fail_wins_and_lines_after_end_ignored(self):
-        r = self.check("late", 0, "0/2 passed")
+    def test_fail_wins(self):
+        r = self.check("failwins", 0, "0/2 passed")
         self.assertEqual(r["results"], {"roundtrip": False, "eof": False})
+
+    def test_integrity(self):
+        for fixture, seen in (("late", "result line 'eof ok' after the END line"),
+                              ("early", "result line 'roundtrip ok' before the test program started"),
+                              ("twoend", "a second END line"),
+                              ("twostart", "a second START line")):
+            r = self.check(fixture, 0, "INTEGRITY: " + seen)
+        # all results sooner than grade_end() can print them
+        r = score.evaluate(test(), TOKEN, console("pass"), took=0.002)
+        self.assertEqual(r["score"], 0)
+        self.assertTrue(r["status"].startswith("INTEGRITY: all results 0.002 s after"), r["status"])
+        self.assertEqual(score.evaluate(test(), TOKEN, console("pass"), took=0.3)["score"], 10)
+        slow = dict(test(), min_seconds=1.0)      # a test whose program sleeps a second
+        self.assertEqual(score.evaluate(slow, TOKEN, console("pass"), took=0.5)["score"], 0)
+        self.assertEqual(score.evaluate(slow, TOKEN, console("pass"), took=1.5)["score"], 10)
+
+    def test_panic_is_the_kernel_line_only(self):
+        self.check("panicword", 10, "ok")
+
+    def test_hint_only_when_not_full_marks(self):
+        hinted = dict(test(), hint="check the child's exit status")
+        self.assertNotIn("hint", score.evaluate(hinted, TOKEN, console("pass"))["detail"])
+        self.assertIn("hint: check the child's exit status",
+                      score.evaluate(hinted, TOKEN, console("partial"))["detail"])
 
     def test_program_died_without_end_line(self):
         self.check("noend", 5, "test program ended without its end line")
