@@ -18,8 +18,6 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 GRADE_DIR = os.path.dirname(HERE)
 ROOT = os.path.dirname(GRADE_DIR)
-sys.path.insert(0, GRADE_DIR)
-import build  # noqa: E402
 
 FIX = os.path.join(HERE, "fixtures")
 GRADE = [sys.executable, os.path.join(GRADE_DIR, "grade.py")]
@@ -29,7 +27,11 @@ HAVE_TOOLS = shutil.which("qemu-system-riscv64") and (
 
 
 def copy_tree(dst):
-    shutil.copytree(ROOT, dst, symlinks=True, ignore=build._ignore(ROOT))
+    """A copy of this tree's sources, as a student would submit it."""
+    skip = {os.path.join(ROOT, x) for x in ("build", "grade-logs", "fs.img", "kernel/kernel",
+                                             "tests/logs", ".gdbport")}
+    shutil.copytree(ROOT, dst, symlinks=True, ignore=lambda d, names: {
+        n for n in names if n in (".git", "__pycache__") or os.path.join(d, n) in skip})
     return dst
 
 
@@ -166,9 +168,9 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(seen["forgery/fast"][0], 0)
         self.assertRegex(seen["forgery/fast"][1], r"^INTEGRITY: all results [\d.]+ s after the "
                          r"command was typed; the program takes at least 3.00 s$")
-        self.assertEqual(doc["extra_data"]["flags"], ["integrity:forgery/early",
-                                                      "integrity:forgery/twice",
-                                                      "integrity:forgery/fast"])
+        self.assertEqual(doc["extra_data"]["flags"][:3], ["integrity:forgery/early",
+                                                          "integrity:forgery/twice",
+                                                          "integrity:forgery/fast"])
 
 
 if __name__ == "__main__":
