@@ -1,5 +1,8 @@
-"""The grader group: the grading harness's own unit and end-to-end tests
-(`python3 -m unittest discover -s grade/tests`), as one result."""
+"""The grading harness's own tests (grade/tests/, `python3 -m unittest`), in
+three groups so they run next to the others: grader/unit (no QEMU: scoring,
+specs, handouts, answers, the Gradescope zip), grader/e2e (fixture labs and
+a batch, real QEMU) and grader/routes (the recorded forging submissions of
+grade/tests/fixtures/routes/, real QEMU)."""
 import os
 import subprocess
 import sys
@@ -7,15 +10,34 @@ import sys
 from qemu import ROOT
 from testlib import group
 
+UNIT = ["test_score", "test_spec", "test_handout", "test_answers", "test_zip"]
 
-@group("grader", tests=["grader/"], weight=120)
-def grader(ctx):
-    if not ctx.want("grader/unittest"):
+
+def run_unittests(ctx, name, modules, timeout):
+    if not ctx.want(name):
         return
-    with ctx.test("grader/unittest"):
-        p = subprocess.run([sys.executable, "-m", "unittest", "discover", "-s",
-                            os.path.join("grade", "tests")], cwd=ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, timeout=1800)   # a hang guard: >900 s seen at load 48
+    with ctx.test(name):
+        p = subprocess.run([sys.executable, "-m", "unittest"] + ["grade.tests." + m for m in modules],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=timeout)
+        log = os.path.join(ROOT, "tests", "logs", name.replace("/", "-") + ".log")
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        with open(log, "w") as f:
+            f.write(p.stdout)
         tail = " | ".join(p.stdout.strip().splitlines()[-3:])
-        ctx.check(p.returncode == 0, "grade/tests failed: " + tail)
+        ctx.check(p.returncode == 0, "grade/tests failed (%s): %s" % (log, tail))
+
+
+@group("grader", tests=["grader/unit"], weight=5)
+def grader(ctx):
+    run_unittests(ctx, "grader/unit", UNIT, 300)
+
+
+@group("grader-e2e", tests=["grader/e2e"], weight=120)
+def grader_e2e(ctx):
+    run_unittests(ctx, "grader/e2e", ["test_e2e"], 900)
+
+
+@group("grader-routes", tests=["grader/routes"], weight=120)
+def grader_routes(ctx):
+    run_unittests(ctx, "grader/routes", ["test_routes"], 900)
