@@ -46,9 +46,10 @@ def words(text):
     return [w for w in text.split() if any(c.isalnum() for c in w)]
 
 
-def _regular_file(base, rel):
+def regular_file(base, rel, max_bytes=None):
     """The path of base/rel if it and every folder on the way (below base)
-    are real (no symbolic links) and it is a regular file; else (None, why)."""
+    are real (no symbolic links) and it is a regular file (of at most
+    max_bytes); else (None, why). Also build.py's rule for student files."""
     path = base
     for part in rel.split("/"):
         path = os.path.join(path, part)
@@ -60,6 +61,8 @@ def _regular_file(base, rel):
             return None, "a symbolic link (submit a regular file)"
     if not stat.S_ISREG(st.st_mode):
         return None, "not a regular file"
+    if max_bytes is not None and st.st_size > max_bytes:
+        return None, "larger than %d bytes" % max_bytes
     return path, None
 
 
@@ -69,7 +72,7 @@ def check(ans, repo):
     answers inside a LAB region, and for a student's).
     Returns dict(score, max_score, status, detail, results)."""
     n, need, points = ans["questions"], ans["min_words"], ans["points"]
-    path, why = _regular_file(repo, ans["file"])
+    path, why = regular_file(repo, ans["file"])
     source = ans["file"]
     if path is None:
         status = "%s is %s" % (ans["file"], why) if why != "missing" else "missing %s" % ans["file"]

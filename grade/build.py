@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import time
 
 import score
 import spec as specmod
+from answers import regular_file
 
 ROOT = specmod.ROOT
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -50,25 +50,6 @@ COMMENTS = re.compile(r'//[^\n]*|/\*.*?\*/', re.S)
 class BuildError(Exception):
     """The submission could not be prepared or built; str() is the reason
     (its first line is the status)."""
-
-
-def _regular_file(base, rel):
-    """base/rel if every part of it is real (no symbolic link) and it is a
-    regular file; else (None, why)."""
-    path = base
-    for part in rel.split("/"):
-        path = os.path.join(path, part)
-        try:
-            st = os.lstat(path)
-        except OSError:
-            return None, "missing"
-        if stat.S_ISLNK(st.st_mode):
-            return None, "a symbolic link (submit a regular file)"
-    if not stat.S_ISREG(st.st_mode):
-        return None, "not a regular file"
-    if st.st_size > MAX_FILE:
-        return None, "larger than %d bytes" % MAX_FILE
-    return path, None
 
 
 def bad_include(rel, text):
@@ -138,7 +119,7 @@ def take_student_files(submission, spec, tree, source=ROOT):
     mode = student_mode(labs, spec["name"])
     notes = []
     for rel in spec["student_files"]:
-        path, why = _regular_file(submission, rel)
+        path, why = regular_file(submission, rel, MAX_FILE)
         if why == "missing":
             notes.append("student file %s: not in the submission; the handout's is used" % rel)
             continue

@@ -130,7 +130,8 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(got, [("bare", "0", "15"), ("broken", "0", "15"), ("dup", "0", "15"),
                                ("dup.zip", "10", "15"), ("forging", "10", "15"),
                                ("good", "10", "15"), ("junk.txt", "0", "15"),
-                               ("partial", "5", "15")])
+                               ("partial", "5", "15")],
+                         {n: x["status"] for n, x in rows.items()})
         self.assertRegex(rows["broken"]["status"],
                          r"^build failed: kernel/fs/pipe.c:\d+:\d+: error: ", rows["broken"])
         self.assertEqual(rows["forging"]["status"], "graded")

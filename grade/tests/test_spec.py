@@ -64,7 +64,8 @@ class SpecTest(unittest.TestCase):
             text, dropped = spec.public_json(f.read())
         doc = json.loads(text)
         self.assertEqual(dropped, ["tests/secret.c"])
-        self.assertEqual([t["name"] for t in doc["tests"]], ["pub"])
+        self.assertEqual([t["name"] for t in doc["tests"]], ["pub", "late", "pubhint"])
+        self.assertNotIn("hint", doc["tests"][1])             # after_due_date: no hint
         self.assertEqual(doc["programs"], ["tests/public.c"])
 
 
