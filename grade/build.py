@@ -10,6 +10,7 @@ fs.img.
 Must not: write into the submission, follow a symbolic link in it, or take
 a file outside the student's list.
 """
+import fcntl
 import filecmp
 import hashlib
 import os
@@ -194,28 +195,32 @@ def tree_key(tree):
 def cached_build(tree, extra, key, log_path, cache):
     """Give tree the objects of an earlier build of the same pristine tree
     (cache/<key>), or build it and keep a copy there, so a submission
-    recompiles only its student files. Built from pristine files only:
+    recompiles only its student files. One grader builds a key at a time
+    (the others wait for it, then copy). Built from pristine files only:
     nothing of a submission ever enters the cache."""
     entry = os.path.join(cache, key)
-    if os.path.isdir(entry):
-        try:
-            shutil.copytree(entry, tree, symlinks=True, dirs_exist_ok=True)
-            return "pristine build reused from %s" % entry
-        except (OSError, shutil.Error):
-            pass                                # being pruned: build afresh
-    build(tree, extra, log_path)
     os.makedirs(cache, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="." + key, dir=cache)
-    try:
-        for rel in ("build", "kernel/kernel", "fs.img"):
-            if os.path.isdir(os.path.join(tree, rel)):
-                shutil.copytree(os.path.join(tree, rel), os.path.join(tmp, rel), symlinks=True)
-            else:
-                os.makedirs(os.path.dirname(os.path.join(tmp, rel)), exist_ok=True)
-                shutil.copy2(os.path.join(tree, rel), os.path.join(tmp, rel))
-        os.rename(tmp, entry)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # another grader kept it first
+    with open(os.path.join(cache, "." + key + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isdir(entry):
+            try:
+                shutil.copytree(entry, tree, symlinks=True, dirs_exist_ok=True)
+                return "pristine build reused from %s" % entry
+            except (OSError, shutil.Error):
+                pass                            # being pruned: build afresh
+        build(tree, extra, log_path)
+        tmp = tempfile.mkdtemp(prefix="." + key, dir=cache)
+        try:
+            for rel in ("build", "kernel/kernel", "fs.img"):
+                src, dst = os.path.join(tree, rel), os.path.join(tmp, rel)
+                if os.path.isdir(src):
+                    shutil.copytree(src, dst, symlinks=True)
+                else:
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    shutil.copy2(src, dst)
+            os.rename(tmp, entry)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
     old = sorted((os.path.getmtime(os.path.join(cache, e)), e) for e in os.listdir(cache)
                  if not e.startswith("."))
     for _, e in old[:-CACHE_KEEP]:

@@ -35,9 +35,9 @@ def grader(ctx):
 
 @group("grader-e2e", tests=["grader/e2e"], weight=120)
 def grader_e2e(ctx):
-    run_unittests(ctx, "grader/e2e", ["test_e2e"], 900)
+    run_unittests(ctx, "grader/e2e", ["test_e2e"], 1800)
 
 
 @group("grader-routes", tests=["grader/routes"], weight=120)
 def grader_routes(ctx):
-    run_unittests(ctx, "grader/routes", ["test_routes"], 900)
+    run_unittests(ctx, "grader/routes", ["test_routes"], 1800)
