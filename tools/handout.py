@@ -42,6 +42,7 @@ INSTRUCTOR_ONLY = "<!-- instructor only -->"
 VERBATIM = ("grade/tests/fixtures/",)
 SKIP_DIRS = {".git", "build", "grade-logs", "__pycache__"}
 SKIP_FILES = {"fs.img", "kernel/kernel", ".gdbport"}
+SKIP_PATHS = {"tests/logs", "batch-results"}
 
 
 class HandoutError(Exception):
@@ -111,7 +112,7 @@ def transform(text, lead, mode, path="<text>"):
 def list_files(repo):
     """Repository-relative paths: git's tracked and untracked-not-ignored
     files, or a walk when repo is not a git work tree."""
-    if os.path.isdir(os.path.join(repo, ".git")):
+    if os.path.exists(os.path.join(repo, ".git")):     # a folder, or a file in a worktree
         r = subprocess.run(["git", "-C", repo, "ls-files", "-z", "--cached", "--others",
                             "--exclude-standard"], capture_output=True)
         if r.returncode == 0:
@@ -119,7 +120,8 @@ def list_files(repo):
             return [p for p in names if os.path.isfile(os.path.join(repo, p))]
     found = []
     for d, dirs, files in os.walk(repo):
-        dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS)
+        dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS
+                         and os.path.relpath(os.path.join(d, x), repo) not in SKIP_PATHS)
         for f in files:
             rel = os.path.relpath(os.path.join(d, f), repo)
             if rel not in SKIP_FILES:
