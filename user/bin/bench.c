@@ -3,8 +3,10 @@
 // time CSR ticks every 100 instructions, so `rdtime` deltas times 100 are
 // guest instruction counts (deterministic, unlike host seconds).
 //
-// bench [idle]   - with "idle", first start 50 idle processes, to show the
-//                  costs do not depend on how many processes exist.
+// bench [idle] [NAME...] - with "idle", first start 50 idle processes, to
+//                  show the costs do not depend on how many processes exist;
+//                  with names (getpid lwp pipe lwp_create ult block fork), run only
+//                  those benchmarks (for `make trace` and `make profile`).
 // Prints lines "bench NAME INSTRUCTIONS" (per operation or round trip).
 #include "user/user.h"
 #include "user/uthread.h"
@@ -64,6 +66,11 @@ static void lwp_pingpong(const char *name, int n)
   // crosses CPUs as an IPI message, so a round trip holds two remote wake-ups.
   report(partner_cpu == getcpu() ? name : "remote_wake_roundtrip", n);
   lwp_join(id);
+}
+
+static void bench_lwp_pingpong(void)
+{
+  lwp_pingpong("lwp_pingpong", 3000);
 }
 
 static void bench_pipe(void)
@@ -260,19 +267,41 @@ static void stop_idle(int n)
     wait(0);
 }
 
+static struct {
+  const char *name;
+  void (*run)(void);
+} benches[] = {
+  { "getpid", bench_getpid },
+  { "lwp", bench_lwp_pingpong },
+  { "pipe", bench_pipe },
+  { "lwp_create", bench_lwp_create },
+  { "ult", bench_ult },
+  { "block", bench_block },
+  { "fork", bench_fork },
+};
+
+static int selected(const char *name, int argc, char *argv[])
+{
+  if (argc == 0)
+    return 1;
+  for (int i = 0; i < argc; i++)
+    if (strcmp(argv[i], name) == 0)
+      return 1;
+  return 0;
+}
+
 int main(int argc, char *argv[])
 {
-  int idle = argc > 1 && strcmp(argv[1], "idle") == 0 ? 50 : 0;
+  argc--, argv++;
+  int idle = argc > 0 && strcmp(argv[0], "idle") == 0 ? 50 : 0;
+  if (idle)
+    argc--, argv++;
   if (idle)
     start_idle(idle);
   printf("bench cpus-seen %d idle-procs %d\n", getcpu(), idle);
-  bench_getpid();
-  lwp_pingpong("lwp_pingpong", 3000);
-  bench_pipe();
-  bench_lwp_create();
-  bench_ult();
-  bench_block();
-  bench_fork();
+  for (int i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
+    if (selected(benches[i].name, argc, argv))
+      benches[i].run();
   if (idle)
     stop_idle(idle);
   printf("bench done\n");
