@@ -36,6 +36,7 @@ struct cpu {
   struct ipiq ipiq[NCPU];        // inbox: one FIFO per sending CPU
   volatile uint32 ipimask;       // senders with messages waiting
   volatile int npoll;            // a hardware IPI is already on its way
+  uint64 doorbells;              // harts owed an IPI when this critical section ends
   struct proc *loaded_proc;      // whose page table satp holds (NULL: kernel)
   uint64 ticks;                  // timer ticks seen by this CPU
   struct cpu_stats stats;

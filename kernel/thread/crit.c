@@ -1,8 +1,10 @@
 // Critical sections: a per-CPU depth counter. Entering is one increment;
-// leaving the outermost section runs what arrived meanwhile (an interrupt
-// thread that wants this CPU).
+// leaving the outermost section rings the IPIs sent meanwhile (ipiq.c) and
+// runs what arrived meanwhile (an interrupt thread that wants this CPU).
 #include "thread/crit.h"
 #include "thread/lwkt.h"
+#include "thread/ipiq.h"
+#include "thread/cpu.h"
 #include "arch/riscv.h"
 #include "lib/printf.h"
 
@@ -17,6 +19,10 @@ void crit_exit(void)
   struct cpu *c = mycpu();
   __sync_synchronize();
   assert(c->critcount > 0);
-  if (--c->critcount == 0 && (c->reqflags & RQF_RESCHED) && intr_get() && c->intr_depth == 0)
+  if (--c->critcount > 0)
+    return;
+  if (c->doorbells)
+    ipiq_ring();
+  if ((c->reqflags & RQF_RESCHED) && intr_get() && c->intr_depth == 0)
     lwkt_maybe_preempt();
 }

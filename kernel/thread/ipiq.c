@@ -3,7 +3,8 @@
 // (the receiver), so indices plus memory fences are all the locking needed.
 // The hardware doorbell is SBI send_ipi, which raises the receiver's
 // supervisor software interrupt; npoll keeps a burst of messages to one
-// doorbell.
+// doorbell, and a sender inside a critical section rings only when it
+// leaves it (crit_exit), after it has let go of its spinlocks.
 #include "thread/ipiq.h"
 #include "thread/cpu.h"
 #include "thread/trace.h"
@@ -27,8 +28,10 @@ void ipiq_send(struct cpu *target, ipi_func_t func, void *arg)
   // wait still finds room. The target keeps draining too, even when it
   // spins on a lock with interrupts off (spinlock.c).
   if (q->windex - q->rindex > IPIQ_SIZE / 2)
-    while (q->windex - q->rindex > IPIQ_SIZE / 4)
+    while (q->windex - q->rindex > IPIQ_SIZE / 4) {
+      ipiq_ring();       // a doorbell we deferred (crit_exit) would never come
       ipiq_process();
+    }
   assert(q->windex - q->rindex < IPIQ_SIZE);
   struct ipi_msg *m = &q->msg[q->windex % IPIQ_SIZE];
   m->func = func;
@@ -38,9 +41,27 @@ void ipiq_send(struct cpu *target, ipi_func_t func, void *arg)
   me->stats.ipi_sent++;
   trace_ipi(me->id, target->id);
   __sync_synchronize();
-  if (__sync_lock_test_and_set(&target->npoll, 1) == 0) {
+  if (__sync_lock_test_and_set(&target->npoll, 1) == 0)
+    me->doorbells |= 1UL << target->id;
+  // A thread in a critical section may hold the very lock the thread it
+  // wakes takes first (a futex or pipe lock): ring when the section ends
+  // (crit_exit), so the target never spins on it. A trap handler rings
+  // now: the thread it interrupted may be waiting for this message.
+  if (me->critcount == 0 || me->intr_depth > 0)
+    ipiq_ring();
+  intr_restore(s);
+}
+
+// Raise the hardware IPIs this CPU owes, in one SBI call.
+void ipiq_ring(void)
+{
+  int s = intr_save();
+  struct cpu *me = mycpu();
+  uint64 harts = me->doorbells;
+  me->doorbells = 0;
+  if (harts) {
     me->stats.ipi_raised++;
-    sbi_send_ipi(1UL << target->id, 0);
+    sbi_send_ipi(harts, 0);
   }
   intr_restore(s);
 }

@@ -22,6 +22,8 @@ struct ipiq {
 struct cpu;
 // Run func(arg) on target: directly if it is this CPU, else as a message.
 void ipiq_send(struct cpu *target, ipi_func_t func, void *arg);
+// Raise the IPIs this CPU deferred while in a critical section (crit_exit).
+void ipiq_ring(void);
 // Run the messages waiting for this CPU (software-interrupt handler).
 void ipiq_process(void);
 void ipiq_dump(void);

@@ -162,7 +162,7 @@ void lwkt_switch(void)
   struct cpu *c = mycpu();
   struct klt *prev = c->cur;
   assert(!intr_get());
-  assert(c->critcount == 0);
+  assert(c->critcount == 0 && c->doorbells == 0);
   c->reqflags &= ~RQF_RESCHED;
   struct klt *next = pick_next(c, prev);
   if (next == prev) {

@@ -50,6 +50,7 @@ void tlb_shootdown(uint64 va, uint64 len)
   for (int i = 0; i < NCPU; i++)
     if (cpus[i].started && &cpus[i] != me)
       ipiq_send(&cpus[i], flush_local, &sd);
+  ipiq_ring();            // we wait inside the critical section: ring now
   // Sleep in wfi rather than spin: the last CPU to flush sends an IPI.
   // (We stay in the critical section: this thread must not move off `me`.)
   while (sd.pending > 0)
