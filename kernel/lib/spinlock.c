@@ -6,11 +6,19 @@
 // spinning for one with interrupts off keeps running its IPI inbox: the
 // holder may be waiting for room in its IPI ring to this CPU, and would
 // otherwise wait for us while we wait for it.
+//
+// A CPU that finds the lock taken does not spin: it marks itself in
+// `waiters` and waits in wfi, and the release sends the waiters an IPI
+// (ARM's wfe/sev, by hand). Under QEMU's -icount all harts take turns on
+// one host thread and a spinning hart keeps it until the next timer tick,
+// so the holder could not run to let the lock go (a woken thread that took
+// its waker's lock waited a whole 10 ms tick so).
 #include "lib/spinlock.h"
 #include "lib/printf.h"
 #include "thread/crit.h"
 #include "thread/ipiq.h"
 #include "arch/riscv.h"
+#include "arch/sbi.h"
 
 void spinlock_init(struct spinlock *lk, const char *name)
 {
@@ -19,14 +27,27 @@ void spinlock_init(struct spinlock *lk, const char *name)
   lk->cpu = -1;
 }
 
+// Wait until lk looks free. Marking ourselves first and looking again
+// after (a full fence between) pairs with the release: either we see the
+// lock free, or the releaser sees our mark and sends the IPI. A hart that
+// cannot be woken by an IPI yet (booting, SSIE off) just spins.
+static void wait_for_release(struct spinlock *lk)
+{
+  __sync_fetch_and_or(&lk->waiters, 1u << cpuid());
+  if (lk->locked && (CSR_READ(sie) & SIE_SSIE))
+    asm volatile("wfi");   // until the release IPI, or any other interrupt
+}
+
 void spinlock_acquire(struct spinlock *lk)
 {
   crit_enter();
   if (spinlock_holding(lk))
     panic("spinlock_acquire: %s already held by this cpu", lk->name);
-  while (__sync_lock_test_and_set(&lk->locked, 1) != 0)
+  while (__sync_lock_test_and_set(&lk->locked, 1) != 0) {
     if (!intr_get())
-      ipiq_process();
+      ipiq_process();      // interrupts off: keep our inbox moving (above)
+    wait_for_release(lk);
+  }
   __sync_synchronize();
   lk->cpu = cpuid();
 }
@@ -38,6 +59,12 @@ void spinlock_release(struct spinlock *lk)
   lk->cpu = -1;
   __sync_synchronize();
   __sync_lock_release(&lk->locked);
+  __sync_synchronize();   // the store above before the load below
+  if (lk->waiters) {
+    uint64 harts = __sync_lock_test_and_set(&lk->waiters, 0);
+    if (harts)
+      sbi_send_ipi(harts, 0);
+  }
   crit_exit();
 }
 

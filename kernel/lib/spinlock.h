@@ -7,6 +7,7 @@ struct spinlock {
   volatile unsigned int locked;
   const char *name;     // for debugging
   int cpu;              // holder's CPU id, -1 when free
+  volatile unsigned int waiters;  // harts waiting in wfi for the release IPI
 };
 
 void spinlock_init(struct spinlock *lk, const char *name);
