@@ -186,13 +186,18 @@ ICOUNT ?=
 trace: all
 	python3 tools/trace/run.py --cpus $(CPUS) $(if $(ICOUNT),--icount) "$(PROG)"
 
+# Sampling profile of one command under -icount: make profile PROG="bench pipe" [CPUS=2]
+# (one hart unless CPUS is given on the command line)
+profile: all
+	python3 tools/profile/profile.py $(if $(filter command line,$(origin CPUS)),--cpus $(CPUS)) "$(PROG)"
+
 handout:
 	python3 tools/handout.py --lab $(LAB) --out $(OUT) $(if $(FORCE),--force)
 
 clean:
 	rm -rf $(BUILD) $(K)/kernel fs.img .gdbport grade-logs
 
-.PHONY: all qemu qemu-gdb deps test bench stress grade handout trace clean FORCE
+.PHONY: all qemu qemu-gdb deps test bench stress grade handout trace profile clean FORCE
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

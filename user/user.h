@@ -79,6 +79,9 @@ int kdebug(int cmd, long arg);
 // of 16 bytes, oldest first, into buf and returns how many (-1 if the kernel
 // was built with -DNO_TRACE). The user command is user/bin/trace.c.
 int trace(int cmd, void *buf, int n);
+// The sampling profiler (kernel/thread/profile.c; commands and records in
+// kernel/uapi/profile.h). The user command is user/bin/prof.c.
+int profile(int cmd, void *buf, int n);
 
 // ---- C library: user/lib/ulib.c ---------------------------------------------
 char *strcpy(char *dst, const char *src);

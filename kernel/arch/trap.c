@@ -37,7 +37,7 @@ static int handle_interrupt(uint64 scause)
     return 0;
   switch (scause & ~SCAUSE_INTR) {
   case IRQ_S_TIMER:
-    hardclock();
+    clock_intr();
     return 1;
   case IRQ_S_SOFT:
     ipiq_process();
@@ -103,10 +103,6 @@ void usertrap(void)
     intr_on();
     syscall();
   } else if (handle_interrupt(scause)) {
-    if ((scause & ~SCAUSE_INTR) == IRQ_S_TIMER) {
-      l->sticks--;
-      l->uticks++;
-    }
     lwkt_maybe_preempt();
   } else {
     intr_on();

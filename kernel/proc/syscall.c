@@ -92,6 +92,7 @@ uint64 sys_upcall_register(void);
 uint64 sys_procinfo(void);
 uint64 sys_kdebug(void);
 uint64 sys_trace(void);
+uint64 sys_profile(void);
 uint64 sys_lwp_kick(void);
 uint64 sys_lwp_preempt_handler(void);
 uint64 sys_lwp_resume(void);
@@ -140,6 +141,7 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_lwp_preempt_handler] = sys_lwp_preempt_handler,
   [SYS_lwp_resume]      = sys_lwp_resume,
   [SYS_lwp_tidword]     = sys_lwp_tidword,
+  [SYS_profile]         = sys_profile,
 };
 
 void syscall(void)

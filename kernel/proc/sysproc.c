@@ -9,6 +9,7 @@
 #include "thread/clock.h"
 #include "thread/sleepq.h"
 #include "thread/trace.h"
+#include "thread/profile.h"
 #include "vm/kalloc.h"
 #include "dev/virtio.h"
 #include "arch/sbi.h"
@@ -96,6 +97,11 @@ uint64 sys_procinfo(void)
 uint64 sys_trace(void)
 {
   return trace_control(arg_int(0), arg_addr(1), arg_int(2));
+}
+
+uint64 sys_profile(void)
+{
+  return profile_control(arg_int(0), arg_addr(1), arg_int(2));
 }
 
 // Copy every started CPU's counters to the user array at uaddr.

@@ -2,12 +2,15 @@
 // timer, charges the tick and ends the running LWP's time slice; on the
 // boot hart it also wakes the softclock thread, which does the rest of the
 // per-tick work in thread context: the tick count, timed sleeps, and
-// balancing user LWPs across CPUs.
+// balancing user LWPs across CPUs. While the profiler is on, the same timer
+// also takes its samples (clock_intr): it is set for whichever is due first.
 #include "thread/clock.h"
 #include "thread/cpu.h"
 #include "thread/lwkt.h"
 #include "thread/lwp.h"
 #include "thread/sleepq.h"
+#include "thread/profile.h"
+#include "thread/ipiq.h"
 #include "arch/riscv.h"
 #include "arch/sbi.h"
 #include "lib/printf.h"
@@ -24,25 +27,73 @@ uint64 clock_ticks(void)
   return ticks;
 }
 
+// Set this hart's timer for its next tick or, if sooner, its next sample.
+static void timer_arm(struct cpu *c)
+{
+  uint64 next = c->next_tick;
+  if (prof_interval && c->next_sample < next)
+    next = c->next_sample;
+  sbi_set_timer(next);
+}
+
+// The profiler just started: take this hart's first sample now.
+static void sample_now(void *arg)
+{
+  (void)arg;
+  struct cpu *c = mycpu();
+  c->next_sample = r_time();
+  timer_arm(c);
+}
+
+void clock_profile_started(void)
+{
+  for (int i = 0; i < NCPU; i++)
+    if (cpus[i].started)
+      ipiq_send(&cpus[i], sample_now, 0);
+}
+
 void clock_start_hart(void)
 {
-  sbi_set_timer(r_time() + TIMER_INTERVAL);
+  struct cpu *c = mycpu();
+  c->next_tick = r_time() + TIMER_INTERVAL;
+  timer_arm(c);
   CSR_SET(sie, SIE_STIE);
 }
 
-void hardclock(void)
+// The tick: charge it to the running LWP, in user or kernel time, and end
+// its time slice.
+static void hardclock(struct cpu *c, int user)
 {
-  struct cpu *c = mycpu();
-  sbi_set_timer(r_time() + TIMER_INTERVAL);
   c->ticks++;
   c->reqflags |= RQF_TICK;
   struct lwp *l = c->cur->lwp;
-  if (l)
-    l->sticks++;   // usertrap moves it to uticks when the tick came from user mode
+  if (l && user)
+    l->uticks++;
+  else if (l)
+    l->sticks++;
   if (c->id == boot_hart && softclock_klt) {
     softclock_pending = 1;
     lwkt_schedule(softclock_klt);
   }
+}
+
+// The timer interrupt (interrupts off; sepc and sstatus.SPP still describe
+// what it interrupted).
+void clock_intr(void)
+{
+  struct cpu *c = mycpu();
+  uint64 now = r_time();
+  int user = !(CSR_READ(sstatus) & SSTATUS_SPP);
+  if (prof_interval && now >= c->next_sample) {
+    // Taken more than 200 instructions after it was due: interrupts were off.
+    profile_sample(CSR_READ(sepc), user, now - c->next_sample > 2);
+    c->next_sample = now + profile_next_gap(c);
+  }
+  if (now >= c->next_tick) {
+    c->next_tick = now + TIMER_INTERVAL;
+    hardclock(c, user);
+  }
+  timer_arm(c);
 }
 
 // The user scheduler's balancing: if one CPU has two or more user LWPs

@@ -8,6 +8,7 @@
 
 void   clock_init(void);          // boot hart: start the softclock thread
 void   clock_start_hart(void);    // arm this hart's timer
-void   hardclock(void);           // timer interrupt on this hart
+void   clock_profile_started(void);   // every hart: arm the timer for a sample now
+void   clock_intr(void);          // timer interrupt on this hart: tick and/or profile sample
 uint64 clock_ticks(void);
 void   sleepq_timeouts(uint64 now);

@@ -44,3 +44,4 @@
 #define SYS_lwp_preempt_handler 40
 #define SYS_lwp_resume     41
 #define SYS_lwp_tidword    42
+#define SYS_profile        57
