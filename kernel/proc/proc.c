@@ -36,12 +36,6 @@ static struct spinlock table_lock;
 static struct spinlock wait_lock;
 static int next_pid = 1;
 
-struct proc *curproc(void)
-{
-  struct lwp *l = curlwp();
-  return l ? l->proc : 0;
-}
-
 void proc_init(void)
 {
   spinlock_init(&table_lock, "proc_table");

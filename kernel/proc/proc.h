@@ -43,7 +43,11 @@ struct proc {
 
 extern struct proc procs[NPROC];
 
-struct proc *curproc(void);
+static inline struct proc *curproc(void)
+{
+  struct lwp *l = curlwp();
+  return l ? l->proc : 0;
+}
 void proc_init(void);
 void proc_user_init(void);     // create the first process (/init)
 int  proc_fork(void);

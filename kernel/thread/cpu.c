@@ -1,18 +1,7 @@
 // The per-CPU table. A hart finds its own entry through tp, which always
-// holds its hart id while in the kernel.
+// holds its hart id while in the kernel (mycpu() and cpuid() in cpu.h).
 #include "thread/cpu.h"
-#include "arch/riscv.h"
 
 struct cpu cpus[NCPU];
 int ncpu;
 int boot_hart;
-
-int cpuid(void)
-{
-  return r_tp();
-}
-
-struct cpu *mycpu(void)
-{
-  return &cpus[r_tp()];
-}

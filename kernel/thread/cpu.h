@@ -4,6 +4,7 @@
 #include "param.h"
 #include "thread/klt.h"
 #include "thread/ipiq.h"
+#include "arch/riscv.h"
 
 #define RQF_RESCHED   0x1   // a higher-priority thread waits: switch soon
 #define RQF_TICK      0x2   // time slice of the user thread is over
@@ -49,5 +50,8 @@ extern struct cpu cpus[NCPU];
 extern int ncpu;                 // harts started
 extern int boot_hart;            // the hart OpenSBI started us on
 
-struct cpu *mycpu(void);
-int cpuid(void);
+// A hart finds its own entry through tp, which always holds its hart id in
+// the kernel. Inline: nearly every kernel path asks, many times.
+static inline int cpuid(void) { return r_tp(); }
+static inline struct cpu *mycpu(void) { return &cpus[r_tp()]; }
+static inline struct klt *curklt(void) { return mycpu()->cur; }

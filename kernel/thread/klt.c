@@ -46,11 +46,6 @@ const char *pri_class(int pri)
   return "idle";
 }
 
-struct klt *curklt(void)
-{
-  return mycpu()->cur;
-}
-
 int klt_live_count(void)
 {
   return table.nlive;

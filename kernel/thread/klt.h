@@ -80,7 +80,6 @@ struct klt *klt_create(const char *name, void (*fn)(void *), void *arg, int pri,
                        struct cpu *cpu);
 // End the calling KLT: it goes to the death row and never returns.
 void klt_exit(void) __attribute__((noreturn));
-struct klt *curklt(void);
 int  klt_live_count(void);
 uint64 klt_cached_pages(void);   // stack pages kept by the death row
 uint64 klt_deathrow_drain(void); // free them all (kalloc's reclaim); returns how many

@@ -15,11 +15,6 @@
 
 struct lwp lwps[MAX_THREADS];
 
-struct lwp *curlwp(void)
-{
-  return curklt()->lwp;
-}
-
 int lwp_killed(struct lwp *l)
 {
   return l->exit_req || l->proc->killed || l->proc->exiting;

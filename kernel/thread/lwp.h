@@ -4,6 +4,7 @@
 #pragma once
 #include "uapi/types.h"
 #include "thread/klt.h"
+#include "thread/cpu.h"
 
 // User registers saved at a trap. trapvec.S knows these offsets.
 struct trapframe {
@@ -55,7 +56,7 @@ extern struct lwp lwps[MAX_THREADS];
 // Make a new LWP+KLT pair in p that starts in user mode at pc with sp and a0.
 // Returns NULL when max_threads is reached or memory is short.
 struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0);
-struct lwp *curlwp(void);
+static inline struct lwp *curlwp(void) { return curklt()->lwp; }
 int  lwp_killed(struct lwp *l);       // must it end at the next chance?
 void lwp_exit(void) __attribute__((noreturn));
 void lwp_offcpu(struct lwp *l);       // an ended LWP has left its CPU for good

@@ -3,6 +3,7 @@
 #include "thread/sleeplock.h"
 #include "thread/sleepq.h"
 #include "thread/klt.h"
+#include "thread/cpu.h"
 
 void sleeplock_init(struct sleeplock *lk, const char *name)
 {
