@@ -85,8 +85,9 @@ void clock_intr(void)
   uint64 now = r_time();
   int user = !(CSR_READ(sstatus) & SSTATUS_SPP);
   if (prof_interval && now >= c->next_sample) {
-    // Taken more than 200 instructions after it was due: interrupts were off.
-    profile_sample(CSR_READ(sepc), user, now - c->next_sample > 2);
+    // Taken more than one time unit (100 instructions) after it was due:
+    // interrupts were off.
+    profile_sample(CSR_READ(sepc), user, now - c->next_sample > 1);
     c->next_sample = now + profile_next_gap(c);
   }
   if (now >= c->next_tick) {
