@@ -48,12 +48,13 @@ struct file *file_alloc(void)
   return 0;
 }
 
+// References are counted with atomic instructions, without the table lock
+// (every read and write takes one and drops it): only a count that may
+// reach 0, which frees the slot for file_alloc, is changed under the lock.
 struct file *file_dup(struct file *f)
 {
-  spinlock_acquire(&ftable.lock);
   assert(f->ref > 0);
-  f->ref++;
-  spinlock_release(&ftable.lock);
+  __sync_fetch_and_add(&f->ref, 1);
   return f;
 }
 
@@ -61,9 +62,12 @@ struct file *file_dup(struct file *f)
 // unlinked inode, hence the op around inode_put.
 void file_close(struct file *f)
 {
+  for (int ref = f->ref; ref > 1; ref = f->ref)
+    if (__sync_bool_compare_and_swap(&f->ref, ref, ref - 1))
+      return;              // not the last reference
   spinlock_acquire(&ftable.lock);
   assert(f->ref > 0);
-  if (--f->ref > 0) {
+  if (__sync_sub_and_fetch(&f->ref, 1) > 0) {
     spinlock_release(&ftable.lock);
     return;
   }

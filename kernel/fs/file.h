@@ -10,7 +10,7 @@ struct inode;
 enum file_type { FD_NONE, FD_PIPE, FD_INODE, FD_DEVICE };
 struct file {
   enum file_type type;
-  int ref;                // under the file table's spinlock
+  int ref;                // atomic; reaches 0 only under the file table's spinlock
   char readable;
   char writable;
   struct pipe *pipe;      // FD_PIPE
