@@ -63,6 +63,7 @@ static void start_other_harts(void)
 void kmain(int hartid, uint64 dtb)
 {
   (void)dtb;
+  cpu_enter(hartid);
   boot_hart = hartid;
   uart_init();
   printf_init();
@@ -94,6 +95,7 @@ void kmain(int hartid, uint64 dtb)
 
 void kmain_secondary(int hartid)
 {
+  cpu_enter(hartid);
   printf("hart %d starting\n", hartid);
   cpu_setup(hartid);
   __sync_fetch_and_add(&ncpu, 1);

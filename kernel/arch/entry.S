@@ -1,7 +1,8 @@
 # Kernel entry points. OpenSBI enters _entry on the boot hart (a0 = hart id,
 # a1 = device tree); the boot hart later starts the others at _entry_secondary
 # with SBI HSM hart_start (a0 = hart id). Each hart gets a boot stack, which
-# becomes the stack of its idle thread, and keeps its hart id in tp.
+# becomes the stack of its idle thread; tp holds its hart id until kmain
+# makes it point at the hart's struct cpu.
 #include "param.h"
 
         .section .text.entry
@@ -28,7 +29,8 @@ _entry_secondary:
         call    kmain_secondary         # (hart id)
         j       park
 
-# sp = boot_stacks + (hart id + 1) * BOOT_STACK; tp = hart id. Preserves a0, a1.
+# sp = boot_stacks + (hart id + 1) * BOOT_STACK; tp = hart id until C code
+# points it at the hart's struct cpu (cpu_enter). Preserves a0, a1.
 set_boot_stack:
         mv      tp, a0
         li      t0, 4096 * 2

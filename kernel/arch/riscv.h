@@ -73,6 +73,7 @@ static inline int intr_save(void)
 static inline void intr_restore(int on) { if (on) intr_on(); }
 
 static inline uint64 r_tp(void) { uint64 x; asm volatile("mv %0, tp" : "=r"(x)); return x; }
+static inline void w_tp(uint64 x) { asm volatile("mv tp, %0" : : "r"(x)); }
 static inline uint64 r_fp(void) { uint64 x; asm volatile("mv %0, s0" : "=r"(x)); return x; }
 static inline uint64 r_time(void) { uint64 x; asm volatile("rdtime %0" : "=r"(x)); return x; }
 static inline void sfence_vma(void) { asm volatile("sfence.vma zero, zero" ::: "memory"); }

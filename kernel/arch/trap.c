@@ -127,7 +127,7 @@ void usertrapret(void)
   if (l->proc->upc.area)
     upcall_count_user(l);
   l->tf.kernel_sp = t->kstack + KSTACK_PAGES * PGSIZE;
-  l->tf.kernel_tp = cpuid();
+  l->tf.kernel_tp = (uint64)mycpu();
   uint64 sstatus = CSR_READ(sstatus);
   sstatus &= ~SSTATUS_SPP;
   sstatus |= SSTATUS_SPIE;

@@ -6,6 +6,7 @@
 #include "lib/printf.h"
 #include "lib/ksym.h"
 #include "lib/spinlock.h"
+#include "thread/cpu.h"
 #include "dev/uart.h"
 #include "arch/riscv.h"
 #include "arch/sbi.h"
@@ -136,7 +137,7 @@ void panic(const char *fmt, ...)
   spinlock_acquire(&uart_lock);   // wait for a line in progress on another hart
   panicked = 1;
   spinlock_release(&uart_lock);
-  printf("panic: hart %d: ", (int)r_tp());
+  printf("panic: hart %d: ", cpuid());
   va_start(ap, fmt);
   vprintf(fmt, ap);
   va_end(ap);

@@ -50,8 +50,12 @@ extern struct cpu cpus[NCPU];
 extern int ncpu;                 // harts started
 extern int boot_hart;            // the hart OpenSBI started us on
 
-// A hart finds its own entry through tp, which always holds its hart id in
-// the kernel. Inline: nearly every kernel path asks, many times.
-static inline int cpuid(void) { return r_tp(); }
-static inline struct cpu *mycpu(void) { return &cpus[r_tp()]; }
+void cpu_enter(int hartid);      // first thing a hart does in C: point tp at its cpu
+
+// In the kernel, tp always holds the address of this hart's struct cpu
+// (cpu_enter), so finding it is one register move: nearly every kernel path
+// asks, many times (an index, &cpus[hart id], cost a multiply and five more
+// instructions each time).
+static inline struct cpu *mycpu(void) { return (struct cpu *)r_tp(); }
+static inline int cpuid(void) { return mycpu()->id; }
 static inline struct klt *curklt(void) { return mycpu()->cur; }

@@ -9,7 +9,7 @@
 // User registers saved at a trap. trapvec.S knows these offsets.
 struct trapframe {
   /*   0 */ uint64 kernel_sp;   // top of this LWP's kernel stack
-  /*   8 */ uint64 kernel_tp;   // hart id to load into tp on entry
+  /*   8 */ uint64 kernel_tp;   // this CPU's struct cpu, for tp on entry
   /*  16 */ uint64 epc;         // user pc
   /*  24 */ uint64 ra, sp, gp, tp;
   /*  56 */ uint64 t0, t1, t2;
