@@ -9,30 +9,6 @@
 #include "lib/printf.h"
 #include "uapi/syscall.h"
 
-static uint64 arg_raw(int n)
-{
-  struct trapframe *tf = &curlwp()->tf;
-  switch (n) {
-  case 0: return tf->a0;
-  case 1: return tf->a1;
-  case 2: return tf->a2;
-  case 3: return tf->a3;
-  case 4: return tf->a4;
-  case 5: return tf->a5;
-  }
-  panic("arg_raw: argument %d", n);
-}
-
-int arg_int(int n)
-{
-  return (int)arg_raw(n);
-}
-
-uint64 arg_addr(int n)
-{
-  return arg_raw(n);
-}
-
 int fetch_addr(uint64 addr, uint64 *ip)
 {
   return copyin(curproc()->pagetable, ip, addr, sizeof(*ip));
