@@ -268,12 +268,9 @@ void lwkt_maybe_preempt(void)
 int lwkt_user_resched_needed(void)
 {
   struct cpu *c = mycpu();
-  int top = runq_top(c);
-  if (top > PRI_USER)
+  if (c->rq_mask >> (PRI_USER + 1))       // a queue above user priority is not empty
     return 1;
-  if ((c->reqflags & RQF_TICK) && top == PRI_USER)
-    return 1;
-  return 0;
+  return (c->reqflags & RQF_TICK) && (c->rq_mask & (1u << PRI_USER));
 }
 
 void lwkt_idle_loop(void)
