@@ -59,14 +59,14 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
   if (t->lwp)
     upcall_sleeping(t->lwp);   // scheduler activations: maybe a replacement serves meanwhile
   spinlock_acquire(&b->lock);
-  if (lk)
-    spinlock_release(lk);
   t->chan = chan;
   t->timed_out = 0;
   t->wake_tick = ticks > 0 ? clock_ticks() + ticks : 0;
   t->sq_next = b->head;
   b->head = t;
   __sync_synchronize();
+  if (lk)                  // only now: a waker may look at the bucket unlocked
+    spinlock_release(lk);
   if (interruptible && t->lwp && lwp_killed(t->lwp)) {
     bucket_unlink(b, t);
     t->chan = 0;
@@ -109,10 +109,16 @@ void sleepq_sleep(void *chan, struct spinlock *lk)
   sleep_common(chan, lk, 0, 0);
 }
 
+// An empty bucket is not locked: a sleeper on chan put itself on the
+// bucket before it released the lock that guards its condition, and the
+// waker changed the condition under that lock (after), so it sees it here.
 int sleepq_wakeup_n(void *chan, int n)
 {
   struct bucket *b = bucket_of(chan);
   int woken = 0;
+  __sync_synchronize();
+  if (b->head == 0)
+    return 0;
   spinlock_acquire(&b->lock);
   struct klt **pp = &b->head;
   while (*pp && woken < n) {
