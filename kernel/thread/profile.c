@@ -1,7 +1,7 @@
-// The sampling profiler. While on, every hart's timer also fires every
-// prof_interval units of the time CSR (clock.c sets it for the earlier of
-// the next tick and the next sample), and each firing records the PC it
-// interrupted: a kernel address, or a user address with the pid and the
+// The sampling profiler. While on, every hart's timer also fires at random
+// gaps of prof_interval units of the time CSR on average (clock.c sets it
+// for the earlier of the next tick and the next sample); a sample is the PC
+// it interrupted: a kernel address, or a user address with the pid and the
 // name of its program. Under -icount shift=0 the time CSR counts guest
 // instructions, so the samples fall evenly over the instructions executed
 // and a PC's share of them is its share of the instructions. The sampling
