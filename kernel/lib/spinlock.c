@@ -7,8 +7,8 @@
 // holder may be waiting for room in its IPI ring to this CPU, and would
 // otherwise wait for us while we wait for it.
 //
-// A CPU that finds the lock taken does not spin: it marks itself in
-// `waiters` and waits in wfi, and the release sends the waiters an IPI
+// A CPU that finds the lock taken spins only briefly: then it marks itself
+// in `waiters` and waits in wfi, and the release sends the waiters an IPI
 // (ARM's wfe/sev, by hand). Under QEMU's -icount all harts take turns on
 // one host thread and a spinning hart keeps it until the next timer tick,
 // so the holder could not run to let the lock go (a woken thread that took
@@ -19,6 +19,8 @@
 #include "thread/ipiq.h"
 #include "arch/riscv.h"
 #include "arch/sbi.h"
+
+#define SPIN_TRIES 200   // looks at the lock before sleeping: ~1,000 instructions
 
 void spinlock_init(struct spinlock *lk, const char *name)
 {
@@ -33,6 +35,8 @@ void spinlock_init(struct spinlock *lk, const char *name)
 // cannot be woken by an IPI yet (booting, SSIE off) just spins.
 static void wait_for_release(struct spinlock *lk)
 {
+  for (int i = 0; i < SPIN_TRIES && lk->locked; i++)
+    ;                      // a short hold ends sooner than a wfi wake-up
   __sync_fetch_and_or(&lk->waiters, 1u << cpuid());
   if (lk->locked && (CSR_READ(sie) & SIE_SSIE))
     asm volatile("wfi");   // until the release IPI, or any other interrupt
