@@ -163,6 +163,7 @@ int kdebug_ipiq_full_test(void)
   int n = 3 * IPIQ_SIZE;
   spinlock_acquire(&iq.lock);   // keeps us on this CPU too
   lwkt_schedule(t);
+  ipiq_ring();                  // we wait inside the critical section: ring now (ipiq.c)
   while (!iq.spinning)
     ;
   for (int i = 0; i < n; i++)
