@@ -1,7 +1,7 @@
 // The uthread library interface: M:N user threads (ULTs) multiplexed over the
 // process's LWPs, with priorities, bound threads, mutexes and condition
-// variables. Implementation: user/lib/uthread.c and user/lib/uthread_switch.S;
-// design notes: docs/uthread.md.
+// variables. Implementation: user/lib/uthread.c, user/lib/uthread_mutex.c and
+// user/lib/uthread_switch.S; design notes: docs/uthread.md, docs/adaptive.md.
 #pragma once
 
 #define UTHREAD_MAX       2048   // thread ids are 0 .. UTHREAD_MAX-1 (indices into a table)
@@ -47,17 +47,38 @@ int  uthread_upcall_stats(struct uthread_upcall_stats *out);
 extern int uthread_debug;
 
 // A mutex. Fields are the library's; users only declare, init and pass it.
+// Its waiting policy (umutex_setmode, lab adaptive): a thread that finds it
+// held spins while the owner runs on a CPU and blocks otherwise (ADAPTIVE,
+// the default after umutex_init), always blocks (BLOCK) or always spins,
+// yielding now and then (SPIN). Implementation: user/lib/uthread_mutex.c.
+#define UMUTEX_ADAPTIVE 0
+#define UMUTEX_BLOCK    1
+#define UMUTEX_SPIN     2
+
+// What umutex_stats reports (counted by the owner, under the mutex).
+struct umutex_stats {
+  uint64 acquired;    // successful umutex_lock and umutex_trylock calls
+  uint64 spun;        // acquisitions that found it held and got it without blocking
+  uint64 blocked;     // acquisitions that blocked at least once
+  uint64 spin_loops;  // re-checks of the held mutex while spinning
+};
+
 struct umutex {
-  int guard;          // spinlock over the fields below
-  int locked;         // 1 while owned
+  int locked;         // the lock word: 1 while owned (taken by an atomic swap)
   int owner;          // tid of the owner, -1 when free
-  int wait_head;      // tid of the first waiter, -1 if none (FIFO, linked through the table)
+  int waiters;        // 1 while the wait list may hold threads: unlock must wake them
+  int guard;          // spinlock over the wait list
+  int wait_head;      // tid of the first blocked waiter, -1 if none (FIFO)
   int wait_tail;
+  int mode;           // UMUTEX_ADAPTIVE, UMUTEX_BLOCK or UMUTEX_SPIN
+  struct umutex_stats stats;
 };
 void umutex_init(struct umutex *m);
 void umutex_lock(struct umutex *m);
 void umutex_unlock(struct umutex *m);
 int  umutex_trylock(struct umutex *m);     // 0 on success, -1 if it is held
+int  umutex_setmode(struct umutex *m, int mode);              // 0, or -1 for an unknown mode
+int  umutex_stats(struct umutex *m, struct umutex_stats *out); // 0, or -1
 
 // A condition variable.
 struct ucond {

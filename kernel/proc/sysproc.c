@@ -10,6 +10,7 @@
 #include "thread/sleepq.h"
 #include "thread/trace.h"
 #include "thread/profile.h"
+#include "thread/lockstat.h"
 #include "vm/kalloc.h"
 #include "dev/virtio.h"
 #include "arch/sbi.h"
@@ -23,6 +24,7 @@
 int kdebug_preempt_test(void);
 int kdebug_remote_wake_test(void);
 int kdebug_ipiq_full_test(void);
+int kdebug_sleeplock_test(void);
 
 uint64 sys_fork(void)   { return proc_fork(); }
 uint64 sys_exit(void)   { proc_exit(arg_int(0)); }
@@ -156,6 +158,8 @@ uint64 sys_kdebug(void)
   case KD_UPCALL_RESET:
     upcall_reset_max();
     return 0;
+  case KD_SLEEPLOCK_TEST:   return kdebug_sleeplock_test();
+  case KD_LOCKSTAT:         return lockstat_copyout(arg);
   case KD_DUMP:
     klt_dump();
     proc_dump();

@@ -1,7 +1,9 @@
 // The uthread library: M:N user threads (ULTs) over the process's LWPs.
 // Owns the thread table (tids are indices), the shared priority run queue,
 // the per-LWP scheduler loops (shared and bound), red-zoned stacks and the
-// death row that recycles them, and umutex/ucond. The register switch itself
+// death row that recycles them, and ucond. The mutexes are in
+// user/lib/uthread_mutex.c, which reaches this file only through the few
+// ult_* entry points of user/lib/uthread_impl.h. The register switch itself
 // is user/lib/uthread_switch.S; the design is explained in docs/uthread.md.
 //
 // Every LWP that runs ULTs keeps a pointer to its struct ult_lwp in tp. A ULT
@@ -27,7 +29,6 @@
 #define STACK_CACHE_MAX   32      // stacks kept on the death row
 #define NPRIO             (UTHREAD_PRIO_MAX + 1)
 #define SPINS_BEFORE_NAP  20000   // then nap one tick in the kernel
-#define NO_TID            (-1)
 #define BOOT_STACK        4096    // shared by LWPs the kernel adds, one at a time
 #define LEVEL_CHECK_TICKS 10      // an idle LWP with company re-reads the level this often
 
@@ -58,6 +59,7 @@ struct ult {
   void (*fn)(void *);
   void *arg;
   struct ult_lwp *bound_lwp; // the LWP of a bound thread, else 0
+  struct ult_lwp *lwp;       // the LWP that runs it, or last ran it (0: none yet)
   char *stack_mem;           // malloc'd block holding red zone + stack (0: none)
   uint64 red_lo;             // red zone [red_lo, red_lo + PAGE)
   uint64 stack_lo, stack_hi; // usable stack [stack_lo, stack_hi)
@@ -79,6 +81,7 @@ struct ult_lwp {
   int bound_wake;                 // futex word: 1 when the bound ULT may run
   int lwpid;
   int in_kernel;                  // blocked in the kernel holding current (lab upcalls)
+  struct schedctl *sc;            // this LWP's schedctl entry (kernel-written), or 0
   int in_use;                     // lwp_leave() clears it with its last store
   char *stack_mem;
 };
@@ -135,14 +138,18 @@ static inline struct ult_lwp *this_lwp(void)
 
 // Also tells the kernel where this LWP keeps its running thread's id, so a
 // stack overflow into a red zone is reported with that id.
+// Its schedctl entry tells other LWPs whether it is on a CPU (the mutexes).
 static inline void set_this_lwp(struct ult_lwp *l)
 {
   asm volatile("mv tp, %0" : : "r"(l));
   lwp_tidword(&l->current_tid);
+  l->sc = schedctl();
 }
 
 static void set_current(struct ult_lwp *l, struct ult *t)
 {
+  if (t)
+    t->lwp = l;
   l->current = t;
   l->current_tid = t ? t->tid : NO_TID;
 }
@@ -1044,82 +1051,58 @@ int uthread_setprio(int tid, int prio)
 }
 
 // ---- wait lists (FIFO through threads[].next; the owner's guard held) ---------------
-static void wait_list_append(int *head, int *tail, struct ult *t)
+void ult_wait_append(int *head, int *tail, int tid)
 {
-  t->next = NO_TID;
+  threads[tid].next = NO_TID;
   if (*head == NO_TID)
-    *head = t->tid;
+    *head = tid;
   else
-    threads[*tail].next = t->tid;
-  *tail = t->tid;
+    threads[*tail].next = tid;
+  *tail = tid;
 }
 
-static struct ult *wait_list_take(int *head, int *tail)
+int ult_wait_take(int *head, int *tail)
 {
-  if (*head == NO_TID)
-    return 0;
-  struct ult *t = &threads[*head];
-  *head = t->next;
+  int tid = *head;
+  if (tid == NO_TID)
+    return NO_TID;
+  *head = threads[tid].next;
   if (*head == NO_TID)
     *tail = NO_TID;
-  return t;
+  return tid;
 }
 
-// ---- mutexes: FIFO hand-off to the first waiter --------------------------------------
-void umutex_init(struct umutex *m)
+// ---- for the mutexes (user/lib/uthread_mutex.c, through uthread_impl.h) ---------------
+int  ult_lib_enter(void)        { return lib_enter(); }
+void ult_lib_leave(int was)     { lib_leave(was); }
+void ult_spin_lock(int *l)      { spin_lock(l); }
+void ult_spin_unlock(int *l)    { spin_unlock(l); }
+void ult_wake(int tid)          { make_runnable(&threads[tid]); }
+
+int ult_self(void)
 {
-  m->guard = 0;
-  m->locked = 0;
-  m->owner = NO_TID;
-  m->wait_head = m->wait_tail = NO_TID;
+  struct ult *t = current_thread();
+  return t ? t->tid : NO_TID;
 }
 
-void umutex_lock(struct umutex *m)
+void ult_block_releasing(int *guard)
 {
-  int was = lib_enter();
-  struct ult *self = current_thread();
-  spin_lock(&m->guard);
-  if (!m->locked) {
-    m->locked = 1;
-    m->owner = self->tid;
-    spin_unlock(&m->guard);
-  } else {
-    wait_list_append(&m->wait_head, &m->wait_tail, self);
-    block_releasing(self, &m->guard);   // umutex_unlock hands us the mutex
-  }
-  lib_leave(was);
+  block_releasing(current_thread(), guard);
 }
 
-int umutex_trylock(struct umutex *m)
+struct ult_lwp *ult_lwp_of(int tid)
 {
-  int was = lib_enter();
-  struct ult *self = current_thread();
-  spin_lock(&m->guard);
-  int got = !m->locked;
-  if (got) {
-    m->locked = 1;
-    m->owner = self->tid;
-  }
-  spin_unlock(&m->guard);
-  lib_leave(was);
-  return got ? 0 : -1;
+  return library_ready && tid_is_valid(tid) ? threads[tid].lwp : 0;
 }
 
-void umutex_unlock(struct umutex *m)
+int ult_lwp_current(struct ult_lwp *l)
 {
-  int was = lib_enter();
-  spin_lock(&m->guard);
-  struct ult *next = wait_list_take(&m->wait_head, &m->wait_tail);
-  if (next) {
-    m->owner = next->tid;             // stays locked: ownership passes on
-  } else {
-    m->locked = 0;
-    m->owner = NO_TID;
-  }
-  spin_unlock(&m->guard);
-  if (next)
-    make_runnable(next);
-  lib_leave(was);
+  return l->current_tid;
+}
+
+struct schedctl *ult_lwp_schedctl(struct ult_lwp *l)
+{
+  return l->sc;
 }
 
 // ---- condition variables -------------------------------------------------------------
@@ -1134,7 +1117,7 @@ void ucond_wait(struct ucond *c, struct umutex *m)
   int was = lib_enter();
   struct ult *self = current_thread();
   spin_lock(&c->guard);
-  wait_list_append(&c->wait_head, &c->wait_tail, self);
+  ult_wait_append(&c->wait_head, &c->wait_tail, self->tid);
   umutex_unlock(m);                   // c->guard held: no signal can slip by
   block_releasing(self, &c->guard);
   umutex_lock(m);
@@ -1145,10 +1128,10 @@ void ucond_signal(struct ucond *c)
 {
   int was = lib_enter();
   spin_lock(&c->guard);
-  struct ult *t = wait_list_take(&c->wait_head, &c->wait_tail);
+  int tid = ult_wait_take(&c->wait_head, &c->wait_tail);
   spin_unlock(&c->guard);
-  if (t)
-    make_runnable(t);
+  if (tid != NO_TID)
+    make_runnable(&threads[tid]);
   lib_leave(was);
 }
 

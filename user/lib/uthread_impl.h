@@ -1,8 +1,13 @@
-// Inside the uthread library: what user/lib/uthread.c offers the upcall
-// handler in user/lib/uthread_upcall.c (lab upcalls). Not for programs.
+// Inside the uthread library: what user/lib/uthread.c (threads, LWPs, the
+// run queue) offers the library's other files: the upcall handler in
+// user/lib/uthread_upcall.c (lab upcalls) and the mutexes in
+// user/lib/uthread_mutex.c (lab adaptive). Not for programs: they include
+// user/uthread.h only.
 #pragma once
 #include "uapi/types.h"
+#include "uapi/schedctl.h"
 
+// ---- for the upcall handler ------------------------------------------------
 int  ulib_ready(void);                 // uthread_init has run
 void ulib_lock(int *l);                // the library's spinlock
 void ulib_unlock(int *l);
@@ -21,3 +26,36 @@ int  ulib_lwp_released(int lwpid);
 // The upcall handler (uthread_upcall.c): read and act on every event in the
 // ring. Schedulers call it before they look for work and after they wake.
 void uthread_upcall_poll(void);
+
+// ---- for the mutexes ---------------------------------------------------------
+// Every function here runs between ult_lib_enter() and ult_lib_leave(), so
+// the calling thread is not preempted by a kick while it uses them.
+#define NO_TID (-1)
+
+int  ult_lib_enter(void);           // 1 if already inside (pass it to ult_lib_leave)
+void ult_lib_leave(int was);
+int  ult_self(void);                // tid of the running thread; NO_TID before uthread_init
+
+// Short spinlocks over library data (test-and-set; a long waiter naps a tick).
+void ult_spin_lock(int *l);
+void ult_spin_unlock(int *l);
+
+// FIFO wait lists of tids, linked through the thread table; the caller holds
+// the lock (guard) of the list.
+void ult_wait_append(int *head, int *tail, int tid);
+int  ult_wait_take(int *head, int *tail);    // first tid, or NO_TID when empty
+
+// Blocks the running thread; guard (held) is released once the thread is off
+// its stack, so a waker that takes guard finds it fully switched out.
+void ult_block_releasing(int *guard);
+void ult_wake(int tid);             // makes a blocked thread runnable
+
+// Who runs where. A thread's LWP is the one that runs it now or ran it last
+// (0 if none yet); that LWP runs it now iff ult_lwp_current(l) == tid. The
+// LWP's schedctl entry (written by the kernel at every switch, read-only
+// here; 0 if the kernel gave none) says whether that LWP is on a CPU.
+// Both answers may be stale the moment they are read: use them as hints.
+struct ult_lwp;
+struct ult_lwp *ult_lwp_of(int tid);
+int ult_lwp_current(struct ult_lwp *l);
+struct schedctl *ult_lwp_schedctl(struct ult_lwp *l);
