@@ -15,7 +15,7 @@
 #define MAXOPBLOCKS   10    // most blocks one file-system operation writes
 #define LOGBLOCKS     (MAXOPBLOCKS * 3)  // data blocks in the on-disk log
 #define NBUF          (MAXOPBLOCKS * 3)  // blocks in the buffer cache
-#define FSSIZE        4000  // file-system size in blocks
+#define FSSIZE        6000  // file-system size in blocks
 #define MAXPATH       128   // longest path name
 #define HZ            100   // timer ticks per second
 #define USTACK_PAGES  4     // user stack of a new program, in pages
