@@ -10,7 +10,7 @@
 #include "thread/cpu.h"
 #include "thread/lockstat.h"
 
-#define SPIN_MAX 2000   // re-checks before a waiter sleeps anyway
+#define SPIN_MAX 20000  // re-checks before a waiter sleeps anyway
 
 void sleeplock_init(struct sleeplock *lk, const char *name)
 {
