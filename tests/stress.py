@@ -32,6 +32,13 @@ CALLS_PER_RUN = 100000          # per pass; a run is two passes
 PASS_LINE = re.compile(r"fuzz: pass \d seed \d+: (\d+) calls, .*?(\d+) killed by the watchdog")
 
 
+def why(m):
+    """The end of the console: a panic's message and backtrace arrive just
+    after the word that stopped the run, so give them a moment."""
+    time.sleep(3)
+    return "  console ends: " + m.output()[-1500:].replace("\n", "\n  ")
+
+
 def fuzz(cpus, calls, results):
     made, runs, ok, wd = 0, 0, True, 0
     t0 = time.monotonic()
@@ -60,6 +67,7 @@ def fuzz(cpus, calls, results):
             m.poweroff(60)
         except TestFailure as e:
             print("fuzz cpus=%d: FAILED: %s" % (cpus, e), flush=True)
+            print(why(m), flush=True)
             ok = False
     results.append(("fuzz", cpus, made, runs, wd, ok, time.monotonic() - t0))
 
@@ -79,6 +87,7 @@ def stress(cpus, secs, results):
             m.poweroff(60)
         except TestFailure as e:
             print("stress cpus=%d: FAILED: %s" % (cpus, e), flush=True)
+            print(why(m), flush=True)
             ok = False
     results.append(("stress", cpus, secs, 1, 0, ok, time.monotonic() - t0))
 
@@ -97,6 +106,7 @@ def races(cpus, scale, results):
             ok = "ALL TESTS PASSED" in out
         except TestFailure as e:
             print("races cpus=%d: FAILED: %s" % (cpus, e), flush=True)
+            print(why(m), flush=True)
     results.append(("races", cpus, scale, 1, 0, ok, time.monotonic() - t0))
 
 

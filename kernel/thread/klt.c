@@ -77,13 +77,19 @@ static int kstack_map(struct klt *t)
   return 0;
 }
 
-static void kstack_unmap(struct klt *t)
+// Unmap and free a stack. With shootdown, wait until no hart maps it any
+// more; without (the caller may hold spinlocks), leave the slot marked
+// kstack_stale so kstack_map flushes before the addresses are used again.
+static void kstack_unmap(struct klt *t, int shootdown)
 {
   uint64 pa[KSTACK_PAGES];
   for (int i = 0; i < KSTACK_PAGES; i++)
     pa[i] = PTE2PA(*vm_walk(kernel_pagetable, t->kstack + i * PGSIZE, 0));
   kvm_unmap(t->kstack, KSTACK_PAGES);
-  tlb_shootdown(t->kstack, KSTACK_PAGES * PGSIZE);
+  if (shootdown)
+    tlb_shootdown(t->kstack, KSTACK_PAGES * PGSIZE);
+  else
+    t->kstack_stale = 1;
   for (int i = 0; i < KSTACK_PAGES; i++)
     kfree((void *)pa[i]);
   t->kstack_mapped = 0;
@@ -185,39 +191,35 @@ void klt_deathrow_add(struct klt *t)
   }
 }
 
+// Takes a death-row entry if more than `keep` wait there; the caller frees
+// its stack and then marks the slot free.
+static struct klt *deathrow_take(int keep)
+{
+  struct klt *t = 0;
+  spinlock_acquire(&table.lock);
+  if (table.deathrow_len > keep) {
+    t = table.deathrow;
+    table.deathrow = t->dr_next;
+    table.deathrow_len--;
+    t->state = KLT_EMBRYO;   // ours until freed; not counted live
+  }
+  spinlock_release(&table.lock);
+  return t;
+}
+
 // Free the stacks of the whole death row, for an allocation that found no
 // free page (kalloc's reclaim hook). The caller may hold spinlocks, so this
-// must not wait for other harts: the pages are unmapped here and freed, and
-// the TLB shootdown is put off until the slot's stack is mapped again
-// (kstack_stale); until then nothing uses those addresses. Returns the
-// pages freed.
+// must not wait for other harts: the shootdown is put off (kstack_unmap).
+// Returns the pages freed.
 uint64 klt_deathrow_drain(void)
 {
   uint64 freed = 0;
-  for (;;) {
-    spinlock_acquire(&table.lock);
-    struct klt *t = table.deathrow;
-    if (t) {
-      table.deathrow = t->dr_next;
-      table.deathrow_len--;
-      t->state = KLT_EMBRYO;      // ours until freed; not counted live
-    }
-    spinlock_release(&table.lock);
-    if (t == 0)
-      return freed;
-    uint64 pa[KSTACK_PAGES];
-    for (int i = 0; i < KSTACK_PAGES; i++)
-      pa[i] = PTE2PA(*vm_walk(kernel_pagetable, t->kstack + i * PGSIZE, 0));
-    kvm_unmap(t->kstack, KSTACK_PAGES);
-    t->kstack_stale = 1;
-    t->kstack_mapped = 0;
-    for (int i = 0; i < KSTACK_PAGES; i++)
-      kfree((void *)pa[i]);
-    freed += KSTACK_PAGES;
-    spinlock_acquire(&table.lock);
+  for (struct klt *t; (t = deathrow_take(0)) != 0; freed += KSTACK_PAGES) {
+    kstack_unmap(t, 0);
+    __sync_synchronize();    // kstack_mapped/stale before the slot is seen free
     t->state = KLT_FREE;
-    spinlock_release(&table.lock);
   }
+  return freed;
 }
 
 // The reaper: free the stacks of death-row entries beyond DEATHROW_KEEP.
@@ -227,19 +229,9 @@ static void reaper_main(void *arg)
   (void)arg;
   for (;;) {
     reaper_pending = 0;
-    for (;;) {
-      struct klt *t = 0;
-      spinlock_acquire(&table.lock);
-      if (table.deathrow_len > DEATHROW_KEEP) {
-        t = table.deathrow;
-        table.deathrow = t->dr_next;
-        table.deathrow_len--;
-        t->state = KLT_EMBRYO;   // ours until freed; not counted live
-      }
-      spinlock_release(&table.lock);
-      if (t == 0)
-        break;
-      kstack_unmap(t);
+    for (struct klt *t; (t = deathrow_take(DEATHROW_KEEP)) != 0;) {
+      kstack_unmap(t, 1);
+      __sync_synchronize();
       t->state = KLT_FREE;
     }
     lwkt_block(&reaper_pending);

@@ -59,7 +59,7 @@ static void fmutex_unlock(int *m)
 
 static int fmutex;
 static volatile uint64 fcounter;
-static uint64 lwp_locks[MAXLWPS], lwp_msgs[MAXLWPS], lwp_forks[MAXLWPS];
+static uint64 lwp_locks[MAXLWPS], lwp_msgs[MAXLWPS], lwp_forks[MAXLWPS], lwp_waits[MAXLWPS];
 static int lwp_ok[MAXLWPS];
 static char stacks[MAXLWPS][STACK_SIZE] __attribute__((aligned(16)));
 static int pipes[MAXLWPS][2];
@@ -109,11 +109,16 @@ static void lwp_worker(void *arg)
     }
     lwp_locks[i] += 50;
     if (sent % (MSG_BATCH * 8) == 0) {
-      int pid = fork();
+      int pid = fork(), status = 0;
       if (pid == 0)
         exit(7);
-      if (pid > 0)
+      if (pid > 0) {
         lwp_forks[i]++;
+        if (wait(&status) > 0) {   // some LWP's child: zombies must not fill the table
+          lwp_waits[i]++;
+          lwp_ok[i] &= status == 7;
+        }
+      }
     }
   }
   close(pipes[(i + 1) % nlwps][1]);
@@ -146,8 +151,9 @@ static void lwp_process(void)
     res.msgs += lwp_msgs[i];
     res.locks += lwp_locks[i];
     res.forks += lwp_forks[i];
+    res.waits += lwp_waits[i];
     if (!lwp_ok[i])
-      fail("a pipe message was lost or came out of order");
+      fail("a pipe message was lost or came out of order, or a child's status was wrong");
   }
   if (fcounter != res.locks)
     fail("the futex mutex lost an update");
