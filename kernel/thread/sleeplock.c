@@ -9,8 +9,14 @@
 #include "thread/klt.h"
 #include "thread/cpu.h"
 #include "thread/lockstat.h"
+#include "thread/clock.h"
+#include "arch/riscv.h"
 
-#define SPIN_MAX 20000  // re-checks before a waiter sleeps anyway
+// How long a waiter spins behind a running holder before it sleeps anyway:
+// two ticks of the time CSR, not a count of re-checks, so the bound means
+// the same on a fast host, a loaded one (where QEMU's hart threads are
+// descheduled for milliseconds) and under -icount.
+#define SPIN_TIME (2 * TIMER_INTERVAL)
 
 void sleeplock_init(struct sleeplock *lk, const char *name)
 {
@@ -39,16 +45,20 @@ static int spin_while_holder_runs(struct sleeplock *lk, uint64 *loops)
   if (!running_elsewhere(h))
     return 0;
   spinlock_release(&lk->lk);        // spin outside the critical section
-  int n = 0;
-  while (n < SPIN_MAX && __atomic_load_n(&lk->locked, __ATOMIC_RELAXED) &&
+  uint64 until = r_time() + SPIN_TIME;
+  int timed_out = 0;
+  while (__atomic_load_n(&lk->locked, __ATOMIC_RELAXED) &&
          __atomic_load_n(&lk->holder, __ATOMIC_RELAXED) == h && running_elsewhere(h)) {
-    n++;
+    (*loops)++;
+    if (r_time() >= until) {
+      timed_out = 1;
+      break;
+    }
     for (volatile int i = 0; i < 16; i++)
       ;
   }
-  *loops += n;
   spinlock_acquire(&lk->lk);
-  return !lk->locked || (lk->holder != h && n < SPIN_MAX);
+  return !lk->locked || (lk->holder != h && !timed_out);
   // STUB
   //| return 0;   // lab adaptive: spin while lk->holder runs on another CPU
   // LAB adaptive END
