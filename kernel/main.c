@@ -34,12 +34,15 @@ static void cpu_setup(int hartid)
   plic_init_hart();
 }
 
-// Wait up to a second for hart h to check in. Sleeping in wfi (woken by
-// the hart's IPI, or by a timer set for the next 10 ms) instead of spinning
-// matters under QEMU's -icount, where all harts share one host thread.
+// Wait up to five seconds for hart h to check in: a hart starts in well
+// under a millisecond, but on a loaded host QEMU's thread for it may not get
+// a CPU for a second or more (one second was seen to be too short). Sleeping
+// in wfi (woken by the hart's IPI, or by a timer set for the next 10 ms)
+// instead of spinning matters under QEMU's -icount, where all harts share
+// one host thread.
 static int wait_for_hart(int h)
 {
-  uint64 deadline = r_time() + 10000000;
+  uint64 deadline = r_time() + 5 * 10000000;
   CSR_SET(sie, SIE_STIE);
   while (!*(volatile int *)&cpus[h].started && r_time() < deadline) {
     sbi_set_timer(r_time() + TIMER_INTERVAL);
