@@ -5,7 +5,8 @@
 //   dozen1     level 1: 12 threads each blocked on its own pipe, fed one by one
 //   dozen2     the same at level 2
 //   pingpong   level 1: two threads bounce a counter through two pipes
-//   kill       killing a process with blocked activations: reaped, no KLT leak
+//   kill       killing a process with blocked activations: reaped, no KLT leak;
+//              and exec from a process with blocked activations: they end too
 //   burst      more wake-ups at once than the ring holds: in order, none lost
 // "At most n LWPs in user mode at once" is read from the kernel's counter
 // (kdebug KD_UPCALL_STATS), not from timing.
@@ -247,6 +248,36 @@ static void child_blocks(int report)
   exit(0);
 }
 
+// The child blocks KILL_THREADS threads, then replaces itself with echo:
+// exec must end the blocked activations before the new program runs.
+static void child_execs(void)
+{
+  if (uthread_init(1) < 0 || uthread_upcalls(1) < 0 || pipe(kill_pipe) < 0)
+    exit(1);
+  for (int i = 0; i < KILL_THREADS; i++)
+    uthread_create(forever_reader, 0, 0);
+  await_blocked(KILL_THREADS);
+  char *argv[] = {"echo", "upctest: exec ran with activations blocked", 0};
+  exec("echo", argv);
+  exit(1);
+}
+
+// 1 if the child's exec ran echo, which ended, and its KLTs came back.
+static int exec_ends_activations(int base)
+{
+  int pid = fork();
+  if (pid == 0)
+    child_execs();
+  int st, t0 = uptime();
+  if (pid < 0 || wait(&st) != pid || st != 0 || uptime() - t0 > WAIT_TICKS)
+    return 0;
+  int live = kdebug(KD_LIVE_THREADS, 0);
+  for (t0 = uptime(); live > base && uptime() - t0 < 200; live = kdebug(KD_LIVE_THREADS, 0))
+    sleep(2);
+  printf("upctest: exec: live KLTs %d (before %d)\n", live, base);
+  return live <= base;
+}
+
 static void test_kill(void)
 {
   int base = kdebug(KD_LIVE_THREADS, 0), freebase = kdebug(KD_FREE_PAGES, 0);
@@ -284,6 +315,7 @@ static void test_kill(void)
   grade_result("blocked", blocked);
   grade_result("reaped", reaped && blocked);
   grade_result("noleak", noleak && blocked);
+  grade_result("exec", blocked && exec_ends_activations(base));
 }
 
 // ---- a burst of wake-ups larger than the ring ---------------------------------------------
