@@ -62,6 +62,17 @@ static int await_blocked(uint64 n)
   return 1;
 }
 
+// Yields until the kernel counts no activation blocked, or WAIT_TICKS pass.
+// A woken activation posts UNBLOCKED before it parks, so the thread it hands
+// back can finish (and be joined) a moment before the count drops.
+static struct upcall_kstats await_none_blocked(void)
+{
+  struct upcall_kstats k = kstats();
+  for (int t0 = uptime(); k.blocked != 0 && uptime() - t0 <= WAIT_TICKS; k = kstats())
+    uthread_yield();
+  return k;
+}
+
 // ---- reader: blocks first on an empty pipe ---------------------------------------
 static int rw_pipe[2];
 static volatile int reader_got, writer_done, reader_done, reader_n;
@@ -168,7 +179,7 @@ static void test_dozen(int level)
   }
   for (int i = 0; i < DOZEN; i++)
     ok &= uthread_join(tids[i]) == 0;
-  k = kstats();
+  k = await_none_blocked();
   printf("upctest: fed %d of %d; at most %d LWPs in user mode at once (level %d)\n",
          done_count, DOZEN, k.maxuser, level);
   grade_result("blocked", all_blocked && k.blocked == 0);
