@@ -388,7 +388,7 @@ uint dir_find(struct inode *dp, const char *name, uint *poff)
 int dir_link(struct inode *dp, const char *name, uint inum)
 {
   assert(dp->type == T_DIR);
-  if (dir_find(dp, name, 0))
+  if (dp->nlink == 0 || dir_find(dp, name, 0))   // removed: see path_walk
     return -1;
   struct dirent de;
   uint off;
@@ -485,7 +485,9 @@ static struct inode *path_walk(const char *path, int want_parent, char *name)
     if (r == 0)
       break;
     inode_lock(ip);
-    if (ip->type != T_DIR) {
+    if (ip->type != T_DIR || ip->nlink == 0) {
+      // A removed directory (someone's cwd) is dead: its ".." may name
+      // a freed inode, and an entry made in it could never be reached.
       inode_unlockput(ip);
       return 0;
     }

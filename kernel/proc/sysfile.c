@@ -256,7 +256,7 @@ static int dir_init(struct inode *ip, struct inode *dp)
 static struct inode *create_in(struct inode *dp, const char *name, short type,
                                short major, short minor)
 {
-  if (is_dot_or_dotdot(name))
+  if (is_dot_or_dotdot(name) || dp->nlink == 0)   // dp removed meanwhile
     return 0;
   struct inode *ip = inode_alloc(dp->dev, type);
   if (!ip)

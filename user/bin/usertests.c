@@ -718,6 +718,23 @@ static void test_dirs(void)
         "/.. is not /");
 }
 
+// A directory removed while it is some process's cwd stays a directory, but
+// its ".." may name an inode that has since been freed or reused: every
+// lookup and create in it fails (the fuzzer once found ".." panicking).
+static void test_deaddir(void)
+{
+  struct stat st;
+  CHECK(mkdir("dd") == 0 && mkdir("dd/sub") == 0, "mkdir failed");
+  CHECK(chdir("dd/sub") == 0, "chdir failed");
+  CHECK(unlink("/dd/sub") == 0 && unlink("/dd") == 0, "unlink of the empty directories failed");
+  CHECK(open("..", O_RDONLY) == -1 && stat("..", &st) == -1, "lookup of .. in a removed directory succeeded");
+  CHECK(open(".", O_RDONLY) == -1, "lookup of . in a removed directory succeeded");
+  CHECK(open("f", O_CREATE | O_RDWR) == -1, "file created in a removed directory");
+  CHECK(mkdir("d") == -1 && mknod("n", 1, 0) == -1, "entry created in a removed directory");
+  CHECK(chdir("..") == -1, "chdir .. out of a removed directory succeeded");
+  CHECK(chdir("/") == 0 && stat("/dd", &st) == -1, "chdir / failed");
+}
+
 // As many files as the inode table comfortably holds beside the programs.
 #define MANY_FILES (NINODES - 50 < 200 ? NINODES - 50 : 200)
 
@@ -1347,6 +1364,7 @@ static const struct test tests[] = {
   { "link", test_link },
   { "unlinkopen", test_unlinkopen },
   { "dirs", test_dirs },
+  { "deaddir", test_deaddir },
   { "manyfiles", test_manyfiles },
   { "bigfile", test_bigfile },
   { "badaddr", test_badaddr },
