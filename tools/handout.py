@@ -19,7 +19,8 @@ lab's answers file; in Markdown `<!-- LAB x BEGIN -->`, `<!-- STUB -->`,
 `<!--| text -->`, `<!-- LAB x END -->`). For lab NAME, regions
 of labs before NAME (labs/ORDER, else lab.json "order") keep their solution;
 regions of NAME and later labs become their stub (nothing if no STUB block);
-marker lines are removed. Instructor-only files never appear: labs/*/solution*,
+marker lines are removed. A region named `LAB instructor` (a line that
+points at an instructor page, say) is in no handout. Instructor-only files never appear: labs/*/solution*,
 Markdown pages whose first line is `<!-- instructor only -->` (such as
 docs/grading.md), test programs used only by `hidden` tests (and those tests
 in lab.json), and the `hint` of `hidden` and `after_due_date` tests.
@@ -39,6 +40,7 @@ COMMENT = {".c": "//", ".h": "//", ".S": "//", ".s": "//", ".ld": "//",
            ".py": "#", ".sh": "#", ".mk": "#", ".txt": "#", ".md": "<!--"}
 TRAILER = {"<!--": "-->"}
 INSTRUCTOR_ONLY = "<!-- instructor only -->"
+INSTRUCTOR_REGION = "instructor"   # `LAB instructor` regions are in no handout
 VERBATIM = ("grade/tests/fixtures/",)
 SKIP_DIRS = {".git", "build", "grade-logs", "__pycache__"}
 SKIP_FILES = {"fs.img", "kernel/kernel", ".gdbport"}
@@ -149,6 +151,8 @@ def lab_mode(labs, lab):
     index = labs.index(lab) if lab in labs else -1
 
     def mode(name):
+        if name == INSTRUCTOR_REGION:
+            return "stub"
         if name not in labs:
             raise HandoutError("marker names unknown lab %r" % name)
         return "solution" if 0 <= labs.index(name) < index else "stub"

@@ -96,6 +96,7 @@ class HandoutTreeTest(unittest.TestCase):
         self.assertNotIn("shifting", notes)
         self.assertIn("Alpha returns 1.", notes)
         self.assertNotIn("<!--", notes)
+        self.assertNotIn("teaching.md", notes)                  # LAB instructor: in no handout
         self.assertFalse(os.path.exists(os.path.join(out, "docs/teaching.md")))  # instructor only
         spec = json.loads(self.read(out, "labs/beta/lab.json"))
         hints = {t["name"]: t.get("hint") for t in spec["tests"]}
