@@ -49,7 +49,8 @@ static int wait_for_hart(int h)
     asm volatile("wfi");
   }
   CSR_CLEAR(sie, SIE_STIE);
-  CSR_CLEAR(sip, SIE_SSIE);
+  // The check-in doorbell stays pending: once interrupts are on it drains
+  // the IPI inbox, which a started hart may already have written to.
   return cpus[h].started;
 }
 
