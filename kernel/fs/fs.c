@@ -120,31 +120,33 @@ struct inode *inode_dup(struct inode *ip)
   return ip;
 }
 
-static void dinode_set_type(uint dev, uint inum, short type)
+// Writes a whole on-disk inode as free (type 0) or freshly claimed.
+static void dinode_set_type(struct buf *b, uint inum, short type)
 {
-  struct buf *b = bio_read(dev, IBLOCK(inum, sb));
   struct dinode *dip = (struct dinode *)b->data + inum % IPB;
   memset(dip, 0, sizeof(*dip));
   dip->type = type;
   log_write(b);
-  bio_release(b);
 }
 
-// Claims a free on-disk inode. If the cache is full, the claim is undone in
-// the same op so no inode leaks.
+// Claims a free on-disk inode. The test and the claim happen under one
+// buffer lock: two creators must never both see the same inode free (both
+// directory entries would then name one inode with nlink 1). If the cache
+// is full, the claim is undone in the same op so no inode leaks.
 struct inode *inode_alloc(uint dev, short type)
 {
   for (uint inum = 1; inum < sb.ninodes; inum++) {
     struct buf *b = bio_read(dev, IBLOCK(inum, sb));
     struct dinode *dip = (struct dinode *)b->data + inum % IPB;
-    int is_free = dip->type == 0;
-    bio_release(b);
-    if (!is_free)
+    if (dip->type != 0) {
+      bio_release(b);
       continue;
-    dinode_set_type(dev, inum, type);
+    }
+    dinode_set_type(b, inum, type);
     struct inode *ip = inode_get(dev, inum);
     if (!ip)
-      dinode_set_type(dev, inum, 0);
+      dinode_set_type(b, inum, 0);
+    bio_release(b);
     return ip;
   }
   return 0;

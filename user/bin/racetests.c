@@ -367,6 +367,98 @@ static void test_schedctlnew(void)
   }
 }
 
+// ---- inode allocation: two creators never claim the same inode -------------
+// Each round, NCREATE threads (the main LWP and NCREATE - 1 others, one per
+// hart) create NFILES files at the same moment, each in a directory of its
+// own (creates in one directory are serialised by its lock). Testing "is
+// this on-disk inode free?" and claiming it must be one step, or two files
+// share an inode whose nlink is 1, and unlinking one frees the inode under
+// the other's name (the fuzzer found "inode N is free").
+#define NCREATE 3
+#define NFILES  6
+static int ia_round, ia_done;   // futex words: waiters sleep, not spin
+static volatile uint ia_ino[NCREATE][NFILES];
+
+static void ia_name(char *name, int i, int file)
+{
+  strcpy(name, file >= 0 ? "ia.0/f0" : "ia.0");
+  name[3] = '0' + i;
+  if (file >= 0)
+    name[6] = '0' + file;
+}
+
+static void ia_create_all(int i)
+{
+  char name[8];
+  for (int k = 0; k < NFILES; k++) {
+    ia_name(name, i, k);
+    struct stat st;
+    int fd = open(name, O_CREATE | O_RDWR);
+    ia_ino[i][k] = fd >= 0 && fstat(fd, &st) == 0 ? st.ino : 0;
+    if (fd >= 0)
+      close(fd);
+  }
+  if (__sync_add_and_fetch(&ia_done, 1) == NCREATE)
+    futex_wake(&ia_done, 1);
+}
+
+static void ia_creator(void *arg)
+{
+  for (int round = 1;; round++) {
+    int seen;
+    while ((seen = *(volatile int *)&ia_round) < round)
+      futex_wait(&ia_round, seen, 0);
+    ia_create_all((int)(long)arg);
+  }
+}
+
+static void ia_check(int round)
+{
+  uint *ino = (uint *)ia_ino;
+  for (int a = 0; a < NCREATE * NFILES; a++) {
+    CHECK(ino[a] != 0, "create failed");
+    for (int b = 0; b < a; b++)
+      if (ino[a] == ino[b]) {
+        printf("  %s: round %d: two new files got inode %d\n", test_current, round, ino[a]);
+        exit(1);
+      }
+  }
+}
+
+static void test_inodealloc(void)
+{
+  char name[8];
+  for (int i = 0; i < NCREATE; i++) {
+    ia_name(name, i, -1);
+    mkdir(name);
+  }
+  start_watchdog();
+  for (int i = 1; i < NCREATE; i++)
+    CHECK(lwp_create(ia_creator, (void *)(long)i, stack_top(i)) > 0, "lwp_create");
+  for (int round = 1; round <= 200 * scale; round++) {
+    ia_done = 0;
+    __sync_synchronize();
+    ia_round = round;
+    futex_wake(&ia_round, NCREATE);
+    ia_create_all(0);
+    int done;
+    while ((done = *(volatile int *)&ia_done) < NCREATE)
+      futex_wait(&ia_done, done, 0);
+    ia_check(round);
+    for (int i = 0; i < NCREATE; i++)
+      for (int k = 0; k < NFILES; k++) {
+        ia_name(name, i, k);
+        CHECK(unlink(name) == 0, "unlink");
+      }
+    tries_done = round;
+    progress++;
+  }
+  for (int i = 0; i < NCREATE; i++) {
+    ia_name(name, i, -1);
+    unlink(name);
+  }
+}
+
 static const struct test tests[] = {
   { "shrinktlb", test_shrinktlb },
   { "shrinkexit", test_shrinkexit },
@@ -378,6 +470,7 @@ static const struct test tests[] = {
   { "futextimeout", test_futextimeout },
   { "ipiqfull", test_ipiqfull },
   { "schedctlnew", test_schedctlnew },
+  { "inodealloc", test_inodealloc },
 };
 
 int main(int argc, char *argv[])
