@@ -176,7 +176,7 @@ def gdbwalk(ctx):
                           "the pending message is not schedule_local(klt %s init): %r" % (sh, q[:400]))
         if ctx.want("gdbwalk/remote"):
             with ctx.test("gdbwalk/remote"):
-                send = re.search(r"Thread (\d+) hit Breakpoint \d+, ipiq_send", after(parts, "continue", 2))
+                send = re.search(r"Thread (\d+) hit (?:Temporary b|B)reakpoint \d+, ipiq_send", after(parts, "continue", 2))
                 recv = re.search(r"Thread (\d+) hit Breakpoint \d+, schedule_local \(arg=0x[0-9a-f]+ "
                                  r"<klts\+(\d+)>\)", after(parts, "continue", 3))
                 ctx.check(send and recv, "no stops in ipiq_send then schedule_local: %r"

@@ -333,8 +333,12 @@ static void kick_trigger(void *arg)
     sleep(1);
   if (kick_ran)
     kick_ticks = uptime() - t0;
+  // The preempted spinner must be back at work. Waiting for it (rather than
+  // for a fixed 3 ticks) keeps a host that deschedules a hart from failing.
   long seen0 = kick_spins[0], seen1 = kick_spins[1];
-  sleep(3);                        // the preempted spinner must be back at work
+  int t1 = uptime();
+  while ((kick_spins[0] == seen0 || kick_spins[1] == seen1) && uptime() - t1 < KICK_WAIT_TICKS)
+    sleep(1);
   if (kick_spins[0] == seen0 || kick_spins[1] == seen1)
     kick_bad = 2;
   kick_stop = 1;
