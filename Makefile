@@ -128,8 +128,16 @@ $(BUILD)/uprogs.list: FORCE
 	    *) echo "  fs.img: without $${b##*/} (not in EXTRA_UPROGS this time)";; esac; done; \
 	  echo "$(UBINS)" > $@; }
 
-fs.img: $(BUILD)/mkfs README.md $(UBINS) $(BUILD)/uprogs.list
-	$(BUILD)/mkfs $@ README.md $(UBINS)
+# The image gets each program without its debug sections (gdb and the
+# profiler read build/bin/, which keeps them): debug information is most of a
+# program's file, and a file may not exceed MAXFILE blocks (kernel/uapi/fs.h).
+FSBINS  := $(patsubst $(BUILD)/bin/%,$(BUILD)/fsbin/%,$(UBINS))
+$(FSBINS): $(BUILD)/fsbin/%: $(BUILD)/bin/%
+	@mkdir -p $(@D)
+	@$(OBJCOPY) --strip-debug $< $@
+
+fs.img: $(BUILD)/mkfs README.md $(FSBINS) $(BUILD)/uprogs.list
+	$(BUILD)/mkfs $@ README.md $(FSBINS)
 
 FORCE:
 

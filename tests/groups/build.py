@@ -64,7 +64,7 @@ def build(ctx):
         if ctx.want("build/default"):
             with ctx.test("build/default"):
                 rc, out = make(tmp, "-n", "EXTRA_UPROGS=tests/progs/spin.c")
-                ctx.check(re.search(r"mkfs fs\.img .*build/bin/spin\b", out),
+                ctx.check(re.search(r"mkfs fs\.img .*build/fsbin/spin\b", out),
                           "the default goal would not put spin into fs.img: %r" % out[-400:])
                 rc, out = make(tmp, "-s", "fs.img", "EXTRA_UPROGS=tests/progs/spin.c")
                 ctx.check(rc == 0, "building spin into fs.img failed: %r" % out[-300:])

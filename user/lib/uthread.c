@@ -7,10 +7,11 @@
 // is user/lib/uthread_switch.S; the design is explained in docs/uthread.md.
 //
 // Every LWP that runs ULTs keeps a pointer to its struct ult_lwp in tp. A ULT
-// never switches to another ULT directly: it switches to its LWP's scheduler
-// context, which finishes the switch-out (requeue, drop a lock, or retire the
-// thread) on its own stack, so that no ULT can be resumed elsewhere while its
-// stack is still in use.
+// switches straight to the next ULT, or to its LWP's scheduler loop when
+// there is none. It leaves holding the lock that guards the way back to it,
+// and the switch releases that lock once the ULT is off its stack, so that no
+// ULT can be resumed elsewhere while its stack is still in use (see
+// "switching threads" below).
 //
 // Preemption (the kick): when a ULT becomes runnable while another LWP runs a
 // lower-priority one, that LWP is kicked (lwp_kick, kernel/proc/kick.c) and
@@ -38,11 +39,11 @@ int uthread_debug;
 struct ult_context {
   uint64 ra, sp, s[12];
 };
-void uthread_switch(struct ult_context *save, struct ult_context *load);
+// Saves the running context in *save, resumes *load, and there releases the
+// spinlock *release (0: none).
+void uthread_switch(struct ult_context *save, struct ult_context *load, int *release);
 
 enum ult_state { ULT_FREE, ULT_NEW, ULT_ALIVE, ULT_EXITED, ULT_DEAD };
-// What the scheduler does with a thread once it has switched away from it.
-enum switch_action { ACT_NONE, ACT_YIELD, ACT_BLOCK, ACT_EXIT };
 
 struct ult_lwp;
 
@@ -52,10 +53,9 @@ struct ult {
   int state;                 // enum ult_state; changed under table_lock
   int prio;
   int queued;                // on the run queue (under run_lock)
-  int next;                  // link: run queue, a wait list, or the death row
+  struct ult *run_next;      // link on the run queue
+  int next;                  // link (tid): a wait list, or the death row
   int joiner;                // tid blocked in uthread_join on us, or NO_TID
-  int action;                // enum switch_action, for the scheduler
-  int *unlock_after_switch;  // ACT_BLOCK: guard to release once off our stack
   void (*fn)(void *);
   void *arg;
   struct ult_lwp *bound_lwp; // the LWP of a bound thread, else 0
@@ -99,8 +99,8 @@ static int cached_stacks;
 
 // run_lock: the shared run queue and the idle-LWP bookkeeping.
 static int run_lock;
-static volatile uint32 run_mask;   // bit p set: queue p is not empty
-static int run_head[NPRIO], run_tail[NPRIO];
+static uint32 run_mask;            // bit p set: queue p is not empty
+static struct ult *run_head[NPRIO], *run_tail[NPRIO];   // 0: empty
 static int work_seq;               // futex word idle LWPs sleep on
 static int idle_lwps;
 static int shared_lwps;            // LWPs serving the queue (the concurrency level's count)
@@ -110,9 +110,9 @@ static struct ult_lwp *kick_target; // the one kick in flight, or 0 (under run_l
 // ---- spinlocks --------------------------------------------------------------
 // Test-and-set; a waiter that has spun for long (the holder's LWP was probably
 // preempted) naps for a tick in the kernel instead of burning its slice.
-static void spin_lock(int *l)
+static void spin_lock_contended(int *l)
 {
-  while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
+  do {
     int spins = 0;
     while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
       if (++spins >= SPINS_BEFORE_NAP) {
@@ -120,10 +120,17 @@ static void spin_lock(int *l)
         spins = 0;
       }
     }
-  }
+  } while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE));
 }
 
-static void spin_unlock(int *l)
+// Inline: a free lock costs one atomic swap and a branch.
+static inline void spin_lock(int *l)
+{
+  if (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+    spin_lock_contended(l);
+}
+
+static inline void spin_unlock(int *l)
 {
   __atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
@@ -208,7 +215,7 @@ static struct ult *current_thread(void)
 }
 
 // ---- the shared run queue (run_lock held) ----------------------------------------
-static int highest_prio(uint32 mask)
+static inline int highest_prio(uint32 mask)
 {
   int p = 0;
   if (mask >> 16) { p += 16; mask >>= 16; }
@@ -219,47 +226,84 @@ static int highest_prio(uint32 mask)
   return p;
 }
 
-static void run_queue_append(struct ult *t)
+// run_mask without run_lock, as a hint: it may change right after.
+static inline uint64 run_mask_hint(void)
+{
+  return __atomic_load_n(&run_mask, __ATOMIC_RELAXED);
+}
+
+static inline void run_queue_append(struct ult *t)
 {
   int p = t->prio;
-  t->next = NO_TID;
-  if (run_head[p] == NO_TID)
-    run_head[p] = t->tid;
+  t->run_next = 0;
+  if (run_head[p] == 0)
+    run_head[p] = t;
   else
-    threads[run_tail[p]].next = t->tid;
-  run_tail[p] = t->tid;
+    run_tail[p]->run_next = t;
+  run_tail[p] = t;
   run_mask |= 1u << p;
   t->queued = 1;
 }
 
-static struct ult *run_queue_take_highest(void)
+// The first thread of the highest priority queued, if that is minprio or
+// more (minprio may be NPRIO: none is), else 0.
+static inline struct ult *run_queue_take_highest(int minprio)
 {
-  if (run_mask == 0)
+  uint64 levels = (uint64)run_mask >> minprio;   // the non-empty levels from minprio up
+  if (levels == 0)
     return 0;
-  int p = highest_prio(run_mask);
-  struct ult *t = &threads[run_head[p]];
-  run_head[p] = t->next;
-  if (run_head[p] == NO_TID)
+  int p = levels == 1 ? minprio : highest_prio(run_mask);   // one level: no search
+  struct ult *t = run_head[p];
+  run_head[p] = t->run_next;
+  if (run_head[p] == 0)
     run_mask &= ~(1u << p);
   t->queued = 0;
   return t;
 }
 
+// Yield's step: self (running, not queued) goes to the back of its level p
+// and the first thread of the highest level at or above p comes off; 0 if
+// there is none. With no level above p occupied (the usual case) that is one
+// turn of level p, which leaves run_mask as it is.
+static inline struct ult *run_queue_rotate(struct ult *self)
+{
+  int p = self->prio;
+  uint32 levels = run_mask >> p;
+  if (levels == 0)
+    return 0;
+  if (levels != 1) {               // a higher level is occupied
+    run_queue_append(self);
+    return run_queue_take_highest(p + 1);
+  }
+  struct ult *next = run_head[p];
+  run_head[p] = next->run_next;
+  if (run_head[p] == 0)
+    run_head[p] = self;
+  else
+    run_tail[p]->run_next = self;
+  run_tail[p] = self;
+  self->run_next = 0;
+  self->queued = 1;
+  next->queued = 0;
+  return next;
+}
+
 static void run_queue_remove(struct ult *t)
 {
-  int p = t->prio, prev = NO_TID;
-  for (int id = run_head[p]; id != NO_TID; prev = id, id = threads[id].next) {
-    if (id != t->tid)
+  int p = t->prio;
+  struct ult *prev = 0;
+  for (struct ult *u = run_head[p]; u != 0; prev = u, u = u->run_next) {
+    if (u != t)
       continue;
-    if (prev == NO_TID)
-      run_head[p] = t->next;
+    if (prev == 0)
+      run_head[p] = t->run_next;
     else
-      threads[prev].next = t->next;
-    if (run_tail[p] == id)
+      prev->run_next = t->run_next;
+    if (run_tail[p] == t)
       run_tail[p] = prev;
     break;
   }
-  if (run_head[p] == NO_TID)
+  if (run_head[p] == 0)
     run_mask &= ~(1u << p);
   t->queued = 0;
 }
@@ -301,6 +345,38 @@ static void kick_send(struct ult_lwp *victim)
   __atomic_compare_exchange_n(&kick_target, &expected, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
+// Who must hear of a thread just queued: an idle LWP to wake, an LWP to kick.
+struct wakeup {
+  int someone_idle;
+  struct ult_lwp *victim;
+};
+
+// run_lock held; t was just queued. Decides who must hear of it, and the
+// caller passes the answer to wakeup_send(). work_seq changes only when an
+// LWP is parked (or about to park) on it: any other LWP takes run_lock
+// before it parks, and so finds t. (The kernel bumps it too: lab upcalls.)
+static inline struct wakeup wakeup_choose(struct ult *t)
+{
+  struct wakeup w = { 0, 0 };
+  if (idle_lwps > 0) {
+    __atomic_add_fetch(&work_seq, 1, __ATOMIC_RELEASE);
+    w.someone_idle = 1;
+  } else if (t->prio > 0) {        // priority 0 preempts nobody
+    w.victim = kick_choose(t->prio);
+  }
+  return w;
+}
+
+// Wakes one idle LWP, or kicks the victim, as wakeup_choose() decided: a
+// system call that does not sleep, and none at all with a lone LWP.
+static inline void wakeup_send(struct wakeup w)
+{
+  if (w.someone_idle)
+    futex_wake(&work_seq, 1);
+  if (w.victim)
+    kick_send(w.victim);
+}
+
 // Makes t runnable: on its own LWP if bound, else on the shared queue, waking
 // one idle LWP if there is any, or kicking an LWP that runs a lower priority.
 static void make_runnable(struct ult *t)
@@ -314,13 +390,9 @@ static void make_runnable(struct ult *t)
   }
   spin_lock(&run_lock);
   run_queue_append(t);
-  __atomic_add_fetch(&work_seq, 1, __ATOMIC_RELEASE);   // the kernel bumps it too (upcalls)
-  int someone_idle = idle_lwps > 0;
-  struct ult_lwp *victim = kick_choose(t->prio);
+  struct wakeup w = wakeup_choose(t);
   spin_unlock(&run_lock);
-  if (someone_idle)
-    futex_wake(&work_seq, 1);
-  kick_send(victim);
+  wakeup_send(w);
 }
 
 // The running thread gives way if a higher-priority thread is queued.
@@ -329,10 +401,10 @@ static void preempt_current(void)
 {
   struct ult_lwp *me = this_lwp();
   struct ult *self = me->current;
-  if (self == 0 || me->bound || ((uint64)run_mask >> (self->prio + 1)) == 0)
+  if (self == 0 || me->bound)      // 0: in its scheduler, which takes the best itself
     return;
-  self->action = ACT_YIELD;
-  uthread_switch(&self->ctx, &me->sched_ctx);
+  if ((run_mask_hint() >> (self->prio + 1)) != 0)
+    uthread_yield();
 }
 
 // The kernel runs this on a kicked LWP, on the stack of whatever it was
@@ -355,8 +427,9 @@ static void preempt_handler(struct uframe *f)
   exit(1);
 }
 
-// The next thread for a shared LWP; parks the LWP in the kernel while there
-// is none. Returns 0 when the queue is empty and there are more shared LWPs
+// The next thread for a shared LWP, returned with run_lock held (the switch
+// to it releases the lock); parks the LWP in the kernel while there is none.
+// Returns 0 when the queue is empty and there are more shared LWPs
 // than the concurrency level: the caller must end (lab concurrency's lazy
 // shrink). The level is read (a system call) only by an LWP that found no
 // work while it has company; such an LWP, parked, wakes every
@@ -368,7 +441,7 @@ static struct ult *wait_for_work(struct ult_lwp *me)
   int seen = __atomic_load_n(&work_seq, __ATOMIC_ACQUIRE);
   uthread_upcall_poll();             // the kernel's events may bring work (lab upcalls)
   spin_lock(&run_lock);
-  while ((t = run_queue_take_highest()) == 0) {
+  while ((t = run_queue_take_highest(0)) == 0) {
     int company = shared_lwps > 1;
     if (company && level == 0) {
       spin_unlock(&run_lock);
@@ -392,8 +465,11 @@ static struct ult *wait_for_work(struct ult_lwp *me)
     spin_lock(&run_lock);
     idle_lwps--;
   }
+  if (t == 0) {
+    spin_unlock(&run_lock);
+    return 0;
+  }
   set_current(me, t);                // under run_lock: kick_choose() reads it
-  spin_unlock(&run_lock);
   return t;
 }
 
@@ -542,59 +618,34 @@ static void *sched_stack_top(struct ult_lwp *l)
   return l->stack_mem + SCHED_STACK;
 }
 
-static void thread_retire(struct ult *t);
-
-// What a scheduler does first after a ULT switched to it.
-static void finish_switch_out(struct ult_lwp *me)
-{
-  struct ult *t = me->current;
-  if (t == 0)
-    return;
-  set_current(me, 0);
-  switch (t->action) {
-  case ACT_YIELD:
-    make_runnable(t);
-    break;
-  case ACT_BLOCK:
-    spin_unlock(t->unlock_after_switch);
-    break;
-  case ACT_EXIT:
-    thread_retire(t);
-    break;
-  }
-}
-
-// The loop of an LWP that serves the shared run queue. Never returns.
+// The loop of an LWP that serves the shared run queue, on the LWP's own
+// stack. A thread switches here only when the queue had nothing for it
+// (it has already left its stack and released its lock); this loop waits for
+// work and switches to it. Never returns.
 static void shared_lwp_loop(void)
 {
+  struct ult_lwp *me = this_lwp();
   for (;;) {
-    struct ult_lwp *me = this_lwp();
-    finish_switch_out(me);
     struct ult *next = wait_for_work(me);
     if (next == 0)
       lwp_leave(&me->in_use);   // surplus; the record keeps its stack for reuse
-    next->action = ACT_NONE;
-    uthread_switch(&me->sched_ctx, &next->ctx);
+    uthread_switch(&me->sched_ctx, &next->ctx, &run_lock);
   }
 }
 
-// The loop of a bound LWP: runs its one ULT, and ends with it.
+// The loop of a bound LWP: runs its one ULT whenever it is runnable, and
+// ends once it has exited.
 static void bound_lwp_loop(void)
 {
   struct ult_lwp *me = this_lwp();
   struct ult *t = me->bound;
   for (;;) {
-    if (me->current) {
-      int exiting = me->current->action == ACT_EXIT;
-      finish_switch_out(me);
-      if (exiting)
-        lwp_exit();        // the joiner lwp_joins us, then frees this stack
-    }
     while (!__atomic_exchange_n(&me->bound_wake, 0, __ATOMIC_ACQUIRE))
       futex_wait(&me->bound_wake, 0, 0);
-    t->action = ACT_NONE;
     set_current(me, t);
-    uthread_switch(&me->sched_ctx, &t->ctx);
+    uthread_switch(&me->sched_ctx, &t->ctx, 0);
+    if (t->state != ULT_ALIVE)   // it exited (the joiner may have marked it dead)
+      lwp_exit();                // the joiner lwp_joins us, then frees this stack
   }
 }
 
@@ -608,8 +659,8 @@ static void bound_lwp_entry(void *arg)
 // The kernel starts each added LWP at boot_entry(&boot) on boot_stack, the
 // one stack it knows (registered with concurrency_entry). boot_entry spins
 // for boot.lock without touching the stack, then boot_lwp takes an LWP record
-// and switches to that record's own scheduler stack, where added_lwp_start
-// drops the lock. See docs/decisions.md.
+// and switches to that record's own scheduler loop and stack, releasing the
+// lock on the way. See docs/decisions.md.
 static struct {
   int lock;                        // held while an LWP runs on boot_stack
   void (*start)(void);             // boot_lwp, loaded by boot_entry
@@ -638,12 +689,6 @@ asm(".text\n"
     "   jr t0\n");
 
 
-static void added_lwp_start(void)
-{
-  spin_unlock(&boot.lock);         // we are on our own stack now
-  shared_lwp_loop();
-}
-
 // serving: 1 for an LWP set_concurrency added, 0 for a replacement
 // activation, which takes over the count of the LWP that blocked.
 static void boot_lwp_as(int serving)
@@ -656,10 +701,10 @@ static void boot_lwp_as(int serving)
   shared_lwps += serving;
   spin_unlock(&run_lock);
   set_this_lwp(l);
-  l->sched_ctx.ra = (uint64)added_lwp_start;
+  l->sched_ctx.ra = (uint64)shared_lwp_loop;
   l->sched_ctx.sp = (uint64)sched_stack_top(l);
-  struct ult_context abandoned;    // boot_stack is given back by added_lwp_start
-  uthread_switch(&abandoned, &l->sched_ctx);
+  struct ult_context abandoned;    // boot_stack is given back by the switch
+  uthread_switch(&abandoned, &l->sched_ctx, &boot.lock);
 }
 
 static void boot_lwp(void)
@@ -778,7 +823,6 @@ int ulib_thread_resume_at(int tid, uint64 frame, int lwpid)
   memset(&t->ctx, 0, sizeof t->ctx);
   t->ctx.ra = (uint64)upcall_resume;
   t->ctx.sp = frame;                 // below the frame: it stays intact
-  t->action = ACT_NONE;
   return 0;
 }
 
@@ -801,38 +845,83 @@ int ulib_lwp_released(int lwpid)
   return 0;
 }
 
-// ---- switching away from the running thread --------------------------------------
-static void switch_to_scheduler(struct ult *self, int action)
+// ---- switching threads ------------------------------------------------------------
+// The running thread, self, switches straight to the next one, or to its
+// LWP's scheduler loop when none is runnable. Until the switch has saved
+// self's registers and left its stack, no other LWP may resume self. So self
+// leaves holding the one lock that guards every way back to it, and
+// uthread_switch releases that lock on the next thread's stack:
+//
+//   yield: self goes back on the run queue   -> run_lock (taking from the queue needs it)
+//   block: self is on a wait list            -> that list's guard (a waker needs it)
+//   exit:  self's joiner will free its stack -> table_lock (uthread_join needs it)
+//
+// All three run inside the library (in_lib set), so no kick moves self to
+// another LWP meanwhile.
+
+// Gives the LWP to the first queued thread of self's priority or more, if
+// any; self goes to the back of its level. Returns when self runs again
+// (maybe on another LWP), or at once if nobody was waiting. Not for a bound
+// thread.
+static inline void yield(struct ult *self)
 {
-  struct ult_lwp *me = this_lwp();
-  self->action = action;
-  uthread_switch(&self->ctx, &me->sched_ctx);
+  spin_lock(&run_lock);
+  struct ult *next = run_queue_rotate(self);
+  if (next == 0) {
+    spin_unlock(&run_lock);
+    return;
+  }
+  wakeup_send(wakeup_choose(self)); // another LWP may take self once run_lock is free
+  set_current(this_lwp(), next);
+  uthread_switch(&self->ctx, &next->ctx, &run_lock);
 }
 
-// Blocks the caller; `guard` (held) is released once it is off its stack.
+// Leaves the LWP to the best queued thread, or to its scheduler if there is
+// none (always, for a bound thread), releasing *lock once off self's stack.
+static void switch_away(struct ult *self, int *lock)
+{
+  if (self->bound_lwp) {
+    struct ult_lwp *me = this_lwp();
+    set_current(me, 0);
+    uthread_switch(&self->ctx, &me->sched_ctx, lock);
+    return;
+  }
+  spin_lock(&run_lock);
+  struct ult_lwp *me = this_lwp();  // after the lock: a nap for it may move self (lab upcalls)
+  struct ult *next = run_queue_take_highest(0);
+  set_current(me, next);            // 0 under run_lock: see kick_choose()
+  spin_unlock(&run_lock);
+  uthread_switch(&self->ctx, next ? &next->ctx : &me->sched_ctx, lock);
+}
+
+// Blocks the caller, which its waker will find on the wait list `guard`
+// (held) protects; guard is released once the caller is off its stack.
 static void block_releasing(struct ult *self, int *guard)
 {
-  self->unlock_after_switch = guard;
-  switch_to_scheduler(self, ACT_BLOCK);
+  switch_away(self, guard);
 }
 
-// Runs on a scheduler stack once t has switched away for good.
-static void thread_retire(struct ult *t)
+// The running thread ends: its joiner, if it waits, becomes runnable, and
+// its stack is left for the joiner to recycle (uthread_join, under
+// table_lock). The last thread to end ends the process.
+static void thread_exit(struct ult *self) __attribute__((noreturn));
+static void thread_exit(struct ult *self)
 {
-  spin_lock(&table_lock);
-  t->state = ULT_EXITED;
-  int joiner = t->joiner;
-  spin_unlock(&table_lock);
-  if (joiner != NO_TID)
-    make_runnable(&threads[joiner]);
   if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL) == 0)
     exit(0);
+  spin_lock(&table_lock);
+  self->state = ULT_EXITED;
+  if (self->joiner != NO_TID)
+    make_runnable(&threads[self->joiner]);   // it takes table_lock before it goes on
+  switch_away(self, &table_lock);
+  for (;;)
+    ;                              // not reached: an exited thread is never resumed
 }
 
 static void thread_start(void)
 {
   struct ult *self = current_thread();
-  lib_leave(0);            // the scheduler switched to us inside the library
+  lib_leave(0);            // we were switched to inside the library
   self->fn(self->arg);
   uthread_exit();
 }
@@ -857,8 +946,6 @@ int uthread_init(int nlwp)
     return -1;
   if (!tables_alloc())
     return -1;
-  for (int p = 0; p < NPRIO; p++)
-    run_head[p] = run_tail[p] = NO_TID;
   struct ult *main_thread = &threads[0];
   main_thread->tid = 0;
   main_thread->state = ULT_ALIVE;
@@ -910,10 +997,7 @@ static int create_in_lib(void (*fn)(void *), void *arg, const struct uthread_att
   t->joiner = NO_TID;
   t->queued = 0;
   t->bound_lwp = 0;
-  t->action = ACT_NONE;
-  memset(&t->ctx, 0, sizeof t->ctx);
-  t->ctx.ra = (uint64)thread_start;
-  t->ctx.sp = t->stack_hi;
+  t->ctx = (struct ult_context){ .ra = (uint64)thread_start, .sp = t->stack_hi };
   if (uthread_debug)
     announce_stack(t);
   __atomic_add_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
@@ -947,9 +1031,7 @@ void uthread_exit(void)
   if (!library_ready)
     exit(0);
   lib_enter();
-  switch_to_scheduler(current_thread(), ACT_EXIT);
-  for (;;)
-    ;                      // not reached: a retired thread is never resumed
+  thread_exit(current_thread());
 }
 
 static int tid_is_valid(int tid)
@@ -1005,14 +1087,12 @@ int uthread_self(void)
 
 void uthread_yield(void)
 {
-  if (!library_ready)
-    return;
   int was = lib_enter();
-  struct ult *self = current_thread();
-  if (!self->bound_lwp)
+  struct ult *self = current_thread();   // 0 before uthread_init
+  if (self != 0 && !self->bound_lwp) {   // a bound thread owns its LWP
     uthread_upcall_poll();     // threads the kernel unblocked are work too (lab upcalls)
-  if (!self->bound_lwp && run_mask != 0)   // a bound thread owns its LWP
-    switch_to_scheduler(self, ACT_YIELD);
+    yield(self);
+  }
   lib_leave(was);
 }
 
@@ -1144,7 +1224,7 @@ void ucond_broadcast(struct ucond *c)
   spin_unlock(&c->guard);
   while (id != NO_TID) {
     struct ult *t = &threads[id];
-    id = t->next;                     // read before t goes on the run queue
+    id = t->next;                     // read before t can run and wait again
     make_runnable(t);
   }
   lib_leave(was);

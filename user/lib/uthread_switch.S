@@ -1,11 +1,14 @@
 # uthread_switch: the user-level context switch of the uthread library.
 # Saves the callee-saved state (ra, sp, s0-s11; the kernel leaves user
-# floating point off, so there is no fs0-fs11 to keep) of the running context into
-# *a0 and resumes the one in *a1. Pure user code: no system call, and tp (which
-# names the LWP, not the thread) is left alone. Layout matches struct
-# ult_context in user/lib/uthread.c.
+# floating point off, so there is no fs0-fs11 to keep) of the running context
+# into *a0, loads the one in *a1, and then, on the new stack, releases the
+# spinlock *a2 (if a2 is not 0): the lock that keeps every other LWP away from
+# the context just saved until it is complete and its stack no longer in use
+# (user/lib/uthread.c, "switching threads"). Pure user code: no system call,
+# and tp (which names the LWP, not the thread) is left alone. Layout matches
+# struct ult_context in user/lib/uthread.c.
 #
-#   void uthread_switch(struct ult_context *save, struct ult_context *load);
+#   void uthread_switch(struct ult_context *save, struct ult_context *load, int *release);
 
         .text
         .globl  uthread_switch
@@ -39,4 +42,7 @@ uthread_switch:
         ld      s9, 88(a1)
         ld      s10, 96(a1)
         ld      s11, 104(a1)
-        ret
+
+        beqz    a2, 1f
+        amoswap.w.rl zero, zero, (a2)   # *a2 = 0, after every store above
+1:      ret
