@@ -59,8 +59,10 @@ static void start_other_harts(void)
   for (int h = 0; h < NCPU; h++) {
     if (h == boot_hart || sbi_hart_status(h) < 0)
       continue;
-    if (sbi_hart_start(h, (uint64)_entry_secondary, 0) != 0 || !wait_for_hart(h))
-      printf("hart %d did not start\n", h);
+    int err = sbi_hart_start(h, (uint64)_entry_secondary, 0);
+    if (err != 0 || !wait_for_hart(h))
+      printf("hart %d did not start (SBI error %d, HSM status %d)\n", h, err,
+             sbi_hart_status(h));
   }
 }
 
