@@ -239,7 +239,7 @@ void upcall_sleeping(struct lwp *l)
   activation_block(l);
 }
 
-void upcall_userret(struct lwp *l)
+void upcall_userret_work(struct lwp *l)
 {
   if (l->upc_state == UPC_LWP_BLOCKED && !lwp_killed(l)) {
     activation_unblock(l);          // normally parks l: back here as a replacement

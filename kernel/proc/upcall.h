@@ -5,6 +5,7 @@
 #pragma once
 #include "uapi/types.h"
 #include "lib/spinlock.h"
+#include "thread/lwp.h"
 
 struct proc;
 struct lwp;
@@ -39,7 +40,13 @@ int  upcall_register(struct proc *p, uint64 va, const struct upcall_area *a);
 // The blocking path (sleepq.c) calls this before an LWP of a process with
 // upcalls sleeps; the return to user (lwp.c) calls upcall_userret().
 void upcall_sleeping(struct lwp *l);
-void upcall_userret(struct lwp *l);
+void upcall_userret_work(struct lwp *l);                 // a blocked LWP woke, or a replacement announces
+// Inline: every return to user mode asks, and nearly always there is nothing to do.
+static inline void upcall_userret(struct lwp *l)
+{
+  if (l->upc_state == UPC_LWP_BLOCKED || l->upc_replaces)
+    upcall_userret_work(l);
+}
 void upcall_preempted(struct lwp *l);                    // after an involuntary switch
 void upcall_count_user(struct lwp *l);                   // trap.c: into user mode
 void upcall_count_kernel(struct lwp *l);                 //          out of it

@@ -262,17 +262,6 @@ void lwkt_maybe_preempt(void)
   intr_restore(s);
 }
 
-// On the way back to user mode: the LWP drops to user priority and yields
-// if anything more urgent waits, or if its time slice ended and another
-// user LWP waits.
-int lwkt_user_resched_needed(void)
-{
-  struct cpu *c = mycpu();
-  if (c->rq_mask >> (PRI_USER + 1))       // a queue above user priority is not empty
-    return 1;
-  return (c->reqflags & RQF_TICK) && (c->rq_mask & (1u << PRI_USER));
-}
-
 void lwkt_idle_loop(void)
 {
   struct cpu *c = mycpu();

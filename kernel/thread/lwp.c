@@ -144,10 +144,10 @@ void lwp_userret(void)
     l->ivcsw++;
     lwkt_yield();
     upcall_preempted(l);
+    if (lwp_killed(l))   // killed while it waited for the CPU
+      lwp_exit();
   }
   mycpu()->reqflags &= ~RQF_TICK;
-  if (lwp_killed(l))   // killed while it waited for the CPU
-    lwp_exit();
 }
 
 // Did something lwp_userret() acts on arrive after it looked? Asked with
