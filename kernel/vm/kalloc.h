@@ -3,6 +3,7 @@
 #include "uapi/types.h"
 
 void  *kalloc(void);          // one zeroed page, or 0 when memory is exhausted
+void  *kalloc_copy(const void *src);   // one page holding a copy of the page src, or 0
 void   kfree(void *page);
 void   kalloc_init(void);
 uint64 kalloc_free_pages(void);

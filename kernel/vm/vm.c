@@ -22,9 +22,28 @@ extern char etext[];
 #define PTE_NONE (1L << 8)
 static int pte_present(pte_t pte) { return (pte & (PTE_V | PTE_NONE)) != 0; }
 
+// The PTE for va in pt, or 0 if a table on the way is missing. Unlike
+// vm_walk it calls nothing, so it needs no stack frame: every copyin and
+// copyout looks up its page here, and vm_walk's frame (kept for its kalloc
+// call) cost as much as the walk itself.
+pte_t *vm_lookup(pagetable_t pt, uint64 va)
+{
+  if (va >= MAXVA)
+    return 0;
+  for (int level = 2; level > 0; level--) {
+    pte_t pte = pt[PX(level, va)];
+    if (!(pte & PTE_V))
+      return 0;
+    pt = (pagetable_t)PTE2PA(pte);
+  }
+  return &pt[PX(0, va)];
+}
+
 // The PTE for va in pt, creating intermediate tables when alloc is set.
 pte_t *vm_walk(pagetable_t pt, uint64 va, int alloc)
 {
+  if (!alloc)
+    return vm_lookup(pt, va);
   if (va >= MAXVA)
     return 0;
   for (int level = 2; level > 0; level--) {
@@ -33,7 +52,7 @@ pte_t *vm_walk(pagetable_t pt, uint64 va, int alloc)
       pt = (pagetable_t)PTE2PA(*pte);
       continue;
     }
-    if (!alloc || (pt = kalloc()) == 0)
+    if ((pt = kalloc()) == 0)
       return 0;
     *pte = PA2PTE(pt) | PTE_V;
   }
@@ -95,14 +114,13 @@ void vm_init_hart(void)
   sfence_vma();
 }
 
+// A user table starts as a copy of the kernel's root without its user entry.
 pagetable_t uvm_create(void)
 {
-  pagetable_t pt = kalloc();
+  pagetable_t pt = kalloc_copy(kernel_pagetable);
   if (pt == 0)
     return 0;
-  for (int i = 0; i < 512; i++)
-    if (i != USER_ROOT_INDEX)
-      pt[i] = kernel_pagetable[i];
+  pt[USER_ROOT_INDEX] = 0;
   return pt;
 }
 
@@ -126,7 +144,7 @@ uint64 uvm_dealloc(pagetable_t pt, uint64 oldsz, uint64 newsz)
   if (newsz >= oldsz)
     return oldsz;
   for (uint64 va = USER_BASE + PGROUNDUP(newsz); va < USER_BASE + PGROUNDUP(oldsz); va += PGSIZE) {
-    pte_t *pte = vm_walk(pt, va, 0);
+    pte_t *pte = vm_lookup(pt, va);
     if (pte == 0 || !pte_present(*pte))
       continue;
     kfree((void *)PTE2PA(*pte));
@@ -140,7 +158,7 @@ uint64 uvm_dealloc(pagetable_t pt, uint64 oldsz, uint64 newsz)
 // frees it only after a TLB shootdown (proc_grow).
 uint64 uvm_unmap_page(pagetable_t pt, uint64 va)
 {
-  pte_t *pte = vm_walk(pt, va, 0);
+  pte_t *pte = vm_lookup(pt, va);
   if (pte == 0 || !pte_present(*pte))
     return 0;
   uint64 pa = PTE2PA(*pte);
@@ -192,13 +210,12 @@ void uvm_free(pagetable_t pt, uint64 size)
 int uvm_copy(pagetable_t from, pagetable_t to, uint64 size)
 {
   for (uint64 a = 0; a < size; a += PGSIZE) {
-    pte_t *pte = vm_walk(from, USER_BASE + a, 0);
+    pte_t *pte = vm_lookup(from, USER_BASE + a);
     if (pte == 0 || !pte_present(*pte))
       continue;
-    void *mem = kalloc();
+    void *mem = kalloc_copy((void *)PTE2PA(*pte));
     if (mem == 0)
       goto fail;
-    memmove(mem, (void *)PTE2PA(*pte), PGSIZE);
     pte_t *copy = vm_walk(to, USER_BASE + a, 1);
     if (copy == 0) {
       kfree(mem);
@@ -221,12 +238,12 @@ int uvm_protect(pagetable_t pt, uint64 va, uint64 len, int prot)
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
     return -1;
   for (uint64 a = va; a < va + len; a += PGSIZE) {
-    pte_t *pte = vm_walk(pt, a, 0);
+    pte_t *pte = vm_lookup(pt, a);
     if (pte == 0 || !pte_present(*pte))
       return -1;
   }
   for (uint64 a = va; a < va + len; a += PGSIZE) {
-    pte_t *pte = vm_walk(pt, a, 0);
+    pte_t *pte = vm_lookup(pt, a);
     uint64 pa = PTE2PA(*pte);
     if (prot == PROT_NONE)
       *pte = PA2PTE(pa) | PTE_NONE;
@@ -240,7 +257,7 @@ int uvm_is_red_zone(pagetable_t pt, uint64 va)
 {
   if (va < USER_BASE || va >= USER_TOP)
     return 0;
-  pte_t *pte = vm_walk(pt, va, 0);
+  pte_t *pte = vm_lookup(pt, va);
   return pte && (*pte & PTE_NONE) && !(*pte & PTE_V);
 }
 
@@ -248,7 +265,7 @@ uint64 uvm_addr(pagetable_t pt, uint64 va)
 {
   if (va < USER_BASE || va >= USER_TOP)
     return 0;
-  pte_t *pte = vm_walk(pt, va, 0);
+  pte_t *pte = vm_lookup(pt, va);
   if (pte == 0 || (*pte & (PTE_V | PTE_U)) != (PTE_V | PTE_U))
     return 0;
   return PTE2PA(*pte) + (va & (PGSIZE - 1));
@@ -259,7 +276,7 @@ static uint64 uvm_addr_writable(pagetable_t pt, uint64 va)
 {
   if (va < USER_BASE || va >= USER_TOP)
     return 0;
-  pte_t *pte = vm_walk(pt, va, 0);
+  pte_t *pte = vm_lookup(pt, va);
   if (pte == 0 || (*pte & (PTE_V | PTE_U | PTE_W)) != (PTE_V | PTE_U | PTE_W))
     return 0;
   return PTE2PA(*pte) + (va & (PGSIZE - 1));

@@ -22,6 +22,7 @@ uint64      uvm_unmap_page(pagetable_t pt, uint64 va);
 int         uvm_protect(pagetable_t pt, uint64 va, uint64 len, int prot);
 int         uvm_map_page(pagetable_t pt, uint64 va, uint64 pa, int perm);
 pte_t      *vm_walk(pagetable_t pt, uint64 va, int alloc);
+pte_t      *vm_lookup(pagetable_t pt, uint64 va);   // vm_walk without alloc, and cheaper
 uint64      uvm_addr(pagetable_t pt, uint64 va);  // physical address of a user va, or 0
 int         uvm_is_red_zone(pagetable_t pt, uint64 va);  // a PROT_NONE page of the image?
 
