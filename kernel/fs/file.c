@@ -58,6 +58,17 @@ struct file *file_dup(struct file *f)
   return f;
 }
 
+// A new reference to f, unless its count is 0 (closed, maybe reused by
+// the time we look): for fd_get, which found f without a lock.
+int file_tryref(struct file *f)
+{
+  int ref = __atomic_load_n(&f->ref, __ATOMIC_SEQ_CST);
+  while (ref > 0)
+    if (__atomic_compare_exchange_n(&f->ref, &ref, ref + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      return 1;
+  return 0;
+}
+
 // The last close releases what the file refers to; that may free an
 // unlinked inode, hence the op around inode_put.
 void file_close(struct file *f)

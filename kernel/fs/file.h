@@ -21,6 +21,7 @@ struct file {
 
 struct file *file_alloc(void);
 struct file *file_dup(struct file *f);
+int   file_tryref(struct file *f);   // file_dup unless its count is 0; returns 1 if it took one
 void  file_close(struct file *f);
 int   file_stat(struct file *f, uint64 addr);
 int   file_read(struct file *f, uint64 addr, int n);

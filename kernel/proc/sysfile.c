@@ -20,24 +20,32 @@
 #include "proc/syscall.h"
 
 // LWPs of one process share ofile[]; this keeps their open/close/dup from
-// racing on a slot. Shared by every CPU.
+// racing on a slot (fd_get reads a slot without it). Shared by every CPU.
 // Statically initialised (as spinlock_init would) so no boot hook is needed.
 static struct spinlock fd_lock = { .locked = 0, .name = "fdtable", .cpu = -1 };
 
 // Returns a new reference to the file open at fd, or 0 for a bad fd. The
 // caller drops it with file_close, so a sibling's close cannot free the file
-// under us.
+// under us. Every read and write starts here, so it takes no lock: it takes
+// a reference to the file it finds in the slot, then looks again, and keeps
+// the reference only if the slot still holds that file (a sibling may have
+// closed it in between, and the struct may even be reused by then; it is
+// never freed memory, and file_tryref refuses a file whose count is 0).
 static struct file *fd_get(int fd)
 {
   if (fd < 0 || fd >= NOFILE)
     return 0;
-  struct proc *p = curproc();
-  spinlock_acquire(&fd_lock);
-  struct file *f = p->ofile[fd];
-  if (f)
-    file_dup(f);
-  spinlock_release(&fd_lock);
-  return f;
+  struct file **slot = &curproc()->ofile[fd];
+  for (;;) {
+    struct file *f = __atomic_load_n(slot, __ATOMIC_SEQ_CST);
+    if (f == 0)
+      return 0;
+    if (!file_tryref(f))
+      continue;              // being closed: the slot no longer holds it
+    if (__atomic_load_n(slot, __ATOMIC_SEQ_CST) == f)
+      return f;
+    file_close(f);           // the slot changed meanwhile: look again
+  }
 }
 
 static struct file *arg_file(int n)
