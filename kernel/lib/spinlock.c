@@ -61,8 +61,7 @@ void spinlock_release(struct spinlock *lk)
   if (!spinlock_holding(lk))
     panic("spinlock_release: %s not held", lk->name);
   lk->cpu = -1;
-  __sync_synchronize();
-  __sync_lock_release(&lk->locked);
+  __sync_lock_release(&lk->locked);   // a release: the stores above come first
   __sync_synchronize();   // the store above before the load below
   if (lk->waiters) {
     uint64 harts = __sync_lock_test_and_set(&lk->waiters, 0);

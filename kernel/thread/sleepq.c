@@ -137,11 +137,6 @@ int sleepq_wakeup_n(void *chan, int n)
   return woken;
 }
 
-void sleepq_wakeup(void *chan)
-{
-  sleepq_wakeup_n(chan, 1 << 30);
-}
-
 void sleepq_abort(struct klt *t)
 {
   void *chan = t->chan;

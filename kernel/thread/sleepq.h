@@ -16,10 +16,10 @@ int  sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks);
 // wait, sleep, the console): does not sleep at all if the calling LWP has
 // been told to end, so a kill racing with going to sleep is never lost.
 int  sleepq_sleep_intr(void *chan, struct spinlock *lk, int ticks);
-// Wake every KLT sleeping on chan. Works from any CPU.
-void sleepq_wakeup(void *chan);
 // Wake at most n KLTs sleeping on chan; returns how many were woken.
 int  sleepq_wakeup_n(void *chan, int n);
+// Wake every KLT sleeping on chan. Works from any CPU.
+static inline void sleepq_wakeup(void *chan) { sleepq_wakeup_n(chan, 1 << 30); }
 // Take klt off whatever channel it sleeps on and make it runnable (kill uses it).
 struct klt;
 void sleepq_abort(struct klt *t);
