@@ -1,7 +1,9 @@
 """`make bench`: runs user/bin/bench under QEMU with -icount shift=0 (one
 guest instruction per nanosecond, so the time CSR counts instructions
 deterministically) with CPUS=1 and CPUS=2, with and without 50 idle
-processes, and prints one table of guest instructions per operation.
+processes, and prints one table of guest instructions per operation; then
+`bench locks` with CPUS=2: guest instructions per acquisition of a umutex in
+each mode and workload (lab adaptive; docs/adaptive.md).
 """
 import os
 import re
@@ -23,12 +25,23 @@ ROWS = [
     ("remote_wake_roundtrip", "futex ping-pong across CPUs (2 remote wake-ups via IPI messages)"),
 ]
 
+LOCK_WORKLOADS = [
+    ("oncpu", "oncpu: short sections, owner running on the other hart"),
+    ("sleeper", "sleeper: owner sleeps a tick holding the mutex"),
+    ("oversub", "oversub: 8 threads on 2 LWPs, owner yields inside every 8th section"),
+]
+LOCK_MODES = ["block", "spin", "adaptive"]
 
-def measure(cpus, idle):
+
+def measure(cpus, idle, cmd=None):
     image = os.path.join(ROOT, "fs.img")
-    cmd = "bench idle" if idle else "bench"
-    name = "bench-cpus%d%s" % (cpus, "-idle" if idle else "")
-    with Machine(name, image, cpus=cpus, timeout=300, extra=["-icount", "shift=0"]) as m:
+    name = "bench-cpus%d%s" % (cpus, "-idle" if idle else "") + ("-locks" if cmd else "")
+    cmd = cmd or ("bench idle" if idle else "bench")
+    # sleep=off: when every hart is idle the clock jumps straight to the next
+    # timer deadline instead of following the host's clock, so idle periods
+    # (the lock workloads have them) do not make figures differ run to run.
+    icount = "shift=0,sleep=off" if cmd else "shift=0"
+    with Machine(name, image, cpus=cpus, timeout=300, extra=["-icount", icount]) as m:
         m.boot(120)
         out = m.run(cmd, 240)
         m.poweroff()
@@ -44,7 +57,24 @@ def main():
     for key, label in ROWS:
         cells = [("{:,}".format(results[c][key]) if key in results[c] else "-") for c in configs]
         print("| %s | %s |" % (label, " | ".join(cells)))
+    print()
+    print_locks(measure(2, False, "bench locks"))
+
+
+def print_locks(results):
+    print("| umutex workload (CPUS=2, guest instructions per acquisition) | "
+          + " | ".join(m.upper() for m in LOCK_MODES) + " |")
+    print("|---|" + "---:|" * len(LOCK_MODES))
+    for key, label in LOCK_WORKLOADS:
+        cells = []
+        for mode in LOCK_MODES:
+            v = results.get("lock_%s_%s" % (key, mode))
+            cells.append("{:,}".format(v) if v is not None else "-")
+        print("| %s | %s |" % (label, " | ".join(cells)))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["locks"]:       # only the lock table
+        print_locks(measure(2, False, "bench locks"))
+    else:
+        main()

@@ -160,6 +160,15 @@ uint64 sys_kdebug(void)
     return 0;
   case KD_SLEEPLOCK_TEST:   return kdebug_sleeplock_test();
   case KD_LOCKSTAT:         return lockstat_copyout(arg);
+  case KD_BENCH_SLICE:
+    if (arg != 0 && (arg < 20 || arg > 100000))
+      return -1;
+    return clock_bench_slice(arg);
+  case KD_BENCH_TIMES: {
+    struct bench_times bt;
+    clock_bench_times(&bt);
+    return copyout(curproc()->pagetable, arg, &bt, sizeof bt);
+  }
   case KD_DUMP:
     klt_dump();
     proc_dump();

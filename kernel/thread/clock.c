@@ -3,7 +3,9 @@
 // boot hart it also wakes the softclock thread, which does the rest of the
 // per-tick work in thread context: the tick count, timed sleeps, and
 // balancing user LWPs across CPUs. While the profiler is on, the same timer
-// also takes its samples (clock_intr): it is set for whichever is due first.
+// also takes its samples (clock_intr), and while bench slicing is on it also
+// fires every few thousand instructions doing nothing: it is set for
+// whichever is due first. Also keeps the time all harts sat idle together.
 #include "thread/clock.h"
 #include "thread/cpu.h"
 #include "thread/lwkt.h"
@@ -14,6 +16,8 @@
 #include "arch/riscv.h"
 #include "arch/sbi.h"
 #include "lib/printf.h"
+#include "lib/spinlock.h"
+#include "uapi/kdebug.h"
 #include "param.h"
 
 static volatile uint64 ticks;
@@ -27,13 +31,45 @@ uint64 clock_ticks(void)
   return ticks;
 }
 
-// Set this hart's timer for its next tick or, if sooner, its next sample.
-static void timer_arm(struct cpu *c)
+// Bench slicing (kdebug KD_BENCH_SLICE, for `bench locks`): QEMU's -icount
+// runs the harts in turn on one host thread, each until the next timer
+// deadline; with ticks 10 ms apart one hart runs millions of instructions
+// while the other stands still, so no waiter ever sees a running owner let
+// go. A deadline every bench_slice time units interleaves the harts as
+// finely as real parallel harts (docs/adaptive.md). One busy hart's slices
+// bound every hart's turn, so an idle hart is not sliced (each slice would
+// wake it, and the wake-ups would count as busy time); it is sliced again
+// when its idle loop switches to a thread (clock_idle_done).
+static volatile uint64 bench_slice;
+static volatile uint64 bench_slices;   // slice interrupts taken (neither tick nor sample)
+
+// Ticks and slices fall on multiples of their period, the same instants on
+// every hart, so they do not drift with the time taken to handle them: under
+// -icount, what a run does then depends only on what it executes, not on
+// when it started (`bench locks` asks for figures that repeat exactly).
+static uint64 next_multiple(uint64 now, uint64 period)
+{
+  return (now / period + 1) * period;
+}
+
+// Set this hart's timer for its next tick or, if sooner, its next sample or
+// (busy: not idle) the end of its bench slice.
+static void timer_set(struct cpu *c, int busy)
 {
   uint64 next = c->next_tick;
   if (prof_interval && c->next_sample < next)
     next = c->next_sample;
+  if (bench_slice && busy) {
+    uint64 slice_end = next_multiple(r_time(), bench_slice);
+    if (slice_end < next)
+      next = slice_end;
+  }
   sbi_set_timer(next);
+}
+
+static void timer_arm(struct cpu *c)
+{
+  timer_set(c, c->cur != c->idle);
 }
 
 // The profiler just started: take this hart's first sample now.
@@ -52,10 +88,64 @@ void clock_profile_started(void)
       ipiq_send(&cpus[i], sample_now, 0);
 }
 
+static void rearm(void *arg)
+{
+  (void)arg;
+  timer_arm(mycpu());
+}
+
+uint64 clock_bench_slice(uint64 units)
+{
+  uint64 old = bench_slice;
+  bench_slice = units;
+  bench_slices = 0;
+  for (int i = 0; i < NCPU; i++)
+    if (cpus[i].started)
+      ipiq_send(&cpus[i], rearm, 0);
+  return old;
+}
+
+// Time during which every started hart sat idle in wfi. Under -icount,
+// elapsed time minus this is what all harts executed, whichever ran it
+// (`bench locks`). The idle loop brackets its wfi with these two.
+static struct spinlock idle_lock = { 0, "idletime", -1 };
+static int nidle;
+static uint64 all_idle_since, all_idle_total;
+
+void clock_idle_enter(void)
+{
+  spinlock_acquire(&idle_lock);
+  if (++nidle == ncpu)
+    all_idle_since = r_time();
+  spinlock_release(&idle_lock);
+}
+
+void clock_idle_leave(void)
+{
+  spinlock_acquire(&idle_lock);
+  if (nidle-- == ncpu)
+    all_idle_total += r_time() - all_idle_since;
+  spinlock_release(&idle_lock);
+}
+
+void clock_idle_done(void)
+{
+  if (bench_slice)
+    timer_set(mycpu(), 1);
+}
+
+void clock_bench_times(struct bench_times *bt)
+{
+  spinlock_acquire(&idle_lock);
+  bt->all_idle = all_idle_total + (nidle == ncpu ? r_time() - all_idle_since : 0);
+  spinlock_release(&idle_lock);
+  bt->slices = bench_slices;
+}
+
 void clock_start_hart(void)
 {
   struct cpu *c = mycpu();
-  c->next_tick = r_time() + TIMER_INTERVAL;
+  c->next_tick = next_multiple(r_time(), TIMER_INTERVAL);
   timer_arm(c);
   CSR_SET(sie, SIE_STIE);
 }
@@ -84,6 +174,8 @@ void clock_intr(void)
   struct cpu *c = mycpu();
   uint64 now = r_time();
   int user = !(CSR_READ(sstatus) & SSTATUS_SPP);
+  if (now < c->next_tick && !(prof_interval && now >= c->next_sample))
+    __sync_fetch_and_add(&bench_slices, 1);   // only a bench slice ended
   if (prof_interval && now >= c->next_sample) {
     // Taken more than one time unit (100 instructions) after it was due:
     // interrupts were off.
@@ -91,7 +183,7 @@ void clock_intr(void)
     c->next_sample = now + profile_next_gap(c);
   }
   if (now >= c->next_tick) {
-    c->next_tick = now + TIMER_INTERVAL;
+    c->next_tick = next_multiple(now, TIMER_INTERVAL);
     hardclock(c, user);
   }
   timer_arm(c);

@@ -11,4 +11,12 @@ void   clock_start_hart(void);    // arm this hart's timer
 void   clock_profile_started(void);   // every hart: arm the timer for a sample now
 void   clock_intr(void);          // timer interrupt on this hart: tick and/or profile sample
 uint64 clock_ticks(void);
+// Bench slicing: the timer also fires every `units` time units on a busy
+// hart (0: off; see clock.c); returns the previous setting.
+uint64 clock_bench_slice(uint64 units);
+void   clock_idle_enter(void);    // the idle loop, around its wfi
+void   clock_idle_leave(void);
+void   clock_idle_done(void);     // the idle loop switches to a thread
+struct bench_times;
+void   clock_bench_times(struct bench_times *bt);   // for kdebug KD_BENCH_TIMES
 void   sleepq_timeouts(uint64 now);

@@ -13,6 +13,7 @@
 #include "thread/lwp.h"
 #include "thread/ipiq.h"
 #include "thread/trace.h"
+#include "thread/clock.h"
 #include "proc/proc.h"
 #include "vm/vm.h"
 #include "arch/riscv.h"
@@ -268,10 +269,13 @@ void lwkt_idle_loop(void)
   for (;;) {
     intr_off();
     if (c->rq_mask) {
+      clock_idle_done();
       c->cur->state = KLT_RUNQ;
       lwkt_switch();
     } else {
+      clock_idle_enter();
       asm volatile("wfi");
+      clock_idle_leave();
     }
     intr_on();
   }

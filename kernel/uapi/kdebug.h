@@ -1,6 +1,7 @@
 // Commands of kdebug(cmd, arg): test and teaching hooks into the kernel.
 // Tests use them to reach states a user program could not otherwise force.
 #pragma once
+#include "uapi/types.h"
 
 #define KD_CRASH_AFTER_WRITES 1  // power off before the arg-th next disk block write
 #define KD_SET_MAX_THREADS    2  // set max_threads to arg (<= MAX_THREADS); returns old value
@@ -21,3 +22,12 @@
 #define KD_SLEEPLOCK_TEST    30  // in-kernel test of adaptive sleep locks (2 harts); 0 = passed
 #define KD_LOCKSTAT          31  // copy a struct lockstat per sleep-lock class to arg
                                  // (LOCKSTAT_MAX of room); returns how many
+#define KD_BENCH_SLICE       32  // timer interrupts every arg time units on busy harts (0 = off,
+                                 // else 20..100000), for `bench locks`; returns the old setting
+#define KD_BENCH_TIMES       33  // copy a struct bench_times to arg; 0 or -1
+
+// What KD_BENCH_TIMES reports (`bench locks`, docs/adaptive.md).
+struct bench_times {
+  uint64 all_idle;   // time units every hart sat idle in wfi at once, since boot
+  uint64 slices;     // bench-slice interrupts taken by all harts since KD_BENCH_SLICE
+};

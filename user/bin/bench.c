@@ -7,9 +7,12 @@
 //                  show the costs do not depend on how many processes exist;
 //                  with names (getpid lwp pipe lwp_create ult block fork), run only
 //                  those benchmarks (for `make trace` and `make profile`).
+// bench locks [WORKLOAD MODE [ROUNDS]] - the umutex modes in three workloads
+//                  (lab adaptive), or just one of them.
 // Prints lines "bench NAME INSTRUCTIONS" (per operation or round trip).
 #include "user/user.h"
 #include "user/uthread.h"
+#include "uapi/kdebug.h"
 
 #define INSNS_PER_TICK 100
 
@@ -244,6 +247,247 @@ static void bench_block(void)
   close(blk_up[0]); close(blk_up[1]); close(blk_down[0]); close(blk_down[1]);
 }
 
+// ---- mutexes: BLOCK, SPIN and ADAPTIVE (lab adaptive) -------------------------------
+// Guest instructions per acquisition of one umutex. Under -icount the harts
+// take turns on one host thread and the clock counts the instructions of
+// both, so elapsed time minus the time all harts sat idle together is the
+// instructions they executed, spinning included. Each workload runs in a
+// child process (uthread_init(2)):
+//   oncpu     2 bound threads, one per hart, take turns holding the mutex
+//             for a short section: every other acquisition finds it held by
+//             an owner running on the other hart
+//   sleeper   a bound thread sleeps a tick in the kernel inside its critical
+//             section, 10 times; each time a bound thread on the other hart
+//             wants the mutex meanwhile
+//   oversub   8 threads on the 2 LWPs; every 8th critical section the owner
+//             yields to the other threads of its LWP while holding the mutex
+// The run asks the kernel for bench slicing (kdebug KD_BENCH_SLICE): without
+// it, -icount runs each hart for millions of instructions in turn and no
+// waiter ever sees a running owner let go. The slice interrupts are the
+// measurement's, not the workload's: their cost (calibrate_slices) is taken
+// off. docs/adaptive.md explains the method.
+#define BALANCE_PERIOD 5            // ticks between the kernel's load-balancing passes
+#define BENCH_SLICE 20              // time units: 2,000 instructions
+static struct umutex bench_m;
+static volatile int bench_count, bench_go, oncpu_cpu[2] = { -1, -1 };
+static struct bench_times busy_start;
+static uint64 slice_cost;           // instructions one slice interrupt costs
+
+static struct bench_times bench_times(void)
+{
+  struct bench_times bt = { 0, 0 };
+  kdebug(KD_BENCH_TIMES, (long)&bt);
+  return bt;
+}
+
+static void busy_begin(void)
+{
+  busy_start = bench_times();
+  start();
+}
+
+// Instructions executed by all harts since busy_begin(), without idle time
+// and, if net, without the slice interrupts.
+static uint64 busy_since(int net)
+{
+  uint64 elapsed = rdtime() - start_time;
+  struct bench_times now = bench_times();
+  uint64 insns = (elapsed - (now.all_idle - busy_start.all_idle)) * INSNS_PER_TICK;
+  uint64 slices = net ? (now.slices - busy_start.slices) * slice_cost : 0;
+  return insns > slices ? insns - slices : 0;
+}
+
+static void cs_work(int n)
+{
+  for (volatile int i = 0; i < n; i++)
+    ;
+}
+
+// Threads start together, once all exist (making one takes longer than
+// some of them run).
+static void wait_for_go(void)
+{
+  while (!bench_go)
+    uthread_yield();
+}
+
+// The two threads take turns: in round i the owner takes the mutex, says
+// so, and keeps it until the other is trying too (a few instructions
+// later), so every second acquisition finds the mutex held by a thread
+// running on the other hart.
+static volatile int oncpu_holding = -1, oncpu_trying = -1;
+static int oncpu_rounds = 2000;
+
+// Two bound threads wait until their LWPs sit on different harts (the
+// kernel's balancer separates two busy LWPs of one hart within a few
+// ticks); then the measurement starts.
+static void two_harts(int me)
+{
+  while (oncpu_cpu[0] < 0 || oncpu_cpu[1] < 0 || oncpu_cpu[0] == oncpu_cpu[1])
+    oncpu_cpu[me] = getcpu();
+  if (me == 0)
+    busy_begin();
+}
+
+static void oncpu_thread(void *arg)
+{
+  int me = (long)arg;
+  two_harts(me);
+  for (int i = 0; i < oncpu_rounds; i++) {
+    if (i % 2 == me) {
+      umutex_lock(&bench_m);
+      oncpu_holding = i;
+      while (oncpu_trying != i)
+        ;
+      cs_work(40);
+      umutex_unlock(&bench_m);
+    } else {
+      while (oncpu_holding != i)
+        ;
+      oncpu_trying = i;
+      umutex_lock(&bench_m);
+      cs_work(40);
+      umutex_unlock(&bench_m);
+    }
+  }
+}
+
+// In round i the sleeper takes the mutex, says so, and sleeps a tick
+// holding it; the waiter, bound to the other hart, then wants the mutex.
+static volatile int sleeper_round = -1, waiter_round = -1;
+
+static void sleeper_thread(void *arg)
+{
+  two_harts((long)arg);
+  for (int i = 0; i < 10; i++) {
+    umutex_lock(&bench_m);
+    sleeper_round = i;
+    sleep(1);
+    umutex_unlock(&bench_m);
+    while (waiter_round < i)
+      ;
+  }
+}
+
+static void sleeper_waiter(void *arg)
+{
+  two_harts(1 + (long)arg);
+  for (int i = 0; i < 10; i++) {
+    while (sleeper_round < i)
+      ;
+    umutex_lock(&bench_m);
+    bench_count++;
+    umutex_unlock(&bench_m);
+    waiter_round = i;
+  }
+}
+
+static void oversub_thread(void *arg)
+{
+  (void)arg;
+  wait_for_go();
+  for (int i = 0; i < 1000; i++) {
+    umutex_lock(&bench_m);
+    bench_count++;
+    cs_work(40);
+    if (i % 8 == 7)
+      uthread_yield();       // the owner leaves its LWP for a while
+    umutex_unlock(&bench_m);
+    cs_work(40);
+  }
+}
+
+static int spawn(void (*fn)(void *), int n, int bound, int *tids)
+{
+  struct uthread_attr attr = { 0, 0, bound };
+  for (int i = 0; i < n; i++)
+    tids[i] = uthread_create(fn, (void *)(long)i, &attr);
+  return n;
+}
+
+// Each starts the threads of a workload (the measurement starts here, or
+// for oncpu once its threads are placed).
+static void run_oncpu(int *tids, int *n)   { *n = spawn(oncpu_thread, 2, 1, tids); }
+static void run_oversub(int *tids, int *n)
+{
+  *n = spawn(oversub_thread, 8, 0, tids);
+  busy_begin();
+  bench_go = 1;
+}
+static void run_sleeper(int *tids, int *n)
+{
+  *n = spawn(sleeper_thread, 1, 1, tids);
+  *n += spawn(sleeper_waiter, 1, 1, tids + *n);
+}
+
+static void lock_workload(const char *name, int mode, void (*run)(int *, int *))
+{
+  static const char *modes[] = { "adaptive", "block", "spin" };
+  if (fork() != 0) {
+    wait(0);
+    return;
+  }
+  if (uthread_init(2) < 0)
+    exit(1);
+  umutex_init(&bench_m);
+  umutex_setmode(&bench_m, mode);
+  // Start at a tick that is a multiple of the balancer's period: then what
+  // follows does not depend on when the command was typed (under -icount
+  // the rest is deterministic).
+  sleep(BALANCE_PERIOD - uptime() % BALANCE_PERIOD);
+  int tids[8], n;
+  run(tids, &n);
+  for (int i = 0; i < n; i++)
+    uthread_join(tids[i]);
+  struct umutex_stats s;
+  umutex_stats(&bench_m, &s);
+  uint64 raw = busy_since(0), net = busy_since(1);
+  printf("bench lock_%s_%s %lu\n", name, modes[mode], net / s.acquired);
+  printf("lockstats %s %s acquired %lu spun %lu blocked %lu spin_loops %lu raw %lu\n", name,
+         modes[mode], s.acquired, s.spun, s.blocked, s.spin_loops, raw / s.acquired);
+  exit(0);
+}
+
+// The cost of one slice interrupt: a loop on one hart (the other idle), with
+// and without slicing.
+static void calibrate_slices(void)
+{
+  uint64 insns[2], slices = 0;
+  for (int sliced = 0; sliced < 2; sliced++) {
+    kdebug(KD_BENCH_SLICE, sliced ? BENCH_SLICE : 0);
+    sleep(1);
+    busy_begin();
+    cs_work(200000);
+    insns[sliced] = busy_since(0);
+    slices = bench_times().slices - busy_start.slices;
+  }
+  slice_cost = slices ? (insns[1] - insns[0]) / slices : 0;
+  printf("lockslices cost %lu per slice interrupt (%lu slices)\n", slice_cost, slices);
+}
+
+// bench locks: every workload in every mode. bench locks WORKLOAD MODE
+// [ROUNDS]: just that one (MODE 0 adaptive, 1 block, 2 spin; ROUNDS for
+// oncpu), for `make trace`.
+static void bench_locks(int argc, char *argv[])
+{
+  int old = kdebug(KD_BENCH_SLICE, BENCH_SLICE);
+  calibrate_slices();
+  if (argc >= 4) {
+    if (argc > 4)
+      oncpu_rounds = atoi(argv[4]);
+    void (*run)(int *, int *) = strcmp(argv[2], "oncpu") == 0 ? run_oncpu :
+                                strcmp(argv[2], "sleeper") == 0 ? run_sleeper : run_oversub;
+    lock_workload(argv[2], atoi(argv[3]), run);
+  } else {
+    for (int mode = UMUTEX_ADAPTIVE; mode <= UMUTEX_SPIN; mode++) {
+      lock_workload("oncpu", mode, run_oncpu);
+      lock_workload("sleeper", mode, run_sleeper);
+      lock_workload("oversub", mode, run_oversub);
+    }
+  }
+  kdebug(KD_BENCH_SLICE, old);
+}
+
 // Start idle processes that block in read() until the benchmark ends.
 static int idle_pipe[2];
 static void start_idle(int n)
@@ -292,6 +536,11 @@ static int selected(const char *name, int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
+  if (argc > 1 && strcmp(argv[1], "locks") == 0) {
+    bench_locks(argc, argv);
+    printf("bench done\n");
+    return 0;
+  }
   argc--, argv++;
   int idle = argc > 0 && strcmp(argv[0], "idle") == 0 ? 50 : 0;
   if (idle)
