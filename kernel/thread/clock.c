@@ -43,13 +43,23 @@ uint64 clock_ticks(void)
 static volatile uint64 bench_slice;
 static volatile uint64 bench_slices;   // slice interrupts taken (neither tick nor sample)
 
-// Ticks and slices fall on multiples of their period, the same instants on
-// every hart, so they do not drift with the time taken to handle them: under
-// -icount, what a run does then depends only on what it executes, not on
-// when it started (`bench locks` asks for figures that repeat exactly).
+// Ticks and slices fall on a fixed grid of the time CSR, so they do not
+// drift with the time taken to handle them: under -icount, what a run does
+// then depends only on what it executes, not on when it started (`bench
+// locks` asks for figures that repeat). Slices end at the same instants on
+// every hart; ticks are spread evenly over the harts, so that no two harts
+// take a tick at once (which would go first would be QEMU's choice).
 static uint64 next_multiple(uint64 now, uint64 period)
 {
   return (now / period + 1) * period;
+}
+
+static uint64 next_tick_after(struct cpu *c, uint64 now)
+{
+  uint64 offset = c->id * (TIMER_INTERVAL / NCPU);
+  if (now < offset)
+    return offset;
+  return next_multiple(now - offset, TIMER_INTERVAL) + offset;
 }
 
 // Set this hart's timer for its next tick or, if sooner, its next sample or
@@ -145,7 +155,7 @@ void clock_bench_times(struct bench_times *bt)
 void clock_start_hart(void)
 {
   struct cpu *c = mycpu();
-  c->next_tick = next_multiple(r_time(), TIMER_INTERVAL);
+  c->next_tick = next_tick_after(c, r_time());
   timer_arm(c);
   CSR_SET(sie, SIE_STIE);
 }
@@ -183,7 +193,7 @@ void clock_intr(void)
     c->next_sample = now + profile_next_gap(c);
   }
   if (now >= c->next_tick) {
-    c->next_tick = next_multiple(now, TIMER_INTERVAL);
+    c->next_tick = next_tick_after(c, now);
     hardclock(c, user);
   }
   timer_arm(c);

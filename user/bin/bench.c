@@ -13,6 +13,7 @@
 #include "user/user.h"
 #include "user/uthread.h"
 #include "uapi/kdebug.h"
+#include "uapi/trace.h"
 
 #define INSNS_PER_TICK 100
 
@@ -269,9 +270,10 @@ static void bench_block(void)
 #define BALANCE_PERIOD 5            // ticks between the kernel's load-balancing passes
 #define BENCH_SLICE 20              // time units: 2,000 instructions
 static struct umutex bench_m;
-static volatile int bench_count, bench_go, oncpu_cpu[2] = { -1, -1 };
+static volatile int bench_count, oncpu_cpu[2] = { -1, -1 };
 static struct bench_times busy_start;
 static uint64 slice_cost;           // instructions one slice interrupt costs
+static int trace_measured;          // one workload, under `trace run`: record only it
 
 static struct bench_times bench_times(void)
 {
@@ -304,7 +306,18 @@ static void cs_work(int n)
 }
 
 // Threads start together, once all exist (making one takes longer than
-// some of them run).
+// some of them run). A bound thread blocks at the gate, which its creator
+// holds meanwhile (spinning, it would keep the creator off its hart until
+// the next tick); threads of the shared LWPs yield until bench_go.
+static struct umutex bench_gate;
+static volatile int bench_go;
+
+static void pass_gate(void)
+{
+  umutex_lock(&bench_gate);
+  umutex_unlock(&bench_gate);
+}
+
 static void wait_for_go(void)
 {
   while (!bench_go)
@@ -323,6 +336,7 @@ static int oncpu_rounds = 2000;
 // ticks); then the measurement starts.
 static void two_harts(int me)
 {
+  pass_gate();
   while (oncpu_cpu[0] < 0 || oncpu_cpu[1] < 0 || oncpu_cpu[0] == oncpu_cpu[1])
     oncpu_cpu[me] = getcpu();
   if (me == 0)
@@ -420,13 +434,29 @@ static void run_sleeper(int *tids, int *n)
   *n += spawn(sleeper_waiter, 1, 1, tids + *n);
 }
 
+// The results of the workloads, printed only at the end: console output
+// is the one thing QEMU finishes at the host's pace, and its interrupts
+// would fall into the next workload at a different point every run.
+static char results[2048];
+static int nresults;
+
 static void lock_workload(const char *name, int mode, void (*run)(int *, int *))
 {
   static const char *modes[] = { "adaptive", "block", "spin" };
+  int out[2];
+  if (pipe(out) < 0)
+    return;
   if (fork() != 0) {
+    close(out[1]);
+    int n;
+    while (nresults < sizeof results &&
+           (n = read(out[0], results + nresults, sizeof results - nresults)) > 0)
+      nresults += n;
+    close(out[0]);
     wait(0);
     return;
   }
+  close(out[0]);
   if (uthread_init(2) < 0)
     exit(1);
   umutex_init(&bench_m);
@@ -436,21 +466,32 @@ static void lock_workload(const char *name, int mode, void (*run)(int *, int *))
   // the rest is deterministic).
   sleep(BALANCE_PERIOD - uptime() % BALANCE_PERIOD);
   int tids[8], n;
+  if (trace_measured)
+    trace(TRACE_START, 0, 0);       // clears what was recorded before
+  umutex_init(&bench_gate);
+  umutex_setmode(&bench_gate, UMUTEX_BLOCK);
+  umutex_lock(&bench_gate);
   run(tids, &n);
+  umutex_unlock(&bench_gate);
   for (int i = 0; i < n; i++)
     uthread_join(tids[i]);
+  if (trace_measured)
+    trace(TRACE_STOP, 0, 0);
   struct umutex_stats s;
   umutex_stats(&bench_m, &s);
   uint64 raw = busy_since(0), net = busy_since(1);
-  printf("bench lock_%s_%s %lu\n", name, modes[mode], net / s.acquired);
-  printf("lockstats %s %s acquired %lu spun %lu blocked %lu spin_loops %lu raw %lu\n", name,
-         modes[mode], s.acquired, s.spun, s.blocked, s.spin_loops, raw / s.acquired);
+  fprintf(out[1], "bench lock_%s_%s %lu\n", name, modes[mode], net / s.acquired);
+  fprintf(out[1], "lockstats %s %s acquired %lu spun %lu blocked %lu spin_loops %lu raw %lu\n",
+          name, modes[mode], s.acquired, s.spun, s.blocked, s.spin_loops, raw / s.acquired);
   exit(0);
 }
 
 // The cost of one slice interrupt: a loop on one hart (the other idle), with
-// and without slicing.
-static void calibrate_slices(void)
+// and without slicing. The median of CALIBRATIONS runs: one run in a few
+// loses a few slices at its start (it begins just after a tick, and which
+// hart takes that tick first is QEMU's choice).
+#define CALIBRATIONS 5
+static uint64 calibrate_once(void)
 {
   uint64 insns[2], slices = 0;
   for (int sliced = 0; sliced < 2; sliced++) {
@@ -461,18 +502,31 @@ static void calibrate_slices(void)
     insns[sliced] = busy_since(0);
     slices = bench_times().slices - busy_start.slices;
   }
-  slice_cost = slices ? (insns[1] - insns[0]) / slices : 0;
-  printf("lockslices cost %lu per slice interrupt (%lu slices)\n", slice_cost, slices);
+  return slices ? (insns[1] - insns[0]) / slices : 0;
+}
+
+static void calibrate_slices(void)
+{
+  uint64 cost[CALIBRATIONS];
+  for (int i = 0; i < CALIBRATIONS; i++) {
+    uint64 c = calibrate_once();
+    int j = i;
+    for (; j > 0 && cost[j - 1] > c; j--)    // insertion sort
+      cost[j] = cost[j - 1];
+    cost[j] = c;
+  }
+  slice_cost = cost[CALIBRATIONS / 2];
 }
 
 // bench locks: every workload in every mode. bench locks WORKLOAD MODE
 // [ROUNDS]: just that one (MODE 0 adaptive, 1 block, 2 spin; ROUNDS for
-// oncpu), for `make trace`.
+// oncpu), for `make trace`, which then records only the measured part.
 static void bench_locks(int argc, char *argv[])
 {
   int old = kdebug(KD_BENCH_SLICE, BENCH_SLICE);
   calibrate_slices();
   if (argc >= 4) {
+    trace_measured = 1;
     if (argc > 4)
       oncpu_rounds = atoi(argv[4]);
     void (*run)(int *, int *) = strcmp(argv[2], "oncpu") == 0 ? run_oncpu :
@@ -486,6 +540,8 @@ static void bench_locks(int argc, char *argv[])
     }
   }
   kdebug(KD_BENCH_SLICE, old);
+  write(1, results, nresults);
+  printf("lockslices cost %lu per slice interrupt (median of %d)\n", slice_cost, CALIBRATIONS);
 }
 
 // Start idle processes that block in read() until the benchmark ends.
