@@ -35,11 +35,12 @@ uint64 clock_ticks(void)
 // runs the harts in turn on one host thread, each until the next timer
 // deadline; with ticks 10 ms apart one hart runs millions of instructions
 // while the other stands still, so no waiter ever sees a running owner let
-// go. A deadline every bench_slice time units interleaves the harts as
-// finely as real parallel harts (docs/adaptive.md). One busy hart's slices
-// bound every hart's turn, so an idle hart is not sliced (each slice would
-// wake it, and the wake-ups would count as busy time); it is sliced again
-// when its idle loop switches to a thread (clock_idle_done).
+// go. A deadline every bench_slice time units interleaves the harts in
+// turns of about a thousand instructions (docs/adaptive.md). One busy
+// hart's slices bound every hart's turn, so an idle hart is not sliced
+// (each slice would wake it, and the wake-ups would count as busy time); it
+// is sliced again when its idle loop switches to a thread
+// (clock_idle_done).
 static volatile uint64 bench_slice;
 static volatile uint64 bench_slices;   // slice interrupts taken (neither tick nor sample)
 

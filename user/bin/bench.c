@@ -487,9 +487,9 @@ static void lock_workload(const char *name, int mode, void (*run)(int *, int *))
 }
 
 // The cost of one slice interrupt: a loop on one hart (the other idle), with
-// and without slicing. The median of CALIBRATIONS runs: one run in a few
-// loses a few slices at its start (it begins just after a tick, and which
-// hart takes that tick first is QEMU's choice).
+// and without slicing. Runs differ by a few instructions per slice (the
+// slices they count and the instructions they take do not move together
+// exactly), so: the median of CALIBRATIONS runs, rounded to 10.
 #define CALIBRATIONS 5
 static uint64 calibrate_once(void)
 {
@@ -515,7 +515,7 @@ static void calibrate_slices(void)
       cost[j] = cost[j - 1];
     cost[j] = c;
   }
-  slice_cost = cost[CALIBRATIONS / 2];
+  slice_cost = (cost[CALIBRATIONS / 2] + 5) / 10 * 10;
 }
 
 // bench locks: every workload in every mode. bench locks WORKLOAD MODE
