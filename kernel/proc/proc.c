@@ -388,11 +388,13 @@ int proc_grow(int n)
   sleeplock_acquire(&p->vmlock);
   uint64 sz = p->sz;
   if (n > 0) {
-    uint64 newsz = uvm_alloc(p->pagetable, sz, sz + n, PTE_W);
-    if (newsz == 0)
+    // A sibling may touch the new pages before we know all could be had:
+    // undo a partial growth like any shrink (shoot down, then free).
+    p->sz = uvm_grow(p->pagetable, sz, sz + n, PTE_W);
+    if (p->sz != sz + n) {
+      proc_shrink(p, sz);
       ok = -1;
-    else
-      p->sz = newsz;
+    }
   } else if (n < 0) {
     if ((uint64)-n > sz)
       ok = -1;

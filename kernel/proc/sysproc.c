@@ -154,6 +154,9 @@ uint64 sys_kdebug(void)
       klt_deathrow_drain();
     return klt_cached_pages();
   case KD_IPIQ_FULL_TEST:   return kdebug_ipiq_full_test();
+  case KD_COPY_DELAY:
+    uvm_set_copy_delay(arg);
+    return 0;
   case KD_UPCALL_STATS:     return upcall_stats(arg);
   case KD_UPCALL_RESET:
     upcall_reset_max();

@@ -125,10 +125,8 @@ static void area_gone(struct proc *p)
 // futex_wait that read the old value returns at once) and wake one waiter.
 static void wake_library(struct proc *p)
 {
-  uint64 pa = p->upc.wake_word ? uvm_addr(p->pagetable, p->upc.wake_word) : 0;
-  if (pa == 0)
+  if (p->upc.wake_word == 0 || uvm_add_word(p->pagetable, p->upc.wake_word, 1) < 0)
     return;
-  __atomic_add_fetch((int *)pa, 1, __ATOMIC_SEQ_CST);
   futex_wake(p->pagetable, p->upc.wake_word, 1);
 }
 

@@ -23,7 +23,9 @@ static struct spinlock *lock_of(uint64 pa)
   return &locks[(pa >> 2) % NFUTEX_LOCKS];
 }
 
-// The physical address of an aligned, user-writable word, or 0.
+// The physical address of an aligned user word, or 0. Only a key: the page
+// may be freed before the lock is taken, so the word itself is read through
+// uvm_read_word, which checks that it is still there.
 static uint64 futex_key(pagetable_t pt, uint64 uaddr)
 {
   if (uaddr % sizeof(int))
@@ -38,9 +40,10 @@ int futex_wait(pagetable_t pt, uint64 uaddr, int val, int ticks)
     return -1;
   struct spinlock *lk = lock_of(pa);
   spinlock_acquire(lk);
-  if (*(volatile int *)pa != val) {
+  int now;
+  if (uvm_read_word(pt, uaddr, pa, &now) < 0 || now != val) {
     spinlock_release(lk);
-    return 0;
+    return 0;                       // changed (or the word moved): look again
   }
   int timed_out = sleepq_sleep_intr((void *)pa, lk, ticks);
   spinlock_release(lk);

@@ -17,6 +17,9 @@
 #define KD_CACHED_PAGES      41  // returns pages held by caches (death-row kernel stacks);
                                  // arg 1: give them back first
 #define KD_IPIQ_FULL_TEST    50  // fills an IPI ring to a CPU spinning on a lock with interrupts off; 0 = passed
+#define KD_COPY_DELAY        51  // arg > 0: every copy to or from user memory spins arg loops
+                                 // between looking a page up and copying it (0: off, at most
+                                 // 100000); racetests copyshrink
 #define KD_UPCALL_STATS      20  // copy the caller's struct upcall_kstats (uapi/upcall.h) to arg; 0 or -1
 #define KD_UPCALL_RESET      21  // restart the caller's "most LWPs in user mode at once" count
 #define KD_SLEEPLOCK_TEST    30  // in-kernel test of adaptive sleep locks (2 harts); 0 = passed

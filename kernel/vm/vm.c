@@ -166,22 +166,36 @@ uint64 uvm_unmap_page(pagetable_t pt, uint64 va)
   return pa;
 }
 
-uint64 uvm_alloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm)
+// Map fresh pages from oldsz up to newsz; stop at the first page that cannot
+// be had. Returns the size reached (newsz when all went well): the caller
+// undoes a partial growth its own way (proc_grow shoots the pages down
+// first, since a sibling may already have touched them).
+uint64 uvm_grow(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm)
 {
   if (newsz <= oldsz)
     return oldsz;
   if (newsz > USER_TOP - USER_BASE - 2 * PGSIZE)   // top pages: schedctl area
-    return 0;
+    return oldsz;
   for (uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE) {
     void *mem = kalloc();
     if (mem == 0 || uvm_map_page(pt, USER_BASE + a, (uint64)mem, PTE_U | PTE_R | xperm) < 0) {
       if (mem)
         kfree(mem);
-      uvm_dealloc(pt, a, oldsz);
-      return 0;
+      return a > oldsz ? a : oldsz;
     }
   }
   return newsz;
+}
+
+// uvm_grow for a table nobody else uses yet (exec): all or nothing.
+uint64 uvm_alloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm)
+{
+  uint64 got = uvm_grow(pt, oldsz, newsz, xperm);
+  if (newsz > oldsz && got != newsz) {
+    uvm_dealloc(pt, got, oldsz);
+    return 0;
+  }
+  return got;
 }
 
 // Free a page-table page and the tables below it. Leaf pages were freed by
@@ -282,6 +296,33 @@ static uint64 uvm_addr_writable(pagetable_t pt, uint64 va)
   return PTE2PA(*pte) + (va & (PGSIZE - 1));
 }
 
+// ---- copies between kernel and user memory ------------------------------------
+// The kernel reaches a user page through its physical address, not through
+// the user mapping, so the TLB shootdown that ends a shrink does not cover
+// it. A copy's translation is therefore held like a TLB entry: only with
+// interrupts off, from the page-table lookup to the last byte of that page.
+// The shrink frees a page only after every other CPU has taken its flush
+// IPI (proc_shrink: unmap, shoot down, free), so the free waits until the
+// copy is done with the page; a lookup after the unmap finds nothing. Each
+// page is looked up again, so the section lasts one page at most. Nothing
+// in it takes a lock or waits for another CPU (docs/locking.md).
+
+static volatile int copy_delay;   // kdebug KD_COPY_DELAY: widen the window in tests
+
+void uvm_set_copy_delay(int n)
+{
+  copy_delay = n < 0 ? 0 : n > 100000 ? 100000 : n;   // interrupts are off meanwhile
+}
+
+// Between a lookup and the copy: what a slow copy (a long page, an
+// interrupt) would take. Only tests set it, to make the race they look for
+// happen often.
+static inline void copy_window(void)
+{
+  for (int i = copy_delay; i > 0; i--)
+    asm volatile("");
+}
+
 // Copy as much of src as fits the writable pages starting at dstva; returns
 // how many bytes that was (len when the whole range is good). Callers that
 // took the data out of a kernel object put back what did not fit.
@@ -289,13 +330,18 @@ uint64 copyout_prefix(pagetable_t pt, uint64 dstva, const void *src, uint64 len)
 {
   uint64 done = 0;
   while (done < len) {
-    uint64 pa = uvm_addr_writable(pt, dstva + done);
-    if (pa == 0)
-      break;
     uint64 n = PGSIZE - ((dstva + done) & (PGSIZE - 1));
     if (n > len - done)
       n = len - done;
-    memmove((void *)pa, (const char *)src + done, n);
+    int on = intr_save();
+    uint64 pa = uvm_addr_writable(pt, dstva + done);
+    if (pa) {
+      copy_window();
+      memmove((void *)pa, (const char *)src + done, n);
+    }
+    intr_restore(on);
+    if (pa == 0)
+      break;
     done += n;
   }
   return done;
@@ -310,13 +356,18 @@ int copyin(pagetable_t pt, void *dst, uint64 srcva, uint64 len)
 {
   char *d = dst;
   while (len > 0) {
-    uint64 pa = uvm_addr(pt, srcva);
-    if (pa == 0)
-      return -1;
     uint64 n = PGSIZE - (srcva & (PGSIZE - 1));
     if (n > len)
       n = len;
-    memmove(d, (void *)pa, n);
+    int on = intr_save();
+    uint64 pa = uvm_addr(pt, srcva);
+    if (pa) {
+      copy_window();
+      memmove(d, (void *)pa, n);
+    }
+    intr_restore(on);
+    if (pa == 0)
+      return -1;
     len -= n;
     d += n;
     srcva += n;
@@ -328,21 +379,46 @@ int copyin(pagetable_t pt, void *dst, uint64 srcva, uint64 len)
 int copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max)
 {
   while (max > 0) {
-    uint64 pa = uvm_addr(pt, srcva);
-    if (pa == 0)
-      return -1;
     uint64 n = PGSIZE - (srcva & (PGSIZE - 1));
     if (n > max)
       n = max;
-    const char *p = (const char *)pa;
-    for (uint64 i = 0; i < n; i++) {
-      *dst = p[i];
+    int on = intr_save();
+    const char *p = (const char *)uvm_addr(pt, srcva);
+    int end = p == 0 ? -1 : 1;     // -1 unmapped, 0 NUL copied, 1 go on
+    for (uint64 i = 0; p && i < n && end > 0; i++) {
+      *dst++ = p[i];
       if (p[i] == 0)
-        return 0;
-      dst++;
+        end = 0;
     }
+    intr_restore(on);
+    if (end <= 0)
+      return end;
     max -= n;
     srcva += n;
   }
   return -1;
+}
+
+// The aligned user int at va, if va still maps to pa (a futex re-reads the
+// word it looked up before taking its lock). 0, or -1 if va moved or went.
+int uvm_read_word(pagetable_t pt, uint64 va, uint64 pa, int *val)
+{
+  int on = intr_save();
+  int ok = va % sizeof(int) == 0 && uvm_addr(pt, va) == pa && pa != 0;
+  if (ok)
+    *val = *(volatile int *)pa;
+  intr_restore(on);
+  return ok ? 0 : -1;
+}
+
+// Add n to the writable, aligned user int at va, atomically against user
+// threads. 0, or -1 if va is not such a word.
+int uvm_add_word(pagetable_t pt, uint64 va, int n)
+{
+  int on = intr_save();
+  uint64 pa = va % sizeof(int) ? 0 : uvm_addr_writable(pt, va);
+  if (pa)
+    __atomic_add_fetch((int *)pa, n, __ATOMIC_SEQ_CST);
+  intr_restore(on);
+  return pa ? 0 : -1;
 }

@@ -16,6 +16,8 @@ void        uvm_free(pagetable_t pt, uint64 size);
 // Grow the user image from oldsz to newsz (bytes above USER_BASE); returns
 // the new size or 0 when out of memory (the partial growth is undone).
 uint64      uvm_alloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm);
+// The same, but stops at the first failure and returns the size reached.
+uint64      uvm_grow(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm);
 uint64      uvm_dealloc(pagetable_t pt, uint64 oldsz, uint64 newsz);
 int         uvm_copy(pagetable_t from, pagetable_t to, uint64 size);
 uint64      uvm_unmap_page(pagetable_t pt, uint64 va);
@@ -30,3 +32,10 @@ int copyout(pagetable_t pt, uint64 dstva, const void *src, uint64 len);
 uint64 copyout_prefix(pagetable_t pt, uint64 dstva, const void *src, uint64 len);  // bytes copied
 int copyin(pagetable_t pt, void *dst, uint64 srcva, uint64 len);
 int copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max);
+// Single user words, looked up and used in one step like the copies above.
+int uvm_read_word(pagetable_t pt, uint64 va, uint64 pa, int *val);   // if va still maps to pa
+int uvm_add_word(pagetable_t pt, uint64 va, int n);                  // atomic
+// A copy holds its page's translation with interrupts off (vm.c): a shrink
+// frees the page only after every CPU took its flush IPI, so never mid-copy.
+// Tests widen that window: spin n loops between a lookup and the copy.
+void uvm_set_copy_delay(int n);

@@ -459,6 +459,110 @@ static void test_inodealloc(void)
   }
 }
 
+// ---- copies against a shrink: no copy into or out of a freed page ---------
+// The kernel copies to and from user memory through the physical page it
+// looked up. Two pages X, X+1 sit at the heap's top; the main LWP shrinks
+// them away and grows them back, thousands of times. A shrink frees X then
+// X+1 and the regrowth takes them back last-freed first, so X's old page
+// becomes X+1. Siblings on the other harts meanwhile read a pipe and
+// procinfo into X and write X into another pipe (and futex on it). Nothing
+// ever legitimately writes X+1, so a byte in it that is not 0 is a copy into
+// X that finished after its page was freed; a 0x5a (the kernel's junk for
+// freed pages) coming out of the second pipe is a copy out of a freed page.
+#define FILL 0x11            // what the feeder writes: never 0, never 0x5a
+static char *volatile cs_page;
+static int cs_in[2], cs_out[2];
+static volatile int cs_bad_in;
+
+static void cs_feeder(void *arg)
+{
+  (void)arg;
+  static char fill[128];
+  memset(fill, FILL, sizeof(fill));
+  for (;;)
+    write(cs_in[1], fill, sizeof(fill));
+}
+
+static void cs_copyout(void *arg)
+{
+  (void)arg;
+  for (;;) {
+    read(cs_in[0], cs_page, 128);
+    procinfo((struct procinfo *)(cs_page + PGSIZE / 2), 3);
+  }
+}
+
+static void cs_copyin(void *arg)
+{
+  (void)arg;
+  for (;;) {
+    write(cs_out[1], cs_page, 128);
+    futex_wait((int *)cs_page, 12345, 1);   // never equal: a read, no sleep
+    futex_wake((int *)cs_page, 1);
+  }
+}
+
+static void cs_drain(void *arg)
+{
+  (void)arg;
+  static char buf[128];
+  for (;;) {
+    int n = read(cs_out[0], buf, sizeof(buf));
+    for (int i = 0; i < n; i++)
+      if (buf[i] == 0x5a)
+        cs_bad_in++;
+  }
+}
+
+static void copy_shrink(void)
+{
+  start_watchdog();
+  char *top = sbrk(0);
+  CHECK(sbrk(PGSIZE - (long)top % PGSIZE) != (char *)-1, "sbrk align");
+  cs_page = sbrk(2 * PGSIZE);
+  CHECK(cs_page != (char *)-1, "sbrk");
+  CHECK(pipe(cs_in) == 0 && pipe(cs_out) == 0, "pipe");
+  void (*fns[])(void *) = { cs_feeder, cs_copyout, cs_copyin, cs_drain };
+  for (int i = 0; i < 4; i++)
+    CHECK(lwp_create(fns[i], 0, stack_top(i)) > 0, "lwp_create");
+  int tries = 3000 * scale, into = 0, outof = 0;
+  for (int i = 0; i < tries; i++) {
+    CHECK(sbrk(-2 * PGSIZE) != (char *)-1, "sbrk shrink");
+    CHECK(sbrk(2 * PGSIZE) == cs_page, "sbrk grow");
+    delay(rnd(200));
+    for (int j = 0; j < PGSIZE; j++)
+      if (cs_page[PGSIZE + j] != 0) {
+        into++;
+        break;
+      }
+    if (cs_bad_in) {
+      outof++;
+      cs_bad_in = 0;
+    }
+    progress++;
+    tries_done = i;
+  }
+  if (into || outof) {
+    printf("  %s: of %d tries, %d found a copy into a freed page, %d junk from a freed page\n",
+           test_current, tries, into, outof);
+    exit(1);
+  }
+  exit(0);
+}
+
+static void test_copyshrink(void)
+{
+  kdebug(KD_COPY_DELAY, 20000);
+  int pid = fork();
+  CHECK(pid >= 0, "fork");
+  if (pid == 0)
+    copy_shrink();
+  int st = -1;
+  int r = wait(&st);
+  kdebug(KD_COPY_DELAY, 0);
+  CHECK(r == pid && st == 0, "the racing child failed");
+}
+
 static const struct test tests[] = {
   { "shrinktlb", test_shrinktlb },
   { "shrinkexit", test_shrinkexit },
@@ -471,6 +575,7 @@ static const struct test tests[] = {
   { "ipiqfull", test_ipiqfull },
   { "schedctlnew", test_schedctlnew },
   { "inodealloc", test_inodealloc },
+  { "copyshrink", test_copyshrink },
 };
 
 int main(int argc, char *argv[])
