@@ -131,7 +131,9 @@ static void wake_library(struct proc *p)
 }
 
 // With u->lock held: put ev in the ring if more than `reserve` slots are
-// free. 1 posted, 0 no room (kwait set), -1 the area is gone.
+// free. 1 posted, 0 no room (kwait set), -1 the area is gone (unmapped,
+// shrunk away or made read-only since registration: the caller kills the
+// process with area_gone).
 static int ring_put(struct proc *p, struct upcall_event *ev, int reserve, uint32 *tail_seen)
 {
   struct upcall_proc *u = &p->upc;
@@ -141,14 +143,19 @@ static int ring_put(struct proc *p, struct upcall_event *ev, int reserve, uint32
       return -1;
     uint32 used = u->head - tail;
     if (used <= UPC_RING && UPC_RING - used > (uint32)reserve) {
-      ev->seq = u->seq++;
+      // head and seq move only once the library can see the event: one
+      // that did not reach the area leaves no gap (the process is killed,
+      // but it may be reaped later than a new area is looked at).
+      ev->seq = u->seq;
+      uint32 head = u->head + 1;
       uint64 slot = AREA(u, ring) + (u->head % UPC_RING) * sizeof(*ev);
       if (copyout(p->pagetable, slot, ev, sizeof(*ev)) < 0)
         return -1;
       __sync_synchronize();         // the event before the head that shows it
-      u->head++;
-      if (copyout(p->pagetable, AREA(u, head), &u->head, sizeof(u->head)) < 0)
+      if (copyout(p->pagetable, AREA(u, head), &head, sizeof(head)) < 0)
         return -1;
+      u->head = head;
+      u->seq++;
       u->posted++;
       trace_upcall(curklt(), ev->type);
       return 1;
@@ -212,9 +219,12 @@ void upcall_preempted(struct lwp *l)
     n++;
     copyout(p->pagetable, AREA(u, coalesced), &n, sizeof(n));
   }
+  uint64 area = u->area;
   spinlock_release(&u->lock);
   if (r > 0)
     wake_library(p);
+  if (r < 0 && area)
+    area_gone(p);
 }
 
 // ---- activations ------------------------------------------------------------------
@@ -237,13 +247,25 @@ void upcall_sleeping(struct lwp *l)
   activation_block(l);
 }
 
+// A blocked LWP that was not handed over (killed, or no room for its frame:
+// the process was killed) goes on with its thread, or ends. It leaves the
+// BLOCKED state under u->lock, so that its replacement, which may still be
+// about to announce it, sees that and leaves it alone (upcall_announced):
+// once it has ended it may be released and its slot reused.
+static void leave_blocked(struct lwp *l)
+{
+  struct upcall_proc *u = &l->proc->upc;
+  spinlock_acquire(&u->lock);
+  l->upc_state = UPC_LWP_ACTIVE;
+  spinlock_release(&u->lock);
+}
+
 void upcall_userret_work(struct lwp *l)
 {
-  if (l->upc_state == UPC_LWP_BLOCKED && !lwp_killed(l)) {
+  if (l->upc_state == UPC_LWP_BLOCKED && !lwp_killed(l))
     activation_unblock(l);          // normally parks l: back here as a replacement
-    if (l->upc_state == UPC_LWP_BLOCKED)
-      l->upc_state = UPC_LWP_ACTIVE;    // not handed over: it goes on with its thread
-  }
+  if (l->upc_state == UPC_LWP_BLOCKED)
+    leave_blocked(l);
   if (l->upc_replaces && !lwp_killed(l)) {
     activation_announce(l);
     l->upc_replaces = 0;
@@ -327,13 +349,20 @@ static void spare_main(void *arg)
   usertrapret();
 }
 
+// Called by the blocked LWP's replacement. If the process was killed
+// meanwhile, the blocked LWP may have left already (leave_blocked) and been
+// released: it is touched only while, under u->lock, it is still BLOCKED in
+// this process. (A killed announcer used to find blocked->proc cleared.)
 void upcall_announced(struct lwp *blocked)
 {
-  struct upcall_proc *u = &blocked->proc->upc;
+  struct proc *p = curproc();
+  struct upcall_proc *u = &p->upc;
   spinlock_acquire(&u->lock);
-  blocked->upc_announced = 1;
+  if (blocked->proc == p && blocked->upc_state == UPC_LWP_BLOCKED) {
+    blocked->upc_announced = 1;
+    sleepq_wakeup(&blocked->upc_announced);
+  }
   spinlock_release(&u->lock);
-  sleepq_wakeup(&blocked->upc_announced);
 }
 
 void upcall_wait_announced(struct lwp *l)

@@ -6,6 +6,7 @@
 #include "user/user.h"
 #include "user/testsuite.h"
 #include "uapi/kdebug.h"
+#include "uapi/upcall.h"
 
 #define STACK 4096
 #define MAXL  16
@@ -341,6 +342,174 @@ static void test_badargs(void)
   CHECK(sc->sc_switches > sw, "schedctl switch count did not move");
 }
 
+// ---- the upcall area and the schedctl page: bad addresses ------------------
+// upcall_register checks the area and the addresses in it once; the kernel
+// then writes the ring until the program ends. A bad area or field gets -1
+// and changes nothing; an area that goes away later kills only its process
+// (with one line on the console); the kernel never panics.
+
+#define PGSIZE         4096
+#define SURVIVED       55             // exit status of a child that should have died
+#define KERNEL_ADDR    ((void *)0x80200000UL)
+#define UNMAPPED_ADDR  ((void *)0x7ff00000UL)
+
+// Runs fn in a child; its exit status (-1: killed).
+static int child_status(int (*fn)(void *), void *arg)
+{
+  int pid = fork();
+  if (pid == 0)
+    exit(fn(arg));
+  int st = -12345;
+  CHECK(pid > 0 && wait(&st) == pid, "fork or wait failed");
+  return st;
+}
+
+static char upc_stack[4096] __attribute__((aligned(16)));
+static int upc_wake;
+static int upc_tid;              // the "user thread" the main LWP runs: thread 0
+
+// A replacement activation starts here. The ring must hold the sleeping
+// LWP's BLOCKED, then this one's NEWLWP.
+static void upc_entry(void *arg)
+{
+  struct upcall_area *a = arg;
+  int ok = a->head >= 2 && a->ring[0].type == UPC_BLOCKED && a->ring[0].seq == 0 &&
+           a->ring[1].type == UPC_NEWLWP && a->ring[1].seq == 1;
+  exit(ok ? 42 : 43);
+}
+
+// A good area alone on a new page at the top of the heap.
+static struct upcall_area *upc_new_area(void)
+{
+  uint64 top = (uint64)sbrk(0);
+  CHECK(sbrk(PGSIZE - top % PGSIZE) != (char *)-1, "sbrk failed");
+  struct upcall_area *a = (struct upcall_area *)sbrk(PGSIZE);
+  CHECK(a != (struct upcall_area *)-1, "sbrk failed");
+  a->entry = (uint64)upc_entry;
+  a->arg = (uint64)a;
+  a->stack = (uint64)(upc_stack + sizeof(upc_stack));
+  a->wake_word = (uint64)&upc_wake;
+  return a;
+}
+
+// Registers a copy of the good area `a` with one field replaced.
+static int upc_register_with(struct upcall_area *a, uint64 *field, uint64 value)
+{
+  struct upcall_area good = *a;
+  *field = value;
+  int r = upcall_register(a);
+  *a = good;
+  return r;
+}
+
+// Blocks the calling LWP, as user thread 0 of a process with upcalls on:
+// its replacement runs upc_entry, which ends the process.
+static int upc_block(void)
+{
+  CHECK(concurrency_entry(upc_entry, 0, upc_stack + sizeof(upc_stack)) == 0,
+        "concurrency_entry failed");   // the caller serves user threads
+  CHECK(lwp_tidword(&upc_tid) == 0, "lwp_tidword failed");
+  sleep(3);
+  return 44;                     // no replacement came
+}
+
+static int upcall_bad_then_good(void *arg)
+{
+  (void)arg;
+  struct upcall_area *a = upc_new_area();
+  uint64 text = (uint64)upc_entry & ~7UL, unmapped = (uint64)UNMAPPED_ADDR;
+  void *bad[] = { KERNEL_ADDR, UNMAPPED_ADDR, (void *)0x10000000UL, (char *)a + 4,
+                  (char *)sbrk(0) - 64, (void *)-4096L };
+  for (int i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++)
+    CHECK(upcall_register(bad[i]) == -1, "upcall_register of a bad area did not fail");
+  uint64 entries[] = { 0, (uint64)KERNEL_ADDR, unmapped };
+  for (int i = 0; i < 3; i++)
+    CHECK(upc_register_with(a, &a->entry, entries[i]) == -1, "a bad entry was taken");
+  uint64 stacks[] = { 0, 8, a->stack + 8, (uint64)KERNEL_ADDR, unmapped, (uint64)sbrk(0) + 4096 };
+  for (int i = 0; i < 6; i++)
+    CHECK(upc_register_with(a, &a->stack, stacks[i]) == -1, "a bad stack was taken");
+  uint64 words[] = { 0, a->wake_word + 2, (uint64)KERNEL_ADDR, unmapped, text };
+  for (int i = 0; i < 5; i++)
+    CHECK(upc_register_with(a, &a->wake_word, words[i]) == -1,
+          "a bad (or read-only) wake word was taken");
+  CHECK(mprotect(a, PGSIZE, PROT_READ) == 0, "mprotect failed");
+  CHECK(upcall_register(a) == -1, "a read-only area was taken");
+  CHECK(mprotect(a, PGSIZE, PROT_READ | PROT_WRITE) == 0, "mprotect failed");
+  struct upcall_kstats st;
+  CHECK(kdebug(KD_UPCALL_STATS, (long)&st) == 0 && !st.on && st.spares == 0,
+        "a failed upcall_register changed something");
+  a->head = a->tail = 77;        // the kernel must reset the ring
+  CHECK(upcall_register(a) == 0, "upcall_register of a good area failed after bad ones");
+  CHECK(a->head == 0 && a->tail == 0, "registration did not reset the ring");
+  CHECK(kdebug(KD_UPCALL_STATS, (long)&st) == 0 && st.on && st.spares > 0, "upcalls not on");
+  CHECK(upcall_register(upc_new_area()) == -1, "a second area was taken");
+  return upc_block();
+}
+
+// how 0: the area is shrunk away, 1: made read-only, after registration.
+static int upcall_area_goes(void *arg)
+{
+  struct upcall_area *a = upc_new_area();
+  CHECK(upcall_register(a) == 0, "upcall_register failed");
+  if (arg == 0)
+    CHECK(sbrk(-PGSIZE) != (char *)-1, "sbrk shrink failed");
+  else
+    CHECK(mprotect(a, PGSIZE, PROT_READ) == 0, "mprotect failed");
+  upc_block();
+  return SURVIVED;
+}
+
+static void test_upcallbad(void)
+{
+  int pages0, threads0, pages, threads;
+  test_kernel_settle(&pages0, &threads0);
+  CHECK(child_status(upcall_bad_then_good, 0) == 42,
+        "no upcall after a good registration (or a bad one was taken)");
+  CHECK(child_status(upcall_area_goes, (void *)0) == -1,
+        "a process whose upcall area was shrunk away was not killed");
+  CHECK(child_status(upcall_area_goes, (void *)1) == -1,
+        "a process whose upcall area became read-only was not killed");
+  test_kernel_settle(&pages, &threads);
+  if (pages != pages0 || threads != threads0) {
+    printf("  upcallbad: free pages %d -> %d, live threads %d -> %d\n", pages0, pages, threads0, threads);
+    CHECK(0, "upcall processes leaked");
+  }
+}
+
+static int store_into_schedctl(void *arg)
+{
+  (void)arg;
+  struct schedctl *sc = schedctl();
+  if (sc == 0)
+    return 1;
+  sc->sc_state = 7;              // the page is the kernel's: read-only
+  return SURVIVED;
+}
+
+// The schedctl page is the kernel's: user code reads it and nothing more,
+// neither directly nor through a system call.
+static void test_schedctlbad(void)
+{
+  struct schedctl *sc = schedctl();
+  CHECK(sc != 0 && sc->sc_state == SC_ONPROC, "no schedctl entry");
+  void *page = (void *)((uint64)sc & ~(uint64)(PGSIZE - 1));
+  CHECK(mprotect(page, PGSIZE, PROT_READ | PROT_WRITE) == -1, "mprotect of the schedctl page worked");
+  CHECK(mprotect(page, PGSIZE, PROT_NONE) == -1, "mprotect of the schedctl page worked");
+  int p[2];
+  char buf[8];
+  CHECK(pipe(p) == 0 && write(p[1], "abcdefgh", 8) == 8, "pipe failed");
+  CHECK(read(p[0], sc, 8) == -1, "read() wrote into the schedctl page");
+  CHECK(read(p[0], buf, 8) == 8 && memcmp(buf, "abcdefgh", 8) == 0, "bytes lost to a read into it");
+  close(p[0]);
+  close(p[1]);
+  CHECK(fstat(0, (struct stat *)sc) == -1, "fstat wrote into the schedctl page");
+  CHECK(lwp_tidword((int *)sc) == -1, "a tid word on the schedctl page was taken");
+  CHECK(upcall_register((struct upcall_area *)page) == -1, "an upcall area on the schedctl page");
+  CHECK(sbrk(0x7fffffff) == (char *)-1, "the heap grew over the schedctl page");
+  CHECK(child_status(store_into_schedctl, 0) == -1, "a store into the schedctl page did not kill");
+  CHECK(schedctl() == sc && sc->sc_state == SC_ONPROC, "the schedctl entry broke");
+}
+
 static const struct test tests[] = {
   { "multihart", test_multihart },
   { "futexcount", test_futexcount },
@@ -352,6 +521,8 @@ static const struct test tests[] = {
   { "maxthreads", test_maxthreads },
   { "churn", test_churn },
   { "badargs", test_badargs },
+  { "upcallbad", test_upcallbad },
+  { "schedctlbad", test_schedctlbad },
 };
 
 int main(int argc, char *argv[])
