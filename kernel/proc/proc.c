@@ -23,6 +23,7 @@
 #include "vm/kalloc.h"
 #include "fs/fs.h"
 #include "fs/file.h"
+#include "fs/inode.h"
 #include "lib/string.h"
 #include "lib/printf.h"
 #include "uapi/procinfo.h"
@@ -162,10 +163,8 @@ int proc_fork(void)
   }
   nl->tf = l->tf;            // the caller's registers; fork returns 0 in the child
   nl->tf.a0 = 0;
-  for (int fd = 0; fd < NOFILE; fd++)
-    if (p->ofile[fd])
-      np->ofile[fd] = file_dup(p->ofile[fd]);
-  np->cwd = inode_dup(p->cwd);
+  fd_table_copy(np);         // both under their locks: a sibling LWP may
+  np->cwd = cwd_get();       // close a file or chdir meanwhile
   int pid = np->pid;
   spinlock_acquire(&wait_lock);
   np->parent = p;

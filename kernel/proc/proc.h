@@ -60,6 +60,7 @@ int  proc_single(struct proc *p);          // exec: the same, or -1 if an exit o
 void proc_dump(void);
 int  proc_info(uint64 uaddr, int max);
 int  proc_exec(const char *path, char **argv);   // exec.c
+void fd_table_copy(struct proc *child);          // sysfile.c: fork's copy of the open files
 uint64 proc_schedctl(void);                       // map the schedctl page; user address of ours
 
 // Copy to or from either user (user_addr != 0) or kernel memory, for code such

@@ -82,6 +82,19 @@ static struct file *fd_take(int fd)
   return f;
 }
 
+// fork: the child gets a reference to each file open in the caller, read
+// under the lock so that a sibling's close cannot free a file between the
+// read of the slot and the file_dup.
+void fd_table_copy(struct proc *child)
+{
+  struct proc *p = curproc();
+  spinlock_acquire(&fd_lock);
+  for (int fd = 0; fd < NOFILE; fd++)
+    if (p->ofile[fd])
+      child->ofile[fd] = file_dup(p->ofile[fd]);
+  spinlock_release(&fd_lock);
+}
+
 static int arg_path(int n, char *path)
 {
   return arg_str(n, path, MAXPATH) < 0 ? -1 : 0;

@@ -563,6 +563,49 @@ static void test_copyshrink(void)
   CHECK(r == pid && st == 0, "the racing child failed");
 }
 
+// ---- fork against a sibling's chdir ----------------------------------------
+// One LWP makes a directory, moves into it, removes it and moves out again,
+// so the last reference to a removed directory is put over and over; the
+// main LWP forks meanwhile. A fork that read the cwd pointer unlocked could
+// give its child a directory that chdir had just freed: the child's lookup
+// then met a free inode (panic in inode_lock), or its exit put a reference
+// it never had (panic in inode_put). Found by the fuzzer on 8 harts; fork's
+// copy of the descriptor table had the same window against close.
+static volatile int cwd_stop;
+
+static void cwd_flip(void *arg)
+{
+  (void)arg;
+  while (!cwd_stop)
+    if (mkdir("/rcwd") < 0 || chdir("/rcwd") < 0 || unlink("/rcwd") < 0 || chdir("/") < 0)
+      cwd_stop = 2;
+  lwp_exit();
+}
+
+static void fork_chdir_race(int unused)
+{
+  (void)unused;
+  struct stat st;
+  start_watchdog();
+  int id = lwp_create(cwd_flip, 0, stack_top(0));
+  CHECK(id > 0, "lwp_create");
+  for (int i = 0; i < 500 * scale && !cwd_stop; i++) {
+    int pid = fork();
+    if (pid == 0)
+      exit(stat(".", &st) < 0 && stat("/", &st) < 0);   // "." fails when removed
+    int code = -1;
+    CHECK(pid > 0 && wait(&code) == pid && code == 0, "fork, wait or the child's lookup");
+    progress++;
+    tries_done = i;
+  }
+  CHECK(!cwd_stop, "mkdir, chdir or unlink failed");
+  cwd_stop = 1;
+  CHECK(lwp_join(id) == 0, "join");
+  cwd_stop = 0;
+}
+
+static void test_forkcwd(void) { free_pages_unchanged(fork_chdir_race, 0); }
+
 static const struct test tests[] = {
   { "shrinktlb", test_shrinktlb },
   { "shrinkexit", test_shrinkexit },
@@ -576,6 +619,7 @@ static const struct test tests[] = {
   { "schedctlnew", test_schedctlnew },
   { "inodealloc", test_inodealloc },
   { "copyshrink", test_copyshrink },
+  { "forkcwd", test_forkcwd },
 };
 
 int main(int argc, char *argv[])
