@@ -2,9 +2,11 @@
 """`make stress`: the long reliability runs, with their figures.
 
   1. The system-call fuzzer (user/bin/fuzz.c) on 1, 3 and 8 harts, at least
-     STRESS_CALLS calls on each (default 1000000), as several seeds of
+     STRESS_CALLS calls on each (default 1000000), as seeds 1, 2, ... of
      two passes each; every run must end `fuzz: OK` (the second pass of a
      seed leaves free pages and live threads where the first left them).
+     A panic or hang is counted and the next seed boots afresh, so the
+     figures per hart count are: calls made, panics, hangs, leaks.
   2. The thread stress program (user/bin/stress.c) on 8 harts for
      STRESS_SECS seconds (default 300): processes x LWPs x user threads
      doing pipes, futexes, mutexes, fork/exit and kill at once; it must end
@@ -28,7 +30,9 @@ sys.path.insert(0, HERE)
 
 from qemu import Machine, ROOT, TestFailure  # noqa: E402
 
-CALLS_PER_RUN = 100000          # per pass; a run is two passes
+CALLS_PER_PASS = 100000         # a run is two passes of one seed
+PROCS, LWPS = 8, 3
+MAX_PANICS = 3                  # per hart count: boot again after a panic, up to this many
 PASS_LINE = re.compile(r"fuzz: pass \d seed \d+: (\d+) calls, .*?(\d+) killed by the watchdog")
 
 
@@ -40,36 +44,47 @@ def why(m):
 
 
 def fuzz(cpus, calls, results):
-    made, runs, ok, wd = 0, 0, True, 0
+    """Seeds 1, 2, ... until `calls` calls are made. A panic or hang ends
+    that boot: it is counted, and the next seed runs on a fresh boot (the
+    log of each boot stays in tests/logs/stress-fuzz-cpusN-bootB.log)."""
+    made, runs, wd, panics, leaks, hangs = 0, 0, 0, 0, 0, 0
     t0 = time.monotonic()
     image = os.path.join(ROOT, "fs.img")
-    with Machine("stress-fuzz-cpus%d" % cpus, image, cpus=cpus, timeout=24 * 3600) as m:
-        try:
-            m.boot(120)
-            seed = 1
-            while made < calls:
-                per_pass = min(CALLS_PER_RUN, max(1000, (calls - made + 1) // 2))
-                m.send("fuzz %d %d 6 3" % (seed, per_pass))
-                start = m.pos
-                end = m.expect(r"fuzz: (OK|LEAK)", 6 * 3600)
-                text = m.buf[start:end.end()]
-                passes = PASS_LINE.findall(text)
-                made += sum(int(c) for c, _ in passes)
-                wd += sum(int(k) for _, k in passes)
-                runs += 1
-                summary = re.search(r"fuzz: \d+ calls;.*", text)
-                print("fuzz cpus=%d seed %d: %s %s" % (cpus, seed, summary.group(0) if summary else "?",
-                                                      end.group(1)), flush=True)
-                if end.group(1) != "OK":
-                    ok = False
-                m.expect(r"\$ ", 60)
+    seed, boot = 1, 0
+    while made < calls and panics + hangs < MAX_PANICS:
+        boot += 1
+        with Machine("stress-fuzz-cpus%d-boot%d" % (cpus, boot), image, cpus=cpus,
+                     timeout=24 * 3600) as m:
+            try:
+                m.boot(120)
+                while made < calls:
+                    per_pass = min(CALLS_PER_PASS, max(1000, (calls - made + 1) // 2))
+                    m.send("fuzz %d %d %d %d" % (seed, per_pass, PROCS, LWPS))
+                    start = m.pos
+                    end = m.expect(r"fuzz: (OK|LEAK)", 3600)
+                    text = m.buf[start:end.end()]
+                    passes = PASS_LINE.findall(text)
+                    made += sum(int(c) for c, _ in passes)
+                    wd += sum(int(k) for _, k in passes)
+                    runs += 1
+                    summary = re.search(r"fuzz: \d+ calls;.*", text)
+                    print("fuzz cpus=%d seed %d: %s %s" % (cpus, seed, summary.group(0) if summary else "?",
+                                                          end.group(1)), flush=True)
+                    leaks += end.group(1) != "OK"
+                    seed += 1
+                    m.expect(r"\$ ", 60)
+                m.poweroff(60)
+            except TestFailure as e:
+                panic = "panic" in str(e)
+                panics += panic
+                hangs += not panic
+                print("fuzz cpus=%d seed %d: FAILED (%s): %s" % (cpus, seed, "panic" if panic else "hang", e),
+                      flush=True)
+                print(why(m), flush=True)
                 seed += 1
-            m.poweroff(60)
-        except TestFailure as e:
-            print("fuzz cpus=%d: FAILED: %s" % (cpus, e), flush=True)
-            print(why(m), flush=True)
-            ok = False
-    results.append(("fuzz", cpus, made, runs, wd, ok, time.monotonic() - t0))
+    results.append(dict(kind="fuzz", cpus=cpus, n=made, runs=runs, wd=wd, panics=panics, leaks=leaks,
+                        hangs=hangs, ok=made >= calls and not (panics or leaks or hangs),
+                        wall=time.monotonic() - t0))
 
 
 def stress(cpus, secs, results):
@@ -89,7 +104,7 @@ def stress(cpus, secs, results):
             print("stress cpus=%d: FAILED: %s" % (cpus, e), flush=True)
             print(why(m), flush=True)
             ok = False
-    results.append(("stress", cpus, secs, 1, 0, ok, time.monotonic() - t0))
+    results.append(dict(kind="stress", cpus=cpus, n=secs, ok=ok, wall=time.monotonic() - t0))
 
 
 def races(cpus, scale, results):
@@ -107,7 +122,7 @@ def races(cpus, scale, results):
         except TestFailure as e:
             print("races cpus=%d: FAILED: %s" % (cpus, e), flush=True)
             print(why(m), flush=True)
-    results.append(("races", cpus, scale, 1, 0, ok, time.monotonic() - t0))
+    results.append(dict(kind="races", cpus=cpus, n=scale, ok=ok, wall=time.monotonic() - t0))
 
 
 def main():
@@ -117,6 +132,7 @@ def main():
     ap.add_argument("--cpus", default=os.environ.get("STRESS_CPUS", "1,3,8"))
     ap.add_argument("--race-scale", type=int, default=int(os.environ.get("STRESS_RACE_SCALE", 20)))
     opts = ap.parse_args()
+    t0 = time.monotonic()
     results = []
     for cpus in [int(c) for c in opts.cpus.split(",")]:
         fuzz(cpus, opts.calls, results)
@@ -124,12 +140,16 @@ def main():
     for cpus in (3, 8):
         races(cpus, opts.race_scale, results)
     print()
-    print("%-7s %5s %12s %5s %9s %7s %8s" % ("run", "harts", "calls/secs/x", "runs", "watchdog", "result", "wall"))
-    for kind, cpus, n, runs, wd, ok, wall in results:
-        print("%-7s %5d %12d %5d %9d %7s %7.0fs" % (kind, cpus, n, runs, wd, "ok" if ok else "FAILED", wall))
-    bad = [r for r in results if not r[5]]
-    print("stress: %s (panics and leaks fail a run; logs in tests/logs/stress-*.log)"
-          % ("FAILED" if bad else "OK"))
+    print("%-7s %5s %12s %5s %9s %6s %6s %6s %7s %8s" % ("run", "harts", "calls/secs/x", "runs",
+                                                          "watchdog", "panics", "leaks", "hangs",
+                                                          "result", "wall"))
+    for r in results:
+        print("%-7s %5d %12d %5s %9s %6s %6s %6s %7s %7.0fs" % (
+            r["kind"], r["cpus"], r["n"], r.get("runs", 1), r.get("wd", "-"), r.get("panics", "-"),
+            r.get("leaks", "-"), r.get("hangs", "-"), "ok" if r["ok"] else "FAILED", r["wall"]))
+    bad = [r for r in results if not r["ok"]]
+    print("stress: %s in %.0fs (panics, hangs and leaks fail a run; logs in tests/logs/stress-*.log)"
+          % ("FAILED" if bad else "OK", time.monotonic() - t0))
     return 1 if bad else 0
 
 

@@ -2,34 +2,42 @@
 // hangs and leaks.
 //   fuzz SEED CALLS [PROCS [LWPS]]
 // runs two passes of CALLS calls each, from PROCS processes (default 4)
-// with LWPS LWPs each (default 3); every fourth process runs user threads
-// (uthread) instead of bare LWPs. A process that ends early (killed for a
-// fault, exit, exec, its watchdog) is replaced by the next generation until
-// the pass has made its calls. Each LWP draws its calls from its own
-// generator seeded from (SEED, process, generation, LWP), so a seed always
-// asks for the same calls (the interleaving is the machine's). The second pass repeats
-// the first's seeds once the kernel's caches are warm, and must leave the
-// free pages (counting pages a cache would give back: KD_CACHED_PAGES) and
-// the live threads exactly where the first left them.
+// with LWPS LWPs each (default 3); every third process runs user threads
+// (uthread, upcalls on in its odd generations) instead of bare LWPs. A
+// process that ends early (killed for a fault, exit, exec, its watchdog) is
+// replaced by the next generation until the pass has made its calls. Each
+// LWP draws its calls from its own generator seeded from (SEED, process,
+// generation, LWP), so a seed always asks for the same calls (the
+// interleaving is the machine's). The second pass repeats the first's
+// seeds once the kernel's caches are warm, and must leave the free pages
+// (counting pages a cache would give back: KD_CACHED_PAGES) and the live
+// threads exactly where the first left them.
 //
-// Arguments: kernel, device and unmapped addresses, buffers straddling the
-// end of the heap, huge and negative sizes, bad fds and ids, unterminated
-// and too-long paths, unknown system-call numbers. Kept out, so the fuzz
-// tests the kernel and not the machine around it: poweroff, kdebug commands
-// that crash or reconfigure (only read-only ones are called), kill of
-// anything but the caller's own children or nonexistent pids, exec of
-// anything but `fuzz -exit`, the console (fds 0-2 are closed; mknod never
-// makes a console), paths outside the process's scratch directory
-// fz/<n> (relative names from a fixed set, no ".."), and file writes beyond
-// a small budget. A watchdog kills processes still running after a time
-// limit (a fuzzed process may legitimately block itself forever).
+// The calls come from call_table, one row per system call of
+// kernel/uapi/syscall.h (tests/groups/fuzz.py checks that none is
+// missing) plus unknown numbers. Arguments: kernel, device and unmapped
+// addresses, buffers straddling the end of the heap, huge and negative
+// sizes, bad fds and ids, unterminated and too-long paths. Kept out, so the
+// fuzz tests the kernel and not the machine around it: poweroff, kdebug
+// commands that crash, reconfigure or run the in-kernel tests (one
+// injected allocation failure at a time is in), profiler intervals short
+// enough to slow every hart, kill of anything but the caller's own children
+// or nonexistent pids, exec of anything but `fuzz -exit`, the console (fds
+// 0-2 are closed; mknod never makes a console), paths outside the
+// process's scratch directory fz/<n> (relative names from a fixed set, no
+// ".."), and file writes beyond a small budget. A watchdog LWP ends a
+// process (or forked grandchild) in which no call finished for 0.2 s: a
+// fuzzed process may legitimately block itself forever.
 //
-// Output: one line per pass, then `fuzz: OK` or `fuzz: LEAK ...`.
+// Output: one line per pass, then `fuzz: OK` or `fuzz: LEAK`.
 #include "user/user.h"
 #include "user/testsuite.h"
 #include "user/uthread.h"
 #include "uapi/syscall.h"
 #include "uapi/kdebug.h"
+#include "uapi/profile.h"
+#include "uapi/upcall.h"
+#include "uapi/uframe.h"
 #include "uapi/fs.h"
 #include "param.h"             // NOFILE
 
@@ -81,6 +89,7 @@ static volatile int write_budget = WRITE_BUDGET;
 static int children[32];
 static volatile int nchildren;
 static volatile int futex_word;
+static char watchdog_stack[STACK_SIZE] __attribute__((aligned(16)));
 
 static long raw(long n, long a0, long a1, long a2, long a3, long a4, long a5)
 {
@@ -100,6 +109,8 @@ static long raw(long n, long a0, long a1, long a2, long a3, long a4, long a5)
 // the watchdog LWP reports; a negative count says the watchdog fired).
 static void report(int extra)
 {
+  if (nested)                             // a grandchild: the master counts only its own
+    return;
   int d = calls_done - reported;
   reported += d;
   if (d > 0)
@@ -198,6 +209,7 @@ asm(".globl conc_entry\nconc_entry:\n  li a7, 24\n  ecall\n");
 _Static_assert(SYS_lwp_exit == 24, "conc_entry's system call number");
 
 static void lwp_body(void *arg);
+static void watchdog(void *arg);
 static void run(struct rng *r, int budget);
 
 // A new LWP on one of the ready stacks (each used once), or a hostile one.
@@ -243,9 +255,10 @@ static long fuzz_fork(struct rng *r)
   if (nested || is_ult_proc || nchildren >= 32)
     return -1;
   int pid = fork();
-  if (pid == 0) {
+  if (pid == 0) {                         // only the caller's LWP goes on
     close(REPORT_FD);
     nested = 1;
+    lwp_create(watchdog, 0, watchdog_stack + STACK_SIZE);   // a copy nobody runs on here
     run(r, CHILD_CALLS);
     exit(0);
   }
@@ -288,95 +301,288 @@ static long fuzz_write(struct rng *r)
   return raw(SYS_write, any_fd(r), (long)any_ptr(r), n, 0, 0, 0);
 }
 
+// Read-only commands, commands that copy out to hostile buffers, one
+// injected allocation failure a bounded number of allocations ahead (the
+// master disarms it after a pass), and unknown commands. Never the ones that
+// power off, reconfigure or run the in-kernel tests.
 static long fuzz_kdebug(struct rng *r)
 {
-  long safe[] = { KD_GET_MAX_THREADS, KD_LIVE_THREADS, KD_FREE_PAGES, KD_CPU_STATS,
-                  KD_CACHED_PAGES, 1000 + below(r, 1000), -1 - below(r, 1000) };
-  return raw(SYS_kdebug, safe[below(r, 7)], (long)any_ptr(r), 0, 0, 0, 0);
+  long cmd[] = { KD_GET_MAX_THREADS, KD_LIVE_THREADS, KD_FREE_PAGES, KD_CPU_STATS,
+                 KD_CACHED_PAGES, KD_UPCALL_STATS, KD_UPCALL_RESET, KD_LOCKSTAT, KD_BENCH_TIMES,
+                 KD_FAIL_ALLOC, 1000 + below(r, 1000), -1 - below(r, 1000) };
+  long c = cmd[below(r, 12)];
+  long arg = c == KD_FAIL_ALLOC ? 1 + below(r, 64) : c == KD_CACHED_PAGES ? below(r, 2)
+                                                   : (long)any_ptr(r);
+  return raw(SYS_kdebug, c, arg, 0, 0, 0, 0);
 }
 
+// Numbers no system call has: 0, beyond the table, negative, random.
 static long fuzz_unknown(struct rng *r)
 {
   long n[] = { 0, 100 + below(r, 900), -1 - below(r, 10), (long)next(r) };
+  if (below(r, 20))
+    return 0;                             // each one prints a line: keep them rare
   return raw(n[below(r, 4)], next(r), next(r), next(r), 0, 0, 0);
 }
+
+static long fuzz_read(struct rng *r)
+{
+  return raw(SYS_read, any_fd(r), (long)any_ptr(r), any_size(r), 0, 0, 0);
+}
+
+static long fuzz_pipe(struct rng *r) { return raw(SYS_pipe, (long)any_ptr(r), 0, 0, 0, 0, 0); }
+static long fuzz_close(struct rng *r) { return raw(SYS_close, any_fd(r), 0, 0, 0, 0, 0); }
+static long fuzz_dup(struct rng *r) { return raw(SYS_dup, any_fd(r), 0, 0, 0, 0, 0); }
+
+static long fuzz_fstat(struct rng *r)
+{
+  return raw(SYS_fstat, any_fd(r), (long)any_ptr(r), 0, 0, 0, 0);
+}
+
+static long fuzz_open(struct rng *r)
+{
+  return raw(SYS_open, (long)any_path(r), (long)next(r) & 0xfff, 0, 0, 0, 0);
+}
+
+static long fuzz_mknod(struct rng *r)
+{
+  long majors[] = { 0, 2, 3, -1, 1000, 0x7fff };
+  return raw(SYS_mknod, (long)any_path(r), majors[below(r, 6)], (long)next(r), 0, 0, 0);
+}
+
+static long fuzz_unlink(struct rng *r) { return raw(SYS_unlink, (long)any_path(r), 0, 0, 0, 0, 0); }
+static long fuzz_mkdir(struct rng *r) { return raw(SYS_mkdir, (long)any_path(r), 0, 0, 0, 0, 0); }
+static long fuzz_chdir(struct rng *r) { return raw(SYS_chdir, (long)any_path(r), 0, 0, 0, 0, 0); }
+
+static long fuzz_link(struct rng *r)
+{
+  return raw(SYS_link, (long)any_path(r), (long)any_path(r), 0, 0, 0, 0);
+}
+
+// Calls without arguments (getpid, uptime, lwp_self, getcpu, ...).
+static long fuzz_noargs(struct rng *r, int nr)
+{
+  return raw(nr, next(r), next(r), 0, 0, 0, 0);
+}
+static long fuzz_getpid(struct rng *r) { return fuzz_noargs(r, SYS_getpid); }
+static long fuzz_uptime(struct rng *r) { return fuzz_noargs(r, SYS_uptime); }
+static long fuzz_lwp_self(struct rng *r) { return fuzz_noargs(r, SYS_lwp_self); }
+static long fuzz_getcpu(struct rng *r) { return fuzz_noargs(r, SYS_getcpu); }
+static long fuzz_get_concurrency(struct rng *r) { return fuzz_noargs(r, SYS_get_concurrency); }
+
+// Mostly sleep(0) (a yield and the kill check); a real sleep now and then.
+static long fuzz_sleep(struct rng *r)
+{
+  long n[] = { 0, 0, 0, 1, -1, -100, (long)next(r) | (1L << 31) };
+  return raw(SYS_sleep, n[below(r, 7)], 0, 0, 0, 0, 0);
+}
+
+static long fuzz_wait(struct rng *r) { return raw(SYS_wait, (long)any_ptr(r), 0, 0, 0, 0, 0); }
+
+static long fuzz_lwp_join(struct rng *r) { return raw(SYS_lwp_join, any_id(r), 0, 0, 0, 0, 0); }
+
+// A futex wait ends by a wake-up, a timeout of a tick or two, or a kill.
+static long fuzz_futex_wait(struct rng *r)
+{
+  long ticks[] = { 1, 1, 2, 0, -1, -100 };
+  uint64 a = below(r, 2) ? (uint64)&futex_word : any_ptr(r);
+  return raw(SYS_futex_wait, a, below(r, 2) ? futex_word : next(r), ticks[below(r, 6)], 0, 0, 0);
+}
+
+static long fuzz_futex_wake(struct rng *r)
+{
+  return raw(SYS_futex_wake, below(r, 2) ? (long)&futex_word : (long)any_ptr(r),
+             below(r, 2) ? 1 + below(r, 4) : (long)next(r), 0, 0, 0, 0);
+}
+
+// Only the scratch pages, or bad ranges.
+static long fuzz_mprotect(struct rng *r)
+{
+  uint64 a = below(r, 2) ? (uint64)scratch + PAGE * below(r, SCRATCH / PAGE) : any_ptr(r);
+  long len = below(r, 2) ? PAGE : any_size(r);
+  return raw(SYS_mprotect, a, len, below(r, 5) == 0 ? (long)next(r) : below(r, 8), 0, 0, 0);
+}
+
+// The entry of this LWP in the schedctl page: read it (the page is read-only).
+static long fuzz_schedctl(struct rng *r)
+{
+  volatile struct schedctl *sc = (void *)raw(SYS_schedctl, next(r), 0, 0, 0, 0, 0);
+  return sc ? sc->sc_state : 0;
+}
+
+static long fuzz_set_concurrency(struct rng *r)
+{
+  if (is_ult_proc)                        // the library's level
+    return -1;
+  return raw(SYS_set_concurrency, below(r, 8) ? below(r, 8) - 2 : below(r, 100), 0, 0, 0, 0, 0);
+}
+
+static long fuzz_concurrency_entry(struct rng *r)
+{
+  if (is_ult_proc)
+    return -1;
+  if (below(r, 8))                        // an entry that ends the LWP at once
+    return raw(SYS_concurrency_entry, (long)conc_entry, 0, (long)scratch + PAGE, 0, 0, 0);
+  return raw(SYS_concurrency_entry, (long)any_ptr(r), (long)any_ptr(r), (long)any_ptr(r), 0, 0, 0);
+}
+
+// An area whose activations end at once (nobody reads the ring: posters
+// wait for room until the process ends), or a hostile one, or off.
+static long fuzz_upcall_register(struct rng *r)
+{
+  if (is_ult_proc)                        // the library's area
+    return -1;
+  struct upcall_area *a = (struct upcall_area *)(scratch + 2 * PAGE);
+  switch (below(r, 4)) {
+  case 0: return raw(SYS_upcall_register, 0, 0, 0, 0, 0, 0);
+  case 1:
+    a->entry = (uint64)conc_entry;
+    a->arg = 0;
+    a->stack = (uint64)scratch + PAGE;
+    a->wake_word = below(r, 2) ? (uint64)&futex_word : any_ptr(r);
+    return raw(SYS_upcall_register, (long)a, 0, 0, 0, 0, 0);
+  case 2: return raw(SYS_upcall_register, (long)(scratch + SCRATCH - below(r, 200)), 0, 0, 0, 0, 0);
+  default: return raw(SYS_upcall_register, (long)any_ptr(r), 0, 0, 0, 0, 0);
+  }
+}
+
+static long fuzz_procinfo(struct rng *r)
+{
+  return raw(SYS_procinfo, (long)any_ptr(r), any_size(r), 0, 0, 0, 0);
+}
+
+static long fuzz_trace(struct rng *r)
+{
+  return raw(SYS_trace, below(r, 2) ? 3 : (long)next(r), (long)any_ptr(r),
+             below(r, 2) ? (below(r, 4) << 16) | below(r, 50) : (long)next(r), 0, 0, 0);
+}
+
+// The profiler: reads with hostile buffers and counts, bad commands, and
+// starts only with intervals the kernel must refuse or so long that they
+// cost nothing (a short one slows every hart; the master stops it).
+static long fuzz_profile(struct rng *r)
+{
+  long cmd[] = { PROF_READ, PROF_NAMES, PROF_LOST, PROF_STOP, PROF_START, 0, 6, (long)next(r) };
+  long c = cmd[below(r, 8)], n = any_size(r);
+  if (c == PROF_START)
+    n = below(r, 2) ? -below(r, 3) : 1000000 + below(r, 1000000);
+  return raw(SYS_profile, c, (long)any_ptr(r), n, 0, 0, 0);
+}
+
+// A kicked LWP runs this on its own stack and goes on where it was.
+static void kick_handler(struct uframe *f)
+{
+  lwp_resume(f);
+}
+
+static long fuzz_lwp_kick(struct rng *r) { return raw(SYS_lwp_kick, any_id(r), 0, 0, 0, 0, 0); }
+
+static long fuzz_lwp_preempt_handler(struct rng *r)
+{
+  if (is_ult_proc)                        // the library's handler
+    return -1;
+  long h[] = { 0, (long)kick_handler, (long)kick_handler, (long)any_ptr(r) };
+  return raw(SYS_lwp_preempt_handler, h[below(r, 4)], 0, 0, 0, 0, 0);
+}
+
+// A frame that ends the LWP where it lands, or a hostile one.
+static long fuzz_lwp_resume(struct rng *r)
+{
+  struct uframe *f = (struct uframe *)(scratch + 3 * PAGE);
+  if (below(r, 4) == 0 && !is_ult_proc) {
+    memset(f, 0, sizeof(*f));
+    f->epc = (uint64)conc_entry;
+    f->sp = (uint64)scratch + PAGE;
+    return raw(SYS_lwp_resume, (long)f, 0, 0, 0, 0, 0);
+  }
+  return raw(SYS_lwp_resume, (long)any_ptr(r), 0, 0, 0, 0, 0);
+}
+
+static long fuzz_lwp_tidword(struct rng *r)
+{
+  if (is_ult_proc)                        // the library's word
+    return -1;
+  long w[] = { 0, (long)&futex_word, (long)any_ptr(r) };
+  return raw(SYS_lwp_tidword, w[below(r, 3)], 0, 0, 0, 0, 0);
+}
+
+static long fuzz_exit(struct rng *r)
+{
+  if (below(r, 200) || is_ult_proc)
+    return 0;
+  return raw(below(r, 2) ? SYS_exit : SYS_lwp_exit, below(r, 256), 0, 0, 0, 0, 0);
+}
+
+static long fuzz_lwp_exit(struct rng *r) { return fuzz_exit(r); }
+
+// Never called: it would end the whole run.
+static long fuzz_poweroff(struct rng *r) { (void)r; return -1; }
+
+// Every system call of kernel/uapi/syscall.h has a row (the fuzz test
+// group checks), with how often it is drawn; unknown numbers too (-1).
+struct call {
+  int nr;
+  int weight;
+  long (*fn)(struct rng *r);
+};
+
+static const struct call call_table[] = {
+  { SYS_fork, 1, fuzz_fork },
+  { SYS_exit, 1, fuzz_exit },
+  { SYS_wait, 1, fuzz_wait },
+  { SYS_pipe, 1, fuzz_pipe },
+  { SYS_read, 2, fuzz_read },
+  { SYS_kill, 1, fuzz_kill },
+  { SYS_exec, 1, fuzz_exec },
+  { SYS_fstat, 1, fuzz_fstat },
+  { SYS_chdir, 1, fuzz_chdir },
+  { SYS_dup, 1, fuzz_dup },
+  { SYS_getpid, 1, fuzz_getpid },
+  { SYS_sbrk, 2, fuzz_sbrk },
+  { SYS_sleep, 1, fuzz_sleep },
+  { SYS_uptime, 1, fuzz_uptime },
+  { SYS_open, 2, fuzz_open },
+  { SYS_write, 2, fuzz_write },
+  { SYS_mknod, 1, fuzz_mknod },
+  { SYS_unlink, 1, fuzz_unlink },
+  { SYS_link, 1, fuzz_link },
+  { SYS_mkdir, 1, fuzz_mkdir },
+  { SYS_close, 1, fuzz_close },
+  { SYS_poweroff, 0, fuzz_poweroff },
+  { SYS_lwp_create, 1, fuzz_lwp_create },
+  { SYS_lwp_exit, 1, fuzz_lwp_exit },
+  { SYS_lwp_self, 1, fuzz_lwp_self },
+  { SYS_lwp_join, 1, fuzz_lwp_join },
+  { SYS_getcpu, 1, fuzz_getcpu },
+  { SYS_futex_wait, 1, fuzz_futex_wait },
+  { SYS_futex_wake, 1, fuzz_futex_wake },
+  { SYS_mprotect, 1, fuzz_mprotect },
+  { SYS_schedctl, 1, fuzz_schedctl },
+  { SYS_set_concurrency, 1, fuzz_set_concurrency },
+  { SYS_get_concurrency, 1, fuzz_get_concurrency },
+  { SYS_upcall_register, 1, fuzz_upcall_register },
+  { SYS_procinfo, 1, fuzz_procinfo },
+  { SYS_kdebug, 1, fuzz_kdebug },
+  { SYS_trace, 1, fuzz_trace },
+  { SYS_concurrency_entry, 1, fuzz_concurrency_entry },
+  { SYS_lwp_kick, 1, fuzz_lwp_kick },
+  { SYS_lwp_preempt_handler, 1, fuzz_lwp_preempt_handler },
+  { SYS_lwp_resume, 1, fuzz_lwp_resume },
+  { SYS_lwp_tidword, 1, fuzz_lwp_tidword },
+  { SYS_profile, 1, fuzz_profile },
+  { -1, 1, fuzz_unknown },
+};
+#define NCALLS (int)(sizeof(call_table) / sizeof(call_table[0]))
+static int total_weight;
 
 // One random call.
 static void one_call(struct rng *r)
 {
-  switch (below(r, 44)) {
-  case 0: case 1: raw(SYS_read, any_fd(r), (long)any_ptr(r), any_size(r), 0, 0, 0); break;
-  case 2: case 3: fuzz_write(r); break;
-  case 4: raw(SYS_pipe, (long)any_ptr(r), 0, 0, 0, 0, 0); break;
-  case 5: raw(SYS_close, any_fd(r), 0, 0, 0, 0, 0); break;
-  case 6: raw(SYS_dup, any_fd(r), 0, 0, 0, 0, 0); break;
-  case 7: raw(SYS_fstat, any_fd(r), (long)any_ptr(r), 0, 0, 0, 0); break;
-  case 8: case 9: raw(SYS_open, (long)any_path(r), (long)next(r) & 0xfff, 0, 0, 0, 0); break;
-  case 10: {
-    long majors[] = { 0, 2, 3, -1, 1000, 0x7fff };
-    raw(SYS_mknod, (long)any_path(r), majors[below(r, 6)], (long)next(r), 0, 0, 0);
-    break;
-  }
-  case 11: raw(SYS_unlink, (long)any_path(r), 0, 0, 0, 0, 0); break;
-  case 12: raw(SYS_mkdir, (long)any_path(r), 0, 0, 0, 0, 0); break;
-  case 13: raw(SYS_chdir, (long)any_path(r), 0, 0, 0, 0, 0); break;
-  case 14: raw(SYS_link, (long)any_path(r), (long)any_path(r), 0, 0, 0, 0); break;
-  case 15: raw(SYS_getpid + below(r, 2) * (SYS_uptime - SYS_getpid), 0, 0, 0, 0, 0, 0); break;
-  case 16: raw(SYS_sleep, below(r, 4) ? below(r, 3) : -1 - below(r, 5), 0, 0, 0, 0, 0); break;
-  case 17: case 18: fuzz_sbrk(r); break;
-  case 19: fuzz_fork(r); break;
-  case 20: raw(SYS_wait, (long)any_ptr(r), 0, 0, 0, 0, 0); break;
-  case 21: fuzz_kill(r); break;
-  case 22: fuzz_exec(r); break;
-  case 23: fuzz_lwp_create(r); break;
-  case 24: raw(SYS_lwp_join, any_id(r), 0, 0, 0, 0, 0); break;
-  case 25: {
-    long ticks[] = { 1, 2, 5, -1, -100 };
-    uint64 a = below(r, 2) ? (uint64)&futex_word : any_ptr(r);
-    raw(SYS_futex_wait, a, below(r, 2) ? futex_word : next(r), ticks[below(r, 5)], 0, 0, 0);
-    break;
-  }
-  case 26: raw(SYS_futex_wake, below(r, 2) ? (long)&futex_word : (long)any_ptr(r),
-               below(r, 2) ? 1 + below(r, 4) : (long)next(r), 0, 0, 0, 0); break;
-  case 27: {                              // only the scratch pages, or bad ranges
-    uint64 a = below(r, 2) ? (uint64)scratch + PAGE * below(r, SCRATCH / PAGE) : any_ptr(r);
-    long len = below(r, 2) ? PAGE : any_size(r);
-    raw(SYS_mprotect, a, len, below(r, 5) == 0 ? (long)next(r) : below(r, 8), 0, 0, 0);
-    break;
-  }
-  case 28: raw(SYS_schedctl, 0, 0, 0, 0, 0, 0); break;
-  case 29: if (!is_ult_proc) raw(SYS_set_concurrency, below(r, 70) - 2, 0, 0, 0, 0, 0); break;
-  case 30: raw(SYS_get_concurrency, 0, 0, 0, 0, 0, 0); break;
-  case 31:
-    if (is_ult_proc)
-      break;
-    if (below(r, 8))                      // an entry that ends the LWP at once
-      raw(SYS_concurrency_entry, (long)conc_entry, 0, (long)scratch + PAGE, 0, 0, 0);
-    else
-      raw(SYS_concurrency_entry, (long)any_ptr(r), (long)any_ptr(r), (long)any_ptr(r), 0, 0, 0);
-    break;
-  case 32: if (!is_ult_proc) raw(SYS_upcall_register, below(r, 2) ? 0 : (long)any_ptr(r), 0, 0, 0, 0, 0);
-    break;
-  case 33: raw(SYS_procinfo, (long)any_ptr(r), any_size(r), 0, 0, 0, 0); break;
-  case 34: fuzz_kdebug(r); break;
-  case 35: raw(SYS_trace, below(r, 2) ? 3 : (long)next(r), (long)any_ptr(r),
-               below(r, 2) ? (below(r, 4) << 16) | below(r, 50) : (long)next(r), 0, 0, 0);
-    break;
-  case 36: raw(SYS_lwp_kick, any_id(r), 0, 0, 0, 0, 0); break;
-  case 37: if (!is_ult_proc) raw(SYS_lwp_preempt_handler, below(r, 2) ? 0 : (long)any_ptr(r), 0, 0, 0, 0, 0);
-    break;
-  case 38: raw(SYS_lwp_resume, (long)any_ptr(r), 0, 0, 0, 0, 0); break;
-  case 39: if (!is_ult_proc) raw(SYS_lwp_tidword, below(r, 2) ? 0 : (long)any_ptr(r), 0, 0, 0, 0, 0);
-    break;
-  case 40: raw(SYS_getcpu + below(r, 2) * (SYS_lwp_self - SYS_getcpu), 0, 0, 0, 0, 0, 0); break;
-  case 41:
-    if (below(r, 200) == 0 && !is_ult_proc) {
-      raw(below(r, 2) ? SYS_exit : SYS_lwp_exit, below(r, 256), 0, 0, 0, 0, 0);
-    }
-    break;
-  case 42: if (below(r, 20) == 0) fuzz_unknown(r); break;
-  default: raw(SYS_getpid, 0, 0, 0, 0, 0, 0); break;
-  }
+  int w = below(r, total_weight);
+  const struct call *c = call_table;
+  while (w >= c->weight)
+    w -= (c++)->weight;
+  c->fn(r);
 }
 
 // Makes calls until this process's budget (or `budget`) is used up.
@@ -415,19 +621,21 @@ static void scratch_dir(int i)
 // The watchdog LWP of a fuzzing process: reports progress to the master,
 // ends the process once its calls are made, and ends it too when no call
 // has finished for WATCHDOG_TICKS (its LWPs blocked themselves for good).
-#define WATCHDOG_TICKS 100
-static char watchdog_stack[STACK_SIZE] __attribute__((aligned(16)));
+// Short, because a blocked process only idles: any sleep or futex timeout
+// the fuzz asks for is over within two ticks.
+#define WATCHDOG_TICKS 20
+#define WATCHDOG_CHECK 2
 
 static void watchdog(void *arg)
 {
   int last = -1, still = 0;
   for (;;) {
-    sleep(10);
+    sleep(WATCHDOG_CHECK);
     if (calls_left <= 0) {
       report(0);
       exit(0);
     }
-    still = calls_done == last ? still + 10 : 0;
+    still = calls_done == last ? still + WATCHDOG_CHECK : 0;
     last = calls_done;
     if (still >= WATCHDOG_TICKS) {
       report(-1);
@@ -437,13 +645,15 @@ static void watchdog(void *arg)
   }
 }
 
-static void fuzz_process(uint64 seed, int i, int calls)
+// Generation gen of slot i. Every third slot runs user threads instead of
+// bare LWPs, with scheduler-activation upcalls on in odd generations.
+static void fuzz_process(uint64 seed, int i, int gen, int calls)
 {
   for (int fd = 0; fd < REPORT_FD; fd++)
     close(fd);
   scratch_dir(i);
   calls_left = calls;
-  is_ult_proc = i % 4 == 3;
+  is_ult_proc = i % 3 == 2;
   if (lwp_create(watchdog, 0, watchdog_stack + STACK_SIZE) < 0)
     exit(1);
   for (int k = 0; k < STACKS; k++)
@@ -457,7 +667,7 @@ static void fuzz_process(uint64 seed, int i, int calls)
   memset(scratch + SCRATCH - 64, 'a', 64);
   struct rng r = { mix(seed, i) };
   if (is_ult_proc) {
-    if (uthread_init(lwps_per_proc) < 0)
+    if (uthread_init(lwps_per_proc) < 0 || (gen % 2 == 1 && uthread_upcalls(1) < 0))
       exit(1);
     for (int k = 1; k < lwps_per_proc * 2; k++)
       uthread_create(ult_body, (void *)mix(mix(seed, i), k), 0);
@@ -517,7 +727,7 @@ static void remove_tree(char *path, int depth)
   unlink(path);
 }
 
-struct pass_result { int calls, watchdog_kills; };
+struct pass_result { int calls, watchdog_kills, processes; };
 
 // A pipe whose write end is REPORT_FD (where a fuzzing process reports);
 // returns the read end.
@@ -541,17 +751,29 @@ static int report_pipe(void)
 
 // Keeps fuzzing process number i going: when one ends (killed, exited,
 // exec'd, or ended by its watchdog) before `budget` calls were made, the
-// next generation starts with a seed of its own. Sends the result to `out`.
+// next generation starts with a seed of its own. A fork that fails (the
+// process table full of grandchildren for a moment) is tried again a tick
+// later. Sends the result to `out`; says so if it gives up.
 #define MAX_GENERATIONS 2000
+#define MAX_FORK_FAILS 1000
 static void slot(uint64 seed, int i, int budget, int out)
 {
-  struct pass_result res = { 0, 0 };
-  for (int gen = 0; res.calls < budget && gen < MAX_GENERATIONS; gen++) {
+  struct pass_result res = { 0, 0, 0 };
+  int gen = 0, fails = 0;
+  while (res.calls < budget && gen < MAX_GENERATIONS && fails < MAX_FORK_FAILS) {
     int rd = report_pipe();
     int pid = fork();
     if (pid == 0)
-      fuzz_process(gen ? mix(seed, gen) : seed, i, budget - res.calls);
+      fuzz_process(gen ? mix(seed, gen) : seed, i, gen, budget - res.calls);
     close(REPORT_FD);
+    if (pid < 0) {
+      close(rd);
+      fails++;
+      sleep(1);
+      continue;
+    }
+    gen++;
+    res.processes++;
     int d;
     while (read(rd, &d, sizeof(d)) == sizeof(d)) {
       if (d < 0)
@@ -563,13 +785,16 @@ static void slot(uint64 seed, int i, int budget, int out)
     while (wait(0) >= 0)
       ;
   }
+  if (res.calls < budget)
+    printf("fuzz: slot %d gave up after %d generations and %d failed forks: %d of %d calls\n",
+           i, gen, fails, res.calls, budget);
   write(out, &res, sizeof(res));
   exit(0);
 }
 
 static struct pass_result pass(uint64 seed, int calls, int nprocs)
 {
-  struct pass_result res = { 0, 0 }, r;
+  struct pass_result res = { 0, 0, 0 }, r;
   int p[2];
   mkdir("fz");
   if (pipe(p) < 0) {
@@ -585,6 +810,7 @@ static struct pass_result pass(uint64 seed, int calls, int nprocs)
   while (read(p[0], &r, sizeof(r)) == sizeof(r)) {
     res.calls += r.calls;
     res.watchdog_kills += r.watchdog_kills;
+    res.processes += r.processes;
   }
   close(p[0]);
   while (wait(0) >= 0)
@@ -592,6 +818,8 @@ static struct pass_result pass(uint64 seed, int calls, int nprocs)
   // Orphans of the fuzzers (re-parented to init) may still run or block.
   for (int tries = 0; kill_younger() > 0; tries++)
     sleep(tries < 10 ? 1 : 10);
+  kdebug(KD_FAIL_ALLOC, 0);             // an injected failure not yet reached
+  profile(PROF_STOP, 0, 0);
   static char path[64];
   strcpy(path, "fz");
   remove_tree(path, 0);
@@ -616,16 +844,21 @@ int main(int argc, char **argv)
     exit(1);
   }
   master_pid = getpid();
+  for (int i = 0; i < NCALLS; i++)
+    total_weight += call_table[i].weight;
   int pages[3], threads[3];
   test_kernel_settle(&pages[0], &threads[0]);
   int total = 0, leak = 0;
   for (int round = 1; round <= 2; round++) {
+    int t0 = uptime();
     struct pass_result res = pass(seed, calls, nprocs);
+    int ticks = uptime() - t0;
     test_kernel_settle(&pages[round], &threads[round]);
     total += res.calls;
-    printf("fuzz: pass %d seed %d: %d calls, %d procs x %d lwps, %d killed by the watchdog, "
-           "free pages %d, live threads %d\n", round, (int)seed, res.calls, nprocs,
-           lwps_per_proc, res.watchdog_kills, pages[round], threads[round]);
+    printf("fuzz: pass %d seed %d: %d calls, %d procs x %d lwps, %d processes, "
+           "%d killed by the watchdog, %d ticks, free pages %d, live threads %d\n", round,
+           (int)seed, res.calls, nprocs, lwps_per_proc, res.processes, res.watchdog_kills, ticks,
+           pages[round], threads[round]);
   }
   if (pages[2] != pages[1] || threads[2] != threads[1] || threads[2] != threads[0])
     leak = 1;
