@@ -9,6 +9,7 @@
 #include "user/user.h"
 #include "user/testsuite.h"
 #include "uapi/kdebug.h"
+#include "param.h"
 
 #define CHECK(c, msg) do { if (!(c)) { printf("  %s: %s\n", test_current, msg); exit(1); } } while (0)
 #define PGSIZE 4096
@@ -268,6 +269,59 @@ static void free_pages_unchanged(void (*fn)(int), int arg)
 
 static void test_mprotectshrink(void) { free_pages_unchanged(page_table_race, 0); }
 static void test_forkshrink(void) { free_pages_unchanged(page_table_race, 1); }
+
+// ---- descriptors closed and reused under a lookup ---------------------------
+// The kernel looks a descriptor up without a lock (fd_get): it takes a
+// reference to the file in the slot, then checks the slot still holds it.
+// LWPs stat, dup and write to descriptors 3..6 while the main LWP closes
+// them and opens new pipes in their place. A file counted once too often
+// keeps its pipe page (the free-page count tells: a lookup that did not
+// drop its reference when the slot changed leaked pages in every run);
+// once too rarely, it is closed twice (the kernel asserts).
+#define FDC_FIRST 3
+#define FDC_FDS   4
+static volatile int fdc_stop;
+
+static void fd_user(void *arg)
+{
+  int fd = FDC_FIRST + (int)(long)arg % FDC_FDS;
+  struct stat st;
+  for (int i = 0; !fdc_stop; i++) {
+    fstat(fd, &st);
+    write(fd, "", 0);
+    if (i % 16 == 0) {           // a dup now and then holds a reference of its own
+      int d = dup(fd);
+      if (d >= 0)
+        close(d);
+    }
+    fd = fd + 1 < FDC_FIRST + FDC_FDS ? fd + 1 : FDC_FIRST;
+  }
+  lwp_exit();
+}
+
+static void fd_race(int unused)
+{
+  (void)unused;
+  int p[2], ids[NLWP - 2];
+  start_watchdog();
+  for (int i = 0; i < NLWP - 2; i++)
+    CHECK((ids[i] = lwp_create(fd_user, (void *)(long)i, stack_top(i))) > 0, "lwp_create");
+  for (int i = 0; i < 3000 * scale; i++) {
+    for (int fd = FDC_FIRST; fd < FDC_FIRST + FDC_FDS; fd++)
+      close(fd);                 // may close an LWP's dup instead: no matter
+    for (int k = 0; k < FDC_FDS / 2; k++)
+      pipe(p);                   // fails only when a dup holds the last free slot
+    progress++;
+    tries_done = i;
+  }
+  fdc_stop = 1;
+  for (int i = 0; i < NLWP - 2; i++)
+    CHECK(lwp_join(ids[i]) == 0, "join");
+  for (int fd = FDC_FIRST; fd < NOFILE; fd++)
+    close(fd);
+}
+
+static void test_fdclose(void) { free_pages_unchanged(fd_race, 0); }
 
 // ---- futex: a timeout never steals a counted wake-up ------------------------
 // Waiters sleep on a futex with a one-tick timeout, again and again; a
@@ -620,6 +674,7 @@ static const struct test tests[] = {
   { "inodealloc", test_inodealloc },
   { "copyshrink", test_copyshrink },
   { "forkcwd", test_forkcwd },
+  { "fdclose", test_fdclose },
 };
 
 int main(int argc, char *argv[])
