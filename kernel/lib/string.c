@@ -1,15 +1,18 @@
 // Byte and string helpers the kernel needs, written for clarity over speed
-// except memset/memmove, which copy a word at a time when aligned, eight
+// except memset/memmove, which copy a word at a time when aligned, sixteen
 // words per turn of the loop: zeroing, copying and junk-filling pages is
 // most of what fork + exit costs, and a one-word loop spent more
-// instructions on itself (pointer, count, branch) than on the stores.
+// instructions on itself (pointer, count, branch) than on the stores
+// (eight words per turn still spent 3 of every 19 on the loop).
 #include "lib/string.h"
 
 static void set_words(uint64 *w, uint64 v, size_t nwords)
 {
-  for (; nwords >= 8; nwords -= 8, w += 8) {
-    w[0] = v; w[1] = v; w[2] = v; w[3] = v;
-    w[4] = v; w[5] = v; w[6] = v; w[7] = v;
+  for (; nwords >= 16; nwords -= 16, w += 16) {
+    w[0] = v;  w[1] = v;  w[2] = v;  w[3] = v;
+    w[4] = v;  w[5] = v;  w[6] = v;  w[7] = v;
+    w[8] = v;  w[9] = v;  w[10] = v; w[11] = v;
+    w[12] = v; w[13] = v; w[14] = v; w[15] = v;
   }
   for (; nwords; nwords--)
     *w++ = v;
@@ -17,9 +20,11 @@ static void set_words(uint64 *w, uint64 v, size_t nwords)
 
 static void copy_words(uint64 *d, const uint64 *s, size_t nwords)
 {
-  for (; nwords >= 8; nwords -= 8, d += 8, s += 8) {
-    d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3];
-    d[4] = s[4]; d[5] = s[5]; d[6] = s[6]; d[7] = s[7];
+  for (; nwords >= 16; nwords -= 16, d += 16, s += 16) {
+    d[0] = s[0];   d[1] = s[1];   d[2] = s[2];   d[3] = s[3];
+    d[4] = s[4];   d[5] = s[5];   d[6] = s[6];   d[7] = s[7];
+    d[8] = s[8];   d[9] = s[9];   d[10] = s[10]; d[11] = s[11];
+    d[12] = s[12]; d[13] = s[13]; d[14] = s[14]; d[15] = s[15];
   }
   for (; nwords; nwords--)
     *d++ = *s++;
