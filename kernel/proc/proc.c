@@ -2,7 +2,7 @@
 // that tie a process's LWPs together (exit and exec end every other LWP;
 // wait frees a process only once all its LWPs are off their CPUs).
 //
-// Locks: table_lock guards slot allocation; wait_lock guards parent links
+// Locks: table_lock guards slot allocation (the free list); wait_lock guards parent links
 // and the exit/wait hand-off; p->lock guards a process's state and LWP list;
 // p->vmlock (a sleep lock) serializes changes to the address space with
 // fork's copy of it. Order: vmlock, wait_lock, p->lock. p->lock is also taken
@@ -36,26 +36,40 @@ static struct proc *initproc;
 static struct spinlock table_lock;
 static struct spinlock wait_lock;
 static int next_pid = 1;
+// Unused slots, so fork finds one at once whatever the number of processes
+// (a scan from slot 0 passed every live one: 50 idle processes made
+// fork + exit + wait 1.4% dearer).
+static struct proc *free_procs;
+
+// Give slot p back (its state is set here, under the lock).
+static void slot_free(struct proc *p)
+{
+  spinlock_acquire(&table_lock);
+  p->state = PROC_UNUSED;
+  p->next_free = free_procs;
+  free_procs = p;
+  spinlock_release(&table_lock);
+}
 
 void proc_init(void)
 {
   spinlock_init(&table_lock, "proc_table");
   spinlock_init(&wait_lock, "wait");
-  for (int i = 0; i < NPROC; i++) {
+  for (int i = NPROC - 1; i >= 0; i--) {   // slot 0 first: init is pid 1 in slot 0
     spinlock_init(&procs[i].lock, "proc");
     sleeplock_init(&procs[i].vmlock, "vm");
     upcall_proc_init(&procs[i]);
+    slot_free(&procs[i]);
   }
 }
 
 static struct proc *proc_alloc(void)
 {
-  struct proc *p = 0;
   spinlock_acquire(&table_lock);
-  for (int i = 0; i < NPROC && !p; i++)
-    if (procs[i].state == PROC_UNUSED)
-      p = &procs[i];
+  struct proc *p = free_procs;
   if (p) {
+    assert(p->state == PROC_UNUSED);
+    free_procs = p->next_free;
     p->state = PROC_ALIVE;
     p->pid = next_pid++;
   }
@@ -64,7 +78,7 @@ static struct proc *proc_alloc(void)
     return 0;
   p->pagetable = uvm_create();
   if (p->pagetable == 0) {
-    p->state = PROC_UNUSED;
+    slot_free(p);
     return 0;
   }
   p->sz = 0;
@@ -108,9 +122,7 @@ static void proc_free(struct proc *p)
   p->pid = 0;
   p->parent = 0;
   p->name[0] = 0;
-  spinlock_acquire(&table_lock);
-  p->state = PROC_UNUSED;
-  spinlock_release(&table_lock);
+  slot_free(p);
 }
 
 // The first LWP starts here, in the kernel: mount the root file system

@@ -39,6 +39,7 @@ struct proc {
   struct upcall_proc upc;       // scheduler activations (upcalls lab, proc/upcall.c)
   struct schedctl *schedctl;    // kernel address of the schedctl page, or NULL
   uint64 preempt_handler;       // user handler run by a kicked LWP, or 0 (proc/kick.c)
+  struct proc *next_free;       // PROC_UNUSED: the next free slot (under table_lock)
 };
 
 extern struct proc procs[NPROC];
