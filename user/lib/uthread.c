@@ -276,13 +276,10 @@ static inline struct ult *run_queue_rotate(struct ult *self)
     return run_queue_take_highest(p + 1);
   }
   struct ult *next = run_head[p];
-  run_head[p] = next->run_next;
-  if (run_head[p] == 0)
-    run_head[p] = self;
-  else
-    run_tail[p]->run_next = self;
-  run_tail[p] = self;
   self->run_next = 0;
+  run_tail[p]->run_next = self;    // self to the back (next may be the back)
+  run_tail[p] = self;
+  run_head[p] = next->run_next;    // next off the front (self at least follows)
   self->queued = 1;
   next->queued = 0;
   return next;
