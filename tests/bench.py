@@ -2,7 +2,7 @@
 guest instruction per nanosecond, so the time CSR counts instructions
 deterministically) with CPUS=1 and CPUS=2, with and without 50 idle
 processes, and prints one table of guest instructions per operation; then
-`bench locks` with CPUS=2: guest instructions per acquisition of a umutex in
+`lockbench` with CPUS=2: guest instructions per acquisition of a umutex in
 each mode and workload (lab adaptive; docs/adaptive.md).
 """
 import os
@@ -34,13 +34,14 @@ LOCK_MODES = ["block", "spin", "adaptive"]
 
 
 def measure(cpus, idle, cmd=None):
+    """bench (idle) by default, else cmd (lockbench) with sleep=off: when
+    every hart is idle the clock jumps straight to the next timer deadline
+    instead of following the host's clock, so idle periods (the lock
+    workloads have them) do not make figures differ run to run."""
     image = os.path.join(ROOT, "fs.img")
     name = "bench-cpus%d%s" % (cpus, "-idle" if idle else "") + ("-locks" if cmd else "")
-    cmd = cmd or ("bench idle" if idle else "bench")
-    # sleep=off: when every hart is idle the clock jumps straight to the next
-    # timer deadline instead of following the host's clock, so idle periods
-    # (the lock workloads have them) do not make figures differ run to run.
     icount = "shift=0,sleep=off" if cmd else "shift=0"
+    cmd = cmd or ("bench idle" if idle else "bench")
     with Machine(name, image, cpus=cpus, timeout=300, extra=["-icount", icount]) as m:
         m.boot(120)
         out = m.run(cmd, 240)
@@ -58,7 +59,7 @@ def main():
         cells = [("{:,}".format(results[c][key]) if key in results[c] else "-") for c in configs]
         print("| %s | %s |" % (label, " | ".join(cells)))
     print()
-    print_locks(measure(2, False, "bench locks"))
+    print_locks(measure(2, False, "lockbench"))
 
 
 def print_locks(results):
@@ -75,6 +76,6 @@ def print_locks(results):
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["locks"]:       # only the lock table
-        print_locks(measure(2, False, "bench locks"))
+        print_locks(measure(2, False, "lockbench"))
     else:
         main()

@@ -31,7 +31,7 @@ uint64 clock_ticks(void)
   return ticks;
 }
 
-// Bench slicing (kdebug KD_BENCH_SLICE, for `bench locks`): QEMU's -icount
+// Bench slicing (kdebug KD_BENCH_SLICE, for `lockbench`): QEMU's -icount
 // runs the harts in turn on one host thread, each until the next timer
 // deadline; with ticks 10 ms apart one hart runs millions of instructions
 // while the other stands still, so no waiter ever sees a running owner let
@@ -41,7 +41,7 @@ uint64 clock_ticks(void)
 // (each slice would wake it, and the wake-ups would count as busy time); it
 // is sliced again when its idle loop switches to a thread
 // (clock_idle_done).
-static volatile uint64 bench_slice;
+volatile uint64 bench_slice;
 static volatile uint64 bench_slices;   // slice interrupts taken (neither tick nor sample)
 
 // Ticks and slices fall on a fixed grid of the time CSR, so they do not
@@ -118,7 +118,10 @@ uint64 clock_bench_slice(uint64 units)
 
 // Time during which every started hart sat idle in wfi. Under -icount,
 // elapsed time minus this is what all harts executed, whichever ran it
-// (`bench locks`). The idle loop brackets its wfi with these two.
+// (`lockbench`). While bench slicing is on, the idle loop brackets its
+// wfi with these two (turning slicing on sends every hart an IPI, so an
+// idle hart starts a counted wait at once); otherwise nothing is counted,
+// and a hart's wake-up does not pay for the lock.
 static struct spinlock idle_lock = { 0, "idletime", -1 };
 static int nidle;
 static uint64 all_idle_since, all_idle_total;
@@ -141,8 +144,7 @@ void clock_idle_leave(void)
 
 void clock_idle_done(void)
 {
-  if (bench_slice)
-    timer_set(mycpu(), 1);
+  timer_set(mycpu(), 1);
 }
 
 void clock_bench_times(struct bench_times *bt)

@@ -14,9 +14,10 @@ uint64 clock_ticks(void);
 // Bench slicing: the timer also fires every `units` time units on a busy
 // hart (0: off; see clock.c); returns the previous setting.
 uint64 clock_bench_slice(uint64 units);
-void   clock_idle_enter(void);    // the idle loop, around its wfi
-void   clock_idle_leave(void);
-void   clock_idle_done(void);     // the idle loop switches to a thread
+extern volatile uint64 bench_slice;   // the setting: the idle loop calls the
+void   clock_idle_enter(void);        // three below only while it is on:
+void   clock_idle_leave(void);        // around its wfi,
+void   clock_idle_done(void);         // and when it switches to a thread
 struct bench_times;
 void   clock_bench_times(struct bench_times *bt);   // for kdebug KD_BENCH_TIMES
 void   sleepq_timeouts(uint64 now);

@@ -269,13 +269,17 @@ void lwkt_idle_loop(void)
   for (;;) {
     intr_off();
     if (c->rq_mask) {
-      clock_idle_done();
+      if (bench_slice)
+        clock_idle_done();
       c->cur->state = KLT_RUNQ;
       lwkt_switch();
     } else {
-      clock_idle_enter();
+      int counted = bench_slice != 0;
+      if (counted)
+        clock_idle_enter();
       asm volatile("wfi");
-      clock_idle_leave();
+      if (counted)
+        clock_idle_leave();
     }
     intr_on();
   }

@@ -26,11 +26,11 @@
 #define KD_LOCKSTAT          31  // copy a struct lockstat per sleep-lock class to arg
                                  // (LOCKSTAT_MAX of room); returns how many
 #define KD_BENCH_SLICE       32  // timer interrupts every arg time units on busy harts (0 = off,
-                                 // else 20..100000), for `bench locks`; returns the old setting
+                                 // else 20..100000), for `lockbench`; returns the old setting
 #define KD_BENCH_TIMES       33  // copy a struct bench_times to arg; 0 or -1
 
-// What KD_BENCH_TIMES reports (`bench locks`, docs/adaptive.md).
+// What KD_BENCH_TIMES reports (`lockbench`, docs/adaptive.md).
 struct bench_times {
-  uint64 all_idle;   // time units every hart sat idle in wfi at once, since boot
+  uint64 all_idle;   // time units every hart sat idle in wfi at once (counted while slicing is on)
   uint64 slices;     // bench-slice interrupts taken by all harts since KD_BENCH_SLICE
 };

@@ -1,5 +1,5 @@
-"""The benchlocks group: the lock rows of `make bench` run (`bench locks`,
-user/bin/bench.c, CPUS=2 under -icount as tests/bench.py runs them). A short
+"""The benchlocks group: the lock rows of `make bench` run (`lockbench`,
+user/bin/lockbench.c, CPUS=2 under -icount as tests/bench.py runs them). A short
 oncpu workload in ADAPTIVE mode and the sleeper workload in BLOCK mode must
 each print their figure and their counters, with exactly the acquisitions
 the workload makes (oncpu: 2 per round; sleeper: 20), and the slice-cost
@@ -28,8 +28,8 @@ def benchlocks(ctx):
         with ctx.machine("benchlocks", cpus=2, timeout=180,
                          extra=["-icount", "shift=0,sleep=off"]) as m:
             m.boot(60)
-            oncpu = m.run("bench locks oncpu 0 100", 60)
-            sleeper = m.run("bench locks sleeper 1", 60)
+            oncpu = m.run("lockbench oncpu 0 100", 60)
+            sleeper = m.run("lockbench sleeper 1", 60)
             m.poweroff()
         check_workload(ctx, oncpu, "oncpu", "adaptive", 200)
         check_workload(ctx, sleeper, "sleeper", "block", 20)
