@@ -1,6 +1,7 @@
 """The allocfail group: user/bin/allocfail walks injected page-allocation
-failures (kdebug KD_FAIL_ALLOC) through fork, exec, sbrk, pipe, lwp_create
-and set_concurrency on 3 harts. At every point the call must fail with -1,
+failures (kdebug KD_FAIL_ALLOC) through fork, exec, sbrk, pipe, lwp_create,
+set_concurrency, turning upcalls on (the spare cache fills) and user
+threads blocking with upcalls on (replacements, refills) on 3 harts. At every point the call must fail with -1,
 succeed, or kill only its process; the kernel must not panic; and nothing
 may leak (free pages and live threads back where they were). One result per
 system call: allocfail/NAME, with the number of points walked in the log.
@@ -10,7 +11,7 @@ import re
 from qemu import TestFailure
 from testlib import group
 
-OPS = ("fork", "exec", "sbrk", "pipe", "lwp_create", "set_concurrency")
+OPS = ("fork", "exec", "sbrk", "pipe", "lwp_create", "set_concurrency", "upcalls", "upcall_block")
 
 
 @group("allocfail", tests=["allocfail/"], weight=40)

@@ -1,14 +1,17 @@
 // allocfail: walks allocation failures through system calls.
 //   allocfail [OP...]      OP: fork exec sbrk pipe lwp_create set_concurrency
+//                             upcalls upcall_block
 // For n = 1, 2, ... a child makes the n-th next page allocation fail
 // (kdebug KD_FAIL_ALLOC) and runs OP once, until OP no longer reaches an
 // n-th allocation. Each time the call must fail with -1 or succeed (or the
 // process is killed with a message: status -1), the kernel must not panic,
-// and once the child is reaped the free pages (counting what caches would
-// give back) and live threads must be where they were before.
+// the process must not hang, and once the child is reaped the free pages
+// (counting what caches would give back) and live threads must be where
+// they were before.
 // Prints one line per OP (`allocfail OP: N points ok`, or what went wrong)
 // and at the end `allocfail: OK` or `allocfail: FAILED`.
 #include "user/user.h"
+#include "user/uthread.h"
 #include "user/testsuite.h"
 #include "uapi/kdebug.h"
 #include "uapi/syscall.h"
@@ -116,6 +119,52 @@ static int op_set_concurrency(int n)
   return status_of(r, fired);
 }
 
+// Lab upcalls: turning upcalls on fills the process's spare cache (a
+// spare is an LWP with its KLT and kernel stack).
+static int op_upcalls(int n)
+{
+  if (uthread_init(1) < 0)
+    return WRONG;
+  kdebug(KD_CACHED_PAGES, 1);
+  kdebug(KD_FAIL_ALLOC, n);
+  int r = uthread_upcalls(1);
+  int fired = kdebug(KD_FAIL_ALLOC, 0);
+  return status_of(r, fired);
+}
+
+// A user thread blocks in the kernel with upcalls on: its LWP's replacement
+// comes from the spare cache (no allocation while blocking), and refills the
+// cache on its way to user mode; the woken LWP hands the thread back and
+// parks. The failure lands anywhere on that path.
+#define BLOCKERS 2
+static volatile int blocker_result[BLOCKERS];
+
+static void blocker(void *arg)
+{
+  blocker_result[(long)arg] = sleep(2);
+}
+
+static int op_upcall_block(int n)
+{
+  int tid[BLOCKERS], r = 0;
+  if (uthread_init(1) < 0 || uthread_upcalls(1) < 0)
+    return WRONG;
+  for (int i = 0; i < BLOCKERS; i++) {
+    blocker_result[i] = -1;
+    if ((tid[i] = uthread_create(blocker, (void *)(long)i, 0)) < 0)
+      return WRONG;
+  }
+  kdebug(KD_CACHED_PAGES, 1);         // a refill must allocate a stack
+  kdebug(KD_FAIL_ALLOC, n);
+  for (int i = 0; i < BLOCKERS; i++)  // runs the blockers, which block in the kernel
+    r |= uthread_join(tid[i]);
+  int fired = kdebug(KD_FAIL_ALLOC, 0);
+  for (int i = 0; i < BLOCKERS; i++)
+    if (r == 0 && blocker_result[i] != 0)
+      return WRONG;
+  return status_of(r, fired);
+}
+
 struct op {
   const char *name;
   int (*run)(int n);
@@ -128,6 +177,8 @@ static const struct op ops[] = {
   { "pipe", op_pipe },
   { "lwp_create", op_lwp_create },
   { "set_concurrency", op_set_concurrency },
+  { "upcalls", op_upcalls },
+  { "upcall_block", op_upcall_block },
 };
 #define NOPS (int)(sizeof(ops) / sizeof(ops[0]))
 

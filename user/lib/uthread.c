@@ -687,10 +687,23 @@ asm(".text\n"
 
 
 // serving: 1 for an LWP set_concurrency added, 0 for a replacement
-// activation, which takes over the count of the LWP that blocked.
+// activation, which takes over the count of the LWP that blocked. An added
+// LWP that finds no record or no memory for its stack is not needed after
+// all. A replacement is: the LWP it replaces parks when it wakes, so
+// without it nobody may be left to serve, and the process would hang. It
+// tries again every tick (memory comes back as others free it), and after
+// a second ends the process with a message.
 static void boot_lwp_as(int serving)
 {
   struct ult_lwp *l = lwp_slot_take();
+  for (int tries = 0; l == 0 && !serving && tries < 100; tries++) {
+    sleep(1);                      // not an activation block: no thread is named
+    l = lwp_slot_take();
+  }
+  if (l == 0 && !serving) {
+    fprintf(2, "uthread: no memory for a replacement activation's stack\n");
+    exit(-1);
+  }
   if (l == 0)
     lwp_leave(&boot.lock);         // no record or no memory: not needed after all
   l->lwpid = lwp_self();
