@@ -4,6 +4,9 @@
 CPUS     ?= 3
 MEM      ?= 128M
 .DEFAULT_GOAL := all
+# A recipe that fails leaves no half-written target behind (a partial fs.img
+# would otherwise look up to date to the next make).
+.DELETE_ON_ERROR:
 
 # NCPU in kernel/param.h: the kernel would ignore harts beyond it, so refuse.
 ifeq ($(filter $(CPUS),1 2 3 4 5 6 7 8),)

@@ -35,10 +35,17 @@ uint strlen(const char *s)
   return n;
 }
 
+// Word by word where it can: uthread_init clears a table of 458 KB.
 void *memset(void *dst, int c, uint n)
 {
   uchar *d = dst;
-  for (uint i = 0; i < n; i++)
+  uint i = 0;
+  if (((uint64)d & 7) == 0) {
+    uint64 word = (uchar)c * 0x0101010101010101ULL;
+    for (; i + 8 <= n; i += 8)
+      *(uint64 *)(d + i) = word;
+  }
+  for (; i < n; i++)
     d[i] = (uchar)c;
   return dst;
 }
