@@ -27,7 +27,9 @@
 #define EXC_INST_ACCESS    1
 #define EXC_ILLEGAL        2
 #define EXC_BREAKPOINT     3
+#define EXC_LOAD_MISALIGNED 4
 #define EXC_LOAD_ACCESS    5
+#define EXC_STORE_MISALIGNED 6   // also an AMO's
 #define EXC_STORE_ACCESS   7
 #define EXC_ECALL_U        8
 #define EXC_INST_PAGE      12

@@ -59,6 +59,8 @@ static const char *fault_name(uint64 scause)
   case EXC_INST_ACCESS:     return "instruction access fault";
   case EXC_ILLEGAL:         return "illegal instruction";
   case EXC_BREAKPOINT:      return "breakpoint";
+  case EXC_LOAD_MISALIGNED: return "misaligned load";
+  case EXC_STORE_MISALIGNED: return "misaligned store or atomic";
   case EXC_LOAD_ACCESS:     return "load access fault";
   case EXC_STORE_ACCESS:    return "store access fault";
   case EXC_INST_PAGE:       return "instruction page fault";

@@ -95,6 +95,26 @@ void fd_table_copy(struct proc *child)
   spinlock_release(&fd_lock);
 }
 
+// Undoes fd_alloc(f) = fd of a call that fails after it (fd -1: f never got
+// a slot). A sibling LWP may have closed fd meanwhile, and that close took
+// the slot's reference with it: f is closed here only if the slot still
+// holds it.
+static void fd_untake(int fd, struct file *f)
+{
+  int ours = fd < 0;
+  if (fd >= 0) {
+    struct proc *p = curproc();
+    spinlock_acquire(&fd_lock);
+    if (p->ofile[fd] == f) {
+      p->ofile[fd] = 0;
+      ours = 1;
+    }
+    spinlock_release(&fd_lock);
+  }
+  if (ours)
+    file_close(f);
+}
+
 static int arg_path(int n, char *path)
 {
   return arg_str(n, path, MAXPATH) < 0 ? -1 : 0;
@@ -350,22 +370,28 @@ static int open_inode(struct inode *ip, int omode)
   int bad = (ip->type == T_DIR && (writable || (omode & O_TRUNC))) ||
             (ip->type == T_DEVICE && (ip->major < 0 || ip->major >= NDEV));
   struct file *f = bad ? 0 : file_alloc();
-  int fd = f ? fd_alloc(f) : -1;
-  if (fd < 0) {
-    if (f)
-      file_close(f);             // FD_NONE yet: no inode reference taken
+  if (!f) {
     inode_unlockput(ip);
     return -1;
   }
+  // Complete before it has a descriptor: from then on a sibling LWP may use
+  // or close it, and its close puts the file's inode reference. So the
+  // file gets a reference of its own and ours is kept until we are done.
   f->type = ip->type == T_DEVICE ? FD_DEVICE : FD_INODE;
   f->major = ip->major;
-  f->ip = ip;
+  f->ip = inode_dup(ip);
   f->off = 0;
   f->readable = !(omode & O_WRONLY);
   f->writable = writable;
-  if ((omode & O_TRUNC) && ip->type == T_FILE)
+  int fd = fd_alloc(f);
+  if (fd < 0) {
+    f->type = FD_NONE;           // never published: closed without its inode
+    file_close(f);
+    inode_put(ip);
+  } else if ((omode & O_TRUNC) && ip->type == T_FILE) {
     inode_trunc(ip);
-  inode_unlock(ip);
+  }
+  inode_unlockput(ip);
   return fd;
 }
 
@@ -453,12 +479,8 @@ uint64 sys_pipe(void)
   if (fd[0] >= 0)
     fd[1] = fd_alloc(wf);
   if (fd[1] < 0 || copyout(curproc()->pagetable, fdarray, fd, sizeof(fd)) < 0) {
-    if (fd[0] >= 0)
-      fd_take(fd[0]);
-    if (fd[1] >= 0)
-      fd_take(fd[1]);
-    file_close(rf);
-    file_close(wf);
+    fd_untake(fd[0], rf);
+    fd_untake(fd[1], wf);
     return -1;
   }
   return 0;

@@ -788,7 +788,8 @@ static void slot(uint64 seed, int i, int budget, int out)
   if (res.calls < budget)
     printf("fuzz: slot %d gave up after %d generations and %d failed forks: %d of %d calls\n",
            i, gen, fails, res.calls, budget);
-  write(out, &res, sizeof(res));
+  if (write(out, &res, sizeof(res)) != sizeof(res))
+    printf("fuzz: slot %d could not report\n", i);
   exit(0);
 }
 
@@ -801,20 +802,32 @@ static struct pass_result pass(uint64 seed, int calls, int nprocs)
     printf("fuzz: no pipe\n");
     exit(1);
   }
-  for (int i = 0; i < nprocs; i++)
-    if (fork() == 0) {
+  for (int i = 0; i < nprocs; i++) {
+    int pid;
+    for (int tries = 0; (pid = fork()) < 0 && tries < 100; tries++)
+      sleep(1);
+    if (pid == 0) {
       close(p[0]);
       slot(seed, i, calls / nprocs + (i < calls % nprocs), p[1]);
     }
+    if (pid < 0)
+      printf("fuzz: no process for slot %d\n", i);
+  }
   close(p[1]);
-  while (read(p[0], &r, sizeof(r)) == sizeof(r)) {
+  int reported = 0, n;
+  while ((n = read(p[0], &r, sizeof(r))) == sizeof(r)) {
     res.calls += r.calls;
     res.watchdog_kills += r.watchdog_kills;
     res.processes += r.processes;
+    reported++;
   }
   close(p[0]);
-  while (wait(0) >= 0)
-    ;
+  int st;
+  for (int pid; (pid = wait(&st)) >= 0;)
+    if (st != 0)
+      printf("fuzz: slot pid %d ended with status %d\n", pid, st);
+  if (reported != nprocs)
+    printf("fuzz: %d of %d slots reported (last read %d)\n", reported, nprocs, n);
   // Orphans of the fuzzers (re-parented to init) may still run or block.
   for (int tries = 0; kill_younger() > 0; tries++)
     sleep(tries < 10 ? 1 : 10);
