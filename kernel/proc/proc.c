@@ -2,8 +2,9 @@
 // that tie a process's LWPs together (exit and exec end every other LWP;
 // wait frees a process only once all its LWPs are off their CPUs).
 //
-// Locks: table_lock guards slot allocation (the free list); wait_lock guards parent links
-// and the exit/wait hand-off; p->lock guards a process's state and LWP list;
+// Locks: table_lock guards slot allocation (the free list); wait_lock guards
+// parent links (parent, children, sibling) and the exit/wait hand-off;
+// p->lock guards a process's state and LWP list;
 // p->vmlock (a sleep lock) serializes changes to the address space with
 // fork's copy of it. Order: vmlock, wait_lock, p->lock. p->lock is also taken
 // with interrupts off (lwp_offcpu), so it is never held across a TLB
@@ -83,6 +84,8 @@ static struct proc *proc_alloc(void)
   }
   p->sz = 0;
   p->parent = 0;
+  p->children = 0;
+  p->sibling = 0;
   p->lwps = 0;
   p->nlwp = 0;
   p->next_lwpid = 1;
@@ -180,6 +183,8 @@ int proc_fork(void)
   int pid = np->pid;
   spinlock_acquire(&wait_lock);
   np->parent = p;
+  np->sibling = p->children;
+  p->children = np;
   spinlock_release(&wait_lock);
   lwkt_schedule(nl->klt);
   return pid;
@@ -287,11 +292,13 @@ void proc_exit(int status)
   p->cwd = 0;
 
   spinlock_acquire(&wait_lock);
-  for (int i = 0; i < NPROC; i++) {
-    if (procs[i].parent == p) {
-      procs[i].parent = initproc;
-      sleepq_wakeup(initproc);
-    }
+  while (p->children) {        // init adopts them
+    struct proc *c = p->children;
+    p->children = c->sibling;
+    c->parent = initproc;
+    c->sibling = initproc->children;
+    initproc->children = c;
+    sleepq_wakeup(initproc);
   }
   spinlock_acquire(&p->lock);
   l->dead = 1;
@@ -322,10 +329,9 @@ int proc_wait(uint64 status_addr)
   spinlock_acquire(&wait_lock);
   for (;;) {
     int have_kids = 0, leaving = 0;
-    for (int i = 0; i < NPROC; i++) {
-      struct proc *q = &procs[i];
-      if (q->parent != p)
-        continue;
+    for (struct proc **pp = &p->children; *pp; pp = &(*pp)->sibling) {
+      struct proc *q = *pp;
+      assert(q->parent == p);
       have_kids = 1;
       if (q->state != PROC_ZOMBIE)
         continue;
@@ -338,6 +344,7 @@ int proc_wait(uint64 status_addr)
         spinlock_release(&wait_lock);
         return -1;
       }
+      *pp = q->sibling;
       proc_free(q);
       spinlock_release(&wait_lock);
       return pid;

@@ -20,6 +20,8 @@ struct proc {
   enum proc_state state;
   int pid;
   struct proc *parent;          // under wait_lock
+  struct proc *children;        // under wait_lock: the first child, linked by sibling
+  struct proc *sibling;         //   (so wait looks at its own children only)
   struct sleeplock vmlock;      // changes to the address space: sbrk, mprotect, fork's copy
   pagetable_t pagetable;
   uint64 sz;                    // bytes of user memory above USER_BASE (changed under vmlock)
