@@ -137,6 +137,8 @@ class Machine:
         return False
 
     def _expire(self):
+        with self.cond:
+            self._dump_threads()        # where it was: the log shows it
         self.kill("hard timeout (%ds)" % self.timeout)
 
     def kill(self, reason=None):

@@ -48,5 +48,10 @@ def run_suite(ctx, prog, cpus=3, timeout=300):
             ctx.report(prog, False, str(e))
 
 
+# racetests repeats each race hundreds of times (about 100 s on a busy host);
+# a hang inside it is caught sooner by its own watchdog ("hung at try N").
+TIMEOUTS = {"racetests": 600}
+
 for _prog in ("lwptests", "uthreadtests", "racetests"):
-    group(_prog, tests=[_prog + "/"], weight=60)(lambda ctx, p=_prog: run_suite(ctx, p))
+    group(_prog, tests=[_prog + "/"], weight=60)(
+        lambda ctx, p=_prog: run_suite(ctx, p, timeout=TIMEOUTS.get(p, 300)))
