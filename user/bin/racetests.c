@@ -606,7 +606,7 @@ static void copy_shrink(void)
 
 static void test_copyshrink(void)
 {
-  kdebug(KD_COPY_DELAY, 20000);
+  kdebug(KD_COPY_DELAY, 100000);
   int pid = fork();
   CHECK(pid >= 0, "fork");
   if (pid == 0)
