@@ -49,10 +49,13 @@ uint64 sys_sleep(void)
     return -1;
   uint64 until = clock_ticks() + n;
   struct lwp *l = curlwp();
-  while (clock_ticks() < until) {
+  // One reading of the clock per turn: read twice, a tick between the test
+  // and the argument asked for a sleep of 0 ticks, i.e. without a timeout,
+  // and nothing ever woke it (the fuzzer's watchdog LWP slept for good).
+  for (uint64 now; (now = clock_ticks()) < until;) {
     if (lwp_killed(l))
       return -1;
-    sleepq_sleep_intr(l, 0, until - clock_ticks());
+    sleepq_sleep_intr(l, 0, until - now);
   }
   return 0;
 }

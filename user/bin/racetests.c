@@ -703,6 +703,32 @@ static void test_pipeclose(void)
   CHECK(unlink("/rfile") == 0, "unlink");
 }
 
+// ---- sleep(n) always comes back -------------------------------------------
+// sys_sleep read the clock twice: a tick between the loop's test and the
+// argument asked the sleep queue for a sleep of 0 ticks, which means no
+// timeout, and the LWP slept for good (the fuzzer's watchdog LWP, which
+// sleeps two ticks at a time, hung a whole pass). LWPs sleep a tick over
+// and over; each must come back, or the join hangs and the watchdog says so.
+static void sleeper(void *arg)
+{
+  (void)arg;
+  for (int i = 0; i < 100 * scale; i++) {
+    sleep(1);
+    progress++;
+  }
+  lwp_exit();
+}
+
+static void test_sleepwake(void)
+{
+  int ids[NLWP - 1];
+  start_watchdog();
+  for (int i = 0; i < NLWP - 1; i++)
+    CHECK((ids[i] = lwp_create(sleeper, 0, stack_top(i))) > 0, "lwp_create");
+  for (int i = 0; i < NLWP - 1; i++)
+    CHECK(lwp_join(ids[i]) == 0, "join");
+}
+
 static const struct test tests[] = {
   { "shrinktlb", test_shrinktlb },
   { "shrinkexit", test_shrinkexit },
@@ -719,6 +745,7 @@ static const struct test tests[] = {
   { "forkcwd", test_forkcwd },
   { "fdclose", test_fdclose },
   { "pipeclose", test_pipeclose },
+  { "sleepwake", test_sleepwake },
 };
 
 int main(int argc, char *argv[])
