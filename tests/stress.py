@@ -12,8 +12,9 @@
      doing pipes, futexes, mutexes, fork/exit and kill at once; it must end
      `stress: OK` (no lost message or update, no hang, no leak).
   3. The race tests (user/bin/racetests.c, docs/locking.md) on 3 and 8
-     harts with `racetests -n STRESS_RACE_SCALE` (default 20): each race
-     provoked that many times more than in `make test` (thousands of tries).
+     harts with `racetests -n STRESS_RACE_SCALE` (default 5): each race
+     provoked that many times more than in `make test` (thousands of tries;
+     each unit of scale costs about two minutes on 2 cores).
 A kernel panic anywhere, or a run that does not finish, fails.
 Prints one line per run and a summary table; exit status 1 on any failure.
 
@@ -130,7 +131,7 @@ def main():
     ap.add_argument("--calls", type=int, default=int(os.environ.get("STRESS_CALLS", 1000000)))
     ap.add_argument("--secs", type=int, default=int(os.environ.get("STRESS_SECS", 300)))
     ap.add_argument("--cpus", default=os.environ.get("STRESS_CPUS", "1,3,8"))
-    ap.add_argument("--race-scale", type=int, default=int(os.environ.get("STRESS_RACE_SCALE", 20)))
+    ap.add_argument("--race-scale", type=int, default=int(os.environ.get("STRESS_RACE_SCALE", 5)))
     opts = ap.parse_args()
     t0 = time.monotonic()
     results = []
