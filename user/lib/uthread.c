@@ -110,13 +110,15 @@ static struct ult_lwp *kick_target; // the one kick in flight, or 0 (under run_l
 // ---- spinlocks --------------------------------------------------------------
 // Test-and-set; a waiter that has spun for long (the holder's LWP was probably
 // preempted) naps for a tick in the kernel instead of burning its slice.
+static void lock_nap(int *l);
+
 static void spin_lock_contended(int *l)
 {
   do {
     int spins = 0;
     while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
       if (++spins >= SPINS_BEFORE_NAP) {
-        futex_wait(l, 1, 1);
+        lock_nap(l);
         spins = 0;
       }
     }
@@ -171,6 +173,23 @@ _Static_assert(__builtin_offsetof(struct ult_lwp, in_lib) == 0 &&
                __builtin_offsetof(struct ult_lwp, resched_pending) == 4, "lib_enter offsets");
 
 static int library_ready;
+
+// A nap for a library lock is the library waiting for itself, not its thread
+// blocking: the LWP publishes no thread (NO_TID) meanwhile. Else, with
+// upcalls, the kernel reports the nap as BLOCKED and hands the thread to
+// another LWP only through the ring, and a thread napping inside
+// uthread_upcall_poll (holding the ring's drain lock) could then never be
+// handed back: every LWP napped on that lock for good (upctest dozen2).
+static void lock_nap(int *l)
+{
+  struct ult_lwp *me = library_ready ? this_lwp() : 0;
+  int tid = me ? me->current_tid : NO_TID;
+  if (me)
+    me->current_tid = NO_TID;
+  futex_wait(l, 1, 1);
+  if (me)
+    me->current_tid = tid;
+}
 
 // Enters library code; returns 1 if the caller was already inside (nested
 // call, or the library is not initialised: nothing to do on leaving).

@@ -160,6 +160,16 @@ static void pipe_reader(void *arg)
   __atomic_add_fetch(&done_count, 1, __ATOMIC_SEQ_CST);
 }
 
+// What the kernel and the library had seen when reader i did not come back.
+static void say_stuck(int i)
+{
+  struct upcall_kstats k = kstats();
+  struct uthread_upcall_stats u = ustats();
+  printf("upctest: reader %d not done after %d ticks (done %d; kernel: %d blocked, %d spares, "
+         "%d posted; library: %d events, %d unblocked, %d disorder)\n", i, WAIT_TICKS, done_count,
+         k.blocked, k.spares, (int)k.posted, (int)u.events, (int)u.unblocked, (int)u.disorder);
+}
+
 static void test_dozen(int level)
 {
   if (!start(level))
@@ -176,8 +186,10 @@ static void test_dozen(int level)
   for (int i = 0; i < DOZEN && ok; i++) {
     char c = 'a' + i;
     ok = write(pipes[i][1], &c, 1) == 1 && await(&done_count, i + 1) && got[i] == c;
+    if (!ok)
+      say_stuck(i);
   }
-  for (int i = 0; i < DOZEN; i++)
+  for (int i = 0; i < DOZEN && ok; i++)   // a reader never fed would never end
     ok &= uthread_join(tids[i]) == 0;
   k = await_none_blocked();
   printf("upctest: fed %d of %d; at most %d LWPs in user mode at once (level %d)\n",
