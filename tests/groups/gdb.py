@@ -7,6 +7,7 @@ gdb/repo-gdbinit does the same through the repo's .gdbinit (run from a
 scratch directory that has kernel/kernel and a .gdbport naming the port), so
 the file a student auto-loads is tested too.
 """
+import contextlib
 import os
 import re
 import subprocess
@@ -34,6 +35,19 @@ def gdb_scratch(tmp, port):
     os.symlink(os.path.join(ROOT, "build"), os.path.join(tmp, "build"))
     with open(os.path.join(tmp, ".gdbport"), "w") as f:
         f.write("%d\n" % port)
+
+
+@contextlib.contextmanager
+def machine_with_gdb(ctx, name, cpus=2, timeout=180):
+    """A booting machine with QEMU's gdb stub on a free port (not stopped:
+    gdb attaching stops it), and a scratch directory made by gdb_scratch
+    for running gdb through the repo's .gdbinit. Yields (machine, scratch)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp, \
+            ctx.machine(name, cpus=cpus, timeout=timeout,
+                        extra=["-gdb", "tcp:127.0.0.1:%d" % port]) as m:
+        gdb_scratch(tmp, port)
+        yield m, tmp
 
 
 def check_bt(ctx, out):

@@ -9,12 +9,11 @@ the machine must still answer at the prompt.
 """
 import os
 import re
-import tempfile
 
-from qemu import ROOT, free_port
+from qemu import ROOT
 from testlib import group
 
-from groups.gdb import gdb_batch, gdb_scratch
+from groups.gdb import gdb_batch, machine_with_gdb
 
 TESTS = ["gdbcmds/klts", "gdbcmds/runq", "gdbcmds/lwps", "gdbcmds/ipiq", "gdbcmds/ults",
          "gdbcmds/resume"]
@@ -38,15 +37,11 @@ def gdbcmds(ctx):
     if not any(ctx.want(t) for t in TESTS):
         ctx.idle = True
         return
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp, \
-            ctx.machine("gdbcmds", cpus=2, timeout=180,
-                        extra=["-gdb", "tcp:127.0.0.1:%d" % port]) as m:
+    with machine_with_gdb(ctx, "gdbcmds", timeout=180) as (m, tmp):
         m.boot()
         m.send("mnshow park 4000 &")
         pid = int(m.expect(r"mnshow: pid (\d+) parked", 30).group(1))
         m.run("echo ready", 15)
-        gdb_scratch(tmp, port)
         cmds = ["usym mnshow", "echo ==klts==\\n", "klts", "echo ==runq==\\n", "runq",
                 "echo ==runq0==\\n", "runq 0", "echo ==lwps==\\n", "lwps",
                 "echo ==ipiq==\\n", "ipiq all", "echo ==ults==\\n", "ults %d" % pid,

@@ -19,14 +19,13 @@ shell then runs on CPU 1; after gdb detaches, `ls` completes.
 import os
 import re
 import subprocess
-import tempfile
 import threading
 
 import qemu
-from qemu import ROOT, free_port
+from qemu import ROOT
 from testlib import group
 
-from groups.gdb import gdb_scratch
+from groups.gdb import machine_with_gdb
 
 TESTS = ["gdbwalk/ctrlp", "gdbwalk/klts", "gdbwalk/wake", "gdbwalk/pending", "gdbwalk/remote",
          "gdbwalk/queued", "gdbwalk/running", "gdbwalk/resume"]
@@ -114,17 +113,13 @@ def gdbwalk(ctx):
         ctx.idle = True
         return
     cmds = walkthrough_commands()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp, \
-            ctx.machine("gdbwalk", cpus=2, timeout=240,
-                        extra=["-gdb", "tcp:127.0.0.1:%d" % port]) as m:
+    with machine_with_gdb(ctx, "gdbwalk", timeout=240) as (m, tmp):
         m.boot()
         m.run("echo ready", 15)
         start = len(m.output())
         m.send("\x10")                   # Ctrl-p: the kernel's own thread dump
         m.expect(r"^pid \d+ sh alive", 15)   # the klt lines come before the pid lines
         dump = m.output()[start:]
-        gdb_scratch(tmp, port)
         parts, text = run_gdb(m, tmp, cmds)
         ctx.check(len(parts) == len(cmds), "gdb ran %d of the %d commands; output ends: %r"
                   % (len(parts), len(cmds), text[-400:]))

@@ -17,12 +17,11 @@ labs.py runs them).
 import os
 import re
 import sys
-import tempfile
 
-from qemu import ROOT, free_port
+from qemu import ROOT
 from testlib import group
 
-from groups.gdb import gdb_batch, gdb_scratch
+from groups.gdb import gdb_batch, machine_with_gdb
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "trace"))
 import render  # noqa: E402
@@ -36,10 +35,7 @@ def upcalls(ctx):
     if not any(ctx.want(t) for t in TESTS):
         ctx.idle = True
         return
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp, \
-            ctx.machine("upcalls", cpus=2, timeout=180,
-                        extra=["-gdb", "tcp:127.0.0.1:%d" % port]) as m:
+    with machine_with_gdb(ctx, "upcalls", timeout=180) as (m, tmp):
         m.boot()
         m.send("mnshow upcalls 4000 &")
         pid = int(m.expect(r"mnshow: pid (\d+) has 3 threads blocked in the kernel", 30).group(1))
@@ -53,7 +49,6 @@ def upcalls(ctx):
                 ctx.check("upcall: spare" in mine, "ps shows no spare LWP: %r" % mine[:900])
         if ctx.want("upcalls/gdb"):
             with ctx.test("upcalls/gdb"):
-                gdb_scratch(tmp, port)
                 args = ["-x", os.path.join(ROOT, ".gdbinit"), "-ex", "usym mnshow",
                         "-ex", "lwps %d" % pid, "-ex", "echo ==ults==\\n", "-ex", "ults %d" % pid]
                 out = gdb_batch(args, tmp)
