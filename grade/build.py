@@ -41,6 +41,7 @@ BUILD_TIMEOUT = 600
 BOOT_TIMEOUT = 60
 PROMPT = re.compile(qemu.PROMPT)
 PANIC = score.PANIC
+ICOUNT = ["-icount", "shift=0"]             # a test's "icount": guest time counts instructions
 SOURCE_EXT = (".c", ".h", ".S", ".s")
 # #include, #include_next, #import, #embed, and the assembler's .include/.incbin
 INCLUDE = re.compile(r'^[ \t]*#[ \t]*(include_next|include|import|embed)\b[ \t]*(.*)$', re.M)
@@ -294,7 +295,7 @@ def run_test(tree, test, log_path):
     end = re.compile(r"GRADE %s END \d+" % token)
     with qemu.Machine(os.path.basename(log_path), os.path.join(tree, "fs.img"), cpus=test["cpus"],
                       kernel=os.path.join(tree, "kernel", "kernel"), log_path=log_path,
-                      image_copy=image, cap=test["output_cap"],
+                      image_copy=image, cap=test["output_cap"], extra=ICOUNT if test["icount"] else (),
                       timeout=BOOT_TIMEOUT + test["timeout"] + 30) as m:
         try:
             i, r = m.wait_for([PROMPT, PANIC], 0, BOOT_TIMEOUT)

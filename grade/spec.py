@@ -14,7 +14,7 @@ LABS = os.path.join(ROOT, "labs")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 PARTIALS = ("all", "fraction")
 PRISTINE_TOPS = ("grade", "tools", "labs", "tests")   # never a student's file
-TEST_DEFAULTS = {"args": [], "partial": "all", "visibility": "visible"}
+TEST_DEFAULTS = {"args": [], "partial": "all", "visibility": "visible", "icount": False}
 
 
 class SpecError(Exception):
@@ -189,6 +189,8 @@ def _check_test(spec, t):
         raise SpecError("%s: expect is empty" % where)
     if not isinstance(t.get("hint", ""), str):
         raise SpecError("%s: hint must be a string" % where)
+    if not isinstance(t["icount"], bool):
+        raise SpecError("%s: icount must be true or false" % where)
     ms = t.setdefault("min_seconds", 0)
     if not isinstance(ms, (int, float)) or ms < 0:
         raise SpecError("%s: min_seconds must be a number >= 0" % where)
