@@ -191,6 +191,14 @@ TEST ?=
 grade: deps
 	python3 grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(TEST),--test $(TEST))
 
+# Each in-tree mutant of a lab (labs/LAB/mutants/*.patch, a plausible wrong
+# solution) graded like a submission: a table of score and the tests that
+# caught it (grade/mutants.py). make mutants [LAB=x] [MUTANT=name] [RUNS=3]
+MUTANT ?=
+RUNS   ?= 1
+mutants: deps
+	python3 grade/mutants.py $(if $(LAB),--lab $(LAB)) $(if $(MUTANT),--only $(MUTANT)) --runs $(RUNS)
+
 # Scheduler timeline of one command: make trace PROG="pingpong 10" [CPUS=2] [ICOUNT=1]
 # writes build/trace.svg, .html and .json (Perfetto, chrome://tracing); docs/trace.md
 PROG   ?=
@@ -209,7 +217,7 @@ handout:
 clean:
 	rm -rf $(BUILD) $(K)/kernel fs.img .gdbport grade-logs
 
-.PHONY: all qemu qemu-gdb deps test bench stress grade handout trace profile clean FORCE
+.PHONY: all qemu qemu-gdb deps test bench stress grade mutants handout trace profile clean FORCE
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

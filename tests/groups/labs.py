@@ -87,3 +87,28 @@ def labs(ctx):
                 ctx.check(part["total"] < part["most"],
                           "handout scored full marks (%s): the stub does not leave a hole"
                           % part["total"])
+
+
+@group("mutants", tests=["labs/"], weight=200)
+def mutants(ctx):
+    """labs/NAME/mutants: every in-tree mutant of the lab loses points
+    (grade/mutants.py --quick: each mutant's caught-by tests first)."""
+    for lab in lab_order():
+        name = "labs/%s/mutants" % lab
+        if not ctx.want(name) or not os.path.isdir(os.path.join(ROOT, "labs", lab, "mutants")):
+            continue
+        logdir = os.path.join(ROOT, "tests", "logs", "mutants")
+        os.makedirs(logdir, exist_ok=True)
+        cmd = [sys.executable, os.path.join(ROOT, "grade", "mutants.py"), "--lab", lab,
+               "--quick", "-j", "1", "--logs", logdir]
+        with ctx.test(name):
+            try:
+                p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, timeout=TIMEOUT)
+                text, rc = p.stdout, p.returncode
+            except subprocess.TimeoutExpired:
+                text, rc = "mutants.py timed out (%d s)" % TIMEOUT, -1
+            with open(os.path.join(logdir, lab + ".txt"), "w") as f:
+                f.write(text)
+            fails = re.findall(r"^mutants: .*$", text, re.M)
+            ctx.check(rc == 0, "; ".join(fails) or tail(text))
