@@ -93,10 +93,12 @@ def labs(ctx):
 def mutants(ctx):
     """labs/NAME/mutants: every in-tree mutant of the lab loses points
     (grade/mutants.py --quick: each mutant's caught-by tests first)."""
+    ctx.idle = True                 # until a lab with mutants is found
     for lab in lab_order():
         name = "labs/%s/mutants" % lab
         if not ctx.want(name) or not os.path.isdir(os.path.join(ROOT, "labs", lab, "mutants")):
             continue
+        ctx.idle = False
         logdir = os.path.join(ROOT, "tests", "logs", "mutants")
         os.makedirs(logdir, exist_ok=True)
         cmd = [sys.executable, os.path.join(ROOT, "grade", "mutants.py"), "--lab", lab,
