@@ -3,7 +3,10 @@ guest instruction per nanosecond, so the time CSR counts instructions
 deterministically) with CPUS=1 and CPUS=2, with and without 50 idle
 processes, and prints one table of guest instructions per operation; then
 `lockbench` with CPUS=2: guest instructions per acquisition of a umutex in
-each mode and workload (lab adaptive; docs/adaptive.md).
+each mode and workload (lab adaptive; docs/adaptive.md); then the scaling
+table, `scalebench` with CPUS=1: each cost with N = 2, 100 and 1000 threads,
+LWPs or processes (docs/perf.md, "How costs grow").
+`python3 tests/bench.py locks` or `scaling` prints only that table.
 """
 import os
 import re
@@ -32,8 +35,19 @@ LOCK_WORKLOADS = [
 ]
 LOCK_MODES = ["block", "spin", "adaptive"]
 
+SCALE_COLUMNS = [2, 100, 1000]
+SCALE_ROWS = [
+    ("ult_yield", "ULT yield round trip, N runnable threads on one LWP"),
+    ("ult_create_join", "uthread_create + uthread_join, N other threads blocked on a ucond"),
+    ("ult_exit_join", "thread exit + join, per thread, N threads"),
+    ("umutex_handover", "umutex lock/unlock hand-over between two threads, N idle threads"),
+    ("lwp_futex", "LWP futex round trip, N other LWPs asleep on futexes (N ≤ 200)"),
+    ("fork_wait", "fork + exit + wait, N idle processes (N ≤ 50)"),
+    ("upcall_block", "upcall block/unblock round trip, N threads blocked in the kernel (N ≤ 50)"),
+]
 
-def measure(cpus, idle, cmd=None):
+
+def measure(cpus, idle, cmd=None, timeout=240):
     """bench (idle) by default, else cmd (lockbench) with sleep=off: when
     every hart is idle the clock jumps straight to the next timer deadline
     instead of following the host's clock, so idle periods (the lock
@@ -44,7 +58,7 @@ def measure(cpus, idle, cmd=None):
     cmd = cmd or ("bench idle" if idle else "bench")
     with Machine(name, image, cpus=cpus, timeout=300, extra=["-icount", icount]) as m:
         m.boot(120)
-        out = m.run(cmd, 240)
+        out = m.run(cmd, timeout)
         m.poweroff()
     return {k: int(v) for k, v in re.findall(r"^bench (\w+) (\d+)$", out, re.M)}
 
@@ -60,6 +74,8 @@ def main():
         print("| %s | %s |" % (label, " | ".join(cells)))
     print()
     print_locks(measure(2, False, "lockbench"))
+    print()
+    print_scaling(measure_scaling())
 
 
 def print_locks(results):
@@ -74,8 +90,40 @@ def print_locks(results):
         print("| %s | %s |" % (label, " | ".join(cells)))
 
 
+def measure_scaling():
+    """{(row, N): instructions} from scalebench, CPUS=1."""
+    image = os.path.join(ROOT, "fs.img")
+    with Machine("bench-scaling", image, cpus=1, timeout=300, extra=["-icount", "shift=0"]) as m:
+        m.boot(120)
+        out = m.run("scalebench", 240)
+        m.poweroff()
+    return {(r, int(n)): int(v) for r, n, v in re.findall(r"^scale (\w+) (\d+) (\d+)$", out, re.M)}
+
+
+def print_scaling(results):
+    """One column per N; a row whose largest N is below a column's shows its
+    largest N's figure there, marked, and leaves later columns empty."""
+    print("| scaling (CPUS=1, guest instructions) | "
+          + " | ".join("N=%d" % n for n in SCALE_COLUMNS) + " |")
+    print("|---|" + "---:|" * len(SCALE_COLUMNS))
+    for key, label in SCALE_ROWS:
+        measured = sorted(n for r, n in results if r == key)
+        cells = []
+        for i, col in enumerate(SCALE_COLUMNS):
+            prev = SCALE_COLUMNS[i - 1] if i else 0
+            n = [m for m in measured if prev < m <= col]
+            if not n:
+                cells.append("-")
+                continue
+            fig = "{:,}".format(results[(key, n[-1])])
+            cells.append(fig if n[-1] == col else "%s (N=%d)" % (fig, n[-1]))
+        print("| %s | %s |" % (label, " | ".join(cells)))
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["locks"]:       # only the lock table
         print_locks(measure(2, False, "lockbench"))
+    elif sys.argv[1:] == ["scaling"]:   # only the scaling table
+        print_scaling(measure_scaling())
     else:
         main()

@@ -106,6 +106,7 @@ void fprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 // ---- heap: user/lib/umalloc.c --------------------------------------------------
 void *malloc(uint nbytes);                      // 0 when memory runs out
 void free(void *p);
+void malloc_set_reclaim(void (*fn)(void));      // fn frees cached memory when the heap is full
 
 // ---- cycle counters (the kernel enables them in scounteren) ----------------------
 static inline uint64 rdtime(void)

@@ -8,6 +8,7 @@
 #include "user/user.h"
 #include "user/testsuite.h"
 #include "user/uthread.h"
+#include "uapi/kdebug.h"
 
 
 #define CHECK(c, msg) do { if (!(c)) { printf("  %s: %s\n", test_current, msg); exit(1); } } while (0)
@@ -241,6 +242,34 @@ static void test_churn(void)
   printf("  churn: %d runs, break %p after 100 cycles, %p after 10000\n", churn_runs, brk0, brk1);
   CHECK(churn_runs == 10000, "a thread did not run");
   CHECK(brk1 == brk0, "the heap grows with create/join cycles");
+}
+
+// ---- the stack cache gives its memory back -----------------------------------------------
+// 64 threads retired at once leave their stacks (about 1 MiB, contiguous) on
+// the death row. A malloc bigger than any free block must grow the heap; with
+// that growth made to fail (the next page allocation), malloc's reclaim hook
+// empties the cache and the request is served from the stacks' memory,
+// without moving the break.
+#define CACHE_THREADS 64
+
+static void test_stackcache(void)
+{
+  static int tids[CACHE_THREADS];
+  CHECK(uthread_init(1) == 0, "uthread_init(1)");
+  for (int i = 0; i < CACHE_THREADS; i++)
+    CHECK((tids[i] = uthread_create(churn_body, 0, 0)) > 0, "uthread_create failed");
+  for (int i = 0; i < CACHE_THREADS; i++)
+    CHECK(uthread_join(tids[i]) == 0, "uthread_join failed");
+  char *brk0 = sbrk(0);
+  kdebug(KD_FAIL_ALLOC, 1);
+  char *p = malloc(512 * 1024);
+  int fired = kdebug(KD_FAIL_ALLOC, 0);
+  printf("  stackcache: break %p before, %p after; block at %p\n", brk0, sbrk(0), p);
+  CHECK(fired == 1, "the heap's growth did not fail as armed");
+  CHECK(p != 0, "malloc failed: the cached stacks were not given back");
+  CHECK(sbrk(0) == brk0, "the heap grew");
+  int t = uthread_create(churn_body, 0, 0);   // a stack of its own again
+  CHECK(t > 0 && uthread_join(t) == 0, "create + join after the cache was emptied");
 }
 
 // ---- bad ids ------------------------------------------------------------------------------
@@ -522,6 +551,7 @@ static const struct test tests[] = {
   { "priority", test_priority },
   { "bound", test_bound },
   { "churn", test_churn },
+  { "stackcache", test_stackcache },
   { "badids", test_badids },
   { "kernelblock", test_kernelblock },
   { "overflow", test_overflow },

@@ -78,14 +78,22 @@ static int grow_heap(uint64 units)
   if (mem == (char *)-1)
     return 0;
   // someone may have moved the break by an odd amount: align to UNIT
+  // The block runs to the new break, so that it touches the next one sbrk
+  // gives and the two merge.
   uint64 start = ((uint64)mem + UNIT - 1) & ~(uint64)(UNIT - 1);
   struct block_header *b = (struct block_header *)start;
-  b->units = units;
+  b->units = ((uint64)mem + bytes - start) / UNIT;
   insert_free_block(b);
   return 1;
 }
 
 // First fit: a block of at least `units` taken off the free list, or 0.
+// It hands out the head of a larger block and keeps the tail free: the tail
+// of the highest block touches the break, so what the heap grows by next
+// merges with it. (Handing out tails left the head of every sbrk'd chunk
+// behind, too small for the next request, and every malloc and free walked
+// past all of them: a thread library's stacks made that grow with the
+// number of threads, docs/perf.md "How costs grow".)
 static struct block_header *take_first_fit(uint64 units)
 {
   for (struct block_header *prev = &anchor; prev->next != &anchor; prev = prev->next) {
@@ -96,10 +104,12 @@ static struct block_header *take_first_fit(uint64 units)
       prev->next = b->next;
       return b;
     }
-    b->units -= units;             // keep the head free, hand out the tail
-    struct block_header *tail = b + b->units;
-    tail->units = units;
-    return tail;
+    struct block_header *tail = b + units;
+    tail->units = b->units - units;
+    tail->next = b->next;
+    prev->next = tail;
+    b->units = units;
+    return b;
   }
   return 0;
 }
@@ -119,11 +129,26 @@ static void *malloc_locked(uint nbytes)
   return b + 1;
 }
 
+// Called when the heap cannot grow: a cache (the thread library's stacks)
+// gives its memory back, and malloc tries once more.
+static void (*reclaim_hook)(void);
+
+void malloc_set_reclaim(void (*fn)(void))
+{
+  reclaim_hook = fn;
+}
+
 void *malloc(uint nbytes)
 {
   heap_lock_acquire();
   void *p = malloc_locked(nbytes);
   heap_lock_release();
+  if (p == 0 && reclaim_hook) {
+    reclaim_hook();                // frees, so outside heap_lock
+    heap_lock_acquire();
+    p = malloc_locked(nbytes);
+    heap_lock_release();
+  }
   return p;
 }
 

@@ -27,7 +27,7 @@
 #define DEFAULT_STACK     8192
 #define SCHED_STACK       8192    // stack of an LWP's scheduler loop
 #define MAX_LWPS          64
-#define STACK_CACHE_MAX   32      // stacks kept on the death row
+#define STACK_CACHE_BYTES (16 << 20)   // stack memory kept on the death row (glibc: 40 MiB)
 #define NPRIO             (UTHREAD_PRIO_MAX + 1)
 #define SPINS_BEFORE_NAP  20000   // then nap one tick in the kernel
 #define BOOT_STACK        4096    // shared by LWPs the kernel adds, one at a time
@@ -95,7 +95,7 @@ static int live_threads;           // not yet exited
 static int table_lock;
 static int next_unused_tid;
 static int death_row_head = NO_TID;
-static int cached_stacks;
+static uint64 cached_bytes;        // stack memory held by the death row
 
 // run_lock: the shared run queue and the idle-LWP bookkeeping.
 static int run_lock;
@@ -514,6 +514,13 @@ static void stack_release(char *mem, uint64 red_lo)
   free(mem);
 }
 
+// The heap memory a stack of t's holds: the stack, its red zone and the
+// page lost to alignment.
+static uint64 stack_bytes(struct ult *t)
+{
+  return t->stack_size + 2 * PAGE;
+}
+
 // Gives t a stack of `size` bytes, reusing the cached one when it fits.
 static int stack_ensure(struct ult *t, int size)
 {
@@ -541,7 +548,7 @@ static struct ult *slot_take(void)
     t = &threads[death_row_head];
     death_row_head = t->next;
     if (t->stack_mem)
-      cached_stacks--;
+      cached_bytes -= stack_bytes(t);
   } else if (next_unused_tid < UTHREAD_MAX) {
     t = &threads[next_unused_tid];
     t->tid = next_unused_tid++;
@@ -553,25 +560,62 @@ static struct ult *slot_take(void)
 }
 
 // Retires t (joined, or never started) to the death row; keeps its stack
-// while fewer than STACK_CACHE_MAX are cached, frees it otherwise.
+// while the cached stacks stay within STACK_CACHE_BYTES, frees it otherwise.
+// The bound is in bytes, not stacks, and large (a thousand default stacks),
+// so that retiring a thread costs the same with 2 threads or 1,000: freeing
+// a stack is a system call (the red zone) and a free. The memory is not
+// lost to the rest of the program: malloc empties the cache when the heap
+// cannot grow (stack_cache_drain).
 static void death_row_put(struct ult *t)
 {
   char *drop = 0;
   uint64 drop_red = 0;
   spin_lock(&table_lock);
   t->state = ULT_DEAD;
-  if (t->stack_mem && cached_stacks >= STACK_CACHE_MAX) {
+  if (t->stack_mem && cached_bytes + stack_bytes(t) > STACK_CACHE_BYTES) {
     drop = t->stack_mem;
     drop_red = t->red_lo;
     t->stack_mem = 0;
   } else if (t->stack_mem) {
-    cached_stacks++;
+    cached_bytes += stack_bytes(t);
   }
   t->next = death_row_head;
   death_row_head = t->tid;
   spin_unlock(&table_lock);
   if (drop)
     stack_release(drop, drop_red);
+}
+
+// A cached stack waiting to be freed by stack_cache_drain, written at the
+// bottom of its own usable stack.
+struct stack_to_free {
+  char *mem;
+  uint64 red_lo;
+  struct stack_to_free *next;
+};
+
+// malloc's reclaim hook: frees every stack the death row keeps. Slots keep
+// their place on the row, without a stack; slot_take's caller allocates one.
+static void stack_cache_drain(void)
+{
+  struct stack_to_free *list = 0;
+  spin_lock(&table_lock);
+  for (int tid = death_row_head; tid != NO_TID; tid = threads[tid].next) {
+    struct ult *t = &threads[tid];
+    if (t->stack_mem == 0)
+      continue;
+    struct stack_to_free *f = (struct stack_to_free *)t->stack_lo;
+    *f = (struct stack_to_free){ t->stack_mem, t->red_lo, list };
+    list = f;
+    t->stack_mem = 0;
+  }
+  cached_bytes = 0;
+  spin_unlock(&table_lock);
+  while (list) {
+    struct stack_to_free f = *list;  // the block holding *list is freed next
+    stack_release(f.mem, f.red_lo);
+    list = f.next;
+  }
 }
 
 // ---- LWPs -------------------------------------------------------------------------
@@ -964,6 +1008,7 @@ static int tables_alloc(void)
     lwps = malloc(MAX_LWPS * sizeof(struct ult_lwp));
   if (threads == 0 || lwps == 0)
     return 0;
+  malloc_set_reclaim(stack_cache_drain);
   memset(threads, 0, UTHREAD_MAX * sizeof(struct ult));
   memset(lwps, 0, MAX_LWPS * sizeof(struct ult_lwp));
   return 1;
