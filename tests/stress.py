@@ -6,7 +6,12 @@
      two passes each; every run must end `fuzz: OK` (the second pass of a
      seed leaves free pages and live threads where the first left them).
      A panic or hang is counted and the next seed boots afresh, so the
-     figures per hart count are: calls made, panics, hangs, leaks.
+     figures per hart count are: calls made, panics, hangs, leaks, and
+     reports the fuzzer rejected (a fuzzing process that scribbled over its
+     own count: those calls are not counted). Each run's figures go through
+     tests/fuzzfigures.py first: an impossible one (more calls than asked
+     for, a rate beyond the machine, ...) is a harness failure, quoted, and
+     fails the run.
   2. The thread stress program (user/bin/stress.c) on 8 harts for
      STRESS_SECS seconds (default 300): processes x LWPs x user threads
      doing pipes, futexes, mutexes, fork/exit and kill at once; it must end
@@ -29,12 +34,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import fuzzfigures  # noqa: E402
 from qemu import Machine, ROOT, TestFailure  # noqa: E402
 
 CALLS_PER_PASS = 100000         # a run is two passes of one seed
 PROCS, LWPS = 8, 3
 MAX_PANICS = 3                  # per hart count: boot again after a panic, up to this many
-PASS_LINE = re.compile(r"fuzz: pass \d seed \d+: (\d+) calls, .*?(\d+) killed by the watchdog")
 
 
 def why(m):
@@ -48,25 +53,33 @@ def fuzz(cpus, calls, results):
     """Seeds 1, 2, ... until `calls` calls are made. A panic or hang ends
     that boot: it is counted, and the next seed runs on a fresh boot (the
     log of each boot stays in tests/logs/stress-fuzz-cpusN-bootB.log)."""
-    made, runs, wd, panics, leaks, hangs = 0, 0, 0, 0, 0, 0
+    made, runs, wd, rejected, panics, leaks, hangs, harness = 0, 0, 0, 0, 0, 0, 0, None
     t0 = time.monotonic()
     image = os.path.join(ROOT, "fs.img")
     seed, boot = 1, 0
-    while made < calls and panics + hangs < MAX_PANICS:
+    while made < calls and panics + hangs < MAX_PANICS and not harness:
         boot += 1
         with Machine("stress-fuzz-cpus%d-boot%d" % (cpus, boot), image, cpus=cpus,
                      timeout=24 * 3600) as m:
             try:
                 m.boot(120)
-                while made < calls:
+                while made < calls and not harness:
                     per_pass = min(CALLS_PER_PASS, max(1000, (calls - made + 1) // 2))
-                    m.send("fuzz %d %d %d %d" % (seed, per_pass, PROCS, LWPS))
                     start = m.pos
+                    m.send("fuzz %d %d %d %d" % (seed, per_pass, PROCS, LWPS))
                     end = m.expect(r"fuzz: (OK|LEAK)", 3600)
                     text = m.buf[start:end.end()]
-                    passes = PASS_LINE.findall(text)
-                    made += sum(int(c) for c, _ in passes)
-                    wd += sum(int(k) for _, k in passes)
+                    fig, harness = fuzzfigures.check(text, seed, per_pass, cpus)
+                    for line in text.splitlines():
+                        if "rejected report" in line:
+                            print("fuzz cpus=%d seed %d: %s" % (cpus, seed, line.strip()), flush=True)
+                    if harness:
+                        print("fuzz cpus=%d seed %d: %s" % (cpus, seed, harness), flush=True)
+                        m.expect(r"\$ ", 60)
+                        break
+                    made += fig.calls
+                    wd += fig.watchdog
+                    rejected += fig.rejected
                     runs += 1
                     summary = re.search(r"fuzz: \d+ calls;.*", text)
                     print("fuzz cpus=%d seed %d: %s %s" % (cpus, seed, summary.group(0) if summary else "?",
@@ -83,9 +96,10 @@ def fuzz(cpus, calls, results):
                       flush=True)
                 print(why(m), flush=True)
                 seed += 1
-    results.append(dict(kind="fuzz", cpus=cpus, n=made, runs=runs, wd=wd, panics=panics, leaks=leaks,
-                        hangs=hangs, ok=made >= calls and not (panics or leaks or hangs),
-                        wall=time.monotonic() - t0))
+    results.append(dict(kind="fuzz", cpus=cpus, n=made, runs=runs, wd=wd, rejected=rejected,
+                        panics=panics, leaks=leaks, hangs=hangs,
+                        ok=made >= calls and not (panics or leaks or hangs or harness),
+                        result="HARNESS" if harness else None, wall=time.monotonic() - t0))
 
 
 def stress(cpus, secs, results):
@@ -141,16 +155,17 @@ def main():
     for cpus in (3, 8):
         races(cpus, opts.race_scale, results)
     print()
-    print("%-7s %5s %12s %5s %9s %6s %6s %6s %7s %8s" % ("run", "harts", "calls/secs/x", "runs",
-                                                          "watchdog", "panics", "leaks", "hangs",
-                                                          "result", "wall"))
+    print("%-7s %5s %12s %5s %9s %8s %6s %6s %6s %7s %8s" % (
+        "run", "harts", "calls/secs/x", "runs", "watchdog", "rejected", "panics", "leaks", "hangs",
+        "result", "wall"))
     for r in results:
-        print("%-7s %5d %12d %5s %9s %6s %6s %6s %7s %7.0fs" % (
-            r["kind"], r["cpus"], r["n"], r.get("runs", 1), r.get("wd", "-"), r.get("panics", "-"),
-            r.get("leaks", "-"), r.get("hangs", "-"), "ok" if r["ok"] else "FAILED", r["wall"]))
+        print("%-7s %5d %12d %5s %9s %8s %6s %6s %6s %7s %7.0fs" % (
+            r["kind"], r["cpus"], r["n"], r.get("runs", 1), r.get("wd", "-"), r.get("rejected", "-"),
+            r.get("panics", "-"), r.get("leaks", "-"), r.get("hangs", "-"),
+            r.get("result") or ("ok" if r["ok"] else "FAILED"), r["wall"]))
     bad = [r for r in results if not r["ok"]]
-    print("stress: %s in %.0fs (panics, hangs and leaks fail a run; logs in tests/logs/stress-*.log)"
-          % ("FAILED" if bad else "OK", time.monotonic() - t0))
+    print("stress: %s in %.0fs (panics, hangs, leaks and impossible figures fail a run; logs in "
+          "tests/logs/stress-*.log)" % ("FAILED" if bad else "OK", time.monotonic() - t0))
     return 1 if bad else 0
 
 

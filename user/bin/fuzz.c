@@ -29,7 +29,15 @@
 // process (or forked grandchild) in which no call finished for 0.2 s: a
 // fuzzed process may legitimately block itself forever.
 //
-// Output: one line per pass, then `fuzz: OK` or `fuzz: LEAK`.
+// Fuzzed code scribbles over its own process (wild jumps after a hostile
+// lwp_resume, stacks placed in the scratch), so no figure is taken from a
+// fuzzing process on trust: counts reach the master in checked frames (see
+// "counts on their way to the master" below).
+//
+// Output: one line per pass, then `fuzz: OK` or `fuzz: LEAK`; a figure the
+// harness itself got wrong prints a `fuzz: HARNESS:` line (exit status 2).
+//   fuzz -forge SEED CALLS PROCS LWPS   (tests) the first report of slots
+// 0 to 3 is bad in one way each, until the slot has rejected one.
 #include "user/user.h"
 #include "user/testsuite.h"
 #include "user/uthread.h"
@@ -79,8 +87,9 @@ static int is_ult_proc;                 // runs user threads instead of bare LWP
 static int nested;                      // a forked grandchild: no fork, short life
 static int lwps_per_proc = 3;
 static volatile int calls_left;         // calls this process still makes
-static volatile int calls_done;
-static int reported;
+static volatile int calls_done;         // read only by the watchdog, which reports it
+static int slot_index;                  // which slot this process fills
+static int forge;                       // fuzz -forge: make the first report bad
 static char *scratch;                   // SCRATCH bytes, the kernel's playground
 static char *stacks[STACKS];
 static volatile int stacks_used;
@@ -105,18 +114,102 @@ static long raw(long n, long a0, long a1, long a2, long a3, long a4, long a5)
   return x0;
 }
 
-// Tells the master how many calls were made since the last report (only
-// the watchdog LWP reports; a negative count says the watchdog fired).
-static void report(int extra)
+// ---- counts on their way to the master -------------------------------------------
+//
+// A fuzzing process's watchdog LWP sends its slot a frame on REPORT_FD, a
+// descriptor no fuzzed call is given, every WATCHDOG_CHECK ticks: the calls
+// the process has finished in all, and whether the watchdog fired. The slot
+// (a process of its own, running no fuzzed code) keeps the tally in its own
+// memory and takes a frame only if it is whole (magic, checksum), in
+// sequence, and its count neither went backwards nor passed what the process
+// was asked for. The first bad frame is quoted and ends the process, which
+// then counts for what its good frames said. Slots send their results to the
+// master in frames too; a bad one there is the harness's fault.
+
+#define FRAME_MAGIC 0x5a5a5546u         // "FUZZ"
+
+struct frame {
+  uint32 magic;
+  uint32 seq;                           // 0, 1, 2, ... from one sender
+  int v[4];                             // the payload
+  uint32 sum;                           // frame_sum of everything before it
+};
+
+// FNV-1a over the frame up to its checksum.
+static uint32 frame_sum(const struct frame *f)
 {
+  const uint8 *b = (const uint8 *)f;
+  uint32 h = 2166136261u;
+  for (int i = 0; i < (int)__builtin_offsetof(struct frame, sum); i++)
+    h = (h ^ b[i]) * 16777619u;
+  return h;
+}
+
+static void frame_make(struct frame *f, uint32 seq, int v0, int v1, int v2, int v3)
+{
+  f->magic = FRAME_MAGIC;
+  f->seq = seq;
+  f->v[0] = v0;
+  f->v[1] = v1;
+  f->v[2] = v2;
+  f->v[3] = v3;
+  f->sum = frame_sum(f);
+}
+
+// Reads one frame; returns sizeof(*f) for a whole one, 0 at the end, or the
+// bytes of a frame cut short (its writer ended while writing it).
+static int frame_read(int fd, struct frame *f)
+{
+  int got = 0, n;
+  while (got < (int)sizeof(*f) && (n = read(fd, (char *)f + got, sizeof(*f) - got)) > 0)
+    got += n;
+  return got;
+}
+
+// What is wrong with a frame read as number seq (0 if nothing).
+static const char *frame_fault(const struct frame *f, uint32 seq)
+{
+  if (f->magic != FRAME_MAGIC)
+    return "bad magic";
+  if (f->sum != frame_sum(f))
+    return "bad checksum";
+  if (f->seq != seq)
+    return "out of sequence";
+  return 0;
+}
+
+// fuzz -forge: a bad first report, one kind per slot, as a process whose
+// LWPs scribbled over its count or its frame would send.
+static void forge_report(struct frame *f)
+{
+  switch (slot_index) {
+  case 0:                                 // the count of issue 24: bit 30 set
+    frame_make(f, f->seq, f->v[0] | 1 << 30, f->v[1], 0, 0);
+    break;
+  case 1:                                 // a bit flipped on the way
+    f->v[0] ^= 4;
+    break;
+  case 2:                                 // a torn frame: the next one is misaligned
+    write(REPORT_FD, f, 3);
+    break;
+  case 3:                                 // a count that went backwards
+    frame_make(f, f->seq, -1, f->v[1], 0, 0);
+    break;
+  }
+}
+
+// Sends the slot this process's count (only the watchdog LWP reports).
+static void report(int fired)
+{
+  static uint32 seq;
+  struct frame f;
   if (nested)                             // a grandchild: the master counts only its own
     return;
-  int d = calls_done - reported;
-  reported += d;
-  if (d > 0)
-    write(REPORT_FD, &d, sizeof(d));
-  if (extra)
-    write(REPORT_FD, &extra, sizeof(extra));
+  frame_make(&f, seq, calls_done, fired, 0, 0);
+  if (forge && seq == 0)
+    forge_report(&f);
+  seq++;
+  write(REPORT_FD, &f, sizeof(f));
 }
 
 // ---- hostile arguments -----------------------------------------------------------------
@@ -638,7 +731,7 @@ static void watchdog(void *arg)
     still = calls_done == last ? still + WATCHDOG_CHECK : 0;
     last = calls_done;
     if (still >= WATCHDOG_TICKS) {
-      report(-1);
+      report(1);
       exit(0);
     }
     report(0);
@@ -652,6 +745,7 @@ static void fuzz_process(uint64 seed, int i, int gen, int calls)
   for (int fd = 0; fd < REPORT_FD; fd++)
     close(fd);
   scratch_dir(i);
+  slot_index = i;
   calls_left = calls;
   is_ult_proc = i % 3 == 2;
   if (lwp_create(watchdog, 0, watchdog_stack + STACK_SIZE) < 0)
@@ -727,7 +821,7 @@ static void remove_tree(char *path, int depth)
   unlink(path);
 }
 
-struct pass_result { int calls, watchdog_kills, processes; };
+struct pass_result { int calls, watchdog_kills, processes, rejected; };
 
 // A pipe whose write end is REPORT_FD (where a fuzzing process reports);
 // returns the read end.
@@ -749,6 +843,33 @@ static int report_pipe(void)
   return p[0];
 }
 
+// The reports of fuzzing process pid, generation gen of slot i, asked for
+// `asked` calls: returns the calls its good frames vouch for. A bad frame
+// is quoted, ends the process and counts as rejected.
+static int collect(int rd, int i, int gen, int pid, int asked, struct pass_result *res)
+{
+  struct frame f;
+  int calls = 0;
+  for (uint32 seq = 0; frame_read(rd, &f) == sizeof(f); seq++) {
+    const char *why = frame_fault(&f, seq);
+    if (!why && f.v[0] < calls)
+      why = "its count went backwards";
+    if (!why && f.v[0] > asked)
+      why = "more calls than it was asked for";
+    if (why) {
+      printf("fuzz: slot %d generation %d: rejected report %d of pid %d (%s): "
+             "%x %x %x %x %x %x %x, %d calls counted\n", i, gen, seq, pid, why, f.magic, f.seq,
+             f.v[0], f.v[1], f.v[2], f.v[3], f.sum, calls);
+      kill(pid);
+      res->rejected++;
+      break;
+    }
+    calls = f.v[0];
+    res->watchdog_kills += f.v[1] != 0;
+  }
+  return calls;
+}
+
 // Keeps fuzzing process number i going: when one ends (killed, exited,
 // exec'd, or ended by its watchdog) before `budget` calls were made, the
 // next generation starts with a seed of its own. A fork that fails (the
@@ -758,10 +879,11 @@ static int report_pipe(void)
 #define MAX_FORK_FAILS 1000
 static void slot(uint64 seed, int i, int budget, int out)
 {
-  struct pass_result res = { 0, 0, 0 };
-  int gen = 0, fails = 0;
+  struct pass_result res = { 0, 0, 0, 0 };
+  int gen = 0, fails = 0, forging = forge;
   while (res.calls < budget && gen < MAX_GENERATIONS && fails < MAX_FORK_FAILS) {
     int rd = report_pipe();
+    forge = forging && res.rejected == 0;
     int pid = fork();
     if (pid == 0)
       fuzz_process(gen ? mix(seed, gen) : seed, i, gen, budget - res.calls);
@@ -772,15 +894,9 @@ static void slot(uint64 seed, int i, int budget, int out)
       sleep(1);
       continue;
     }
-    gen++;
     res.processes++;
-    int d;
-    while (read(rd, &d, sizeof(d)) == sizeof(d)) {
-      if (d < 0)
-        res.watchdog_kills++;
-      else
-        res.calls += d;
-    }
+    res.calls += collect(rd, i, gen, pid, budget - res.calls, &res);
+    gen++;
     close(rd);
     while (wait(0) >= 0)
       ;
@@ -788,15 +904,57 @@ static void slot(uint64 seed, int i, int budget, int out)
   if (res.calls < budget)
     printf("fuzz: slot %d gave up after %d generations and %d failed forks: %d of %d calls\n",
            i, gen, fails, res.calls, budget);
-  if (write(out, &res, sizeof(res)) != sizeof(res))
+  struct frame f;
+  frame_make(&f, i, res.calls, res.watchdog_kills, res.processes, res.rejected);
+  if (write(out, &f, sizeof(f)) != sizeof(f))
     printf("fuzz: slot %d could not report\n", i);
   exit(0);
 }
 
+static int harness_failed;
+
+// The calls slot i of nprocs makes in a pass of `calls`.
+static int slot_share(int calls, int nprocs, int i)
+{
+  return calls / nprocs + (i < calls % nprocs);
+}
+
+// A figure only a harness bug (or a kernel that corrupts memory) can give.
+static void harness_failure(const char *what, const struct frame *f)
+{
+  printf("fuzz: HARNESS: %s: %x %x %x %x %x %x %x\n", what, f->magic, f->seq, f->v[0], f->v[1],
+         f->v[2], f->v[3], f->sum);
+  harness_failed = 1;
+}
+
+// Adds slot frame f to the pass's tally, if it is whole and possible: the
+// slot (seq) reports once, within its share of the calls.
+static void tally(struct pass_result *res, const struct frame *f, int calls, int nprocs,
+                  int *seen)
+{
+  const char *fault = frame_fault(f, f->seq);
+  if (fault)
+    harness_failure(fault, f);
+  else if (f->seq >= (uint32)nprocs || seen[f->seq])
+    harness_failure("no such slot, or one that reported twice", f);
+  else if (f->v[0] < 0 || f->v[0] > slot_share(calls, nprocs, f->seq))
+    harness_failure("a slot made more calls than its share", f);
+  else if (f->v[1] < 0 || f->v[3] < 0 || f->v[1] + f->v[3] > f->v[2])
+    harness_failure("more watchdog kills and rejected reports than processes", f);
+  else {
+    seen[f->seq] = 1;
+    res->calls += f->v[0];
+    res->watchdog_kills += f->v[1];
+    res->processes += f->v[2];
+    res->rejected += f->v[3];
+  }
+}
+
 static struct pass_result pass(uint64 seed, int calls, int nprocs)
 {
-  struct pass_result res = { 0, 0, 0 }, r;
-  int p[2];
+  struct pass_result res = { 0, 0, 0, 0 };
+  struct frame f;
+  int p[2], seen[MAXPROCS] = { 0 };
   mkdir("fz");
   if (pipe(p) < 0) {
     printf("fuzz: no pipe\n");
@@ -808,17 +966,15 @@ static struct pass_result pass(uint64 seed, int calls, int nprocs)
       sleep(1);
     if (pid == 0) {
       close(p[0]);
-      slot(seed, i, calls / nprocs + (i < calls % nprocs), p[1]);
+      slot(seed, i, slot_share(calls, nprocs, i), p[1]);
     }
     if (pid < 0)
       printf("fuzz: no process for slot %d\n", i);
   }
   close(p[1]);
   int reported = 0, n;
-  while ((n = read(p[0], &r, sizeof(r))) == sizeof(r)) {
-    res.calls += r.calls;
-    res.watchdog_kills += r.watchdog_kills;
-    res.processes += r.processes;
+  while ((n = frame_read(p[0], &f)) == sizeof(f)) {
+    tally(&res, &f, calls, nprocs, seen);
     reported++;
   }
   close(p[0]);
@@ -843,8 +999,13 @@ int main(int argc, char **argv)
 {
   if (argc >= 2 && strcmp(argv[1], "-exit") == 0)
     exit(0);
+  if (argc >= 2 && strcmp(argv[1], "-forge") == 0) {
+    forge = 1;
+    argc--;
+    argv++;
+  }
   if (argc < 3) {
-    fprintf(2, "usage: fuzz SEED CALLS [PROCS [LWPS]]\n");
+    fprintf(2, "usage: fuzz [-forge] SEED CALLS [PROCS [LWPS]]\n");
     exit(1);
   }
   uint64 seed = atoi(argv[1]);
@@ -869,14 +1030,14 @@ int main(int argc, char **argv)
     test_kernel_settle(&pages[round], &threads[round]);
     total += res.calls;
     printf("fuzz: pass %d seed %d: %d calls, %d procs x %d lwps, %d processes, "
-           "%d killed by the watchdog, %d ticks, free pages %d, live threads %d\n", round,
-           (int)seed, res.calls, nprocs, lwps_per_proc, res.processes, res.watchdog_kills, ticks,
-           pages[round], threads[round]);
+           "%d killed by the watchdog, %d reports rejected, %d ticks, free pages %d, "
+           "live threads %d\n", round, (int)seed, res.calls, nprocs, lwps_per_proc,
+           res.processes, res.watchdog_kills, res.rejected, ticks, pages[round], threads[round]);
   }
   if (pages[2] != pages[1] || threads[2] != threads[1] || threads[2] != threads[0])
     leak = 1;
   printf("fuzz: %d calls; free pages %d -> %d -> %d, live threads %d -> %d -> %d\n", total,
          pages[0], pages[1], pages[2], threads[0], threads[1], threads[2]);
   printf(leak ? "fuzz: LEAK\n" : "fuzz: OK\n");
-  exit(leak);
+  exit(harness_failed ? 2 : leak);
 }
