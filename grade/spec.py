@@ -57,6 +57,8 @@ def load(name, labs_dir=LABS, hidden=None):
     public one replaces it). The old "protected" key is ignored: everything
     outside "student_files" is pristine."""
     lab_dir = os.path.join(labs_dir, name)
+    if name not in lab_names(labs_dir):
+        raise SpecError("no lab %r; the labs are %s" % (name, " ".join(lab_names(labs_dir))))
     spec = _read(os.path.join(lab_dir, "lab.json"))
     spec.setdefault("name", name)
     spec["dir"] = lab_dir

@@ -27,6 +27,30 @@ PANIC = r"panic:"               # a kernel panic anywhere fails the test
 
 
 LIVE = set()                    # Machines whose QEMU may still run
+_FOUND = {}
+
+
+def found(what):
+    """What tools/deps.sh finds for `what` (cc: the toolchain prefix, gdb:
+    the gdb command, opensbi: the firmware), or the value make passed on
+    (TOOLPREFIX, OPENSBI); "" if there is none."""
+    env = {"cc": "TOOLPREFIX", "opensbi": "OPENSBI"}.get(what)
+    if env and os.environ.get(env):
+        return os.environ[env]
+    if what not in _FOUND:
+        p = subprocess.run(["bash", os.path.join(ROOT, "tools", "deps.sh"), "find", what],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        _FOUND[what] = p.stdout.decode().strip()
+    return _FOUND[what]
+
+
+def gdb_command():
+    """The RISC-V gdb, or a TestFailure saying how to get one."""
+    gdb = found("gdb")
+    if not gdb:
+        raise TestFailure("no RISC-V gdb (gdb-multiarch, riscv64-elf-gdb): "
+                          "run `make deps` or see docs/setup.md")
+    return gdb
 
 
 def kill_all():
@@ -105,7 +129,7 @@ class Machine:
 
     # ---- life cycle -------------------------------------------------------
     def command(self):
-        return ["qemu-system-riscv64", "-machine", "virt", "-bios", "default",
+        return ["qemu-system-riscv64", "-machine", "virt", "-bios", found("opensbi") or "default",
                 "-kernel", self.kernel, "-m", self.mem, "-smp", str(self.cpus),
                 "-nographic", "-global", "virtio-mmio.force-legacy=false",
                 "-drive", "file=%s,if=none,format=raw,id=x0" % self.image,

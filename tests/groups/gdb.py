@@ -6,8 +6,14 @@ kernel frames: syscall and the trap handler that called it.
 gdb/repo-gdbinit does the same through the repo's .gdbinit (run from a
 scratch directory that has kernel/kernel and a .gdbport naming the port), so
 the file a student auto-loads is tested too.
+
+gdb/vscode does what .vscode/launch.json asks VS Code to do: its task runs
+a Makefile target that exists and prints the line the task waits for, and
+its debugger (tools/gdb/gdb.sh) runs its setup commands against QEMU
+started as `make qemu-gdb` does; then a breakpoint and backtrace work.
 """
 import contextlib
+import json
 import os
 import re
 import subprocess
@@ -21,7 +27,7 @@ COMMANDS = ["break syscall", "continue", "bt", "info threads"]
 
 
 def gdb_batch(args, cwd, timeout=90):
-    p = subprocess.run(["gdb-multiarch", "-batch", "-nx"] + args, cwd=cwd,
+    p = subprocess.run([qemu.gdb_command(), "-batch", "-nx"] + args, cwd=cwd,
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=timeout)
     return p.stdout.decode(errors="replace")
@@ -89,5 +95,55 @@ def gdb_repo_init(ctx):
             check_bt(ctx, out)
 
 
-group("gdb", tests=["gdb/backtrace", "gdb/repo-gdbinit"], weight=15)(
-    lambda ctx: (gdb_direct(ctx), gdb_repo_init(ctx)))
+def vscode_config():
+    """launch.json's configuration and the task it starts first."""
+    with open(os.path.join(ROOT, ".vscode", "launch.json")) as f:
+        launch = json.load(f)["configurations"][0]
+    with open(os.path.join(ROOT, ".vscode", "tasks.json")) as f:
+        tasks = {t["label"]: t for t in json.load(f)["tasks"]}
+    return launch, tasks.get(launch.get("preLaunchTask"))
+
+
+def gdb_vscode(ctx):
+    if not ctx.want("gdb/vscode"):
+        return
+    with ctx.test("gdb/vscode"):
+        launch, task = vscode_config()
+        ctx.check(task, "launch.json's preLaunchTask %r is not in tasks.json"
+                  % launch.get("preLaunchTask"))
+        with open(os.path.join(ROOT, "Makefile")) as f:
+            mk = f.read()
+        target = task["command"].split()
+        ctx.check(target[0] == "make" and re.search(r"^%s:" % re.escape(target[1]), mk, re.M),
+                  "the task runs %r, not a Makefile target" % task["command"])
+        ends = task["problemMatcher"]["background"]["endsPattern"]
+        ctx.check(re.search(ends, mk), "make %s never prints %r, which the task waits for"
+                  % (target[1], ends))
+        port = free_port()
+        with tempfile.TemporaryDirectory() as tmp, \
+                ctx.machine("gdb-vscode", cpus=1, timeout=120,
+                            extra=["-S", "-gdb", "tcp:127.0.0.1:%d" % port]) as m:
+            gdb_scratch(tmp, port)
+            for name in (".gdbinit", "tools"):
+                os.symlink(os.path.join(ROOT, name), os.path.join(tmp, name))
+            def here(text):
+                return text.replace("${workspaceFolder}", tmp)
+            debugger = here(launch["miDebuggerPath"])
+            ctx.check(os.access(debugger, os.X_OK), "miDebuggerPath %s is not a program" % debugger)
+            ctx.check(here(launch["program"]) == os.path.join(tmp, "kernel", "kernel"),
+                      "launch.json's program is %r" % launch["program"])
+            setup = [here(c["text"]) for c in launch.get("setupCommands", [])
+                     + launch["customLaunchSetupCommands"]]
+            args = launch["miDebuggerArgs"].split() + ["-batch"]
+            p = subprocess.run([debugger] + args + sum((["-ex", c] for c in setup + COMMANDS), []),
+                               cwd=here(launch["cwd"]), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=90)
+            out = p.stdout.decode(errors="replace")
+            m.note("gdb output:\n" + out)
+            ctx.check("spindle: connecting to QEMU on localhost:%d" % port in out,
+                      "the setup commands did not connect to .gdbport's port: %r" % out[-300:])
+            check_bt(ctx, out)
+
+
+group("gdb", tests=["gdb/backtrace", "gdb/repo-gdbinit", "gdb/vscode"], weight=15)(
+    lambda ctx: (gdb_direct(ctx), gdb_repo_init(ctx), gdb_vscode(ctx)))

@@ -64,7 +64,7 @@ def run_gdb(m, tmp, cmds, timeout=150):
     with open(path, "w") as f:
         f.write("\n".join(script) + "\n")
     first_cont = cmds.index("continue")
-    p = subprocess.Popen(["gdb-multiarch", "-batch", "-nx", "-x", os.path.join(ROOT, ".gdbinit"),
+    p = subprocess.Popen([qemu.gdb_command(), "-batch", "-nx", "-x", os.path.join(ROOT, ".gdbinit"),
                           "-x", path], cwd=tmp, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     timer = threading.Timer(timeout, p.kill)

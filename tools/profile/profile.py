@@ -18,7 +18,6 @@ import argparse
 import collections
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -45,10 +44,12 @@ def parse(text):
 
 
 def addr2line():
-    for prefix in ("riscv64-unknown-elf-", "riscv64-linux-gnu-"):
-        if shutil.which(prefix + "addr2line"):
-            return prefix + "addr2line"
-    raise RuntimeError("no riscv64 addr2line on PATH")
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import qemu  # noqa: E402
+    prefix = qemu.found("cc")
+    if not prefix:
+        raise RuntimeError("no riscv64 addr2line on PATH (docs/setup.md)")
+    return prefix + "addr2line"
 
 
 def symbolize(elf, pcs):
