@@ -16,6 +16,7 @@
 #:   make deps            install the compiler, QEMU, OpenSBI and gdb where possible
 #:   make compile_commands.json   the compilation database for clangd and VS Code
 #:   make clean           remove everything built
+#:   make help            this list
 #: Variables:
 #:   CPUS=1..8 (default 3)   MEM=128M   QEMUEXTRA="qemu options"   GDBPORT=n
 #:   EXTRA_UPROGS="a.c b.c"  more user programs, each named after its file
