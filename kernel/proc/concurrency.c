@@ -3,20 +3,18 @@
 // parallel asks the kernel for more kernel-level threads, and for fewer when
 // they cannot.
 //
-// The protocol with the user thread library (user/lib/uthread.c):
-//  - The library registers, once, where a new LWP starts:
-//    concurrency_entry(entry, arg, boot_stack_top). The kernel cannot
+// The protocol with the user thread library:
+//  - The library (user/lib/uthread_level.c) registers, once, where a new LWP
+//    starts: concurrency_entry(entry, arg, boot_stack_top). The kernel cannot
 //    allocate user stacks, so every LWP it adds starts at entry(arg) on the
-//    same small boot stack; the entry code takes a lock before touching it,
-//    moves to a scheduler stack of its own and drops the lock. The calling
-//    LWP becomes the first LWP serving user threads.
+//    same small boot stack; the library keeps them from using it at once.
+//    The calling LWP becomes the first LWP serving user threads.
 //  - The serving LWPs are the detached LWPs of the process that have not
 //    ended: the registering one, and those set_concurrency adds. Detached
 //    LWPs are released as soon as they end (nobody joins them).
 //  - set_concurrency(n) grows the process at once: it adds LWPs until n
-//    serve. Lowering n only records it: a surplus LWP notices when it next
-//    finds no user thread to run, and calls lwp_exit itself, so no LWP ever
-//    leaves in the middle of a user thread.
+//    serve. Lowering n only records it: the library ends surplus LWPs
+//    (lwp_exit) between user threads, when it sees the lower level.
 //  - A process starts at level 1 (proc_alloc) with nothing registered; a
 //    forked child too. exec drops the registration (the entry belonged to
 //    the old image) and the level.
@@ -94,7 +92,7 @@ uint64 sys_set_concurrency(void)
   // LAB concurrency BEGIN
   if (n == 0)
     n = ncpu;
-  if (n < 0 || n > CONCURRENCY_MAX || n > max_threads)
+  if (n < 0 || n > CONCURRENCY_MAX)
     return -1;
   if (n > 1 && !concurrency_registered(p))
     return -1;
@@ -117,10 +115,7 @@ uint64 sys_set_concurrency(void)
   }
   return 0;
   // STUB
-  //| // TODO (lab concurrency): check n (0 means one LWP per CPU: ncpu), then
-  //| // start detached LWPs at the registered entry until n serve the process.
-  //| // For now the level is only recorded: the process keeps its one LWP.
-  //| p->concurrency = n;
-  //| return 0;
+  //| (void)p;
+  //| return n == 1 ? 0 : -1;   // lab concurrency: see the handout, Part 1
   // LAB concurrency END
 }

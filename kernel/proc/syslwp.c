@@ -76,6 +76,8 @@ uint64 sys_mprotect(void)
 
 uint64 sys_schedctl(void)
 {
+  if (schedctl_delay > 0)
+    lwp_test_delay(schedctl_delay);
   return proc_schedctl();
 }
 

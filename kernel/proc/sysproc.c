@@ -160,6 +160,16 @@ uint64 sys_kdebug(void)
   case KD_COPY_DELAY:
     uvm_set_copy_delay(arg);
     return 0;
+  case KD_LWP_ALLOC_DELAY:
+    if (arg < 0 || arg > 100)
+      return -1;
+    lwp_alloc_delay = arg;
+    return 0;
+  case KD_SCHEDCTL_DELAY:
+    if (arg < 0 || arg > 100)
+      return -1;
+    schedctl_delay = arg;
+    return 0;
   case KD_UPCALL_STATS:     return upcall_stats(arg);
   case KD_UPCALL_RESET:
     upcall_reset_max();

@@ -6,6 +6,7 @@
 #include "thread/lwkt.h"
 #include "thread/cpu.h"
 #include "thread/sleepq.h"
+#include "thread/clock.h"
 #include "arch/trap.h"
 #include "proc/proc.h"
 #include "proc/kick.h"
@@ -26,8 +27,23 @@ static void lwp_start(void *arg)
   usertrapret();
 }
 
+// Test delays set by kdebug (0: off): they widen a window a lab test needs.
+int lwp_alloc_delay;     // KD_LWP_ALLOC_DELAY: ticks an LWP sleeps before adding one to its process
+int schedctl_delay;      // KD_SCHEDCTL_DELAY: ticks the schedctl system call sleeps first
+
+// The calling LWP sleeps `ticks` ticks, less if it is told to end.
+void lwp_test_delay(int ticks)
+{
+  struct lwp *l = curlwp();
+  uint64 until = clock_ticks() + ticks;
+  for (uint64 now; (now = clock_ticks()) < until && !lwp_killed(l);)
+    sleepq_sleep_intr(&lwp_alloc_delay, 0, until - now);
+}
+
 struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0)
 {
+  if (lwp_alloc_delay > 0 && curlwp() && curlwp()->proc == p)
+    lwp_test_delay(lwp_alloc_delay);
   struct cpu *cpu = lwkt_pick_cpu();
   struct klt *t = klt_create(p->name, lwp_start, 0, PRI_KERN_USER, cpu);
   if (t == 0)

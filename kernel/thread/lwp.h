@@ -56,6 +56,8 @@ extern struct lwp lwps[MAX_THREADS];
 // Make a new LWP+KLT pair in p that starts in user mode at pc with sp and a0.
 // Returns NULL when max_threads is reached or memory is short.
 struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0);
+extern int lwp_alloc_delay, schedctl_delay;   // kdebug test delays, in ticks (0: off)
+void lwp_test_delay(int ticks);
 static inline struct lwp *curlwp(void) { return curklt()->lwp; }
 int  lwp_killed(struct lwp *l);       // must it end at the next chance?
 void lwp_exit(void) __attribute__((noreturn));

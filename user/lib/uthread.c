@@ -30,8 +30,6 @@
 #define STACK_CACHE_BYTES (16 << 20)   // stack memory kept on the death row (glibc: 40 MiB)
 #define NPRIO             (UTHREAD_PRIO_MAX + 1)
 #define SPINS_BEFORE_NAP  20000   // then nap one tick in the kernel
-#define BOOT_STACK        4096    // shared by LWPs the kernel adds, one at a time
-#define LEVEL_CHECK_TICKS 10      // an idle LWP with company re-reads the level this often
 
 int uthread_debug;
 
@@ -103,7 +101,6 @@ static uint32 run_mask;            // bit p set: queue p is not empty
 static struct ult *run_head[NPRIO], *run_tail[NPRIO];   // 0: empty
 static int work_seq;               // futex word idle LWPs sleep on
 static int idle_lwps;
-static int shared_lwps;            // LWPs serving the queue (the concurrency level's count)
 static int lwp_slots_hi;           // lwps[0 .. lwp_slots_hi) have been used (under table_lock)
 static struct ult_lwp *kick_target; // the one kick in flight, or 0 (under run_lock)
 
@@ -445,37 +442,25 @@ static void preempt_handler(struct uframe *f)
 
 // The next thread for a shared LWP, returned with run_lock held (the switch
 // to it releases the lock); parks the LWP in the kernel while there is none.
-// Returns 0 when the queue is empty and there are more shared LWPs
-// than the concurrency level: the caller must end (lab concurrency's lazy
-// shrink). The level is read (a system call) only by an LWP that found no
-// work while it has company; such an LWP, parked, wakes every
-// LEVEL_CHECK_TICKS to read it again. A lone LWP never reads it.
+// Returns 0 when the queue is empty and the level's code (ulevel_idle,
+// uthread_level.c) says this LWP is surplus: the caller must end. So an LWP
+// ends only between threads.
 static struct ult *wait_for_work(struct ult_lwp *me)
 {
-  int level = 0;                     // as last read; 0: read it before parking
   struct ult *t;
   int seen = __atomic_load_n(&work_seq, __ATOMIC_ACQUIRE);
   uthread_upcall_poll();             // the kernel's events may bring work (lab upcalls)
   spin_lock(&run_lock);
   while ((t = run_queue_take_highest(0)) == 0) {
-    int company = shared_lwps > 1;
-    if (company && level == 0) {
-      spin_unlock(&run_lock);
-      level = get_concurrency();
-      spin_lock(&run_lock);
-      continue;                      // work may have come meanwhile
-    }
-    // Surplus, and no kick on its way to us (it could land on our stack
-    // after the record is reused): leave. kick_choose() runs under run_lock
-    // and never picks an LWP whose current is 0, so none can come later.
-    if (company && shared_lwps > level && __atomic_load_n(&kick_target, __ATOMIC_ACQUIRE) != me) {
-      shared_lwps--;
+    // A kick on its way to us could land on our stack after the record is
+    // reused: wait for it. kick_choose() runs under run_lock and never picks
+    // an LWP whose current is 0, so none can come after this look.
+    int ticks = __atomic_load_n(&kick_target, __ATOMIC_ACQUIRE) == me ? 1 : ulevel_idle();
+    if (ticks < 0)
       break;
-    }
     idle_lwps++;
     spin_unlock(&run_lock);
-    futex_wait(&work_seq, seen, company ? LEVEL_CHECK_TICKS : 0);
-    level = 0;
+    futex_wait(&work_seq, seen, ticks);
     seen = __atomic_load_n(&work_seq, __ATOMIC_ACQUIRE);   // read before looking again
     uthread_upcall_poll();
     spin_lock(&run_lock);
@@ -715,90 +700,53 @@ static void bound_lwp_entry(void *arg)
   bound_lwp_loop();
 }
 
-// ---- LWPs the kernel adds (set_concurrency) ------------------------------------------
-// The kernel starts each added LWP at boot_entry(&boot) on boot_stack, the
-// one stack it knows (registered with concurrency_entry). boot_entry spins
-// for boot.lock without touching the stack, then boot_lwp takes an LWP record
-// and switches to that record's own scheduler loop and stack, releasing the
-// lock on the way. See docs/decisions.md.
-static struct {
-  int lock;                        // held while an LWP runs on boot_stack
-  void (*start)(void);             // boot_lwp, loaded by boot_entry
-  void (*upcall_start)(void);      // upcall_boot_lwp, loaded by upcall_entry (lab upcalls)
-} boot;
-static char boot_stack[BOOT_STACK] __attribute__((aligned(16)));
+// ---- LWPs the kernel adds (set_concurrency): leaving the boot stack -----------
+// uthread_level.c owns the boot stack and its lock, and calls these on it.
+static int boot_user;              // 1 + lwpid of the LWP inside ult_boot_run, or 0
 
-void uthread_boot_entry(void *bootp);   // in the asm below: a0 = &boot
-void uthread_upcall_entry(void *bootp); // the same for a replacement activation
-asm(".text\n"
-    ".globl uthread_upcall_entry\n"
-    "uthread_upcall_entry:\n"
-    "   li t2, 16\n"                // boot.upcall_start
-    "   j 1f\n"
-    ".globl uthread_boot_entry\n"
-    "uthread_boot_entry:\n"
-    "   li t2, 8\n"                 // boot.start
-    "1: lw t1, 0(a0)\n"             // spin (no stack yet) until boot.lock is free
-    "   bnez t1, 1b\n"
-    "   li t1, 1\n"
-    "   amoswap.w.aq t1, t1, (a0)\n"
-    "   bnez t1, 1b\n"
-    "   li tp, 0\n"
-    "   add t0, a0, t2\n"
-    "   ld t0, 0(t0)\n"
-    "   jr t0\n");
-
-
-// serving: 1 for an LWP set_concurrency added, 0 for a replacement
-// activation, which takes over the count of the LWP that blocked. An added
-// LWP that finds no record or no memory for its stack is not needed after
-// all. A replacement is: the LWP it replaces parks when it wakes, so
-// without it nobody may be left to serve, and the process would hang. It
-// tries again every tick (memory comes back as others free it), and after
-// a second ends the process with a message.
-static void boot_lwp_as(int serving)
+// A replacement activation is needed: the LWP it replaces parks when it
+// wakes, so without it nobody may be left to serve, and the process would
+// hang. Memory comes back as others free it.
+struct ult_lwp *ult_boot_take(int needed)
 {
   struct ult_lwp *l = lwp_slot_take();
-  for (int tries = 0; l == 0 && !serving && tries < 100; tries++) {
+  for (int tries = 0; l == 0 && needed && tries < 100; tries++) {
     sleep(1);                      // not an activation block: no thread is named
     l = lwp_slot_take();
   }
-  if (l == 0 && !serving) {
+  if (l == 0 && needed) {
     fprintf(2, "uthread: no memory for a replacement activation's stack\n");
     exit(-1);
   }
-  if (l == 0)
-    lwp_leave(&boot.lock);         // no record or no memory: not needed after all
-  l->lwpid = lwp_self();
-  spin_lock(&run_lock);
-  shared_lwps += serving;
-  spin_unlock(&run_lock);
+  if (l)
+    l->lwpid = lwp_self();
+  return l;
+}
+
+// Checks that one LWP at a time uses the boot stack: an LWP that finds
+// another one still inside ends the process with a message (the two would
+// overwrite each other's frames). kdebug(KD_SCHEDCTL_DELAY) keeps an LWP
+// inside (set_this_lwp calls schedctl) so that a test can see it.
+void ult_boot_run(struct ult_lwp *l, int *release)
+{
+  int other = __atomic_exchange_n(&boot_user, l->lwpid + 1, __ATOMIC_ACQ_REL);
+  if (other != 0) {
+    fprintf(2, "uthread: LWPs %d and %d on the boot stack at once\n", other - 1, l->lwpid);
+    exit(-1);
+  }
   set_this_lwp(l);
   l->sched_ctx.ra = (uint64)shared_lwp_loop;
   l->sched_ctx.sp = (uint64)sched_stack_top(l);
-  struct ult_context abandoned;    // boot_stack is given back by the switch
-  uthread_switch(&abandoned, &l->sched_ctx, &boot.lock);
+  __atomic_store_n(&boot_user, 0, __ATOMIC_RELEASE);
+  struct ult_context abandoned;    // the boot stack is given back by the switch
+  uthread_switch(&abandoned, &l->sched_ctx, release);
+  __builtin_unreachable();
 }
 
-static void boot_lwp(void)
+void ult_boot_leave(int *release)
 {
-  boot_lwp_as(1);
-}
-
-static void upcall_boot_lwp(void)
-{
-  boot_lwp_as(0);
-}
-
-// Registers the entry of added LWPs and asks the kernel for n LWPs in all.
-// (This used to call lwp_create n-1 times; lab concurrency moved it into the kernel.)
-static int uthread_add_lwps(int n)
-{
-  boot.start = boot_lwp;
-  boot.upcall_start = upcall_boot_lwp;
-  if (concurrency_entry(uthread_boot_entry, &boot, boot_stack + BOOT_STACK) < 0)
-    return -1;
-  return set_concurrency(n);
+  static int nothing;
+  lwp_leave(release ? release : &nothing);
 }
 
 static int bound_lwp_start(struct ult *t)
@@ -843,12 +791,10 @@ void ulib_unlock(int *l)
 }
 
 // Where a replacement activation starts: the boot entry's variant that
-// does not count it as one more serving LWP.
+// does not count it as one more serving LWP (uthread_level.c).
 void ulib_upcall_entry(uint64 *entry, uint64 *arg, uint64 *stack, uint64 *wake_word)
 {
-  *entry = (uint64)uthread_upcall_entry;
-  *arg = (uint64)&boot;
-  *stack = (uint64)(boot_stack + BOOT_STACK);
+  ulevel_upcall_entry(entry, arg, stack);
   *wake_word = (uint64)&work_seq;
 }
 
@@ -1035,10 +981,9 @@ int uthread_init(int nlwp)
   l->sched_ctx.sp = (uint64)sched_stack_top(l);
   set_current(l, main_thread);
   set_this_lwp(l);
-  shared_lwps = 1;
   library_ready = 1;
   lib_leave(0);            // thread 0 runs its own code again
-  if (lwp_preempt_handler(preempt_handler) < 0 || uthread_add_lwps(nlwp) < 0)
+  if (lwp_preempt_handler(preempt_handler) < 0 || ulevel_start(nlwp) < 0)
     return -1;
   return 0;
 }

@@ -1,11 +1,38 @@
 // Inside the uthread library: what user/lib/uthread.c (threads, LWPs, the
-// run queue) offers the library's other files: the upcall handler in
+// run queue) offers the library's other files: the concurrency level in
+// user/lib/uthread_level.c (lab concurrency), the upcall handler in
 // user/lib/uthread_upcall.c (lab upcalls) and the mutexes in
-// user/lib/uthread_mutex.c (lab adaptive). Not for programs: they include
-// user/uthread.h only.
+// user/lib/uthread_mutex.c (lab adaptive), and what they offer it. Not for
+// programs: they include user/uthread.h only.
 #pragma once
 #include "uapi/types.h"
 #include "uapi/schedctl.h"
+
+// ---- the concurrency level (uthread_level.c) ---------------------------------
+// What uthread_level.c offers uthread.c:
+// uthread_init, on the first LWP (which serves the run queue): registers
+// where the LWPs the kernel adds start, and asks for n LWPs in all; 0 or -1.
+int  ulevel_start(int n);
+// An LWP that serves the run queue found it empty (the queue's lock is held,
+// no kick is on its way to it). Returns -1 if the LWP must end now, else how
+// many ticks it may park before it calls again (0: until work comes).
+int  ulevel_idle(void);
+// Where a replacement activation (lab upcalls) starts: the LWPs' entry, with
+// the argument and stack that make it boot as one that does not serve.
+void ulevel_upcall_entry(uint64 *entry, uint64 *arg, uint64 *stack);
+
+// What uthread.c offers uthread_level.c; the three ult_boot_* run on the
+// boot stack (uthread_switch.S, uthread_boot_entry).
+// A free LWP record with a scheduler stack of its own, for the calling LWP
+// (its id recorded), or 0 if there is no record or no memory. needed: the
+// caller cannot do without (a replacement activation, lab upcalls): it tries
+// again every tick, and after a second ends the process with a message.
+struct ult_lwp *ult_boot_take(int needed);
+// The calling LWP becomes l and runs l's scheduler loop on l's stack. *release
+// (0: nothing) is cleared once nothing uses the current stack any more.
+void ult_boot_run(struct ult_lwp *l, int *release) __attribute__((noreturn));
+// Ends the calling LWP: its last store clears *release (0: nothing).
+void ult_boot_leave(int *release) __attribute__((noreturn));
 
 // ---- for the upcall handler ------------------------------------------------
 int  ulib_ready(void);                 // uthread_init has run

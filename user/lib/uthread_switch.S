@@ -9,6 +9,9 @@
 # struct ult_context in user/lib/uthread.c.
 #
 #   void uthread_switch(struct ult_context *save, struct ult_context *load, int *release);
+#
+# Also the entry of the LWPs the kernel adds, below: they have no stack of
+# their own yet.
 
         .text
         .globl  uthread_switch
@@ -46,3 +49,30 @@ uthread_switch:
         beqz    a2, 1f
         amoswap.w.rl zero, zero, (a2)   # *a2 = 0, after every store above
 1:      ret
+
+# uthread_boot_entry(boot): where an LWP that set_concurrency added starts,
+# with sp at the top of the library's one boot stack (user/lib/uthread_level.c).
+# Other LWPs may start there at the same time, so it touches no memory but the
+# lock until it holds the lock: it spins on boot->lock (offset 0) using
+# registers only, then jumps to boot->start (offset 8) with tp = 0 (no LWP
+# record yet), the lock held. uthread_upcall_entry is the same for a
+# replacement activation (lab upcalls), going to boot->upcall_start (16).
+#
+#   void uthread_boot_entry(void *boot);   void uthread_upcall_entry(void *boot);
+
+        .globl  uthread_upcall_entry
+uthread_upcall_entry:
+        li      t2, 16
+        j       2f
+        .globl  uthread_boot_entry
+uthread_boot_entry:
+        li      t2, 8
+2:      lw      t1, 0(a0)               # wait until the lock looks free
+        bnez    t1, 2b
+        li      t1, 1
+        amoswap.w.aq t1, t1, (a0)
+        bnez    t1, 2b
+        li      tp, 0
+        add     t0, a0, t2
+        ld      t0, 0(t0)
+        jr      t0
