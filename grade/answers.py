@@ -9,7 +9,10 @@ each start an answer, which runs to the next such line or the end; text
 before Q1, lines whose first non-blank character is `#`, and every
 occurrence of the template's placeholder are ignored. A word is a
 whitespace-separated token with a letter or digit in it. An answer counts
-when it has at least min_words words; the score is points x counted / N.
+when it has at least min_words words and is not filler (filler()): too few
+distinct words, long repeats, or mostly the lab README's own text (the
+question); filler scores 0 for its question and flags the check INTEGRITY
+for the instructor. The score is points x counted / N.
 """
 import os
 import re
@@ -46,6 +49,34 @@ def words(text):
     return [w for w in text.split() if any(c.isalnum() for c in w)]
 
 
+def _norm(text):
+    return [w.strip(".,;:!?()[]{}\"'`*").lower() for w in words(text)]
+
+
+def _grams(ws, n):
+    return [" ".join(ws[i:i + n]) for i in range(len(ws) - n + 1)]
+
+
+def filler(text, need, readme=""):
+    """Why an answer long enough to count is filler, or None: fewer
+    distinct words than half the words needed, a text that
+    mostly repeats its own 4-word runs, or one whose 4-word runs are mostly
+    the README's (the question copied)."""
+    ws = _norm(text)
+    distinct = len(set(ws))
+    if distinct < need // 2:
+        return "filler: %d distinct words" % distinct
+    grams = _grams(ws, 4)
+    if grams and len(set(grams)) < 0.7 * len(grams):
+        return "filler: repeats itself (%d of %d four-word runs are repeats)" % (
+            len(grams) - len(set(grams)), len(grams))
+    known = set(_grams(_norm(readme), 4))
+    if grams and sum(g in known for g in grams) > 0.5 * len(grams):
+        return "filler: mostly the README's own text (%d of %d four-word runs)" % (
+            sum(g in known for g in grams), len(grams))
+    return None
+
+
 def regular_file(base, rel, max_bytes=None):
     """The path of base/rel if it and every folder on the way (below base)
     are real (no symbolic links) and it is a regular file (of at most
@@ -61,12 +92,14 @@ def regular_file(base, rel, max_bytes=None):
             return None, "a symbolic link (submit a regular file)"
     if not stat.S_ISREG(st.st_mode):
         return None, "not a regular file"
+    if st.st_nlink > 1:
+        return None, "a hard link (submit a regular file of its own)"
     if max_bytes is not None and st.st_size > max_bytes:
         return None, "larger than %d bytes" % max_bytes
     return path, None
 
 
-def check(ans, repo):
+def check(ans, repo, readme=""):
     """Score the answers of spec["answers"] `ans` in the tree `repo` (the
     same for the instructor's tree, whose answers file holds the model
     answers inside a LAB region, and for a student's).
@@ -82,11 +115,16 @@ def check(ans, repo):
     with open(path, "rb") as f:
         text = f.read(MAX_BYTES).decode("utf-8", errors="replace")
     got = parse(text, ans["placeholder"])
-    results, lines = {}, []
+    results, lines, flagged = {}, [], []
     for k in range(1, n + 1):
         count = len(words(got.get(k, "")))
         results["Q%d" % k] = ok = count >= need
-        if k not in got:
+        junk = filler(got[k], need, readme) if ok else None
+        if junk:
+            results["Q%d" % k] = False
+            flagged.append("Q%d %s" % (k, junk))
+            why = "scored 0, %s" % junk
+        elif k not in got:
             why = "missing (no Q%d: line)" % k
         elif count == 0:
             why = "not answered"
@@ -97,6 +135,8 @@ def check(ans, repo):
         lines.append("  %-24s %s" % ("Q%d" % k, why))
     good = sum(results.values())
     status = "ok" if good == n else "%d/%d answers filled in" % (good, n)
+    if flagged:
+        status = "INTEGRITY: %s (%s)" % ("; ".join(flagged), status)
     return {"score": round(points * good / n, 2), "max_score": points, "status": status,
             "detail": "%s\n  read %s\n%s" % (status, source, "\n".join(lines)),
-            "results": results}
+            "results": results, "integrity": bool(flagged)}

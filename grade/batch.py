@@ -6,8 +6,10 @@ never stops the batch. A submission is only read: grade.py takes the lab's
 student files from it into a fresh pristine tree. Writes OUT/grades.csv
 (submission, score, max, status, flags) and OUT/<submission>.json
 (Gradescope format), logs in OUT/logs/<submission>/. Names drop an archive
-suffix and a trailing .git; two entries with the same name (dup/ and
-dup.zip) keep their full entry names instead. --shard i/n (0 <= i < n)
+suffix and a trailing .git, unless that short name is another entry's
+short name or another entry's own name (dup/, dup.zip and dup.zip.git):
+then the full entry name, so names are unique by construction (and name
+results, logs and CSV rows of one submission each). --shard i/n (0 <= i < n)
 grades the submissions whose index in the sorted list is i modulo n and
 writes OUT/grades-<i>-of-<n>.csv.
 """
@@ -43,12 +45,18 @@ def short_name(entry):
 
 
 def submissions(folder):
-    """[(name, path)] sorted by name, names unique: the short name, or the
-    entry's own name when two entries have the same short name."""
+    """[(name, path)] sorted by name, names unique: the short name when no
+    other entry has it as its short name or as its own name, else the
+    entry's own name (entries are unique, and no short name kept equals
+    another's entry name)."""
     entries = sorted(e for e in os.listdir(folder) if not e.startswith("."))
     shorts = [short_name(e) for e in entries]
-    subs = [(s if shorts.count(s) == 1 else e, os.path.join(folder, e))
-            for e, s in zip(entries, shorts)]
+    subs = []
+    for e, s in zip(entries, shorts):
+        clash = shorts.count(s) > 1 or (s != e and s in entries)
+        subs.append((e if clash else s, os.path.join(folder, e)))
+    names = [n for n, _ in subs]
+    assert len(set(names)) == len(names), names
     return sorted(subs)
 
 

@@ -30,6 +30,7 @@ ROOT = specmod.ROOT
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import handout  # noqa: E402
+import integrity  # noqa: E402
 import qemu  # noqa: E402
 
 SKIP_TOP = {".git", "build", "grade-logs", "fs.img", ".gdbport", "kernel/kernel", "tests/logs"}
@@ -42,36 +43,15 @@ BOOT_TIMEOUT = 60
 PROMPT = re.compile(qemu.PROMPT)
 PANIC = score.PANIC
 ICOUNT = ["-icount", "shift=0"]             # a test's "icount": guest time counts instructions
-SOURCE_EXT = (".c", ".h", ".S", ".s")
-# #include, #include_next, #import, #embed, and the assembler's .include/.incbin
-INCLUDE = re.compile(r'^[ \t]*#[ \t]*(include_next|include|import|embed)\b[ \t]*(.*)$', re.M)
-ASM_INCLUDE = re.compile(r'\.(include|incbin)\b\s*(\S*)')
-COMMENTS = re.compile(r'//[^\n]*|/\*.*?\*/', re.S)
 
 
 class BuildError(Exception):
     """The submission could not be prepared or built; str() is the reason
-    (its first line is the status)."""
-
-
-def bad_include(rel, text):
-    """The first #include (or .include/.incbin) in a student's source file
-    that names an absolute path, leaves the tree, or is computed by a macro:
-    a one-line reason, or None."""
-    code = COMMENTS.sub(" ", text.replace("\\\n", ""))
-    found = [(m.group(1), m.group(2).strip()) for m in INCLUDE.finditer(code)]
-    found += [(m.group(1), m.group(2).strip()) for m in ASM_INCLUDE.finditer(code)]
-    for what, arg in found:
-        m = re.match(r'"([^"]*)"|<([^>]*)>', arg)
-        if not m:
-            return "%s: %s %s: a computed include (write the file name)" % (rel, what, arg[:60])
-        path = m.group(1) if m.group(1) is not None else m.group(2)
-        if path.startswith(("/", "~")) or "\\" in path:
-            return "%s: %s %s: an absolute path" % (rel, what, arg[:60])
-        for base in (os.path.dirname(rel), ".", "kernel"):
-            if os.path.normpath(os.path.join(base, path)).split("/")[0] == "..":
-                return "%s: %s %s: a path that leaves the tree" % (rel, what, arg[:60])
-    return None
+    (its first line is the status: "refused ...", "INTEGRITY: ..." or
+    "build failed: ..."). student: the reason is about the student's files."""
+    def __init__(self, reason, student=True):
+        super().__init__(reason)
+        self.student = student
 
 
 def student_mode(labs, lab):
@@ -133,10 +113,6 @@ def take_student_files(submission, spec, tree, source=ROOT):
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-        if rel.endswith(SOURCE_EXT):
-            reason = bad_include(rel, text if text is not None else data.decode("latin-1"))
-            if reason:
-                raise BuildError("refused " + reason)
         lead = handout.comment_of(rel)
         if text is not None and lead and "LAB" in text:
             try:
@@ -193,7 +169,7 @@ def tree_key(tree):
     return h.hexdigest()[:16]
 
 
-def cached_build(tree, extra, key, log_path, cache):
+def cached_build(tree, extra, key, log_path, cache, own=()):
     """Give tree the objects of an earlier build of the same pristine tree
     (cache/<key>), or build it and keep a copy there, so a submission
     recompiles only its student files. One grader builds a key at a time
@@ -206,10 +182,10 @@ def cached_build(tree, extra, key, log_path, cache):
         if os.path.isdir(entry):
             try:
                 shutil.copytree(entry, tree, symlinks=True, dirs_exist_ok=True)
-                return "pristine build reused from %s" % entry
+                return "pristine build reused (cache %s)" % key
             except (OSError, shutil.Error):
                 pass                            # being pruned: build afresh
-        build(tree, extra, log_path)
+        build(tree, extra, log_path, own)
         tmp = tempfile.mkdtemp(prefix="." + key, dir=cache)
         try:
             for rel in ("build", "kernel/kernel", "fs.img"):
@@ -226,7 +202,7 @@ def cached_build(tree, extra, key, log_path, cache):
                  if not e.startswith("."))
     for _, e in old[:-CACHE_KEEP]:
         shutil.rmtree(os.path.join(cache, e), ignore_errors=True)
-    return "pristine build kept in %s" % entry
+    return "pristine build kept (cache %s)" % key
 
 
 def prepare(submission, spec, work, source=ROOT, log_path=os.devnull):
@@ -244,12 +220,40 @@ def prepare(submission, spec, work, source=ROOT, log_path=os.devnull):
             os.utime(os.path.join(d, name), (PRISTINE_TIME, PRISTINE_TIME))
     key = tree_key(tree) + "-" + hashlib.sha256(" ".join(extra).encode()).hexdigest()[:8]
     try:
-        notes = [cached_build(tree, extra, key, log_path, os.path.join(source, CACHE))]
+        notes = [cached_build(tree, extra, key, log_path, os.path.join(source, CACHE),
+                              spec["student_files"])]
     except BuildError as e:
-        raise BuildError("the pristine tree does not build (harness error): %s" % e)
+        if not e.student:        # a harness run from a student's own tree builds its files
+            raise BuildError("the pristine tree does not build (harness error): %s" % e, False)
+        raise
     time.sleep(0.01)        # student files are newer than any object, for make
     notes += take_student_files(submission, spec, tree, source)
+    check_sources(tree, spec)
     return tree, extra, notes, ignored_files(submission, spec, tree)
+
+
+def _taken(spec, tree):
+    return [rel for rel in spec["student_files"] if os.path.isfile(os.path.join(tree, rel))]
+
+
+def check_sources(tree, spec):
+    """The preprocessor checks of the student's files (integrity.py):
+    BuildError "refused ..." or "INTEGRITY: ..."."""
+    try:
+        integrity.check_sources(tree, spec, _taken(spec, tree))
+    except integrity.Refused as e:
+        raise BuildError("refused %s" % e)
+    except integrity.Integrity as e:
+        raise BuildError("%s: %s" % (score.INTEGRITY, e))
+
+
+def check_objects(tree, spec):
+    """After the build: what the student's objects call (integrity.py);
+    notes for files.log, or BuildError "INTEGRITY: ..."."""
+    try:
+        return integrity.check_calls(tree, spec, _taken(spec, tree))
+    except integrity.Integrity as e:
+        raise BuildError("%s: %s" % (score.INTEGRITY, e))
 
 
 def first_error(text):
@@ -263,25 +267,30 @@ def first_error(text):
     return None
 
 
-def build(tree, extra, log_path, jobs=2):
-    """make kernel/kernel fs.img in tree; BuildError with the first error
-    line and the last lines of the output if it fails."""
+def build(tree, extra, log_path, own=(), jobs=2):
+    """make kernel/kernel fs.img in tree, the output appended to log_path
+    with host paths elided. BuildError if it fails: the compiler's first
+    errors about the student's files (own), or (student=False) the first
+    error of another file."""
     cmd = ["make", "-j%d" % jobs, "kernel/kernel", "fs.img", "EXTRA_UPROGS=" + " ".join(extra)]
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    with open(log_path, "ab") as log:
-        log.write(("# " + " ".join(cmd) + "\n").encode())
-        log.flush()
-        try:
-            rc = subprocess.run(cmd, cwd=tree, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT).returncode
-        except subprocess.TimeoutExpired:
-            raise BuildError("build timed out (%ds)" % BUILD_TIMEOUT)
-    if rc != 0:
-        with open(log_path, errors="replace") as f:
-            text = f.read()
-        first = first_error(text) or "make exit %d" % rc
-        tail = "".join(text.splitlines(keepends=True)[-15:])
-        raise BuildError("build failed: %s\n%s" % (first, tail))
+    try:
+        r = subprocess.run(cmd, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT)
+        text, rc = r.stdout.decode("utf-8", "replace"), r.returncode
+    except subprocess.TimeoutExpired as e:
+        text, rc = (e.stdout or b"").decode("utf-8", "replace"), None
+    with open(log_path, "a") as log:
+        log.write(integrity.elide("# make kernel/kernel fs.img\n" + text, tree))
+    if rc is None:
+        raise BuildError("build timed out (%ds)" % BUILD_TIMEOUT)
+    if rc == 0:
+        return
+    mine = integrity.diagnostics(text, set(own), tree)
+    if mine:
+        raise BuildError("build failed: %s\n%s" % (first_error(mine) or mine.splitlines()[0], mine))
+    first = first_error(integrity.elide(text, tree)) or "make exit %d" % rc
+    raise BuildError("build failed: %s" % first, student=False)
 
 
 def command_line(test, token):
@@ -317,3 +326,15 @@ def run_test(tree, test, log_path):
             m.kill()
             if os.path.exists(image):
                 os.remove(image)
+            _elide_log(log_path, tree)
+
+
+def _elide_log(path, tree):
+    """Host paths out of the harness's own lines (# ...) of a test log."""
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    for i, line in enumerate(lines):
+        if line.startswith(b"# "):
+            lines[i] = integrity.elide(line.decode("utf-8", "replace"), tree).encode()
+    with open(path, "wb") as f:
+        f.write(b"\n".join(lines))

@@ -38,7 +38,12 @@ def _line(spec, r):
 def check_answers(repo, spec, logs):
     """The host-side answers check (no build, no QEMU): a result dict."""
     t0 = time.monotonic()
-    r = answersmod.check(spec["answers"], repo)
+    readme = os.path.join(spec["dir"], "README.md")
+    text = ""
+    if os.path.isfile(readme):
+        with open(readme, errors="replace") as f:
+            text = f.read()
+    r = answersmod.check(spec["answers"], repo, text)
     r.update(test=spec["answers"], elapsed=time.monotonic() - t0)
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, spec["answers"]["name"] + ".log"), "w") as f:
@@ -58,11 +63,28 @@ def _files_log(path, notes, ignored):
             f.write("ignored (not a student file of this lab): %s\n" % rel)
 
 
+def clear_logs(logs, spec, tests, answers):
+    """Remove what an earlier run left in the lab's log folder: the logs of
+    every test (all of them when the whole lab runs), the build and files
+    logs, and QEMU's leftover disk copies."""
+    if not os.path.isdir(logs):
+        return
+    names = {t["name"] for t in tests} | {"build", "files"}
+    if answers:
+        names.add(spec["answers"]["name"])
+    whole = {t["name"] for t in spec["tests"]} <= {t["name"] for t in tests}
+    for f in os.listdir(logs):
+        base, ext = os.path.splitext(f)
+        if ext in (".log", ".img") and (whole or base in names):
+            os.remove(os.path.join(logs, f))
+
+
 def grade_lab(repo, spec, tests, logs, answers=False):
     """Check the answers (if `answers`), then build the lab's pristine tree
     with repo's student files in it and run `tests`. Returns (results,
     ignored): a list of result dicts, and the changed files that were not
     taken."""
+    clear_logs(logs, spec, tests, answers)
     results = [check_answers(repo, spec, logs)] if answers else []
     if not tests:
         return results, []
@@ -70,8 +92,6 @@ def grade_lab(repo, spec, tests, logs, answers=False):
     with tempfile.TemporaryDirectory(prefix="spindle-grade-") as work:
         try:
             build_log = os.path.join(logs, "build.log")
-            if os.path.exists(build_log):
-                os.remove(build_log)
             tree, extra, notes, ignored = build.prepare(repo, spec, work, log_path=build_log)
             _files_log(os.path.join(logs, "files.log"), notes, ignored)
             if ignored:
@@ -79,7 +99,9 @@ def grade_lab(repo, spec, tests, logs, answers=False):
                       "(%s): %s" % (len(ignored), ", ".join(spec["student_files"]),
                                     ", ".join(ignored[:8]) + (" ..." if len(ignored) > 8 else "")),
                       flush=True)
-            build.build(tree, extra, build_log)
+            build.build(tree, extra, build_log, spec["student_files"])
+            notes += build.check_objects(tree, spec)
+            _files_log(os.path.join(logs, "files.log"), notes, ignored)
         except (build.BuildError, build.handout.HandoutError, OSError) as e:
             for t in tests:
                 results.append(dict(test=t, score=0, max_score=t["points"], status=str(e).split("\n")[0],
@@ -99,7 +121,7 @@ def flags(all_results, ignored):
     """Words for the batch CSV's flags column: integrity:<test> per test
     with evidence of forging, ignored:<n> for changed files not taken."""
     out = ["integrity:%s/%s" % (lab, r["test"]["name"]) for lab, r in all_results
-           if r["status"].startswith(scoremod.INTEGRITY)]
+           if r["status"].startswith(scoremod.INTEGRITY) or r.get("integrity")]
     if ignored:
         out.append("ignored:%d" % len(ignored))
     return out

@@ -1,18 +1,22 @@
 """Reading a test's console output and scoring it, without QEMU.
 
 Only lines `GRADE <token> START <pid>`, `GRADE <token> <name> ok|fail` and
-`GRADE <token> END <n>` with this run's token count (they may follow other
-text on the same line, since the token cannot be guessed); everything else
-is log. A kernel panic (the kernel's own `panic: hart N:` line) or an output
-flood scores 0; a timeout or a program that ended without its end line keeps
-the results it printed (missing expected results are failures).
+`GRADE <token> END <n> <digest>` with this run's token count (they may follow
+other text on the same line, since the token cannot be guessed); everything
+else is log. A test's results count only with its end line: a kernel panic
+(the kernel's own `panic: hart N:` line), an output flood, a timeout or a
+program that ended without its end line scores 0 (the detail still lists
+what it printed). The end line's digest (digest(), the computation of
+grade/testlib/grade.h) covers every result line under the token: a result
+line the program did not print, or one rewritten on its way, does not match.
 
 Evidence of forging scores 0 with the status INTEGRITY and what was seen:
 result lines before the program's START line, a second START or END line,
 result lines after END, or the END line sooner after the command was typed
 than the program can take (grade.h's grade_end() waits MIN_TICKS ticks of
 the guest's clock, which never runs faster than the host's, and a test may
-ask for more with "min_seconds").
+ask for more with "min_seconds"), or an end line whose count or digest does
+not match the result lines.
 """
 import re
 
@@ -23,23 +27,40 @@ FLOOR = (MIN_TICKS - 1) * TICK      # sleep(n) may start just before a tick
 INTEGRITY = "INTEGRITY"
 
 
+FNV_BASIS, FNV_PRIME, MASK = 0xcbf29ce484222325, 0x100000001b3, (1 << 64) - 1
+
+
+def fnv(text, h=FNV_BASIS):
+    for b in text.encode():
+        h = ((h ^ b) * FNV_PRIME) & MASK
+    return h
+
+
+def digest(token, lines):
+    """The end line's `<count> <digest>` for result lines [(name, value)]
+    (grade.h grade_end(): FNV-1a of "<token> END <count> <sum>", sum being
+    the 64-bit sum of each line's FNV-1a of "<token> <name> <value>")."""
+    total = sum(fnv("%s %s %s" % (token, n, v)) for n, v in lines) & MASK
+    return "%d %016x" % (len(lines), fnv("%s END %d %016x" % (token, len(lines), total)))
+
+
 def lines_of(token, text):
-    """Every GRADE line of this token, in order: (name, value)."""
-    line = re.compile(r"GRADE %s (\S+) (\S+)[ \t]*$" % re.escape(token), re.M)
-    return [(m.group(1), m.group(2)) for m in line.finditer(text)]
+    """Every GRADE line of this token, in order: (name, value, rest)."""
+    line = re.compile(r"GRADE %s (\S+) (\S+)(?: (\S+))?[ \t]*$" % re.escape(token), re.M)
+    return [(m.group(1), m.group(2), m.group(3) or "") for m in line.finditer(text)]
 
 
 def find_results(token, text):
-    """(results, end_count): results maps name -> True/False (a name that was
+    """(results, end): results maps name -> True/False (a name that was
     reported both ok and fail counts as fail), from the lines between START
-    and the first END; end_count is the number on the END line, or None."""
+    and the first END; end is the END line's "<count> <digest>", or None."""
     results, end, started = {}, None, False
-    for name, value in lines_of(token, text):
+    for name, value, rest in lines_of(token, text):
         if name == "START":
             started = True
         elif name == "END":
-            if end is None and value.isdigit():
-                end = int(value)
+            if end is None:
+                end = ("%s %s" % (value, rest)).strip()
         elif started and end is None and value in ("ok", "fail"):
             results[name] = results.get(name, True) and value == "ok"
     return results, end
@@ -49,7 +70,8 @@ def forged(token, text, took=None, min_seconds=0.0):
     """What shows the output was not (only) the test program's: a one-line
     description, or None."""
     starts = ends = 0
-    for name, value in lines_of(token, text):
+    seen, end = [], None
+    for name, value, rest in lines_of(token, text):
         if name == "START":
             starts += 1
             if starts > 1:
@@ -58,7 +80,9 @@ def forged(token, text, took=None, min_seconds=0.0):
             ends += 1
             if ends > 1:
                 return "a second END line"
+            end = ("%s %s" % (value, rest)).strip()
         elif value in ("ok", "fail"):
+            seen.append((name, value))
             if not starts:
                 return "result line '%s %s' before the test program started" % (name, value)
             if ends:
@@ -69,6 +93,9 @@ def forged(token, text, took=None, min_seconds=0.0):
     if ends and took is not None and took < least:
         return "all results %.3f s after the command was typed; the program takes at least %.2f s" % (
             took, least)
+    if end is not None and end != digest(token, seen):
+        return ("the end line '%s' does not match the %d result line(s) printed (a result line "
+                "the program did not print, or one rewritten on its way)" % (end[:40], len(seen)))
     return None
 
 
@@ -105,15 +132,15 @@ def evaluate(test, token, text, killed=None, took=None):
         return out(0, "output flood")
     if killed == "noboot":
         return out(0, "did not boot to the shell prompt")
+    if killed == "timeout":
+        return out(0, "timeout (%ss): no end line, so no result counts" % test["timeout"])
+    if end is None:
+        return out(0, "test program ended without its end line (no result counts)")
     if test["partial"] == "fraction":
         score = points * len(passed) / len(expect)
     else:
         score = points if len(passed) == len(expect) else 0
-    if killed == "timeout":
-        status = "timeout (%ss)" % test["timeout"]
-    elif end is None:
-        status = "test program ended without its end line"
-    elif len(passed) == len(expect):
+    if len(passed) == len(expect):
         status = "ok"
     else:
         status = "%d/%d passed" % (len(passed), len(expect))

@@ -27,6 +27,8 @@ MODEL = os.path.join(ROOT, "answers-concurrency.txt")     # the instructor's tre
 
 LONG = ("The kernel only schedules LWPs, so a user thread that blocks in read blocks "
         "its whole LWP and every user thread waiting to run on it.")     # 26 words
+MORE = ("More LWPs than harts keep some LWP free to run ready threads while others wait "
+        "in the kernel, at the price of kernel stacks and switches.")
 
 
 def template():
@@ -97,9 +99,28 @@ class AnswersTest(unittest.TestCase):
         self.assertEqual(self.check(text)["score"], 3.33)
 
     def test_filled(self):
-        text = "Name: A. Student\n" + "".join("Q%d: %s\n%s\n\n" % (k, LONG, LONG) for k in (1, 2, 3))
+        text = "Name: A. Student\n" + "".join("Q%d: %s\n%s\n\n" % (k, LONG, MORE) for k in (1, 2, 3))
         r = self.check(text)
         self.assertEqual((r["score"], r["max_score"], r["status"]), (5, 5, "ok"))
+
+    def test_filler_scores_zero_and_is_flagged(self):
+        """Issue 19's filler: twenty "lorem", an answer pasted twice, the
+        README's question copied: 0 for that question, flagged."""
+        with open(README) as f:
+            readme = f.read()
+        para = max(readme.split("\n\n"), key=lambda p: len(answers.words(p)))
+        for junk, why in ((" ".join(["lorem"] * 20), "distinct words"),
+                          (LONG + " " + LONG, "repeats itself"),
+                          (para, "README's own text")):
+            text = "Q1: %s\nQ2: %s\nQ3: %s\n" % (junk, LONG, MORE)
+            r = answers.check(self.ans, Tree(self, text).dir, readme)
+            self.assertEqual(r["score"], 3.33, r["detail"])
+            self.assertTrue(r["integrity"])
+            self.assertTrue(r["status"].startswith("INTEGRITY: Q1 filler"), r["status"])
+            self.assertIn(why, r["status"])
+        r = answers.check(self.ans, Tree(self, "Q1: %s\nQ2: %s\nQ3: %s %s\n" % (LONG, MORE, MORE, LONG)).dir,
+                          readme)
+        self.assertEqual((r["score"], r["integrity"]), (5, False), r["detail"])
 
     def test_missing_label(self):
         r = self.check("Q1: %s\nQ3: %s\n" % (LONG, LONG))

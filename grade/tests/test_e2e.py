@@ -80,8 +80,8 @@ class EndToEnd(unittest.TestCase):
             tests = {t["name"]: t for t in json.load(f)["tests"]}
         self.assertEqual(tests["misbehave/flood"]["score"], 0)
         self.assertTrue(tests["misbehave/flood"]["output"].startswith("output flood"))
-        self.assertEqual(tests["misbehave/hang"]["score"], 2)      # 1 of 2 results, fraction
-        self.assertTrue(tests["misbehave/hang"]["output"].startswith("timeout (3s)"))
+        self.assertEqual(tests["misbehave/hang"]["score"], 0)      # no end line: nothing counts
+        self.assertTrue(tests["misbehave/hang"]["output"].startswith("timeout (3s): no end line"))
         log = os.path.getsize(os.path.join(self.tmp, "logs", "misbehave", "flood.log"))
         self.assertLess(log, 2 << 20)
 
@@ -111,6 +111,7 @@ class EndToEnd(unittest.TestCase):
             f.write("\nthis is not C either;\n")
         with zipfile.ZipFile(os.path.join(subs, "dup.zip"), "w") as z:
             z.writestr("spindle/Makefile", "all:\n")
+        os.makedirs(os.path.join(subs, "dup.zip.git"))    # short name dup.zip: an entry's name
         subprocess.run(["git", "init", "-q", "--bare", os.path.join(subs, "bare.git")], check=True)
         out = os.path.join(self.tmp, "out")
         r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "-j", "2", "--out", out] + LABS,
@@ -122,13 +123,14 @@ class EndToEnd(unittest.TestCase):
             rows = {x["submission"]: x for x in csv.DictReader(f)}
         got = sorted((n, x["score"], x["max"]) for n, x in rows.items())
         self.assertEqual(got, [("bare", "0", "15"), ("broken", "0", "15"), ("dup", "0", "15"),
-                               ("dup.zip", "0", "15"), ("good", "10", "15"),
+                               ("dup.zip", "0", "15"), ("dup.zip.git", "0", "15"),
+                               ("good", "10", "15"),
                                ("junk.txt", "0", "15"), ("partial", "5", "15")],
                          {n: x["status"] for n, x in rows.items()})
         self.assertRegex(rows["broken"]["status"],
                          r"^build failed: kernel/fs/pipe.c:\d+:\d+: error: ", rows["broken"])
         self.assertTrue(rows["dup"]["status"].startswith("build failed: kernel/fs/pipe.c"))
-        for name in ("bare", "dup.zip"):
+        for name in ("bare", "dup.zip", "dup.zip.git"):
             self.assertTrue(rows[name]["status"].startswith("no student file"), rows[name])
         self.assertRegex(rows["good"]["flags"], r"^ignored:\d+$")   # the instructor's tree's other files
         self.assertTrue(rows["junk.txt"]["status"].startswith("unpack failed"), rows["junk.txt"])
@@ -138,10 +140,10 @@ class EndToEnd(unittest.TestCase):
         with open(os.path.join(out, "good.json")) as f:
             self.assertIn("kernel/proc/concurrency.c", f.read())    # listed as ignored
         # a shard takes every n-th submission of the sorted list
-        r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "--shard", "1/4", "--out", out]
+        r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "--shard", "2/4", "--out", out]
                            + LABS, capture_output=True, text=True, timeout=600)
-        with open(os.path.join(out, "grades-1-of-4.csv")) as f:
-            self.assertEqual([x["submission"] for x in csv.DictReader(f)], ["broken", "junk.txt"])
+        with open(os.path.join(out, "grades-2-of-4.csv")) as f:
+            self.assertEqual([x["submission"] for x in csv.DictReader(f)], ["dup", "junk.txt"])
         for bad in ("3/3", "1-4", "1/4/2", "x/4"):
             r = subprocess.run(GRADE + ["batch", subs, "--lab", "demo", "--shard", bad, "--out", out]
                                + LABS, capture_output=True, text=True, timeout=60)
@@ -163,9 +165,13 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(seen["forgery/fast"][0], 0)
         self.assertRegex(seen["forgery/fast"][1], r"^INTEGRITY: all results [\d.]+ s after the "
                          r"command was typed; the program takes at least 3.00 s$")
-        self.assertEqual(doc["extra_data"]["flags"][:3], ["integrity:forgery/early",
+        self.assertEqual(seen["forgery/extra"][0], 0)
+        self.assertRegex(seen["forgery/extra"][1], r"^INTEGRITY: the end line '1 [0-9a-f]{16}' "
+                         r"does not match the 2 result line\(s\) printed")
+        self.assertEqual(doc["extra_data"]["flags"][:4], ["integrity:forgery/early",
                                                           "integrity:forgery/twice",
-                                                          "integrity:forgery/fast"])
+                                                          "integrity:forgery/fast",
+                                                          "integrity:forgery/extra"])
 
 
 if __name__ == "__main__":

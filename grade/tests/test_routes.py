@@ -24,7 +24,8 @@ import spec as specmod  # noqa: E402
 
 ROUTES = os.path.join(HERE, "fixtures", "routes")
 MARK = "/tmp/spindle-route-makefile-shell-ran"
-REFUSED = {"include-abs", "student-symlink"}
+REFUSED = {"include-abs", "student-symlink", "include-digraph", "hardlink"}
+FLAGGED = {"asm-incbin": "prepare", "console-filter": "build"}   # INTEGRITY, found when
 HAVE_TOOLS = shutil.which("qemu-system-riscv64") and (
     shutil.which("riscv64-unknown-elf-gcc") or shutil.which("riscv64-linux-gnu-gcc"))
 
@@ -45,6 +46,12 @@ def apply_route(route, tree, labs):
         with open(path) as f:
             edits = json.load(f)
     for e in edits:
+        if "hardlink" in e:
+            copy = os.path.join(tree, e["to"])
+            shutil.copyfile(os.path.join(ROOT, e["hardlink"]), copy)
+            os.remove(os.path.join(tree, e["hardlink"]))
+            os.link(copy, os.path.join(tree, e["hardlink"]))
+            continue
         if "symlink" in e:
             dst = os.path.join(tree, e["symlink"])
             if os.path.isdir(dst) and not os.path.islink(dst):
@@ -62,7 +69,7 @@ def apply_route(route, tree, labs):
             text = text.replace(old, new, 1)
         else:
             with open(os.path.join(here, e.get("insert") or e["append"])) as fh:
-                frag = fh.read()
+                frag = fh.read().replace("@ROOT@", ROOT)
             if "before" in e:
                 assert e["before"] in text, "%s: %r not in %s" % (route, e["before"], e["file"])
                 text = text.replace(e["before"], frag + e["before"], 1)
@@ -126,11 +133,15 @@ class Routes(unittest.TestCase):
         for r in routes():
             with self.subTest(route=r), tempfile.TemporaryDirectory() as w:
                 sub = os.path.join(self.subs, r)
-                if r in REFUSED:
-                    with self.assertRaisesRegex(build.BuildError, "^refused kernel/proc/concurrency.c"):
+                if r in REFUSED or FLAGGED.get(r) == "prepare":
+                    first = "refused" if r in REFUSED else "INTEGRITY:"
+                    with self.assertRaisesRegex(build.BuildError,
+                                                "^%s kernel/proc/concurrency.c" % first):
                         build.prepare(sub, spec, w)
                     continue
                 tree, _, notes, ignored = build.prepare(sub, spec, w)
+                if r in FLAGGED:
+                    continue
                 self.assertEqual(sources(tree), want, "the route changed the graded tree")
                 self.assertTrue(ignored, "changed files not listed as ignored")
 
@@ -155,6 +166,9 @@ class Routes(unittest.TestCase):
             self.assertLessEqual(float(row["score"]), base, row)
             if route in REFUSED:
                 self.assertTrue(row["status"].startswith("refused"), row)
+            elif route in FLAGGED:
+                self.assertTrue(row["status"].startswith("INTEGRITY: kernel/proc/concurrency.c"), row)
+                self.assertIn("integrity:concurrency/bounds", row["flags"], row)
             elif route != "student-symlink":
                 self.assertIn("ignored:", row["flags"], row)
         self.assertFalse(os.path.exists(MARK), "the submission's Makefile ran on the host")
@@ -165,7 +179,10 @@ class Routes(unittest.TestCase):
         for d, _, files in os.walk(out):
             for name in files:
                 with open(os.path.join(d, name), errors="replace") as f:
-                    self.assertNotIn(solution, f.read(), os.path.join(d, name))
+                    text = f.read()
+                self.assertNotIn(solution, text, os.path.join(d, name))
+                for host in (ROOT, "spindle-grade-", "spindle-batch-"):   # no host path
+                    self.assertNotIn(host, text, os.path.join(d, name))
 
 
 if __name__ == "__main__":

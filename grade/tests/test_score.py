@@ -1,6 +1,7 @@
 """Unit tests of the output parser and scoring (grade/score.py) on recorded
 console outputs in fixtures/consoles/, without QEMU."""
 import os
+import re
 import sys
 import unittest
 
@@ -36,8 +37,11 @@ class ScoreTest(unittest.TestCase):
         self.check("partial", 5, "1/2 passed")
         self.check("partial", 0, "1/2 passed", partial="all")
 
-    def test_timeout_keeps_results_so_far(self):
-        self.check("timeout", 5, "timeout", killed="timeout")
+    def test_timeout_scores_zero(self):
+        # pass lines without the end line count for nothing (a forger prints
+        # them for a test that hangs)
+        r = self.check("timeout", 0, "timeout (30s): no end line", killed="timeout")
+        self.assertRegex(r["detail"], r"roundtrip\s+ok")
         self.check("timeout", 0, "timeout", partial="all", killed="timeout")
 
     def test_panic_scores_zero(self):
@@ -77,6 +81,27 @@ class ScoreTest(unittest.TestCase):
         self.assertEqual(score.evaluate(slow, TOKEN, console("pass"), took=0.5)["score"], 0)
         self.assertEqual(score.evaluate(slow, TOKEN, console("pass"), took=1.5)["score"], 10)
 
+    def test_end_line_digest(self):
+        """A console filter that turns a fail line into ok (the end line is
+        the program's), an end line without its digest, and one whose count
+        is right but digest is another run's: each 0, as INTEGRITY."""
+        rewritten = console("partial").replace("eof fail", "eof ok")
+        r = score.evaluate(test(), TOKEN, rewritten)
+        self.assertEqual(r["score"], 0)
+        self.assertIn("does not match the 2 result line(s)", r["status"])
+        self.assertTrue(r["status"].startswith("INTEGRITY"), r["status"])
+        bare = re.sub(r"(END 2) \S+", r"\1", console("pass"))
+        self.assertTrue(score.evaluate(test(), TOKEN, bare)["status"].startswith("INTEGRITY"))
+        other = console("pass").replace(score.digest(TOKEN, [("roundtrip", "ok"), ("eof", "ok")]),
+                                        score.digest("0" * 16, [("roundtrip", "ok"), ("eof", "ok")]))
+        self.assertEqual(score.evaluate(test(), TOKEN, other)["score"], 0)
+
+    def test_digest_matches_grade_h(self):
+        """The value grade_end() prints for this token and these lines
+        (computed once by the C code under QEMU: grade/testlib/grade.h)."""
+        self.assertEqual(score.digest(TOKEN, [("roundtrip", "ok"), ("eof", "ok")]),
+                         "2 b1ba28549dc8d90c")
+
     def test_panic_is_the_kernel_line_only(self):
         self.check("panicword", 10, "ok")
 
@@ -87,7 +112,7 @@ class ScoreTest(unittest.TestCase):
                       score.evaluate(hinted, TOKEN, console("partial"))["detail"])
 
     def test_program_died_without_end_line(self):
-        self.check("noend", 5, "test program ended without its end line")
+        self.check("noend", 0, "test program ended without its end line")
 
     def test_interleaved_output_still_counts(self):
         self.check("interleaved", 10, "ok")
@@ -96,7 +121,7 @@ class ScoreTest(unittest.TestCase):
         r = self.check("partial", 5, "1/2 passed")
         self.assertRegex(r["detail"], r"roundtrip\s+ok")
         self.assertRegex(r["detail"], r"eof\s+FAILED")
-        r = self.check("timeout", 5, "timeout", killed="timeout")
+        r = self.check("timeout", 0, "timeout", killed="timeout")
         self.assertRegex(r["detail"], r"eof\s+missing")
 
 
