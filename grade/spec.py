@@ -81,7 +81,23 @@ def load(name, labs_dir=LABS, hidden=None):
         _check_test(spec, t)
     spec["answers"] = _check_answers(spec, spec.get("answers"))
     spec["student_files"] = _check_student_files(spec)
+    _check_reach(spec)
     return spec
+
+
+def _check_reach(spec):
+    """"calls": {student file: [symbol, ...]}; "asm": true or false."""
+    where = "lab %s" % spec["name"]
+    calls = spec.setdefault("calls", {})
+    if not isinstance(calls, dict):
+        raise SpecError("%s calls: must map student files to lists of symbols" % where)
+    for rel, syms in calls.items():
+        if rel not in spec["student_files"]:
+            raise SpecError("%s calls: %r is not one of its student_files" % (where, rel))
+        if not isinstance(syms, list) or not all(isinstance(x, str) and x for x in syms):
+            raise SpecError("%s calls %s: must be a list of symbol names" % (where, rel))
+    if not isinstance(spec.setdefault("asm", False), bool):
+        raise SpecError("%s asm: must be true or false" % where)
 
 
 def safe_relpath(rel):

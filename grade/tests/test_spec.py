@@ -55,6 +55,12 @@ class SpecTest(unittest.TestCase):
                     json.dump(bad, f)
                 with self.assertRaises(spec.SpecError, msg=str(change)):
                     spec.load("demo", d)
+            for change in ({"calls": ["x"]}, {"calls": {"kernel/fs/file.c": ["x"]}},
+                           {"calls": {"kernel/fs/pipe.c": "kalloc"}}, {"asm": "yes"}):
+                with open(path, "w") as f:
+                    json.dump(dict(good, **change), f)
+                with self.assertRaises(spec.SpecError, msg=str(change)):
+                    spec.load("demo", d)
             with open(path, "w") as f:
                 f.write("{not json")
             self.assertRaises(spec.SpecError, spec.load, "demo", d)
