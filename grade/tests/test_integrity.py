@@ -1,8 +1,8 @@
 """The grader's checks of what a student file may reach (grade/integrity.py,
 build.py's use of them) on the forging student files of fixtures/forge/
 (see its README): the real compiler, preprocessor and nm on a small tree
-(the harness's Makefile, kernel/ and user/), no QEMU. Also: a build error is
-shown as the compiler's lines about the student's file, host paths elided;
+(the harness's Makefile, kernel/, user/ and tools/), no QEMU. Also: a build
+error is shown as the compiler's lines about the student's file, host paths elided;
 a hard-linked student file is refused; batch names are unique. Skipped
 without a RISC-V gcc."""
 import os
@@ -35,7 +35,7 @@ class Integrity(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="grade-integrity-")
         cls.tree = os.path.join(cls.tmp, "tree")
-        for rel in ("kernel", "user"):
+        for rel in ("kernel", "user", "tools"):
             shutil.copytree(os.path.join(ROOT, rel), os.path.join(cls.tree, rel),
                             ignore=shutil.ignore_patterns("*.o", "*.d"))
         shutil.copy(os.path.join(ROOT, "Makefile"), cls.tree)
