@@ -44,6 +44,15 @@ def found(what):
     return _FOUND[what]
 
 
+def guest_failure(output, tool):
+    """The guest's own lines when `tool run CMD` failed (`TOOL: cannot ...`,
+    `TOOL: CMD exited with status N` for N != 0), else []; and whether the
+    command never ran (then there is nothing worth drawing)."""
+    lines = re.findall(r"^%s: (?:cannot .*|.* exited with status -?[1-9]\d*)$" % tool,
+                       output, re.M)
+    return lines, any(": cannot " in l for l in lines)
+
+
 def gdb_command():
     """The RISC-V gdb, or a TestFailure saying how to get one."""
     gdb = found("gdb")

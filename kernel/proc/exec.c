@@ -159,7 +159,10 @@ int proc_exec(const char *path, char **argv)
   intr_restore(s);
   uvm_free(oldpt, oldsz);
 
+  // The process and its one KLT left take the program's name (the KLT was
+  // named at fork after the parent): the Ctrl-p dump and gdb's klts show it.
   safestrcpy(p->name, last_name(path), sizeof(p->name));
+  safestrcpy(l->klt->name, p->name, sizeof(l->klt->name));
   l->tf.epc = entry;
   l->tf.sp = sp;
   l->tf.a1 = sp;

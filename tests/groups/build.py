@@ -13,6 +13,9 @@ tree under test is not touched:
   one (and back), a name of the tree's (`mine/ls.c`) or a missing file stops
   make with one line before anything is touched, and a compile error in an
   extra program leaves the next build clean (no "fs.img: without bad");
+- build/notrace: `make trace` on that NO_TRACE kernel fails with the
+  guest's own "cannot start (kernel built with NO_TRACE?)" and says to
+  rebuild without it;
 - build/quiet: the link and mkfs steps print one short line (`LD`, `MKFS`);
   V=1 prints the whole command;
 - build/usage: targets that take a variable say how to call them (handout
@@ -35,13 +38,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import qemu
 from qemu import ROOT
 from testlib import group
 
-TESTS = ["build/cpus", "build/flags", "build/default", "build/extra", "build/quiet",
+TESTS = ["build/cpus", "build/flags", "build/default", "build/notrace", "build/extra", "build/quiet",
          "build/usage", "build/compdb", "build/toolchain", "build/packages"]
 
 
@@ -115,6 +119,18 @@ def build(ctx):
                 ctx.check(re.search(r"^  LD      kernel/kernel$", out, re.M)
                           and not re.search(r"^\S*ld .*-T", out, re.M),
                           "the link did not print one short line: %r" % out[-400:])
+        if ctx.want("build/notrace"):
+            with ctx.test("build/notrace"):
+                rc, out = make(tmp, "-s", "kernel/kernel", "KCFLAGS=-DNO_TRACE")
+                ctx.check(rc == 0, "make KCFLAGS=-DNO_TRACE failed: %r" % out[-400:])
+                p = subprocess.run([sys.executable, os.path.join(tmp, "tools", "trace", "run.py"),
+                                    "--cpus", "1", "echo hi"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=300)
+                said = p.stdout.decode(errors="replace")
+                ctx.check(p.returncode == 1 and "the guest said: trace: cannot start (kernel built "
+                          "with NO_TRACE?)" in said and "rebuild without KCFLAGS=-DNO_TRACE" in said,
+                          "make trace on a NO_TRACE kernel: status %d, said %r"
+                          % (p.returncode, said[-400:]))
         if ctx.want("build/quiet"):
             with ctx.test("build/quiet"):
                 os.unlink(os.path.join(tmp, "fs.img"))

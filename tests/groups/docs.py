@@ -98,6 +98,8 @@ class Tree:
                 self.functions.update(re.findall(r"^STUB\((\w+)\)", text, re.M))
             else:
                 self.functions.update(re.findall(r"^[A-Za-z_][\w \t\*]*?\b(\w+)\([^;]*$", text, re.M))
+                # one-line definitions: static inline T f(void) { ... }
+                self.functions.update(re.findall(r"^[A-Za-z_][\w \t\*]*?\b(\w+)\([^;{]*\)\s*\{", text, re.M))
                 self.functions.update(re.findall(r"^#define (\w+)\(", text, re.M))
         self.gdb = set(GDB_BUILTIN)
         for p in ("tools/gdb/spindle.py", ".gdbinit"):

@@ -14,7 +14,11 @@ the boot hart (which owns uart_intr: hart 0 or 1, OpenSBI's lottery); the condit
 breakpoint stops in the console's wake-up of the shell and nowhere else; with
 scheduler-locking on, `ipiq` shows the message pending; the other hart takes
 it in ipiq_process; `runq 1` shows the shell queued and the ring empty; the
-shell then runs on CPU 1; after gdb detaches, `ls` completes.
+shell then runs on CPU 1; after gdb detaches, `ls` completes. The shell's
+KLT carries the program's name, `sh`, in the dump and in klts (exec renames
+it). gdbwalk/lines: every `at FILE:LINE` the page shows in a command's output
+is in gdb's output of that command, and a frame the page shows is the frame
+gdb printed there.
 """
 import os
 import re
@@ -28,13 +32,14 @@ from testlib import group
 from groups.gdb import machine_with_gdb
 
 TESTS = ["gdbwalk/ctrlp", "gdbwalk/klts", "gdbwalk/wake", "gdbwalk/pending", "gdbwalk/remote",
-         "gdbwalk/queued", "gdbwalk/running", "gdbwalk/resume"]
+         "gdbwalk/queued", "gdbwalk/running", "gdbwalk/resume", "gdbwalk/lines"]
 SECTION = "## A session"
 
 
-def walkthrough_commands():
+def walkthrough():
     """The (gdb) commands of the walk-through, in order, without the first
-    `continue` that the page interrupts with Ctrl-C and the last one."""
+    `continue` that the page interrupts with Ctrl-C and the last one, each
+    with the output the page shows for it."""
     with open(os.path.join(ROOT, "docs", "gdb.md"), encoding="utf-8") as f:
         text = f.read()
     start = text.index(SECTION)
@@ -47,10 +52,38 @@ def walkthrough_commands():
         elif fence and line.startswith("(gdb) "):
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             if not (line.strip() == "(gdb) continue" and nxt.strip() == "^C"):
-                cmds.append(line[6:].strip())
-    if cmds and cmds[-1] == "continue":
+                cmds.append([line[6:].strip(), ""])
+        elif fence and cmds and line.strip() != "^C":
+            cmds[-1][1] += line + "\n"
+    if cmds and cmds[-1][0] == "continue":
         cmds.pop()          # the reader's last continue: in batch mode gdb detaches instead
     return cmds
+
+
+def walkthrough_commands():
+    return [c for c, _ in walkthrough()]
+
+
+FRAME = re.compile(r"(?:^#(\d+) .*?|hit .*?, )(?:0x[0-9a-f]+ in )?(\w+) \(.*? at (\S+:\d+)$", re.M)
+
+
+def check_lines(ctx, parts):
+    """Each `FUNCTION (...) at FILE:LINE` of the page's outputs is in gdb's
+    output of the same command (a backtrace's frame number too)."""
+    shown = walkthrough()
+    ctx.check(len(parts) == len(shown), "gdb ran %d of the page's %d commands"
+              % (len(parts), len(shown)))
+    wrong, n = [], 0
+    for (cmd, page), (_, got) in zip(shown, parts):
+        real = {(f, fn, at) for f, fn, at in FRAME.findall(got)}
+        for frame in FRAME.findall(page):
+            n += 1
+            if frame not in real:
+                wrong.append("%s: the page shows %s at %s%s, gdb said %s" % (
+                    cmd, frame[1], frame[2], " (frame #%s)" % frame[0] if frame[0] else "",
+                    sorted("%s at %s" % (fn, at) for _, fn, at in real) or got[-200:]))
+    ctx.check(n >= 6, "found only %d FILE:LINE frames in docs/gdb.md's walk-through" % n)
+    ctx.check(not wrong, "docs/gdb.md drifted from gdb: " + "; ".join(wrong))
 
 
 def run_gdb(m, tmp, cmds, timeout=150):
@@ -126,7 +159,7 @@ def gdbwalk(ctx):
         # The shell's KLT and CPU, and the CPU of the console's interrupt
         # thread (the boot hart: hart 0 or, by OpenSBI's lottery, hart 1).
         k = after(parts, "klts")
-        row = re.search(r"^ (\d+)\s+\S+\s+(\d)\s+10\s+ukern\s+sleeping\s+\d+/2\s+sh\s+(\S+)",
+        row = re.search(r"^ (\d+)\s+sh\s+(\d)\s+10\s+ukern\s+sleeping\s+\d+/2\s+sh\s+(\S+)",
                         k, re.M)
         uart = re.search(r"^[ *](\d+)\s+uart_intr\s+(\d)\s", k, re.M)
         sh, scpu = (row.group(1), row.group(2)) if row else (r"\d+", r"\d")
@@ -139,11 +172,13 @@ def gdbwalk(ctx):
                 gchan = dict(re.findall(r"^[ *](\d+)\s.*\s(\S+)$", k, re.M))
                 ctx.check(kchan.get(sh) and re.match(r"^cons\+\d+$", kchan[sh]),
                           "Ctrl-p does not name the shell's channel cons+N: %r" % dump[-600:])
+                ctx.check(re.search(r"^klt %s sh cpu " % sh, dump, re.M),
+                          "Ctrl-p does not name the shell's KLT sh (exec renames it): %r" % dump[-600:])
                 ctx.check(all(gchan.get(t) == c for t, c in kchan.items()),
                           "Ctrl-p and klts name channels differently: %r vs %r" % (kchan, gchan))
         if ctx.want("gdbwalk/klts"):
             with ctx.test("gdbwalk/klts"):
-                ctx.check(row and uart, "klts shows no shell (pid 2) sleeping or no uart_intr: %r"
+                ctx.check(row and uart, "klts shows no KLT named sh (pid 2) sleeping or no uart_intr: %r"
                           % k[:700])
                 ctx.check(re.match(r"^cons\+\d+$", row.group(3)),
                           "the shell's channel is not named cons+N: %r" % row.group(3))
@@ -167,8 +202,8 @@ def gdbwalk(ctx):
                                     % (ucpu, scpu), q),
                           "with scheduler-locking on, ipiq shows no pending message from CPU %s "
                           "to CPU %s: %r" % (ucpu, scpu, q[:400]))
-                ctx.check(re.search(r"schedule_local\(klt %s init\)" % sh, q),
-                          "the pending message is not schedule_local(klt %s init): %r" % (sh, q[:400]))
+                ctx.check(re.search(r"schedule_local\(klt %s sh\)" % sh, q),
+                          "the pending message is not schedule_local(klt %s sh): %r" % (sh, q[:400]))
         if ctx.want("gdbwalk/remote"):
             with ctx.test("gdbwalk/remote"):
                 send = re.search(r"Thread (\d+) hit (?:Temporary b|B)reakpoint \d+, ipiq_send", after(parts, "continue", 2))
@@ -197,7 +232,7 @@ def gdbwalk(ctx):
                 ctx.check("lwkt_switch_finish" in after(parts, "continue", 4),
                           "no stop in lwkt_switch_finish: %r" % after(parts, "continue", 4)[-300:])
                 k2 = after(parts, "klts", 2)
-                ctx.check(re.search(r"^\*%s\s+\S+\s+%s\s+10\s+ukern\s+running\s+\d+/2\s+sh"
+                ctx.check(re.search(r"^\*%s\s+sh\s+%s\s+10\s+ukern\s+running\s+\d+/2\s+sh"
                                     % (sh, scpu), k2, re.M),
                           "klts does not show the shell running on CPU %s: %r" % (scpu, k2[:700]))
         if ctx.want("gdbwalk/resume"):
@@ -206,5 +241,8 @@ def gdbwalk(ctx):
                 m.expect(qemu.PROMPT, 15)
                 out = m.run("echo still alive", 20)
                 ctx.check("still alive" in out, "machine did not run on after gdb detached")
+        if ctx.want("gdbwalk/lines"):
+            with ctx.test("gdbwalk/lines"):
+                check_lines(ctx, parts)
         m.poweroff()
 

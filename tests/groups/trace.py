@@ -10,12 +10,20 @@ carry the pid), the user threads the library reported, wake-ups and blocks.
 The SVG (and HTML) must be well-formed XML with one lane per hart; the
 Chrome trace-event JSON must load with the json module and hold what the
 SVG shows: a track per hart, one slice per interval, an IPI flow per IPI
-arrow, a wake-up flow per wake-up arc, the blocks and preemptions.
+arrow, a wake-up flow per wake-up arc, the blocks and preemptions. The SVG's
+subtitle says which clock it used, and its legend names every KLT that a
+narrow interval shows only by number.
+
+trace/nosuch runs `make trace`'s tools/trace/run.py on a program that does
+not exist: it must fail with the guest's "trace: cannot run nosuch" and draw
+nothing (the NO_TRACE case is in the build group, which has such a kernel).
 """
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 
 from qemu import ROOT, LOGDIR
@@ -24,7 +32,7 @@ from testlib import group
 sys.path.insert(0, os.path.join(ROOT, "tools", "trace"))
 import render  # noqa: E402
 
-TESTS = ["trace/dump", "trace/svg", "trace/json"]
+TESTS = ["trace/dump", "trace/svg", "trace/json", "trace/nosuch"]
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -60,7 +68,7 @@ def trace_group(ctx):
             ctx.check(times == sorted(times), "cpu %d records not oldest first" % cpu)
     svg = os.path.join(LOGDIR, "trace.svg")
     with ctx.test("trace/svg"):
-        _, html_path = render.render_files(out, svg, "trace run mnshow park 5")
+        _, html_path = render.render_files(out, svg, "trace run mnshow park 5", icount=False)
         root = ET.parse(svg).getroot()
         ctx.check(root.tag == SVG + "svg", "root element is %r" % root.tag)
         texts = [e.text or "" for e in root.iter(SVG + "text")]
@@ -69,6 +77,15 @@ def trace_group(ctx):
         # only where the interval is wide enough, which depends on timing.
         tips = [e.text or "" for e in root.iter(SVG + "title")]
         ctx.check(any(x.startswith("mnshow/") for x in tips), "no interval named mnshow/N")
+        ctx.check(any("without -icount" in x for x in texts),
+                  "the subtitle does not say the clock was not -icount: %r" % texts[:3])
+        legend = {x.split()[0]: " ".join(x.split()[1:]) for x in
+                  (e.text or "" for e in root.iter(SVG + "text") if e.get("class") == "klt")}
+        bare = {x for x in texts if re.fullmatch(r"\d+", x) and not x.endswith("µs")}
+        ctx.check(legend and bare <= set(legend), "KLT numbers drawn without a legend entry: %s "
+                  "(legend %s)" % (sorted(bare - set(legend)), legend))
+        ctx.check(any(v.startswith("mnshow/") for v in legend.values()),
+                  "the legend names no LWP of mnshow: %s" % legend)
         rects = list(root.iter(SVG + "rect"))
         ctx.check(len(rects) > 20, "only %d rectangles drawn" % len(rects))
         with open(html_path) as f:
@@ -115,3 +132,14 @@ def trace_group(ctx):
         ctx.check(len(ults) >= 2, "tracks of user threads: %r" % ults)
         ctx.check(all(isinstance(e["ts"], (int, float)) and e.get("dur", 0) >= 0
                       for e in ev if "ts" in e), "an event with a bad time")
+
+    if ctx.want("trace/nosuch"):
+        with ctx.test("trace/nosuch"), tempfile.TemporaryDirectory() as tmp:
+            out_svg = os.path.join(tmp, "t.svg")
+            p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "trace", "run.py"),
+                                "--cpus", "1", "--out", out_svg, "nosuch"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+            said = p.stdout.decode(errors="replace")
+            ctx.check(p.returncode == 1 and "trace: the guest said: trace: cannot run nosuch" in said,
+                      "make trace PROG=nosuch: status %d, said %r" % (p.returncode, said[-300:]))
+            ctx.check(not os.path.exists(out_svg), "a trace was drawn for a program that never ran")

@@ -12,7 +12,9 @@ console log to build/profile.log and the report to build/profile.txt, and
 prints the report. PCs are named with the toolchain's addr2line: kernel PCs
 from kernel/kernel, user PCs from build/bin/<program> (the name the kernel
 recorded for the pid). Samples of the idle loop's wfi are time a hart had
-nothing to run, not instructions: they are counted apart.
+nothing to run, not instructions: they are counted apart. Exit status 1,
+with the guest's own message, when the command cannot run or exits with a
+status other than 0.
 """
 import argparse
 import collections
@@ -125,9 +127,9 @@ def boot_and_run(prog, cpus, interval, timeout):
     with qemu.Machine("profile-run", os.path.join(ROOT, "fs.img"), cpus=cpus,
                       timeout=timeout + 120, extra=["-icount", "shift=0"]) as m:
         m.boot(90)
-        m.run("prof run -i %d %s" % (interval, prog), timeout)
+        ran = m.run("prof run -i %d %s" % (interval, prog), timeout)
         m.poweroff()
-        return m.output()
+        return m.output(), ran
 
 
 def main():
@@ -140,6 +142,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=240)
     ap.add_argument("--log", help="read this console log instead of running QEMU")
     a = ap.parse_args()
+    failed = []
     if a.log:
         with open(a.log, errors="replace") as f:
             text = f.read()
@@ -147,10 +150,17 @@ def main():
         if not a.prog.strip():
             print('usage: make profile PROG="CMD ARGS"', file=sys.stderr)
             return 2
-        text = boot_and_run(a.prog.strip(), a.cpus, a.interval, a.timeout)
+        text, ran = boot_and_run(a.prog.strip(), a.cpus, a.interval, a.timeout)
         os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
         with open(os.path.join(ROOT, "build", "profile.log"), "w") as f:
             f.write(text)
+        import qemu  # noqa: E402  (boot_and_run put tests/ on the path)
+        failed, never_ran = qemu.guest_failure(ran, "prof")
+        for line in failed:
+            print("profile: the guest said: %s" % line, file=sys.stderr)
+        if never_ran:
+            print("profile: no profile; console log in build/profile.log", file=sys.stderr)
+            return 1
     try:
         rep = report(text, a.top)
     except ValueError as e:
@@ -160,7 +170,7 @@ def main():
         with open(os.path.join(ROOT, "build", "profile.txt"), "w") as f:
             f.write(rep)
     print(rep, end="")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -308,7 +308,33 @@ def esc(s):
     return html.escape(str(s), quote=True)
 
 
-def render_svg(trace, title="Spindle scheduler trace", width=1400):
+CLOCK_TEXT = {True: "under -icount shift=0 one tick = 100 guest instructions",
+              False: "without -icount: QEMU's clock follows the host, ticks are not instructions",
+              None: "one tick = 100 guest instructions only if QEMU ran with -icount shift=0"}
+
+
+def klt_legend(trace, lanes, width, left, right):
+    """Rows of (x, text) naming each KLT that ran (narrow intervals show
+    only its number), wrapped to the picture's width."""
+    seen = {}
+    for cpu in lanes:
+        for iv in lanes[cpu]:
+            seen.setdefault(iv.klt, trace.name(iv.klt, iv.pri, iv.lwp, iv.pid))
+    rows, lx = [[]], left + 60
+    for klt in sorted(seen):
+        text = "%d %s" % (klt, seen[klt])
+        w = 6 * len(text) + 16
+        if lx + w > width - right and rows[-1]:
+            rows.append([])
+            lx = left + 60
+        rows[-1].append((lx, text))
+        lx += w
+    return rows if rows[0] else []
+
+
+def render_svg(trace, title="Spindle scheduler trace", width=1400, icount=None):
+    """The timeline as SVG text, and the intervals it drew. icount: whether
+    QEMU ran with -icount (None: not known), said in the subtitle."""
     recs = trace.records
     if not recs:
         raise ValueError("the trace holds no records")
@@ -320,7 +346,8 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400):
     cpus = trace.cpus()
     left, right, top, lane_h, gap = 110, 20, 62, 46, 26
     plot_w = width - left - right
-    height = top + len(cpus) * (lane_h + gap) + 80
+    legend_rows = klt_legend(trace, lanes, width, left, right)
+    height = top + len(cpus) * (lane_h + gap) + 80 + 16 * len(legend_rows)
     lane_y = {cpu: top + i * (lane_h + gap) for i, cpu in enumerate(cpus)}
 
     def x(t):
@@ -339,8 +366,8 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400):
     o.append('<rect x="0" y="0" width="%d" height="%d" fill="white"/>' % (width, height))
     o.append('<text x="%d" y="20" font-size="15" font-weight="bold">%s</text>' % (left, esc(title)))
     o.append('<text x="%d" y="38" fill="#444">%d records on %d hart(s), %.1f µs of guest time '
-             '(%d time-CSR ticks; under -icount shift=0 one tick = 100 instructions)</text>'
-             % (left, len(recs), len(cpus), us, t1 - t0))
+             '(%d time-CSR ticks; %s)</text>'
+             % (left, len(recs), len(cpus), us, t1 - t0, esc(CLOCK_TEXT[icount])))
 
     # time axis: about 10 ticks with round numbers of µs
     step = 10 ** len(str(int(max(us / 10, 1)))) / 10
@@ -437,8 +464,8 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400):
                  'marker-end="url(#ah)"><title>IPI message hart %d to hart %d</title></line>'
                  % (x(r.time), ya, x(arrive), yb, r.klt, r.other))
 
-    # legend
-    ly = height - 30
+    # legend: classes and markers, then the KLTs by number
+    ly = height - 30 - 16 * len(legend_rows)
     lx = left
     for cls in ("intr", "soft", "kern", "ukern", "user", "idle"):
         o.append('<rect x="%d" y="%d" width="12" height="12" fill="%s" stroke="#888" '
@@ -458,6 +485,12 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400):
     lx += 88
     o.append('<rect x="%d" y="%d" width="2" height="10" fill="#111"/>' % (lx, ly + 1))
     o.append('<text x="%d" y="%d">block</text>' % (lx + 8, ly + 10))
+    for i, row in enumerate(legend_rows):
+        y = ly + 28 + 16 * i
+        if i == 0:
+            o.append('<text x="%d" y="%d" font-weight="bold">KLTs</text>' % (left, y))
+        for lx, text in row:
+            o.append('<text x="%d" y="%d" class="klt">%s</text>' % (lx, y, esc(text)))
     o.append('</svg>')
     return "\n".join(o) + "\n", lanes
 
@@ -483,15 +516,15 @@ def render_html(trace, svg, lanes, title):
             % (esc(title), esc(title), svg, "\n".join(body)))
 
 
-def render_files(log_text, out_svg, title=None, width=1400):
+def render_files(log_text, out_svg, title=None, width=1400, icount=None):
     """Parse the last dump of log_text, write out_svg and the .html and .json
-    beside it; return (trace, html path)."""
+    beside it; return (trace, html path). icount as for render_svg."""
     traces = [t for t in parse_log(log_text) if t.records]
     if not traces:
         raise ValueError("no trace dump with records in the log (run `trace run CMD`)")
     trace = traces[-1]
     title = title or "Spindle scheduler trace"
-    svg, lanes = render_svg(trace, title, width)
+    svg, lanes = render_svg(trace, title, width, icount)
     with open(out_svg, "w", encoding="utf-8") as f:
         f.write('<?xml version="1.0" encoding="UTF-8"?>\n' + svg)
     out_html = os.path.splitext(out_svg)[0] + ".html"

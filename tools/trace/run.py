@@ -12,10 +12,13 @@ private copy of fs.img (tests/qemu.py's Machine), so `make` must have run.
 --icount runs QEMU with -icount shift=0: deterministic time, one tick of the
 time CSR = 100 guest instructions. A Ctrl-p dump is requested after the run
 so that kernel threads get their names in the picture.
+
+Exit status 1, with the guest's own message, when the command cannot run or
+tracing is compiled out (nothing is drawn), or when it exits with a status
+other than 0 (the picture is still drawn).
 """
 import argparse
 import os
-import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,7 +53,7 @@ def main():
     with qemu.Machine("trace-run", os.path.join(ROOT, "fs.img"), cpus=a.cpus,
                       timeout=a.timeout + 120, extra=extra) as m:
         m.boot(90)
-        m.run("trace run " + prog, a.timeout)
+        ran = m.run("trace run " + prog, a.timeout)
         m.send("\x10")                      # Ctrl-p: names of kernel threads
         m.expect(r"klt \d+ \S+ cpu .*\n(?!klt)", 10)
         m.poweroff()
@@ -58,9 +61,17 @@ def main():
     log = os.path.splitext(out_svg)[0] + ".log"
     with open(log, "w") as f:
         f.write(text)
+    failed, never_ran = qemu.guest_failure(ran, "trace")
+    for line in failed:
+        print("trace: the guest said: %s" % line, file=sys.stderr)
+    if "NO_TRACE" in "".join(failed):
+        print("trace: rebuild without KCFLAGS=-DNO_TRACE (make clean is not needed)", file=sys.stderr)
+    if never_ran:
+        print("trace: nothing drawn; console log in %s" % log, file=sys.stderr)
+        return 1
     title = a.title or "trace run %s (CPUS=%d%s)" % (prog, a.cpus, ", -icount" if a.icount else "")
     try:
-        trace, out_html = render.render_files(text, out_svg, title)
+        trace, out_html = render.render_files(text, out_svg, title, icount=a.icount)
     except ValueError as e:
         print("trace: %s; console log in %s" % (e, log), file=sys.stderr)
         return 1
@@ -69,7 +80,7 @@ def main():
     print(out_svg)
     print(out_html)
     print(os.path.splitext(out_svg)[0] + ".json")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
