@@ -76,7 +76,7 @@ int procinfo(struct procinfo *buf, int max);    // fills up to max entries, retu
 int kdebug(int cmd, long arg);
 // Scheduler trace rings (kernel/thread/trace.c): cmd 1 clears and starts,
 // 2 stops, 3 copies the ring of CPU (n >> 16), at most (n & 0xffff) records
-// of 16 bytes, oldest first, into buf and returns how many (-1 if the kernel
+// (struct trace_rec, 24 bytes), oldest first, into buf and returns how many (-1 if the kernel
 // was built with -DNO_TRACE). The user command is user/bin/trace.c.
 int trace(int cmd, void *buf, int n);
 // The sampling profiler (kernel/thread/profile.c; commands and records in

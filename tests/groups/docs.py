@@ -20,6 +20,14 @@ Each backticked span and each line of a code block is read as a claim:
   one of FOREIGN: functions of other systems the docs compare with, and names
   like f() that stand for a function argument);
 - tests: `group/name` must be a test the runner lists.
+- sizes: "`struct trace_rec`, N bytes" (docs, user/user.h) must be the
+  record's size as the RISC-V compiler lays it out.
+
+docs/bench (boots QEMU): a table of a doc preceded by
+`<!-- bench locks: within N% (ROW N%, ...) -->` must agree, cell by cell,
+with the same table of `make bench` measured now (tests/bench.py), within
+the tolerance the marker states (a row whose label starts with ROW gets its
+own). docs/gdb.md's FILE:LINE frames are checked by gdbwalk/lines.
 
 Words with placeholders (<x>, CMD, $VAR, ...) are not checked. Run it alone
 for the count of claims and the failures: python3 tests/groups/docs.py
@@ -322,17 +330,129 @@ class Checker:
                 self.span(where, word)
 
 
+def trace_rec_size():
+    """sizeof(struct trace_rec) for RISC-V: the size nm gives an array of
+    that many bytes compiled by the toolchain make uses."""
+    import subprocess
+    import tempfile
+    import qemu
+    prefix = qemu.found("cc")
+    if not prefix:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        obj = os.path.join(tmp, "size.o")
+        src = '#include "uapi/trace.h"\nchar trace_rec_size[sizeof(struct trace_rec)];\n'
+        subprocess.run([prefix + "gcc", "-I", os.path.join(ROOT, "kernel"), "-ffreestanding", "-fno-common",
+                        "-c", "-x", "c", "-", "-o", obj], input=src.encode(), check=True)
+        out = subprocess.run([prefix + "nm", "-S", obj], stdout=subprocess.PIPE,
+                             check=True).stdout.decode()
+    return int(re.search(r"^\w+ (\w+) \w trace_rec_size$", out, re.M).group(1), 16)
+
+
+RECSIZE = re.compile(r"struct trace_rec`?,? (\d+) bytes")
+
+
+def check_sizes(c):
+    size = trace_rec_size()
+    for rel in ["user/user.h"] + [os.path.relpath(p, ROOT) for pat in DOCS
+                                  for p in sorted(glob.glob(os.path.join(ROOT, pat)))]:
+        text = read(rel)
+        for m in RECSIZE.finditer(re.sub(r"\s*\n\s*(?://)?\s*", " ", text)):
+            c.claim("sizes", size is not None and int(m.group(1)) == size, rel,
+                    "says struct trace_rec is %s bytes; it is %s" % (m.group(1), size))
+
+
 def check_all(groups):
     tree = Tree(groups)
     c = Checker(tree)
     for pat in DOCS:
         for p in sorted(glob.glob(os.path.join(ROOT, pat))):
             c.document(os.path.relpath(p, ROOT))
+    check_sizes(c)
     return c
 
 
-@group("docs", tests=["docs/claims"], weight=1)
+BENCH_MARK = re.compile(r"^<!-- bench (\w+): within (\d+)%(?: \((.*)\))? -->$", re.M)
+
+
+def table_rows(text):
+    """{first cell: [other cells]} of a Markdown table (header and rule skipped)."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [x.strip() for x in line.strip().strip("|").split("|")]
+        if len(cells) > 1 and not set(cells[1]) <= set("-: "):
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def number(cell):
+    return int(cell.replace(",", "")) if re.fullmatch(r"[\d,]+", cell) else None
+
+
+def bench_marks():
+    """(doc, kind, default %, {row prefix: %}, table text) of every marked table."""
+    found = []
+    for pat in DOCS:
+        for p in sorted(glob.glob(os.path.join(ROOT, pat))):
+            text = read(os.path.relpath(p, ROOT))
+            for m in BENCH_MARK.finditer(text):
+                rest = text[m.end():].lstrip("\n").splitlines()
+                table = "\n".join(next(iter([rest[:i] for i, l in enumerate(rest)
+                                              if not l.startswith("|")]), rest))
+                per_row = {k.strip(): int(v) for k, v in
+                           re.findall(r"([^,]+?) (\d+)%", m.group(3) or "")}
+                found.append((os.path.relpath(p, ROOT), m.group(1), int(m.group(2)), per_row, table))
+    return found
+
+
+def bench_table(kind):
+    """The Markdown table `make bench` prints for kind, measured now."""
+    import contextlib
+    import io
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import bench
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        if kind == "locks":
+            bench.print_locks(bench.measure(2, False, "lockbench"))
+        elif kind == "scaling":
+            bench.print_scaling(bench.measure_scaling())
+        else:
+            raise ValueError("no bench table %r (locks, scaling)" % kind)
+    return out.getvalue()
+
+
+def check_bench(ctx):
+    marks = bench_marks()
+    ctx.check(marks, "no <!-- bench ... --> table in the docs")
+    measured, wrong, n = {}, [], 0
+    for doc, kind, pct, per_row, table in marks:
+        if kind not in measured:
+            measured[kind] = bench_table(kind)
+            print("docs/bench: make bench's %s table now:\n%s" % (kind, measured[kind]), flush=True)
+        now = table_rows(measured[kind])
+        for label, cells in table_rows(table).items():
+            ctx.check(label in now, "%s: row %r is not in make bench's %s table" % (doc, label, kind))
+            tol = next((v for k, v in per_row.items() if label.startswith(k)), pct)
+            for shown, got in zip(cells, now[label]):
+                a, b = number(shown), number(got)
+                if a is None:
+                    continue
+                n += 1
+                if b is None or abs(a - b) > a * tol / 100.0:
+                    wrong.append("%s: %s: %s, make bench gives %s (within %d%%)"
+                                 % (doc, label[:30], shown, got, tol))
+    ctx.check(n > 0, "no figures found in the marked tables")
+    ctx.check(not wrong, "%d of %d figures off: %s" % (len(wrong), n, "; ".join(wrong)))
+
+
+@group("docs", tests=["docs/claims", "docs/bench"], weight=15)
 def docs(ctx):
+    if ctx.want("docs/bench"):
+        with ctx.test("docs/bench"):
+            check_bench(ctx)
+    if not ctx.want("docs/claims"):
+        return
     with ctx.test("docs/claims"):
         c = check_all(testlib.GROUPS)
         total = sum(c.claims.values())
