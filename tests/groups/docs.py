@@ -60,7 +60,8 @@ GDB_BUILTIN = {"break", "tbreak", "b", "continue", "c", "finish", "delete", "inf
 SHELL_BUILTIN = {"cd", "exit"}
 # Functions of other systems that the docs name to compare with.
 # f(), fn(), entry(arg): a function passed as an argument, not one by that name.
-FOREIGN = {"f", "fn", "h", "entry", "func",
+# asm(...): GCC's inline-assembly statement.
+FOREIGN = {"f", "fn", "h", "entry", "func", "asm",
            "thr_setconcurrency", "sa_setconcurrency", "pthread_create", "pthread_setconcurrency",
            "lwp_park", "schedctl_init", "kse_create", "sa_register", "sched_yield"}
 DOCS = ["README.md", "docs/*.md", "labs/*/README.md"]
