@@ -6,9 +6,12 @@ at the top of the function table with most of the samples, and name a line
 of it at the top of the line table. The kernel must have dropped no sample.
 Then `prof run -i 20 bench getpid` must put the kernel's system-call path
 (usertrap or syscall) among the top functions: kernel PCs are named too.
+profile/nosuch: `make profile PROG=nosuch` (tools/profile/profile.py) fails
+with the guest's own "prof: cannot run nosuch".
 """
 import os
 import re
+import subprocess
 import sys
 
 from qemu import ROOT
@@ -17,7 +20,7 @@ from testlib import group
 sys.path.insert(0, os.path.join(ROOT, "tools", "profile"))
 import profile as profiler  # noqa: E402  (tools/profile/profile.py)
 
-TESTS = ["profile/loop", "profile/kernel"]
+TESTS = ["profile/loop", "profile/kernel", "profile/nosuch"]
 
 
 def rows(rep):
@@ -55,3 +58,12 @@ def profile_group(ctx):
         names = [n for _, n in rows(profiler.report(getpid))[:5]]
         ctx.check(any(re.match(r"(usertrap|syscall|uservec|userret) \(kernel\)", n) for n in names),
                   "no kernel system-call function among the top five: %s" % names)
+
+    if ctx.want("profile/nosuch"):
+        with ctx.test("profile/nosuch"):
+            p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "profile", "profile.py"),
+                                "nosuch"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=400)
+            said = p.stdout.decode(errors="replace")
+            ctx.check(p.returncode == 1 and "profile: the guest said: prof: cannot run nosuch" in said,
+                      "make profile PROG=nosuch: status %d, said %r" % (p.returncode, said[-300:]))
