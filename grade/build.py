@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 
+import fsimage
 import score
 import spec as specmod
 from answers import regular_file
@@ -321,7 +322,13 @@ def run_test(tree, test, log_path):
             if i == 0:      # end line: catch a panic, or more lines, while the program exits
                 m.wait_for([PANIC, re.compile(r"\n\$ ")], r.end(), 5)
             m.note("stopped: %s" % ({0: "end line", 1: "panic", 2: "prompt"}.get(i) or r))
-            return score.evaluate(test, token, m.buf[start:], killed, took)
+            disk_end = None
+            if i == 0:
+                data = fsimage.read_file(image, score.END_FILE)
+                disk_end = data.decode("utf-8", "replace") if data is not None else None
+                m.note("fs.img %s: %s" % (score.END_FILE, "none" if disk_end is None
+                                          else disk_end.strip()[:60]))
+            return score.evaluate(test, token, m.buf[start:], killed, took, disk_end)
         finally:
             m.kill()
             if os.path.exists(image):

@@ -22,6 +22,7 @@
 #include "user/user.h"
 
 #define GRADE_MIN_TICKS 5        // grade_end() never comes sooner (grade/score.py MIN_TICKS)
+#define GRADE_END_FILE "/grade.end"  // grade/score.py END_FILE
 
 static char *grade_token_ = "notoken";
 static int grade_count_;
@@ -104,6 +105,20 @@ static inline void grade_result(const char *name, int ok)
   __atomic_fetch_add(&grade_sum_, h, __ATOMIC_SEQ_CST);
 }
 
+// The end line's text, left in the file system as GRADE_END_FILE before the
+// line is printed: the harness reads it from the disk image after the run
+// and compares it with the console's (a filter on the console does not see
+// it). A program that cannot create the file just leaves none.
+static inline void grade_leave_(const char *tail, int n)
+{
+  int fd = open(GRADE_END_FILE, O_CREATE | O_WRONLY | O_TRUNC);
+  if (fd < 0)
+    return;
+  write(fd, tail, n);
+  write(fd, "\n", 1);
+  close(fd);
+}
+
 // The end line, `END <count> <digest>`: the harness stops reading when it
 // sees it. It comes at least GRADE_MIN_TICKS after grade_init(), so an END
 // sooner than that after the command was typed cannot be the program's.
@@ -130,5 +145,6 @@ static inline void grade_end(void)
     sum[i] = "0123456789abcdef"[h & 15];
   grade_cat_(tail, &n, sizeof tail, sum);
   tail[n] = 0;
+  grade_leave_(tail, n);
   grade_line_("END", tail);
 }

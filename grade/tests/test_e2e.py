@@ -62,6 +62,8 @@ class EndToEnd(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(logs, "demo", name + ".log")))
         with open(os.path.join(logs, "demo", "forged.log")) as f:
             self.assertIn("GRADE 0123456789abcdef forged ok", f.read())
+        with open(os.path.join(logs, "demo", "pipe.log")) as f:      # left in fs.img, read back
+            self.assertRegex(f.read(), r"# harness: fs.img grade.end: 2 [0-9a-f]{16}\n")
 
     def test_one_test_full_marks(self):
         r = subprocess.run(GRADE + LABS + ["--lab", "demo", "--test", "pipe", "--repo", ROOT,

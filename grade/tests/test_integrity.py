@@ -8,6 +8,7 @@ without a RISC-V gcc."""
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -179,6 +180,41 @@ class Pristine(unittest.TestCase):
                     self.assertFalse([x for x in sol if x in got], rel)
                     checked += len(sol)
                 self.assertGreater(checked, 10, "no solution line of %s found to look for" % lab)
+
+
+MKFS = os.path.join(ROOT, "build", "mkfs")
+
+
+@unittest.skipUnless(os.path.exists(MKFS), "needs build/mkfs (make)")
+class DiskImage(unittest.TestCase):
+    def test_read_the_end_line_a_program_left(self):
+        """fsimage reads a file of an image made by the in-tree mkfs, and a
+        committed but not installed log block wins over its home block."""
+        import fsimage
+        with tempfile.TemporaryDirectory() as d:
+            end = os.path.join(d, "grade.end")
+            with open(end, "w") as f:
+                f.write("2 0123456789abcdef\n")
+            img = os.path.join(d, "fs.img")
+            subprocess.run([MKFS, img, end, os.path.join(ROOT, "README.md")], check=True,
+                           capture_output=True)
+            self.assertEqual(fsimage.read_file(img, "grade.end"), b"2 0123456789abcdef\n")
+            with open(os.path.join(ROOT, "README.md"), "rb") as f:
+                self.assertEqual(fsimage.read_file(img, "README.md"), f.read())
+            self.assertIsNone(fsimage.read_file(img, "nothere"))
+            # log the file's data block with other text, as a commit not yet installed
+            image = fsimage.Image(img)
+            home = image.inode(image.lookup("grade.end"))[2][0]
+            logstart = struct.unpack_from("<8I", image.block(1))[5]
+            with open(img, "r+b") as f:
+                f.seek((logstart + 1) * fsimage.BSIZE)
+                f.write(b"2 fedcba9876543210\n".ljust(fsimage.BSIZE, b"\0"))
+                f.seek(logstart * fsimage.BSIZE)
+                f.write(struct.pack("<II", 1, home))
+            self.assertEqual(fsimage.read_file(img, "grade.end"), b"2 fedcba9876543210\n")
+            with open(img, "r+b") as f:
+                f.write(b"\0" * 4 * fsimage.BSIZE)
+            self.assertIsNone(fsimage.read_file(img, "grade.end"))
 
 
 class BatchNames(unittest.TestCase):

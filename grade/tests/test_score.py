@@ -96,6 +96,18 @@ class ScoreTest(unittest.TestCase):
                                         score.digest("0" * 16, [("roundtrip", "ok"), ("eof", "ok")]))
         self.assertEqual(score.evaluate(test(), TOKEN, other)["score"], 0)
 
+    def test_disk_end_line(self):
+        """The end line the program left in its file system must be the
+        console's (a filter that recomputes the digest on the console does
+        not see the disk)."""
+        end = score.digest(TOKEN, [("roundtrip", "ok"), ("eof", "ok")])
+        self.assertEqual(score.evaluate(test(), TOKEN, console("pass"), disk_end=end + "\n")["score"],
+                         10)
+        self.assertEqual(score.evaluate(test(), TOKEN, console("pass"), disk_end=None)["score"], 10)
+        r = score.evaluate(test(), TOKEN, console("pass"), disk_end="2 0000000000000000\n")
+        self.assertEqual(r["score"], 0)
+        self.assertTrue(r["status"].startswith("INTEGRITY: the end line on the console"), r["status"])
+
     def test_digest_matches_grade_h(self):
         """The value grade_end() prints for this token and these lines
         (computed once by the C code under QEMU: grade/testlib/grade.h)."""
