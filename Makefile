@@ -52,7 +52,7 @@ endif
 ifeq ($(TOOLPREFIX),)
 ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 ifneq ($(shell bash tools/deps.sh cc >&2 && echo ok),ok)
-$(error no RISC-V gcc: tools/deps.sh said above what to run (docs/setup.md))
+$(error no RISC-V gcc on PATH (riscv64-unknown-elf-gcc, riscv64-elf-gcc, ...): see the line above, docs/setup.md, or name one with TOOLPREFIX=)
 endif
 TOOLPREFIX := $(shell bash tools/deps.sh find cc)
 endif

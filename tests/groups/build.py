@@ -29,6 +29,9 @@ tree under test is not touched:
   package manager, `make` builds the kernel and a program; tools/deps.sh
   says in one line what to run for gdb (and asks a `brew` it finds for
   riscv64-elf-gdb);
+- build/fresh: with no RISC-V gcc on PATH, `make` asks the package manager
+  for the compiler before it reads on (a fake apt-get that records its
+  arguments), and stops with one line when there is still none;
 - build/packages: the dev container and the Gradescope set-up install
   through tools/deps.sh and name no package of its list themselves, and
   every package list docs/setup.md shows is what tools/deps.sh says.
@@ -46,7 +49,7 @@ from qemu import ROOT
 from testlib import group
 
 TESTS = ["build/cpus", "build/flags", "build/default", "build/notrace", "build/extra", "build/quiet",
-         "build/usage", "build/compdb", "build/toolchain", "build/packages"]
+         "build/usage", "build/compdb", "build/toolchain", "build/fresh", "build/packages"]
 
 
 def make(cwd, *args, timeout=600, path=None):
@@ -150,6 +153,9 @@ def build(ctx):
         if ctx.want("build/compdb"):
             with ctx.test("build/compdb"):
                 compdb(ctx, tmp)
+        if ctx.want("build/fresh"):
+            with ctx.test("build/fresh"):
+                fresh(ctx, tmp)
         if ctx.want("build/packages"):
             with ctx.test("build/packages"):
                 packages(ctx)
@@ -247,8 +253,8 @@ def compdb(ctx, tmp):
 
 # The programs the fake PATH of build/toolchain gets; riscv64-* tools come
 # only as riscv64-elf- wrappers, and no gdb or package manager is there.
-def fake_path(tmp):
-    bindir = os.path.join(tmp, "fakebin")
+def fake_path(tmp, name="fakebin", toolchain=True):
+    bindir = os.path.join(tmp, name)
     os.makedirs(bindir)
     hidden = ("riscv64-", "gdb", "apt", "sudo", "brew", "pacman", "dnf")
     for d in ("/usr/local/bin", "/usr/bin", "/bin"):
@@ -256,6 +262,8 @@ def fake_path(tmp):
             dst = os.path.join(bindir, name)
             if not name.startswith(hidden) and not os.path.lexists(dst):
                 os.symlink(os.path.join(d, name), dst)
+    if not toolchain:
+        return bindir
     prefix = qemu.found("cc")
     for tool in ("gcc", "objcopy", "objdump", "nm", "addr2line"):
         os.symlink(shutil.which(prefix + tool), os.path.join(bindir, "riscv64-elf-" + tool))
@@ -320,3 +328,25 @@ def packages(ctx):
         got = line.replace("...", "").split()
         ctx.check(got == want[:len(got)] and (len(got) == len(want) or "..." in line),
                   "docs/setup.md lists %s packages %s; tools/deps.sh says %s" % (manager, got, want))
+
+
+def fresh(ctx, tmp):
+    """A machine without the compiler: make installs it first (as root; else
+    it says what to run)."""
+    bindir = fake_path(tmp, "freshbin", toolchain=False)
+    log = os.path.join(tmp, "apt.log")
+    with open(os.path.join(bindir, "apt-get"), "w") as f:
+        f.write('#!/bin/sh\necho "$@" >> "%s"\n' % log)
+    os.chmod(os.path.join(bindir, "apt-get"), 0o755)
+    rc, out = make(tmp, "kernel/kernel", path=bindir)
+    lines = [l for l in out.splitlines() if l.strip()]
+    ctx.check(rc != 0 and lines and "no RISC-V gcc" in lines[-1],
+              "make without a compiler: status %d, said %r" % (rc, out[-400:]))
+    if os.getuid() == 0:
+        with open(log) as f:
+            asked = f.read()
+        ctx.check("install -y -qq gcc-riscv64-unknown-elf" in asked,
+                  "make did not ask apt-get for the compiler: %r" % asked)
+    else:
+        ctx.check("run: sudo apt-get install -y gcc-riscv64-unknown-elf" in out,
+                  "make did not say what to install: %r" % out[-400:])
