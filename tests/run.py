@@ -56,6 +56,11 @@ def main():
     opts = ap.parse_args()
 
     groups = [g for g in load_groups() if g.selected(opts.k)]
+    if opts.k and not any(opts.k in g.name or any(opts.k in t or t in opts.k for t in g.tests)
+                          for g in groups):
+        print("no test or group named like %r (make test ONLY=NAME; "
+              "python3 tests/run.py -l lists them)" % opts.k)
+        return 2
     if opts.list:
         for g in groups:
             print(g.name + ": " + " ".join(g.tests))

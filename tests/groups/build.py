@@ -20,7 +20,8 @@ tree under test is not touched:
   V=1 prints the whole command;
 - build/usage: targets that take a variable say how to call them (handout
   without LAB/OUT, grade LAB=nosuch naming the labs, trace and profile
-  without PROG); `make help` names every target and variable README.md shows;
+  without PROG, test with an ONLY= that names no test); `make help` names
+  every target and variable README.md shows;
 - build/compdb: compile_commands.json has every kernel and user C file with
   a command that compiles it, and follows KCFLAGS;
 - build/toolchain: with a PATH whose only RISC-V tools are `riscv64-elf-`
@@ -217,6 +218,9 @@ def usage(ctx, tmp):
     for target in ("trace", "profile"):
         rc, out = make(tmp, "-s", target)
         one_line_error(ctx, "make " + target, rc, out, "usage", "PROG=")
+    rc, out = make(tmp, "-s", "test", "ONLY=nosuchxyz")
+    ctx.check(rc != 0 and "no test or group named like 'nosuchxyz'" in out,
+              "make test ONLY=nosuchxyz: status %d, said %r" % (rc, out[-300:]))
     rc, out = make(tmp, "-s", "help")
     with open(os.path.join(ROOT, "README.md")) as f:
         readme = f.read()
