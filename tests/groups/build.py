@@ -95,6 +95,10 @@ def build(ctx):
                 ctx.check(rc != 0, "make CPUS=9 succeeded")
                 ctx.check(len(lines) == 1 and "CPUS=9" in lines[0],
                           "want one line naming CPUS=9, got %r" % out[-300:])
+        # first, while the copy is up to date (make test builds `all`)
+        if ctx.want("build/usage"):
+            with ctx.test("build/usage"):
+                usage(ctx, tmp)
         if ctx.want("build/default"):
             with ctx.test("build/default"):
                 rc, out = make(tmp, "-n", "EXTRA_UPROGS=tests/progs/spin.c")
@@ -148,9 +152,6 @@ def build(ctx):
         if ctx.want("build/extra"):
             with ctx.test("build/extra"):
                 extra(ctx, tmp)
-        if ctx.want("build/usage"):
-            with ctx.test("build/usage"):
-                usage(ctx, tmp)
         if ctx.want("build/compdb"):
             with ctx.test("build/compdb"):
                 compdb(ctx, tmp)
