@@ -140,8 +140,9 @@ class Integrity(unittest.TestCase):
 
 
 def region_lines(text, lab):
-    """The longer lines of text's `LAB <lab>` solution regions (not their
-    stubs) that appear nowhere outside them."""
+    """The longer lines of text's `LAB <lab>` solution regions that appear
+    nowhere outside them (a stub's lines count as outside: a stub may give
+    a function's first line)."""
     inside, stub, mine, rest = None, False, [], []
     for line in text.splitlines():
         m = re.match(r"^\s*(//|#|<!--)\s*LAB\s+(\S+)\s+(BEGIN|END)", line)
@@ -153,7 +154,7 @@ def region_lines(text, lab):
         elif inside == lab and not stub:
             mine.append(line.strip())
         else:
-            rest.append(line.strip())
+            rest.append(re.sub(r"^\s*(//|#|<!--)\|", "", line).strip())
     return [x for x in mine if len(x) > 24 and x not in rest]
 
 
