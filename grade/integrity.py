@@ -7,7 +7,8 @@ what each check stops and what it leaves to an instructor):
   and the compiler's; anything else refuses the file. A preprocessor error
   refuses it too (it might hide an include).
 - assembly: in the student's own lines of the preprocessed text (line
-  markers tell them from the headers'; a `#line` naming another file is
+  markers tell them from the headers'; markers must follow the includes -H
+  saw, so a `#line` that passes the student's lines off as a header's is
   itself flagged), an asm statement is allowed when its template is one
   instruction (no directive, no second statement); anything else is flagged
   INTEGRITY unless lab.json says "asm": true, and even then `.incbin`,
@@ -243,8 +244,7 @@ def check_sources(tree, spec, files):
         if text is None:
             raise Refused("%s: the preprocessor fails on it:\n%s" % (
                 rel, diagnostics(err, {rel}, tree) or "(no message about this file)"))
-        if not rel.endswith(".h"):
-            check_assembly(rel, own_text(text, rel, headers), spec.get("asm") is True)
+        check_assembly(rel, own_text(text, rel, headers), spec.get("asm") is True)
 
 
 def undefined(tree, rel, nm):
