@@ -1,83 +1,170 @@
-// Scheduler activations (lab upcalls): what an activation does when the user
-// thread it runs blocks in the kernel, and when that thread's system call
-// finishes. This file is the student's; the machinery it calls (the ring,
-// the spare cache, the hand-off) is kernel/proc/upcall.c, described in
-// kernel/proc/upcall.h and docs/upcalls.md.
+// Scheduler activations (lab upcalls): the activation mechanism. Owns the
+// process's spare cache (p->upc.spares, nspare; each LWP's upc_state,
+// upc_next, upc_go) and the hand-off between a blocked LWP and the spare that
+// replaces it (upc_tid, upc_announced, upc_replaces): which events they post,
+// with what, and in which order. The ring, registration, making new spares
+// and the hooks that call this file are kernel/proc/upcall.c (given); this
+// file must not touch the ring's storage or the sleep queues' insides.
+// The contract is labs/upcalls/README.md; the design, docs/upcalls.md.
 //
 // The invariant: with upcalls on at level n, at most n LWPs of the process
-// run user code at once. A blocking activation hands its place to a spare;
-// when it wakes, it does not go back to user mode with its thread: it gives
-// the thread's registers to the library and parks in the cache.
+// run user code at once, and a thread that blocks in the kernel never takes
+// an activation with it. Locks: p->upc.lock (a leaf) guards the cache and
+// the upc_* fields of the LWPs in it or handed over; the blocking path may
+// hold the sleeper's lock, so nothing here sleeps or allocates there.
 #include "proc/upcall.h"
 #include "proc/proc.h"
 #include "proc/kick.h"
 #include "thread/lwp.h"
+#include "thread/sleepq.h"
+#include "lib/spinlock.h"
 #include "uapi/upcall.h"
+// LAB upcalls BEGIN
+
+// With u->lock held: l joins the cache.
+static void cache_push(struct upcall_proc *u, struct lwp *l)
+{
+  l->upc_state = UPC_LWP_SPARE;
+  l->upc_go = 0;
+  l->upc_next = u->spares;
+  u->spares = l;
+  u->nspare++;
+}
+
+// With u->lock held: l waits in the cache until a block takes it (1), or
+// until it is killed (0), and then leaves the cache itself.
+static int cache_wait(struct upcall_proc *u, struct lwp *l)
+{
+  while (!l->upc_go && !lwp_killed(l))
+    sleepq_sleep_intr(&l->upc_go, &u->lock, 0);
+  if (l->upc_go)
+    return 1;
+  for (struct lwp **pp = &u->spares; *pp; pp = &(*pp)->upc_next)
+    if (*pp == l) {
+      *pp = l->upc_next;
+      u->nspare--;
+      break;
+    }
+  return 0;
+}
+// STUB
+// LAB upcalls END
+
+// l, a new LWP of its process whose KLT has not run yet, joins the cache
+// (a block may take it at once). Nothing is held.
+void activation_spare_add(struct lwp *l)
+{
+  // LAB upcalls BEGIN
+  struct upcall_proc *u = &l->proc->upc;
+  spinlock_acquire(&u->lock);
+  cache_push(u, l);
+  spinlock_release(&u->lock);
+  // STUB
+  //| (void)l;
+  // LAB upcalls END
+}
+
+// The first run of a new spare's KLT: returns 1 when a block has taken l to
+// serve (its registers set for the upcall entry), 0 when l must end instead.
+int activation_spare_wait(struct lwp *l)
+{
+  // LAB upcalls BEGIN
+  struct upcall_proc *u = &l->proc->upc;
+  spinlock_acquire(&u->lock);
+  int taken = cache_wait(u, l);
+  spinlock_release(&u->lock);
+  return taken;
+  // STUB
+  //| (void)l;
+  //| return 0;
+  // LAB upcalls END
+}
 
 // l, a serving LWP of a process with upcalls on, is about to sleep inside a
-// system call (upcall_sleeping checked that). Runs on the way into the sleep,
-// maybe with the sleeper's lock held: take nothing that may sleep, allocate
-// nothing. If l is not running a user thread (the library parking) or no
-// spare is to be had, do nothing: l simply blocks as without upcalls.
+// system call; maybe with the sleeper's spinlock held. When it returns and l
+// is UPC_LWP_BLOCKED, a replacement serves in l's place; otherwise l simply
+// blocks as without upcalls.
 void activation_block(struct lwp *l)
 {
   // LAB upcalls BEGIN
   int tid = upcall_thread_of(l);
   if (tid < 0)
     return;                         // the library's own parking: no event
-  struct lwp *r = upcall_spare_take(l->proc);
-  if (r == 0)
+  struct upcall_proc *u = &l->proc->upc;
+  spinlock_acquire(&u->lock);
+  struct lwp *r = u->spares;
+  if (r == 0) {
+    spinlock_release(&u->lock);
     return;                         // cache empty: block as without upcalls
+  }
+  u->spares = r->upc_next;
+  u->nspare--;
+  r->upc_next = 0;
   l->upc_tid = tid;
   l->upc_announced = 0;
   l->upc_state = UPC_LWP_BLOCKED;
-  r->upc_replaces = l;              // r announces l's BLOCKED before it serves
-  upcall_spare_start(r);
+  r->upc_replaces = l;              // r announces l before it serves
+  upcall_entry_regs(r);
+  r->upc_state = UPC_LWP_ACTIVE;
+  r->upc_go = 1;
+  spinlock_release(&u->lock);
+  sleepq_wakeup(&r->upc_go);
   // STUB
-  //| // TODO (lab upcalls): if l runs a user thread (upcall_thread_of), take
-  //| // a spare (upcall_spare_take), mark l UPC_LWP_BLOCKED holding that thread,
-  //| // tell the spare whom it replaces, and start it (upcall_spare_start).
   //| (void)l;
   // LAB upcalls END
 }
 
-// r, a spare that replaces a blocked LWP (r->upc_replaces), is about to
+// r, a replacement (r->upc_replaces is the LWP it replaces), is about to
 // return to user mode at the library's upcall entry for the first time.
 // Nothing is held: posting may wait for room in the ring.
 void activation_announce(struct lwp *r)
 {
   // LAB upcalls BEGIN
   struct lwp *l = r->upc_replaces;
-  upcall_post(r, UPC_BLOCKED, l->id, l->upc_tid, 0, 0, 0);
-  upcall_announced(l);              // l may now report its wake-up
-  upcall_post(r, UPC_NEWLWP, r->id, -1, 0, l->id, 0);
+  struct upcall_proc *u = &r->proc->upc;
+  int lid = l->id;                  // l may end once it is no longer BLOCKED
+  upcall_post(r, UPC_BLOCKED, lid, l->upc_tid, 0, 0, 0);
+  spinlock_acquire(&u->lock);
+  if (l->proc == r->proc && l->upc_state == UPC_LWP_BLOCKED) {
+    l->upc_announced = 1;           // l may now report its wake-up
+    sleepq_wakeup(&l->upc_announced);
+  }
+  spinlock_release(&u->lock);
+  upcall_post(r, UPC_NEWLWP, r->id, -1, 0, lid, 0);
   // STUB
-  //| // TODO (lab upcalls): post BLOCKED for the LWP r replaces, let that LWP
-  //| // know (upcall_announced), then post NEWLWP for r.
   //| (void)r;
   // LAB upcalls END
 }
 
 // l blocked with a replacement serving in its place, and its system call has
 // finished (l->tf holds the thread's registers, the result in a0). Called at
-// the return to user mode, holding nothing. Hand the thread to the library
-// and park l in the cache; if l must end instead, just return.
+// the return to user mode, holding nothing. l must not return to user mode
+// with its thread: when this returns with l still UPC_LWP_BLOCKED, l goes
+// on with its thread (only right when it is killed).
 void activation_unblock(struct lwp *l)
 {
   // LAB upcalls BEGIN
-  upcall_wait_announced(l);         // BLOCKED before UNBLOCKED, always
+  struct upcall_proc *u = &l->proc->upc;
+  spinlock_acquire(&u->lock);
+  while (!l->upc_announced && !lwp_killed(l))
+    sleepq_sleep_intr(&l->upc_announced, &u->lock, 0);   // BLOCKED before UNBLOCKED
+  spinlock_release(&u->lock);
   uint64 frame = uframe_push(l, "upcall");
   if (frame == 0)
     return;                         // no room on its stack: the process was killed
-  if (upcall_post(l, UPC_UNBLOCKED, l->id, l->upc_tid, frame, 0, UPC_RESERVE) < 0)
+  if (upcall_post(l, UPC_UNBLOCKED, l->id, l->upc_tid, frame, 0, UPC_RESERVE) < 0 ||
+      upcall_post(l, UPC_RELEASED, l->id, -1, 0, 0, UPC_RESERVE) < 0)
     return;
-  if (upcall_post(l, UPC_RELEASED, l->id, -1, 0, 0, UPC_RESERVE) < 0)
-    return;
-  upcall_spare_park(l);
+  spinlock_acquire(&u->lock);
+  if (u->nspare >= UPC_SPARES_KEEP) {   // after a burst of blocks: give the KLT back
+    spinlock_release(&u->lock);
+    l->upc_state = UPC_LWP_ACTIVE;
+    lwp_exit();                     // detached: released as it leaves the CPU
+  }
+  cache_push(u, l);
+  cache_wait(u, l);                 // taken: back to user mode as a replacement
+  spinlock_release(&u->lock);
   // STUB
-  //| // TODO (lab upcalls): wait until l's BLOCKED is in the ring, put the
-  //| // thread's registers on its own stack (uframe_push), post UNBLOCKED and
-  //| // RELEASED (leaving UPC_RESERVE slots for replacements), and park l.
   //| (void)l;
   // LAB upcalls END
 }

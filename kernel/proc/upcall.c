@@ -1,9 +1,12 @@
 // Scheduler activations (lab upcalls): the given machinery. Owns the
-// registration of a process's upcall area, posting events into its ring, the
-// per-process cache of spare LWP/KLT pairs, and the counters that tests and
-// ps read. What an activation does when it blocks and when it wakes is
-// activation.c's (the lab). Must not touch the LWKT queues or the sleep
-// queues' insides: it only sleeps, wakes and schedules through their calls.
+// registration of a process's upcall area, posting events into its ring
+// (and waiting for room there), making new spare LWP/KLT pairs, the hooks
+// that call activation.c, and the counters that tests and ps read. The
+// spare cache itself (p->upc.spares and the upc_* hand-off fields of each
+// LWP) and what an activation does when it blocks and when it wakes are
+// activation.c's (the lab): this file only calls it. Must not touch the
+// LWKT queues or the sleep queues' insides: it only sleeps, wakes and
+// schedules through their calls.
 //
 // Which sleeps are activations blocking (docs/upcalls.md): a sleep of a
 // serving LWP (detached: see concurrency.c) of a process with upcalls on,
@@ -23,6 +26,7 @@
 #include "thread/lwkt.h"
 #include "thread/sleepq.h"
 #include "thread/futex.h"
+#include "thread/clock.h"
 #include "thread/trace.h"
 #include "arch/trap.h"
 #include "vm/vm.h"
@@ -49,26 +53,28 @@ void upcall_forget(struct proc *p, struct lwp *self)
   }
 }
 
-static void spare_main(void *arg);
-
-// With u->lock held: l joins the cache.
-static void spare_push(struct upcall_proc *u, struct lwp *l)
+// A new spare's KLT: it waits in the cache, then first returns to user mode
+// as a replacement, or ends.
+static void spare_main(void *arg)
 {
-  l->upc_state = UPC_LWP_SPARE;
-  l->upc_go = 0;
-  l->upc_next = u->spares;
-  u->spares = l;
-  u->nspare++;
+  (void)arg;
+  struct lwp *l = curlwp();
+  if (!activation_spare_wait(l)) {
+    l->upc_state = UPC_LWP_ACTIVE;
+    lwp_exit();                     // detached: released as it leaves the CPU
+  }
+  usertrapret();
 }
 
 // Top the cache up to UPC_SPARES. Runs only where the caller holds nothing
 // (registration, a replacement's first return to user): blocking itself
-// never allocates. A new spare is in the cache at once, before its KLT
-// first runs (spare_main), so a block right after finds it.
+// never allocates. A new spare joins the cache at once, before its KLT
+// first runs (spare_main), so a block right after finds it. At most
+// UPC_SPARES new ones per call, whatever the cache does with them.
 static void spare_refill(struct proc *p)
 {
   struct upcall_proc *u = &p->upc;
-  while (u->on && u->nspare < UPC_SPARES) {
+  for (int i = 0; i < UPC_SPARES && u->on && u->nspare < UPC_SPARES; i++) {
     struct lwp *l = lwp_killed(curlwp()) ? 0 : lwp_alloc(p, 0, 0, 0);
     if (l == 0)
       return;                       // max_threads or memory: blocks go without
@@ -76,9 +82,7 @@ static void spare_refill(struct proc *p)
     l->detached = 1;                // released when it ends; nobody joins a spare
     spinlock_release(&p->lock);
     l->klt->fn = spare_main;
-    spinlock_acquire(&u->lock);
-    spare_push(u, l);
-    spinlock_release(&u->lock);
+    activation_spare_add(l);
     lwkt_schedule(l->klt);
   }
 }
@@ -236,8 +240,22 @@ int upcall_thread_of(struct lwp *l)
   return tid < 0 ? -1 : tid;
 }
 
+// r will start afresh at the library's upcall entry: its registers, no user
+// thread published until its library says so, no kick pending.
+void upcall_entry_regs(struct lwp *r)
+{
+  struct proc *p = r->proc;
+  memset(&r->tf.epc, 0, sizeof(r->tf) - offsetof(struct trapframe, epc));
+  r->tf.epc = p->upc.entry;
+  r->tf.sp = p->upc.stack;
+  r->tf.a0 = p->upc.arg;
+  r->tidword = 0;
+  r->kicked = 0;
+}
+
 // The blocking path (sleepq.c): a serving LWP of a process with upcalls on,
-// inside a system call, not already blocked, not a spare, not ending.
+// inside a system call, not already blocked, not a spare, not a replacement
+// yet to announce, not ending. activation_block decides the rest.
 void upcall_sleeping(struct lwp *l)
 {
   struct proc *p = l->proc;
@@ -245,19 +263,40 @@ void upcall_sleeping(struct lwp *l)
       l->syscall_nr < 0 || lwp_killed(l))
     return;
   activation_block(l);
+  if (l->upc_state == UPC_LWP_BLOCKED)
+    __atomic_add_fetch(&p->upc.replaced, 1, __ATOMIC_RELAXED);
+  else if (upcall_thread_of(l) >= 0)
+    __atomic_add_fetch(&p->upc.noreplace, 1, __ATOMIC_RELAXED);
 }
 
 // A blocked LWP that was not handed over (killed, or no room for its frame:
 // the process was killed) goes on with its thread, or ends. It leaves the
 // BLOCKED state under u->lock, so that its replacement, which may still be
-// about to announce it, sees that and leaves it alone (upcall_announced):
-// once it has ended it may be released and its slot reused.
+// about to announce it, can see that under the same lock and leave it
+// alone: once it has ended it may be released and its slot reused.
 static void leave_blocked(struct lwp *l)
 {
   struct upcall_proc *u = &l->proc->upc;
   spinlock_acquire(&u->lock);
   l->upc_state = UPC_LWP_ACTIVE;
   spinlock_release(&u->lock);
+}
+
+// kdebug KD_UPCALL_DELAY: tests hold a replacement back, so that the LWP it
+// replaces wakes before it is announced.
+static void announce_delay(struct lwp *r)
+{
+  uint64 until = clock_ticks() + r->proc->upc.announce_delay;
+  for (uint64 now; (now = clock_ticks()) < until && !lwp_killed(r);)
+    sleepq_sleep_intr(&r->proc->upc.announce_delay, 0, until - now);
+}
+
+int upcall_set_delay(int ticks)
+{
+  if (ticks < 0 || ticks > 100)
+    return -1;
+  curproc()->upc.announce_delay = ticks;
+  return 0;
 }
 
 void upcall_userret_work(struct lwp *l)
@@ -267,111 +306,11 @@ void upcall_userret_work(struct lwp *l)
   if (l->upc_state == UPC_LWP_BLOCKED)
     leave_blocked(l);
   if (l->upc_replaces && !lwp_killed(l)) {
+    announce_delay(l);
     activation_announce(l);
     l->upc_replaces = 0;
     spare_refill(l->proc);
   }
-}
-
-struct lwp *upcall_spare_take(struct proc *p)
-{
-  struct upcall_proc *u = &p->upc;
-  spinlock_acquire(&u->lock);
-  struct lwp *r = u->spares;
-  if (r) {
-    u->spares = r->upc_next;
-    u->nspare--;
-    r->upc_next = 0;
-    u->replaced++;
-  } else {
-    u->noreplace++;
-  }
-  spinlock_release(&u->lock);
-  return r;
-}
-
-// r leaves the cache for the library's upcall entry, with fresh registers.
-void upcall_spare_start(struct lwp *r)
-{
-  struct proc *p = r->proc;
-  memset(&r->tf.epc, 0, sizeof(r->tf) - offsetof(struct trapframe, epc));
-  r->tf.epc = p->upc.entry;
-  r->tf.sp = p->upc.stack;
-  r->tf.a0 = p->upc.arg;
-  spinlock_acquire(&p->upc.lock);
-  r->upc_state = UPC_LWP_ACTIVE;
-  r->upc_go = 1;
-  spinlock_release(&p->upc.lock);
-  sleepq_wakeup(&r->upc_go);
-}
-
-// With u->lock held: wait in the cache until taken or killed.
-static void spare_wait(struct upcall_proc *u, struct lwp *l)
-{
-  while (!l->upc_go && !lwp_killed(l))
-    sleepq_sleep_intr(&l->upc_go, &u->lock, 0);
-  if (!l->upc_go) {                 // killed: leave the cache
-    for (struct lwp **pp = &u->spares; *pp; pp = &(*pp)->upc_next)
-      if (*pp == l) {
-        *pp = l->upc_next;
-        u->nspare--;
-        break;
-      }
-  }
-}
-
-void upcall_spare_park(struct lwp *l)
-{
-  struct upcall_proc *u = &l->proc->upc;
-  l->tidword = 0;                   // no user thread until its library says so
-  l->kicked = 0;
-  spinlock_acquire(&u->lock);
-  if (u->nspare >= UPC_SPARES_KEEP) {   // after a burst of blocks: give the KLT back
-    spinlock_release(&u->lock);
-    l->upc_state = UPC_LWP_ACTIVE;
-    lwp_exit();                     // detached: released as it leaves the CPU
-  }
-  spare_push(u, l);
-  spare_wait(u, l);
-  spinlock_release(&u->lock);
-}
-
-// A new spare (already in the cache) waits there; it first returns to
-// user mode as a replacement.
-static void spare_main(void *arg)
-{
-  (void)arg;
-  struct lwp *l = curlwp();
-  struct upcall_proc *u = &l->proc->upc;
-  spinlock_acquire(&u->lock);
-  spare_wait(u, l);
-  spinlock_release(&u->lock);
-  usertrapret();
-}
-
-// Called by the blocked LWP's replacement. If the process was killed
-// meanwhile, the blocked LWP may have left already (leave_blocked) and been
-// released: it is touched only while, under u->lock, it is still BLOCKED in
-// this process. (A killed announcer used to find blocked->proc cleared.)
-void upcall_announced(struct lwp *blocked)
-{
-  struct proc *p = curproc();
-  struct upcall_proc *u = &p->upc;
-  spinlock_acquire(&u->lock);
-  if (blocked->proc == p && blocked->upc_state == UPC_LWP_BLOCKED) {
-    blocked->upc_announced = 1;
-    sleepq_wakeup(&blocked->upc_announced);
-  }
-  spinlock_release(&u->lock);
-}
-
-void upcall_wait_announced(struct lwp *l)
-{
-  struct upcall_proc *u = &l->proc->upc;
-  spinlock_acquire(&u->lock);
-  while (!l->upc_announced && !lwp_killed(l))
-    sleepq_sleep_intr(&l->upc_announced, &u->lock, 0);
-  spinlock_release(&u->lock);
 }
 
 // ---- counters ---------------------------------------------------------------------

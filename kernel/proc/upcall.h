@@ -1,7 +1,8 @@
 // Scheduler activations (lab upcalls), the kernel side. upcall.c owns the
-// registration, the event ring, the per-process cache of spare LWP/KLT pairs
-// and the counters; activation.c (the lab) decides what an activation does
-// when it blocks in the kernel and when it wakes. See docs/upcalls.md.
+// registration, the event ring and its waits, making new spare LWP/KLT
+// pairs, the hooks and the counters; activation.c (the lab) owns the spare
+// cache and what an activation does when it blocks in the kernel and when
+// it wakes. See docs/upcalls.md.
 #pragma once
 #include "uapi/types.h"
 #include "lib/spinlock.h"
@@ -17,8 +18,9 @@ struct upcall_proc {
   int on;                 // BLOCKED events wanted (upcall_register(0) clears it)
   uint64 entry, arg, stack, wake_word;   // copied from the area at registration
   uint32 head, seq;       // the kernel's own copies: the user cannot move them
-  struct lwp *spares;     // parked spare LWPs (linked through upc_next)
+  struct lwp *spares;     // parked spare LWPs (linked through upc_next): activation.c's
   int nspare;             // on that list
+  int announce_delay;     // kdebug KD_UPCALL_DELAY: ticks a replacement waits before it announces
   int inuser, maxuser;    // LWPs in user mode now, the most at once
   uint64 posted, waits, replaced, noreplace;
 };
@@ -52,21 +54,22 @@ void upcall_count_user(struct lwp *l);                   // trap.c: into user mo
 void upcall_count_kernel(struct lwp *l);                 //          out of it
 int  upcall_stats(uint64 uaddr);                         // kdebug KD_UPCALL_STATS
 void upcall_reset_max(void);                             // kdebug KD_UPCALL_RESET
+int  upcall_set_delay(int ticks);                        // kdebug KD_UPCALL_DELAY
 
 // Helpers for activation.c.
 int  upcall_thread_of(struct lwp *l);                    // tid from its lwp_tidword, or -1
-struct lwp *upcall_spare_take(struct proc *p);           // a parked spare for a block, or 0 (never allocates)
-void upcall_spare_start(struct lwp *r);                  // send a taken spare to the upcall entry
-void upcall_spare_park(struct lwp *l);                   // join the cache (or end, if it is full); returns when taken or killed
+void upcall_entry_regs(struct lwp *r);                   // r's user registers: a fresh start at the upcall entry
 // Post one event. Waits (kill-able) while fewer than `reserve` slots are
 // free; 0 on success, -1 if the process is dying or the area is gone.
 int  upcall_post(struct lwp *l, int type, int lwpid, int tid, uint64 frame, int arg, int reserve);
-void upcall_announced(struct lwp *blocked);              // its BLOCKED is in the ring: let it go on
-void upcall_wait_announced(struct lwp *l);               // wait for that
 // (and uframe_push() in proc/kick.h: a thread's registers onto its own stack)
 
 // ---- the lab (activation.c) ----
+// The hooks: the blocking path, the return to user mode.
 void activation_block(struct lwp *l);      // l is about to sleep in a system call
 void activation_announce(struct lwp *r);   // r, a replacement, returns to user for the first time
 void activation_unblock(struct lwp *l);    // l, blocked with a replacement, has finished its call
-
+// The spare cache: a spare_refill()ed LWP joins it before its KLT first
+// runs; that KLT then waits there: 1 when taken to serve, 0 when it must end.
+void activation_spare_add(struct lwp *l);
+int  activation_spare_wait(struct lwp *l);

@@ -17,7 +17,6 @@ static struct uthread_upcall_stats stats;   // under drain_lock
 // LAB upcalls BEGIN
 static uint32 next_seq;            // the seq the next event must carry (under drain_lock)
 // STUB
-//| // (the handler's own state, if it needs any)
 // LAB upcalls END
 
 int uthread_upcalls(int on)
@@ -44,8 +43,10 @@ int uthread_upcall_stats(struct uthread_upcall_stats *out)
   return 0;
 }
 
-// Act on every event the kernel has put in the ring, in order, then give the
-// slots back (waking a kernel poster that waits for room).
+// The upcall handler: act on every event the kernel has put in the ring
+// (kernel/uapi/upcall.h), in order and once each, counting them in `stats`
+// (user/uthread.h), then give the slots back to the kernel. Any LWP may call
+// it at any time, several at once.
 void uthread_upcall_poll(void)
 {
   if (!registered)
@@ -95,10 +96,5 @@ void uthread_upcall_poll(void)
   }
   ulib_unlock(&drain_lock);
   // STUB
-  //| // TODO (lab upcalls): under drain_lock, read the events from area.tail
-  //| // up to area.head (uapi/upcall.h), check each seq follows the last, act on each
-  //| // type (ulib_lwp_blocked, ulib_thread_resume_at + ulib_make_runnable,
-  //| // ulib_lwp_released; count the others in stats), then move area.tail
-  //| // and wake the kernel if area.kwait says a poster waits for room.
   // LAB upcalls END
 }

@@ -1,5 +1,8 @@
 // Graded tests of lab upcalls: scheduler activations for the uthread library.
 // Run as `upctest --token T NAME`, one test per run:
+//   events     no library: the events one block and its wake-up post, what
+//              each carries and their order (the replacement is held back,
+//              so the blocked LWP wakes before it is announced)
 //   reader     level 1: a reader blocks first on an empty pipe; its writer still runs
 //   sleep      level 1: one thread sleeps, another finishes its work meanwhile
 //   dozen1     level 1: 12 threads each blocked on its own pipe, fed one by one
@@ -7,16 +10,29 @@
 //   pingpong   level 1: two threads bounce a counter through two pipes
 //   kill       killing a process with blocked activations: reaped, no KLT leak;
 //              and exec from a process with blocked activations: they end too
-//   burst      more wake-ups at once than the ring holds: in order, none lost
+//   burst      more wake-ups at once than the ring holds: in order, none
+//              lost, and the spare cache stays bounded
+//   fullring   level 1: the wake-ups have filled the ring as far as they may
+//              while nobody reads it; then the only serving thread blocks
+//   roundtrip  level 1: guest instructions per block-and-unblock round trip
+//              (graded under -icount), against ROUNDTRIP_BOUND
 // "At most n LWPs in user mode at once" is read from the kernel's counter
-// (kdebug KD_UPCALL_STATS), not from timing.
+// (kdebug KD_UPCALL_STATS), not from timing. A watchdog LWP (not a serving
+// one: it never becomes an activation) ends the test as soon as nothing has
+// moved for STALL_TICKS, saying what the kernel counts: a test never waits
+// out the grader's timeout.
 #include "user/user.h"
 #include "user/uthread.h"
 #include "uapi/kdebug.h"
 #include "uapi/upcall.h"
+#include "uapi/uframe.h"
 #include "grade/testlib/grade.h"
 
-#define WAIT_TICKS 300         // a bound on every wait: a hole fails, never hangs
+#define UPC_SPARES_KEEP 8      // kernel/proc/upcall.h: the most spares the cache keeps
+
+#define WAIT_TICKS 200         // a bound on every wait: a hole fails, never hangs
+#define STALL_TICKS 150        // the watchdog: no progress for this long ends the test
+#define ROUNDTRIP_BOUND 40000  // guest instructions per round trip (reference: see README)
 
 static struct upcall_kstats kstats(void)
 {
@@ -34,6 +50,40 @@ static struct uthread_upcall_stats ustats(void)
   return s;
 }
 
+// ---- the watchdog --------------------------------------------------------------
+static volatile int progress;          // bumped by every waiting loop and step
+static const char *volatile doing = "starting";
+static char watch_stack[4096] __attribute__((aligned(16)));
+
+static void step(const char *what)
+{
+  doing = what;
+  progress++;
+}
+
+// Ends the process when nothing moved for STALL_TICKS (every thread that
+// could report is stuck), after saying what the kernel saw. It prints no
+// result and no end line: what the test reported so far stands.
+static void watchdog(void *arg)
+{
+  (void)arg;
+  int seen = progress, since = uptime();
+  for (;;) {
+    sleep(5);
+    if (progress != seen) {
+      seen = progress;
+      since = uptime();
+    } else if (uptime() - since >= STALL_TICKS) {
+      struct upcall_kstats k = kstats();
+      printf("upctest: stuck for %d ticks while %s (kernel: %d blocked, %d spares, %d in user "
+             "mode; %d events posted, a poster waited for room %d times; %d blocks replaced, "
+             "%d not)\n", STALL_TICKS, doing, k.blocked, k.spares, k.inuser, (int)k.posted,
+             (int)k.waits, (int)k.replaced, (int)k.noreplace);
+      exit(1);
+    }
+  }
+}
+
 // uthread_init(level) and upcalls on; reports "on".
 static int start(int level)
 {
@@ -47,7 +97,7 @@ static int start(int level)
 // Yields until *flag reaches want or WAIT_TICKS pass; 1 if it did.
 static int await(volatile int *flag, int want)
 {
-  for (int t0 = uptime(); *flag < want; uthread_yield())
+  for (int t0 = uptime(); *flag < want; uthread_yield(), progress++)
     if (uptime() - t0 > WAIT_TICKS)
       return 0;
   return 1;
@@ -56,7 +106,7 @@ static int await(volatile int *flag, int want)
 // Yields until the library has seen n BLOCKED events.
 static int await_blocked(uint64 n)
 {
-  for (int t0 = uptime(); ustats().blocked < n; uthread_yield())
+  for (int t0 = uptime(); ustats().blocked < n; uthread_yield(), progress++)
     if (uptime() - t0 > WAIT_TICKS)
       return 0;
   return 1;
@@ -69,7 +119,7 @@ static struct upcall_kstats await_none_blocked(void)
 {
   struct upcall_kstats k = kstats();
   for (int t0 = uptime(); k.blocked != 0 && uptime() - t0 <= WAIT_TICKS; k = kstats())
-    uthread_yield();
+    uthread_yield(), progress++;
   return k;
 }
 
@@ -98,6 +148,7 @@ static void test_reader(void)
 {
   if (!start(1) || pipe(rw_pipe) < 0)
     return;
+  step("a reader blocked on an empty pipe, then its writer ran");
   int r = uthread_create(reader, 0, 0);
   await_blocked(1);                  // the reader is in read() before the writer exists
   int w = uthread_create(writer, 0, 0);
@@ -135,6 +186,7 @@ static void test_sleep(void)
 {
   if (!start(1))
     return;
+  step("one thread slept while another worked");
   int s = uthread_create(sleeper, 0, 0);
   await_blocked(1);
   int w = uthread_create(worker, 0, 0);
@@ -177,6 +229,7 @@ static void test_dozen(int level)
   int tids[DOZEN], ok = 1;
   for (int i = 0; i < DOZEN; i++)
     ok &= pipe(pipes[i]) == 0;
+  step("a dozen readers blocked, then were fed one by one");
   for (int i = 0; i < DOZEN; i++)
     tids[i] = uthread_create(pipe_reader, (void *)(long)i, 0);
   int all_blocked = await_blocked(DOZEN);
@@ -234,6 +287,7 @@ static void test_pingpong(void)
 {
   if (!start(1) || pipe(ping) < 0 || pipe(pong) < 0)
     return;
+  step("two threads played ping-pong");
   int b = uthread_create(ponger, 0, 0);   // first, so it blocks on the empty pipe
   int a = uthread_create(pinger, 0, 0);
   int ok = await(&pinged, ROUNDS) && uthread_join(a) == 0 && uthread_join(b) == 0;
@@ -288,6 +342,7 @@ static void child_execs(void)
 // 1 if the child's exec ran echo, which ended, and its KLTs came back.
 static int exec_ends_activations(int base)
 {
+  step("a child with blocked activations exec'd echo");
   int pid = fork();
   if (pid == 0)
     child_execs();
@@ -315,12 +370,14 @@ static void test_kill(void)
       child_blocks(rep[1]);
     }
     close(rep[1]);
+    step("a child blocked its threads and reported");
     int n = 0;
     if (pid < 0 || read(rep[0], &n, sizeof n) != sizeof n)   // child gone: it failed
       n = 0;
     close(rep[0]);
     if (n < KILL_THREADS)
       blocked = 0;
+    step("a child with blocked activations was killed and reaped");
     int st, t0 = uptime();
     if (pid < 0 || kill(pid) != 0 || wait(&st) != pid || uptime() - t0 > WAIT_TICKS)
       reaped = 0;
@@ -362,6 +419,7 @@ static void test_burst(void)
   if (!start(1))
     return;
   int tids[BURST], ok = 1;
+  step("a burst of sleepers blocked and woke at once");
   int t0 = uptime();
   burst_until = t0 + 100;
   for (int i = 0; i < BURST && ok; i++)
@@ -378,7 +436,7 @@ static void test_burst(void)
   // yield until the library has read all the kernel posted, or WAIT_TICKS.
   struct upcall_kstats k = await_none_blocked();
   for (int t2 = uptime(); ustats().events != k.posted && uptime() - t2 <= WAIT_TICKS; k = kstats())
-    uthread_yield();
+    uthread_yield(), progress++;
   struct uthread_upcall_stats u = ustats();
   printf("upctest: %d of %d woke; events: kernel posted %d, library read %d "
          "(blocked %d unblocked %d released %d newlwp %d), out of order %d; "
@@ -389,17 +447,230 @@ static void test_burst(void)
   grade_result("nolost", all_blocked && u.events == k.posted && u.unblocked == BURST &&
                          u.released == BURST && u.blocked >= BURST);
   grade_result("ordered", all_blocked && u.disorder == 0 && k.waits > 0);
+  printf("upctest: after the burst: %d spares parked (at most %d), %d live KLTs in the system\n",
+         k.spares, UPC_SPARES_KEEP, kdebug(KD_LIVE_THREADS, 0));
+  grade_result("bounded", all_blocked && ok && k.spares <= UPC_SPARES_KEEP);
+}
+
+
+// ---- events: one block and its wake-up, without the library ------------------------------
+// The main LWP serves "user thread" EV_TID and sleeps one tick; its
+// replacement is held back EV_DELAY ticks before it announces, so the
+// sleeper wakes first. The replacement starts in ev_entry, reads the ring
+// itself and resumes the sleeper's thread from the UNBLOCKED frame.
+#define EV_TID 5
+#define EV_DELAY 10
+#define EV_WANT 4                      // BLOCKED, NEWLWP, UNBLOCKED, RELEASED
+static struct upcall_area ev_area __attribute__((aligned(16)));
+static char ev_stack[4096] __attribute__((aligned(16)));
+static int ev_tid = EV_TID, ev_wake, ev_sleeper, ev_replacement, ev_slept = -1;
+static struct upcall_event ev_seen[UPC_RING];
+static int ev_n, ev_seq_ok;
+
+// The position in ev_seen of the first event of type naming lwpid, or -1.
+static int ev_find(int type, int lwpid)
+{
+  for (int i = 0; i < ev_n; i++)
+    if ((int)ev_seen[i].type == type && ev_seen[i].lwpid == lwpid)
+      return i;
+  return -1;
+}
+
+static void ev_say(int i, const char *what)
+{
+  struct upcall_event *e = &ev_seen[i];
+  printf("upctest: event %d: %s seq %d lwpid %d tid %d arg %d frame %s\n", i, what, (int)e->seq,
+         e->lwpid, e->tid, e->arg, e->frame ? "set" : "0");
+}
+
+// Reports once, from whichever LWP gets here (the resumed sleeper, or the
+// replacement when there is no frame to resume), and ends the process.
+static void ev_report(void)
+{
+  static const char *names[] = { "?", "NEWLWP", "PREEMPTED", "BLOCKED", "UNBLOCKED", "RELEASED" };
+  for (int i = 0; i < ev_n; i++)
+    ev_say(i, ev_seen[i].type <= UPC_RELEASED ? names[ev_seen[i].type] : "unknown");
+  int L = ev_sleeper, R = ev_replacement;
+  int b = ev_find(UPC_BLOCKED, L), n = ev_find(UPC_NEWLWP, R);
+  int u = ev_find(UPC_UNBLOCKED, L), r = ev_find(UPC_RELEASED, L);
+  struct uframe *f = u >= 0 ? (struct uframe *)ev_seen[u].frame : 0;
+  printf("upctest: %d events besides PREEMPTED; sleeper lwp %d, replacement lwp %d; the "
+         "sleeper's sleep() returned %d on lwp %d\n", ev_n, L, R, ev_slept, lwp_self());
+  grade_result("blocked", b >= 0 && ev_seen[b].tid == EV_TID);
+  grade_result("newlwp", b >= 0 && n > b && ev_seen[n].tid == -1 && ev_seen[n].arg == L);
+  grade_result("unblocked", b >= 0 && u > b && ev_seen[u].tid == EV_TID && f != 0);
+  grade_result("released", u >= 0 && r > u && ev_seen[r].tid == -1);
+  grade_result("seq", ev_seq_ok && ev_n == EV_WANT);
+  grade_result("resumed", ev_slept == 0 && lwp_self() == R);
+  grade_end();
+  exit(0);
+}
+
+// The replacement: wait for the four events (PREEMPTED, advice, is left out),
+// then resume the thread the UNBLOCKED event hands back.
+static void ev_entry(void *arg)
+{
+  struct upcall_area *a = arg;
+  ev_replacement = lwp_self();
+  step("the replacement read the ring");
+  uint32 i = 0;
+  ev_seq_ok = 1;
+  for (int t0 = uptime(); ev_n < EV_WANT && uptime() - t0 <= WAIT_TICKS; progress++) {
+    for (uint32 head = __atomic_load_n(&a->head, __ATOMIC_ACQUIRE); i != head; i++) {
+      struct upcall_event *e = &a->ring[i % UPC_RING];
+      ev_seq_ok &= e->seq == i;
+      if (e->type != UPC_PREEMPTED && ev_n < UPC_RING)
+        ev_seen[ev_n++] = *e;
+    }
+    __atomic_store_n(&a->tail, i, __ATOMIC_RELEASE);
+  }
+  int u = ev_find(UPC_UNBLOCKED, ev_sleeper);
+  if (u >= 0 && ev_seen[u].frame != 0 && ev_find(UPC_RELEASED, ev_sleeper) >= 0)
+    lwp_resume((struct uframe *)ev_seen[u].frame);   // on to the sleeper's thread
+  ev_report();
+}
+
+static void test_events(void)
+{
+  ev_sleeper = lwp_self();
+  ev_area.entry = (uint64)ev_entry;
+  ev_area.arg = (uint64)&ev_area;
+  ev_area.stack = (uint64)(ev_stack + sizeof(ev_stack));
+  ev_area.wake_word = (uint64)&ev_wake;
+  int ok = concurrency_entry(ev_entry, &ev_area, ev_stack + sizeof(ev_stack)) == 0 &&
+           lwp_tidword(&ev_tid) == 0 && upcall_register(&ev_area) == 0 &&
+           kdebug(KD_UPCALL_DELAY, EV_DELAY) == 0;
+  if (!ok) {
+    printf("upctest: could not set up upcalls without the library\n");
+    return;
+  }
+  step("the sleeper slept");
+  ev_slept = sleep(1);                 // returns on the replacement, from the frame
+  ev_report();
+}
+
+// ---- fullring: a block while the wake-ups have filled the ring -------------------------
+// FILL sleepers wake at once while the only serving thread (main) runs user
+// code without reading the ring: their UNBLOCKED and RELEASED events fill it
+// as far as wake-ups may. Then main blocks in read(): its replacement must
+// still find room to announce, reach the library and drain the ring, so that
+// a woken sleeper can write the byte main waits for.
+#define FILL 30
+static int fill_pipe[2];
+static volatile int fill_until, fill_done;
+
+static void fill_sleeper(void *arg)
+{
+  int left = fill_until - uptime();
+  if (left > 0)
+    sleep(left);
+  if (__atomic_add_fetch(&fill_done, 1, __ATOMIC_SEQ_CST) == 1)
+    write(fill_pipe[1], "x", 1);       // the first one back frees main
+  (void)arg;
+}
+
+static void test_fullring(void)
+{
+  _Static_assert(FILL * 2 > UPC_RING, "the wake-ups must be able to fill the ring");
+  if (!start(1) || pipe(fill_pipe) < 0)
+    return;
+  int tids[FILL], ok = 1;
+  fill_until = uptime() + 100;
+  for (int i = 0; i < FILL && ok; i++)
+    ok = (tids[i] = uthread_create(fill_sleeper, 0, 0)) >= 0;
+  int all_blocked = ok && await_blocked(FILL) && uptime() < fill_until;
+  step("main waited, without reading the ring, for a wake-up to wait for room");
+  struct upcall_kstats k = kstats();
+  for (int t0 = uptime(); all_blocked && k.waits == 0 && uptime() - t0 <= WAIT_TICKS; k = kstats())
+    progress++;
+  printf("upctest: %d sleepers blocked; ring: %d events posted, %d read, a wake-up waited for "
+         "room %d times\n", FILL, (int)k.posted, (int)ustats().events, (int)k.waits);
+  grade_result("filled", all_blocked && k.waits > 0);
+  if (!all_blocked || k.waits == 0)
+    return;
+  step("main blocked in read() with the ring full of wake-ups");
+  char c = 0;
+  int n = read(fill_pipe[0], &c, 1);
+  step("main came back");
+  printf("upctest: main's read() returned %d ('%c'): its replacement announced and drained the ring\n",
+         n, c ? c : '?');
+  grade_result("replaced", n == 1 && c == 'x');
+  ok = await(&fill_done, FILL);
+  for (int i = 0; i < FILL; i++)
+    ok &= uthread_join(tids[i]) == 0;
+  k = await_none_blocked();
+  struct uthread_upcall_stats u = ustats();
+  printf("upctest: %d of %d sleepers back; kernel posted %d, library read %d, out of order %d\n",
+         fill_done, FILL, (int)k.posted, (int)u.events, (int)u.disorder);
+  grade_result("ordered", ok && u.disorder == 0 && u.unblocked >= FILL + 1);
+}
+
+// ---- roundtrip: the cost of one block and its UNBLOCKED ------------------------------------
+// Two threads at level 1 bounce a byte through two pipes: each round trip
+// is two blocks, each with its BLOCKED and NEWLWP, and two wake-ups, each
+// with its UNBLOCKED handled and the thread resumed. Graded under -icount
+// (one guest instruction per nanosecond, rdtime ticks every 100).
+#define RT_ROUNDS 100
+static int rt_up[2], rt_down[2];
+
+static void rt_partner(void *arg)
+{
+  (void)arg;
+  char c;
+  for (int i = 0; i <= RT_ROUNDS; i++)
+    if (read(rt_down[0], &c, 1) != 1 || write(rt_up[1], &c, 1) != 1)
+      break;
+}
+
+static volatile uint64 rt_insns;
+static volatile int rt_rounds;
+
+static void rt_pinger(void *arg)
+{
+  (void)arg;
+  char c = 'x';
+  if (write(rt_down[1], &c, 1) != 1 || read(rt_up[0], &c, 1) != 1)   // warm up (and spares)
+    return;
+  uint64 t0 = rdtime();
+  for (int i = 0; i < RT_ROUNDS; i++, rt_rounds++)
+    if (write(rt_down[1], &c, 1) != 1 || read(rt_up[0], &c, 1) != 1)
+      return;
+  rt_insns = (rdtime() - t0) * 100;
+}
+
+static void test_roundtrip(void)
+{
+  if (!start(1) || pipe(rt_up) < 0 || pipe(rt_down) < 0)
+    return;
+  step("two threads bounced a byte");
+  int b = uthread_create(rt_partner, 0, 0);
+  int a = uthread_create(rt_pinger, 0, 0);
+  int ok = uthread_join(a) == 0 && rt_rounds == RT_ROUNDS && uthread_join(b) == 0;
+  struct upcall_kstats k = kstats();
+  uint64 per = ok ? rt_insns / RT_ROUNDS : 0;
+  printf("upctest: %d round trips, %d blocks replaced; %d guest instructions per round trip "
+         "(bound %d)\n", rt_rounds, (int)k.replaced, (int)per, ROUNDTRIP_BOUND);
+  grade_result("rounds", ok && k.replaced >= 2 * RT_ROUNDS);
+  grade_result("fast", ok && k.replaced >= 2 * RT_ROUNDS && per <= ROUNDTRIP_BOUND);
 }
 
 int main(int argc, char *argv[])
 {
   grade_init(&argc, &argv);
   if (argc < 2) {
-    fprintf(2, "usage: upctest reader|sleep|dozen1|dozen2|pingpong|kill|burst\n");
+    fprintf(2, "usage: upctest events|reader|sleep|dozen1|dozen2|pingpong|kill|burst|fullring|"
+            "roundtrip\n");
     exit(1);
   }
   char *t = argv[1];
-  if (strcmp(t, "reader") == 0)
+  lwp_create(watchdog, 0, watch_stack + sizeof(watch_stack));
+  if (strcmp(t, "events") == 0)
+    test_events();
+  else if (strcmp(t, "fullring") == 0)
+    test_fullring();
+  else if (strcmp(t, "roundtrip") == 0)
+    test_roundtrip();
+  else if (strcmp(t, "reader") == 0)
     test_reader();
   else if (strcmp(t, "sleep") == 0)
     test_sleep();
