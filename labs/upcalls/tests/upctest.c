@@ -32,7 +32,9 @@
 
 #define WAIT_TICKS 200         // a bound on every wait: a hole fails, never hangs
 #define STALL_TICKS 150        // the watchdog: no progress for this long ends the test
-#define ROUNDTRIP_BOUND 40000  // guest instructions per round trip (reference: see README)
+#define ROUNDTRIP_BOUND 30000  // guest instructions per round trip (reference: see README)
+#define DRAIN_BOUND 3000000    // guest instructions from the first to the last of a burst's
+                               // sleepers back (a poster left waiting costs a tick: 10,000,000)
 
 static struct upcall_kstats kstats(void)
 {
@@ -638,6 +640,24 @@ static void rt_pinger(void *arg)
   rt_insns = (rdtime() - t0) * 100;
 }
 
+// Then DRAIN sleepers wake at one tick, more wake-ups than the ring holds:
+// how long from the first of them back in user mode to the last.
+#define DRAIN 40
+static volatile int dr_until;
+static volatile uint64 dr_first, dr_last;
+
+static void dr_sleeper(void *arg)
+{
+  (void)arg;
+  int left = dr_until - uptime();
+  if (left > 0)
+    sleep(left);
+  uint64 now = rdtime();             // level 1: one thread in user mode at a time
+  if (dr_first == 0)
+    dr_first = now;
+  dr_last = now;
+}
+
 static void test_roundtrip(void)
 {
   if (!start(1) || pipe(rt_up) < 0 || pipe(rt_down) < 0)
@@ -652,6 +672,19 @@ static void test_roundtrip(void)
          "(bound %d)\n", rt_rounds, (int)k.replaced, (int)per, ROUNDTRIP_BOUND);
   grade_result("rounds", ok && k.replaced >= 2 * RT_ROUNDS);
   grade_result("fast", ok && k.replaced >= 2 * RT_ROUNDS && per <= ROUNDTRIP_BOUND);
+  step("a burst of sleepers woke at one tick");
+  _Static_assert(DRAIN * 2 > UPC_RING, "the burst must overflow the ring");
+  int tids[DRAIN];
+  dr_until = uptime() + 20;
+  for (int i = 0; i < DRAIN; i++)
+    ok &= (tids[i] = uthread_create(dr_sleeper, 0, 0)) >= 0;
+  for (int i = 0; i < DRAIN; i++)
+    ok &= uthread_join(tids[i]) == 0;
+  uint64 drain = (dr_last - dr_first) * 100;
+  printf("upctest: %d sleepers back within %d guest instructions of the first (bound %d); "
+         "a poster waited for room %d times\n", DRAIN, (int)drain, DRAIN_BOUND,
+         (int)(kstats().waits - k.waits));
+  grade_result("drain", ok && dr_first != 0 && kstats().waits > k.waits && drain <= DRAIN_BOUND);
 }
 
 int main(int argc, char *argv[])
