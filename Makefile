@@ -286,7 +286,7 @@ ifneq ($(filter-out $(LABS),$(LAB)),)
 $(error LAB=$(LAB): no such lab; the labs are $(LABS))
 endif
 grade:
-	@bash tools/deps.sh cc qemu opensbi
+	@bash tools/deps.sh qemu opensbi
 	python3 grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(TEST),--test $(TEST))
 
 # Each in-tree mutant of a lab (labs/LAB/mutants/*.patch, a plausible wrong
@@ -295,7 +295,7 @@ grade:
 MUTANT ?=
 RUNS   ?= 1
 mutants:
-	@bash tools/deps.sh cc qemu opensbi
+	@bash tools/deps.sh qemu opensbi
 	python3 grade/mutants.py $(if $(LAB),--lab $(LAB)) $(if $(MUTANT),--only $(MUTANT)) --runs $(RUNS)
 
 # Scheduler timeline of one command: make trace PROG="pingpong 10" [CPUS=2] [ICOUNT=1]
@@ -318,10 +318,7 @@ profile: all
 	python3 tools/profile/profile.py $(if $(filter command line,$(origin CPUS)),--cpus $(CPUS)) "$(PROG)"
 
 ifneq ($(filter handout,$(MAKECMDGOALS)),)
-ifeq ($(LAB),)
-$(error usage: make handout LAB=<lab> OUT=<new dir> [FORCE=1]; the labs are $(LABS))
-endif
-ifeq ($(OUT),)
+ifeq ($(and $(LAB),$(OUT)),)
 $(error usage: make handout LAB=<lab> OUT=<new dir> [FORCE=1]; the labs are $(LABS))
 endif
 endif

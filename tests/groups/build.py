@@ -81,7 +81,7 @@ def copy_tree(dst):
     shutil.copytree(os.path.join(ROOT, "tests"), os.path.join(dst, "tests"), ignore=skip)
 
 
-@group("build", tests=TESTS, weight=40)
+@group("build", tests=TESTS, weight=90)
 def build(ctx):
     if not any(ctx.want(t) for t in TESTS):
         ctx.idle = True
