@@ -40,7 +40,7 @@ packages_of() {
     pacman:gdb)     echo riscv64-elf-gdb ;;
     dnf:cc)         echo gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu ;;
     dnf:qemu|dnf:opensbi) echo qemu-system-riscv ;;
-    dnf:gdb)        echo gdb ;;                 # Fedora's gdb debugs every target
+    dnf:gdb)        echo gdb ;;                 # no gdb-multiarch; find_gdb tries it
     *) echo "deps.sh: no package list for $1:$2" >&2; exit 2 ;;
   esac
 }
