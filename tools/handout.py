@@ -43,7 +43,7 @@ INSTRUCTOR_ONLY = "<!-- instructor only -->"
 INSTRUCTOR_REGION = "instructor"   # `LAB instructor` regions are in no handout
 VERBATIM = ("grade/tests/fixtures/",)
 SKIP_DIRS = {".git", "build", "grade-logs", "__pycache__"}
-SKIP_FILES = {"fs.img", "kernel/kernel", ".gdbport"}
+SKIP_FILES = {"fs.img", "kernel/kernel", ".gdbport", "compile_commands.json"}
 SKIP_PATHS = {"tests/logs", "batch-results"}
 
 
