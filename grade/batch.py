@@ -26,6 +26,7 @@ import tempfile
 import zipfile
 
 import spec as specmod
+from integrity import elide
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARCHIVES = (".tar.gz", ".tgz", ".tar", ".zip")
@@ -115,7 +116,7 @@ def grade_one(name, path, opts, max_score):
         try:
             tree = unpack(path, work)
         except (ValueError, OSError, tarfile.TarError, zipfile.BadZipFile) as e:
-            return _zero(name, out_json, max_score, "unpack failed: %s" % e)
+            return _zero(name, out_json, max_score, "unpack failed: %s" % elide(str(e), work))
         cmd = [sys.executable, os.path.join(HERE, "grade.py"), "--repo", tree, "--lab", opts.lab,
                "--json", out_json, "--logs", os.path.join(opts.out, "logs", name),
                "--labs-dir", opts.labs_dir]
@@ -133,7 +134,7 @@ def grade_one(name, path, opts, max_score):
                 doc = json.load(f)
         except (OSError, ValueError):
             why = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
-            return _zero(name, out_json, max_score, "harness error: %s" % why)
+            return _zero(name, out_json, max_score, "harness error: %s" % elide(why, work))
     extra = doc.get("extra_data", {})
     return (name, "%g" % doc["score"], max_score, extra.get("status", "graded"),
             " ".join(extra.get("flags", [])))
