@@ -325,9 +325,8 @@ def run_test(tree, test, log_path):
             disk_end = None
             if i == 0:
                 data = fsimage.read_file(image, score.END_FILE)
-                disk_end = data.decode("utf-8", "replace") if data is not None else None
-                m.note("fs.img %s: %s" % (score.END_FILE, "none" if disk_end is None
-                                          else disk_end.strip()[:60]))
+                disk_end = data.decode("utf-8", "replace") if data is not None else ""
+                m.note("fs.img %s: %s" % (score.END_FILE, disk_end.strip()[:60] or "none"))
             return score.evaluate(test, token, m.buf[start:], killed, took, disk_end)
         finally:
             m.kill()

@@ -9,10 +9,10 @@ program that ended without its end line scores 0 (the detail still lists
 what it printed). The end line's digest (digest(), the computation of
 grade/testlib/grade.h) covers every result line under the token: a result
 line the program did not print, or one rewritten on its way, does not match.
-The program also leaves its end line in the file system (END_FILE); when
-the harness finds it in the test's disk image and it differs from the
-console's, that is INTEGRITY too (out of band: a console filter does not see
-the disk).
+The program also leaves its end line in the file system (END_FILE), read
+back from the test's disk image: none scores 0 (code that printed the
+program's lines without running it), and one that differs from the
+console's is INTEGRITY (out of band: a console filter does not see the disk).
 
 Evidence of forging scores 0 with the status INTEGRITY and what was seen:
 result lines before the program's START line, a second START or END line,
@@ -109,7 +109,8 @@ def evaluate(test, token, text, killed=None, took=None, disk_end=None):
     text: the console output from the typed command on; killed: None,
     "timeout", "flood" or "noboot" (why the harness stopped QEMU); took:
     seconds from typing the command to the END line (None: not measured);
-    disk_end: the END_FILE text read from the test's disk image (None: none).
+    disk_end: the END_FILE text read from the test's disk image after the
+    END line ("": the image has none; None: not read).
     Returns dict(score, max_score, status, detail, results)."""
     points = test["points"]
     results, end = find_results(token, text)
@@ -134,6 +135,9 @@ def evaluate(test, token, text, killed=None, took=None, disk_end=None):
     seen = forged(token, text, took, test.get("min_seconds", 0))
     if seen:
         return out(0, "%s: %s" % (INTEGRITY, seen))
+    if end is not None and disk_end == "":
+        return out(0, "the end line is not in the program's file system (/%s): no result counts"
+                   % END_FILE)
     if end is not None and disk_end is not None and disk_end.strip() != end:
         return out(0, "%s: the end line on the console ('%s') is not the one the program left in "
                    "its file system ('%s')" % (INTEGRITY, end[:40], disk_end.strip()[:40]))

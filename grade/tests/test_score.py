@@ -104,6 +104,9 @@ class ScoreTest(unittest.TestCase):
         self.assertEqual(score.evaluate(test(), TOKEN, console("pass"), disk_end=end + "\n")["score"],
                          10)
         self.assertEqual(score.evaluate(test(), TOKEN, console("pass"), disk_end=None)["score"], 10)
+        r = score.evaluate(test(), TOKEN, console("pass"), disk_end="")       # printed, never run
+        self.assertEqual(r["score"], 0)
+        self.assertTrue(r["status"].startswith("the end line is not in the program's file system"))
         r = score.evaluate(test(), TOKEN, console("pass"), disk_end="2 0000000000000000\n")
         self.assertEqual(r["score"], 0)
         self.assertTrue(r["status"].startswith("INTEGRITY: the end line on the console"), r["status"])
