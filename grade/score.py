@@ -18,8 +18,9 @@ Evidence of forging scores 0 with the status INTEGRITY and what was seen:
 result lines before the program's START line, a second START or END line,
 result lines after END, or the END line sooner after the command was typed
 than the program can take (grade.h's grade_end() waits MIN_TICKS ticks of
-the guest's clock, which never runs faster than the host's, and a test may
-ask for more with "min_seconds"), or an end line whose count or digest does
+the guest's clock, which never runs faster than the host's without
+-icount (an "icount" test is not timed), and a test may ask for more with
+"min_seconds"), or an end line whose count or digest does
 not match the result lines.
 """
 import re
