@@ -4,19 +4,34 @@
 //   1. they take turns holding it, each waiting for the other to try: no
 //      count is lost, and a waiter whose holder runs on the other CPU spins
 //      rather than sleeps;
-//   2. one holds it while asleep: the other sleeps at once, without spinning.
-// Returns 0, or which check failed: 1 count, 2 spin, 3 sleep, 8 one hart, 9
-// no thread.
+//   2. one holds it while asleep: the other sleeps at once, without spinning;
+//   3. one holds it running for long (until the other sleeps, or LONG_HOLD):
+//      the other spins at most SPIN_LIMIT, then sleeps.
+// Returns 0, or the checks that failed (KT_* bits below).
 #include "thread/klt.h"
 #include "thread/lwkt.h"
 #include "thread/cpu.h"
 #include "thread/sleepq.h"
+#include "thread/crit.h"
 #include "thread/sleeplock.h"
 #include "thread/lockstat.h"
 #include "lib/spinlock.h"
 #include "lib/printf.h"
+#include "thread/clock.h"
+#include "arch/riscv.h"
 
 #define ROUNDS 1000   // rounds of phase 1; each thread holds in every other one
+#define SLOW_ROUNDS 5               // phase 1 stops once this many hand-offs took a tick
+#define LONG_HOLD   (8 * TIMER_INTERVAL)    // phase 3: the holder gives up waiting after this
+#define SPIN_LIMIT  (5 * TIMER_INTERVAL)    // phase 3: the waiter must sleep within this
+
+// The result: the checks that failed (the graded test reads these bits).
+#define KT_COUNT   1    // a count or an acquisition was lost
+#define KT_SPIN    2    // waiters behind a running holder slept instead of spinning
+#define KT_SLEEP   4    // a waiter behind a sleeping holder spun, or did not sleep
+#define KT_BOUND   8    // a waiter behind a long-running holder spun past SPIN_LIMIT
+#define KT_ONEHART 64   // fewer than two CPUs
+#define KT_NOKLT   128  // no KLT for the test threads
 
 static struct {
   struct spinlock lock;     // over done, and the channel the holder naps on
@@ -25,9 +40,12 @@ static struct {
   int count;                // incremented under sl
   volatile int held;        // phase 2: the sleeping holder has sl
   struct klt *holder;       // the first thread of the pair running
+  struct klt *waiter;       // the second
   volatile int abort;
   volatile int holding;     // phase 1: round whose holder has the lock
-  volatile int trying;      // phase 1: round whose waiter is trying       // the second thread could not be made: end at once
+  volatile int trying;      // phase 1: round whose waiter is trying
+  volatile int slow;        // phase 1: hand-offs that took a tick or more
+  volatile uint64 wait_start, wait_slept;   // phase 3: the waiter's times (r_time)
 } st;
 
 static void finish_one(void)
@@ -49,20 +67,23 @@ static void spin_wait(int n)
 // every waiter finds the lock held by a thread running on the other CPU.
 static void take_turns(int me)
 {
-  for (int i = 0; i < ROUNDS; i++) {
+  for (int i = 0; i < ROUNDS && st.slow < SLOW_ROUNDS; i++) {
     if (i % 2 == me) {
       sleeplock_acquire(&st.sl);
       st.holding = i;
-      while (st.trying != i)
+      while (st.trying != i && st.slow < SLOW_ROUNDS)
         ;
       spin_wait(50);
       st.count++;
       sleeplock_release(&st.sl);
     } else {
-      while (st.holding != i)
+      while (st.holding != i && st.slow < SLOW_ROUNDS)
         ;
       st.trying = i;
+      uint64 t0 = r_time();
       sleeplock_acquire(&st.sl);
+      if (r_time() - t0 >= TIMER_INTERVAL)
+        st.slow++;                 // both threads stop: a hand-off should take microseconds
       st.count++;
       sleeplock_release(&st.sl);
     }
@@ -92,6 +113,32 @@ static void sleeper_waiter(void)
   sleeplock_release(&st.sl);
 }
 
+// Phase 3: holds the lock, running, until the waiter sleeps (or LONG_HOLD).
+// The waiter must first spin (the holder runs), then sleep within SPIN_LIMIT.
+static void long_holder(void)
+{
+  sleeplock_acquire(&st.sl);
+  crit_enter();                   // no interrupt thread takes our CPU: we run all along
+  st.held = 1;
+  uint64 t0 = r_time();
+  while (st.wait_slept == 0 && r_time() - t0 < LONG_HOLD) {
+    struct klt *w = st.waiter;
+    if (st.wait_start && w && __atomic_load_n(&w->state, __ATOMIC_RELAXED) == KLT_SLEEPING)
+      st.wait_slept = r_time();
+  }
+  crit_exit();
+  sleeplock_release(&st.sl);
+}
+
+static void long_waiter(void)
+{
+  while (!st.held)
+    ;
+  st.wait_start = r_time();
+  sleeplock_acquire(&st.sl);
+  sleeplock_release(&st.sl);
+}
+
 static void test_thread(void *arg)
 {
   if (!st.abort)
@@ -109,6 +156,7 @@ static int run_pair(void (*a)(void), struct cpu *ca, void (*b)(void), struct cpu
   if (st.holder == 0)
     return 0;
   struct klt *y = klt_create("ktest-sl-b", test_thread, (void *)b, PRI_KERN, cb);
+  st.waiter = y;
   st.abort = y == 0;             // then a only ends
   lwkt_schedule(st.holder);
   if (y)
@@ -132,34 +180,52 @@ int kdebug_sleeplock_test(void)
       two = &cpus[i];
   }
   if (two == 0)
-    return 8;
+    return KT_ONEHART;
   spinlock_init(&st.lock, "ktest-sl");
   sleeplock_init(&st.sl, "ktest-sleeplock");
   struct lockstat *c = st.sl.cls, before = *c;
   st.count = 0;
   st.held = 0;
+  st.slow = 0;
   st.holding = st.trying = -1;
   if (!run_pair(turns_0, one, turns_1, two))
-    return 9;
+    return KT_NOKLT;
   struct lockstat mid = *c;
-  printf("ktest sleeplock: holder running: count %d of %d, spun %ld slept %ld spin_loops %ld\n",
-         st.count, 2 * ROUNDS, mid.spun - before.spun, mid.slept - before.slept,
-         mid.spin_loops - before.spin_loops);
+  uint64 spun = mid.spun - before.spun, slept = mid.slept - before.slept;
+  uint64 rounds = mid.acquired - before.acquired;
+  printf("ktest sleeplock: holder running: count %d of %ld, spun %ld slept %ld spin_loops %ld%s\n",
+         st.count, rounds, spun, slept, mid.spin_loops - before.spin_loops,
+         st.slow >= SLOW_ROUNDS ? " (stopped: hand-offs took a tick)" : "");
+  st.held = 0;
   if (!run_pair(sleeping_holder, one, sleeper_waiter, two))
-    return 9;
+    return KT_NOKLT;
   struct lockstat end = *c;
   printf("ktest sleeplock: holder asleep: spun %ld slept %ld spin_loops %ld\n",
          end.spun - mid.spun, end.slept - mid.slept, end.spin_loops - mid.spin_loops);
+  st.held = 0;
+  st.wait_start = st.wait_slept = 0;
+  if (!run_pair(long_holder, one, long_waiter, two))
+    return KT_NOKLT;
+  struct lockstat last = *c;
+  uint64 spin_time = st.wait_slept ? st.wait_slept - st.wait_start : 0;
+  if (st.wait_slept)
+    printf("ktest sleeplock: holder running long: the waiter slept after %ld time units "
+           "(limit %d), spin_loops %ld\n", spin_time, SPIN_LIMIT, last.spin_loops - end.spin_loops);
+  else
+    printf("ktest sleeplock: holder running long: the waiter had not slept after %d time units\n",
+           LONG_HOLD);
 
-  if (st.count != 2 * ROUNDS || end.acquired - before.acquired != 2 * ROUNDS + 2)
-    return 1;
+  int r = 0;
+  if (st.count != rounds || end.acquired - before.acquired != rounds + 2 || st.count == 0)
+    r |= KT_COUNT;
   // Nearly every waiter found the lock held; at least 4 in 5 of them must
   // have spun (an interrupt may preempt a holder for a moment, and then
   // sleeping is right).
-  uint64 spun = mid.spun - before.spun, slept = mid.slept - before.slept;
-  if (spun + slept < ROUNDS / 2 || slept * 5 > spun + slept)
-    return 2;
+  if (st.slow >= SLOW_ROUNDS || spun + slept < ROUNDS / 2 || slept * 5 > spun + slept)
+    r |= KT_SPIN;
   if (end.slept - mid.slept != 1 || end.spin_loops - mid.spin_loops > 10)
-    return 3;
-  return 0;
+    r |= KT_SLEEP;
+  if (st.wait_slept == 0 || spin_time > SPIN_LIMIT || last.spin_loops == end.spin_loops)
+    r |= KT_BOUND;
+  return r;
 }

@@ -1176,7 +1176,6 @@ int  ult_lib_enter(void)        { return lib_enter(); }
 void ult_lib_leave(int was)     { lib_leave(was); }
 void ult_spin_lock(int *l)      { spin_lock(l); }
 void ult_spin_unlock(int *l)    { spin_unlock(l); }
-void ult_wake(int tid)          { make_runnable(&threads[tid]); }
 
 int ult_self(void)
 {
@@ -1186,7 +1185,17 @@ int ult_self(void)
 
 void ult_block_releasing(int *guard)
 {
-  block_releasing(current_thread(), guard);
+  struct ult *self = current_thread();
+  if (ult_test_hook)
+    ult_test_hook(ULT_HOOK_BLOCK, guard, self->tid);
+  block_releasing(self, guard);
+}
+
+void ult_wake(int tid)
+{
+  if (ult_test_hook)
+    ult_test_hook(ULT_HOOK_WAKE, 0, tid);
+  make_runnable(&threads[tid]);
 }
 
 struct ult_lwp *ult_lwp_of(int tid)

@@ -3,10 +3,13 @@
 // user/lib/uthread_level.c (lab concurrency), the upcall handler in
 // user/lib/uthread_upcall.c (lab upcalls) and the mutexes in
 // user/lib/uthread_mutex.c (lab adaptive), and what they offer it. Not for
-// programs: they include user/uthread.h only.
+// programs: they include user/uthread.h only (the tests of lab adaptive also
+// set ult_test_hook).
 #pragma once
 #include "uapi/types.h"
 #include "uapi/schedctl.h"
+
+struct umutex;
 
 // ---- the concurrency level (uthread_level.c) ---------------------------------
 // What uthread_level.c offers uthread.c:
@@ -77,6 +80,12 @@ int  ult_wait_take(int *head, int *tail);    // first tid, or NO_TID when empty
 void ult_block_releasing(int *guard);
 void ult_wake(int tid);             // makes a blocked thread runnable
 
+// The lock word of struct umutex (user/lib/uthread_lockword.c): m->locked
+// is 1 while the mutex is owned. The mutexes change it only through these
+// two, which the tests of lab adaptive watch (ult_test_hook below).
+int  ult_lock_try(struct umutex *m);      // 0 -> 1: 1 if the caller owns m now
+void ult_lock_release(struct umutex *m);  // 1 -> 0, with release order
+
 // Who runs where. A thread's LWP is the one that runs it now or ran it last
 // (0 if none yet); that LWP runs it now iff ult_lwp_current(l) == tid. The
 // LWP's schedctl entry (written by the kernel at every switch, read-only
@@ -86,3 +95,14 @@ struct ult_lwp;
 struct ult_lwp *ult_lwp_of(int tid);
 int ult_lwp_current(struct ult_lwp *l);
 struct schedctl *ult_lwp_schedctl(struct ult_lwp *l);
+
+// ---- test hooks (lab adaptive's tests; 0 in every other program) ---------------
+// If set, called on the thread concerned, inside the library, at: a look at
+// a held lock word (ult_lock_try failed), a release of the lock word (before
+// the store), a thread blocking (ult_block_releasing, before it switches
+// out) and a thread being woken (ult_wake, before it is made runnable). A
+// test holds a thread at one of these points to force the interleaving it
+// needs. obj is the umutex (TAKE_FAILED, RELEASE) or the guard (BLOCK), 0
+// for WAKE; tid is the thread blocking or woken, else the caller.
+enum { ULT_HOOK_TAKE_FAILED, ULT_HOOK_RELEASE, ULT_HOOK_BLOCK, ULT_HOOK_WAKE };
+extern void (*ult_test_hook)(int event, void *obj, int tid);

@@ -1,156 +1,15 @@
-// uthread mutexes: a lock word taken by an atomic swap, and a wait list for
-// the threads that block. What a thread does when it finds the mutex held is
-// the mutex's mode: ADAPTIVE (after Solaris: spin while the owner runs on a
-// CPU, block otherwise), BLOCK or SPIN. Owns struct umutex and its counters;
-// threads, LWPs and the run queue are user/lib/uthread.c's, reached only
-// through user/lib/uthread_impl.h. The design: docs/adaptive.md.
-//
-// Unlock releases the lock word and wakes every blocked waiter; it does not
-// hand the mutex to the first one (which would make a spinner wait behind a
-// thread that is not even running). A woken waiter competes again.
-//
-// No wake-up is lost: a waiter sets m->waiters, then re-reads the lock word,
-// then blocks; unlock clears the lock word, then reads m->waiters. With a
-// full fence between each pair, at least one of the two sees the other's
-// store: the waiter takes the mutex, or unlock wakes it (the guard makes
-// unlock wait until the waiter is fully off its stack and on the list).
+// uthread mutexes (lab adaptive): what a thread does when it finds a mutex
+// held, and what unlock does for the threads that wait. The mode of the
+// mutex says how to wait: ADAPTIVE (after Solaris: spin while the owner runs
+// on a CPU, block otherwise), BLOCK or SPIN. Owns the fields of struct
+// umutex except the lock word, which it changes only through
+// ult_lock_try/ult_lock_release; threads, LWPs, wait lists and the run queue
+// are user/lib/uthread.c's, reached only through user/lib/uthread_impl.h.
+// The handout: labs/adaptive/README.md; the design: docs/adaptive.md.
 #include "user/user.h"
 #include "user/uthread.h"
 #include "user/lib/uthread_impl.h"
 
-#define SPIN_MAX          1000   // adaptive: re-checks before blocking anyway
-#define BACKOFF_MAX       64     // longest pause between two looks at the lock word
-#define SPIN_YIELD_EVERY  32     // SPIN mode: let other threads of this LWP run this often
-
-// ---- the lock word --------------------------------------------------------------
-// Takes the mutex if it is free; 1 if the caller owns it now. Reads before it
-// swaps, so waiters do not keep stealing the cache line from the owner.
-static int try_take(struct umutex *m)
-{
-  return __atomic_load_n(&m->locked, __ATOMIC_RELAXED) == 0 &&
-         __atomic_exchange_n(&m->locked, 1, __ATOMIC_ACQUIRE) == 0;
-}
-
-// Waits a little before the next look: twice as long each time, up to
-// BACKOFF_MAX, so that spinners leave the owner's cache line alone.
-static void backoff(int *delay)
-{
-  for (int i = 0; i < *delay; i++)
-    asm volatile("nop");
-  if (*delay < BACKOFF_MAX)
-    *delay *= 2;
-}
-
-// ---- spin or block: the adaptive decision ------------------------------------------
-// Is the owner the thread its LWP runs now, and is that LWP on a CPU (SC_ONPROC
-// in the schedctl entry the kernel keeps for it)? Only then will the owner let
-// go soon. The answer is a hint: it may change right after it is read.
-static int owner_running(struct umutex *m)
-{
-  // LAB adaptive BEGIN
-  int owner = __atomic_load_n(&m->owner, __ATOMIC_RELAXED);
-  struct ult_lwp *l = ult_lwp_of(owner);       // 0 for NO_TID: being released
-  if (l == 0 || ult_lwp_current(l) != owner)
-    return 0;                                   // blocked, or waiting on the run queue
-  struct schedctl *sc = ult_lwp_schedctl(l);
-  return sc != 0 && sc->sc_state == SC_ONPROC;  // off CPU: asleep in the kernel, preempted
-  // STUB
-  //| return 0;   // lab adaptive: find the owner's LWP and read its schedctl entry
-  // LAB adaptive END
-}
-
-// ADAPTIVE: spins (bounded, with backoff) while the mutex is held and its
-// owner runs. 1 if the caller took the mutex; 0 if it should block.
-// *loops counts the re-checks of the held mutex.
-static int spin_while_owner_runs(struct umutex *m, uint64 *loops)
-{
-  // LAB adaptive BEGIN
-  int delay = 1;
-  for (int n = 0; n < SPIN_MAX; n++) {
-    if (try_take(m))
-      return 1;
-    if (!owner_running(m))
-      return 0;
-    (*loops)++;
-    backoff(&delay);
-  }
-  return try_take(m);
-  // STUB
-  //| return 0;   // lab adaptive: spin while owner_running(m), a bounded number of times
-  // LAB adaptive END
-}
-
-// SPIN: never blocks. Yields now and then, so that an owner waiting for this
-// LWP (on the run queue behind us) gets to run and release the mutex.
-static void spin_until_taken(struct umutex *m, uint64 *loops)
-{
-  int delay = 1;
-  while (!try_take(m)) {
-    (*loops)++;
-    backoff(&delay);
-    if (*loops % SPIN_YIELD_EVERY == 0)
-      uthread_yield();
-  }
-}
-
-enum { TOOK, BLOCKED, RETRY };
-
-// Announces the caller as a waiter, then looks again before it blocks: the
-// lock word (closing the race with unlock, see the top of the file) and, for
-// ADAPTIVE, the owner, which may have got back onto a CPU since the spin
-// phase gave up (then blocking would cost a sleep and a wake-up for a mutex
-// about to be free). Returns TOOK, BLOCKED (woken since) or RETRY.
-static int block_or_take(struct umutex *m, int self, int mode)
-{
-  ult_spin_lock(&m->guard);
-  __atomic_store_n(&m->waiters, 1, __ATOMIC_RELAXED);
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (try_take(m)) {
-    ult_spin_unlock(&m->guard);
-    return TOOK;
-  }
-  if (mode == UMUTEX_ADAPTIVE && owner_running(m)) {
-    ult_spin_unlock(&m->guard);
-    return RETRY;
-  }
-  ult_wait_append(&m->wait_head, &m->wait_tail, self);
-  ult_block_releasing(&m->guard);      // unlock wakes us; then compete again
-  return BLOCKED;
-}
-
-// Bookkeeping of one acquisition, by the new owner (so no atomics needed).
-static void took(struct umutex *m, int self, int mode, int held, int blocked, uint64 loops)
-{
-  m->owner = self;
-  m->stats.acquired++;
-  if (blocked)
-    m->stats.blocked++;
-  else if (held && mode != UMUTEX_BLOCK)
-    m->stats.spun++;
-  m->stats.spin_loops += loops;
-}
-
-static void lock_held(struct umutex *m, int self)
-{
-  int mode = m->mode, blocked = 0;
-  uint64 loops = 0;
-  for (;;) {
-    if (mode == UMUTEX_SPIN) {
-      spin_until_taken(m, &loops);
-      break;
-    }
-    if (mode == UMUTEX_ADAPTIVE && spin_while_owner_runs(m, &loops))
-      break;
-    int r = block_or_take(m, self, mode);
-    if (r == TOOK)
-      break;
-    if (r == BLOCKED)
-      blocked = 1;
-  }
-  took(m, self, mode, 1, blocked, loops);
-}
-
-// ---- the interface ----------------------------------------------------------------
 void umutex_init(struct umutex *m)
 {
   memset(m, 0, sizeof *m);
@@ -175,29 +34,148 @@ int umutex_stats(struct umutex *m, struct umutex_stats *out)
   return 0;
 }
 
+// LAB adaptive BEGIN
+// The protocol.
+//
+// No lost wake-up: a waiter announces itself (m->waiters = 1), then looks
+// at the lock word again, then blocks; unlock releases the lock word, then
+// reads m->waiters. With a full fence between each pair, at least one of the
+// two sees the other's store: the waiter takes the mutex, or unlock wakes
+// it. The waiter holds the wait list's guard from its announcement until it
+// is off its stack (ult_block_releasing), so unlock, which takes the guard
+// to empty the list, cannot wake it before it has blocked.
+//
+// No convoy: unlock releases the lock word and wakes every blocked waiter;
+// it never hands the mutex to one. Whoever runs first takes it (a spinner,
+// the old owner coming back, a woken waiter); a woken waiter that loses
+// announces itself again. A hand-off would make every running thread wait
+// until a woken one has been scheduled.
+//
+// ADAPTIVE spins only while the owner runs: while the owner is the thread
+// its LWP runs now and that LWP is on a CPU (its schedctl entry). That look
+// is a hint (the owner may stop running right after), so spinning is
+// bounded: SPIN_MAX looks in all for one acquisition, however often the
+// waiter goes back to spinning. A waiter that has announced itself looks at
+// the owner again before it blocks (it may have got back onto a CPU
+// meanwhile) and spins again while the bound allows.
+#define SPIN_MAX          100    // adaptive: looks at a held mutex, in all, before blocking
+#define BACKOFF_MAX       64     // longest pause between two looks at the lock word
+#define SPIN_YIELD_EVERY  32     // SPIN: let the other threads of this LWP run this often
+
+// A pause twice as long each time, up to BACKOFF_MAX, so that spinners
+// leave the owner's cache line alone.
+static void backoff(int *delay)
+{
+  for (volatile int i = 0; i < *delay; i++)
+    ;
+  if (*delay < BACKOFF_MAX)
+    *delay *= 2;
+}
+
+static int owner_running(struct umutex *m)
+{
+  int owner = __atomic_load_n(&m->owner, __ATOMIC_RELAXED);   // changes under us
+  struct ult_lwp *l = ult_lwp_of(owner);        // 0 for NO_TID: being released
+  if (l == 0 || ult_lwp_current(l) != owner)
+    return 0;                                   // blocked, or waiting on the run queue
+  struct schedctl *sc = ult_lwp_schedctl(l);
+  return sc != 0 && sc->sc_state == SC_ONPROC;  // off CPU: asleep in the kernel, preempted
+}
+
+// ADAPTIVE: 1 if the caller took the mutex while its owner ran; 0 if it
+// should block. *loops counts the looks at the held mutex.
+static int spin_while_owner_runs(struct umutex *m, uint64 *loops)
+{
+  int delay = 1;
+  for (; *loops < SPIN_MAX; (*loops)++) {
+    if (ult_lock_try(m))
+      return 1;
+    if (!owner_running(m))
+      return 0;
+    backoff(&delay);
+  }
+  return ult_lock_try(m);
+}
+
+// SPIN: never blocks; yields now and then, so that an owner waiting on the
+// run queue behind the spinner gets its LWP back.
+static void spin_until_taken(struct umutex *m, uint64 *loops)
+{
+  int delay = 1;
+  while (!ult_lock_try(m)) {
+    (*loops)++;
+    backoff(&delay);
+    if (*loops % SPIN_YIELD_EVERY == 0)
+      uthread_yield();
+  }
+}
+
+enum { TOOK, BLOCKED, RETRY };
+
+// Announces the caller, looks again (the lock word, then for ADAPTIVE the
+// owner), and blocks only if both still say so.
+static int block_or_take(struct umutex *m, int self, int mode, uint64 loops)
+{
+  ult_spin_lock(&m->guard);
+  __atomic_store_n(&m->waiters, 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (ult_lock_try(m)) {
+    ult_spin_unlock(&m->guard);
+    return TOOK;
+  }
+  if (mode == UMUTEX_ADAPTIVE && loops < SPIN_MAX && owner_running(m)) {
+    ult_spin_unlock(&m->guard);
+    return RETRY;
+  }
+  ult_wait_append(&m->wait_head, &m->wait_tail, self);
+  ult_block_releasing(&m->guard);
+  return BLOCKED;
+}
+
+// The new owner's bookkeeping (under the mutex: no atomics needed).
+static void took(struct umutex *m, int self, int held, int blocked, uint64 loops)
+{
+  m->owner = self;
+  m->stats.acquired++;
+  if (blocked)
+    m->stats.blocked++;
+  else if (held)
+    m->stats.spun++;
+  m->stats.spin_loops += loops;
+}
+
 void umutex_lock(struct umutex *m)
 {
   int was = ult_lib_enter();
-  int self = ult_self();
-  if (try_take(m))
-    took(m, self, m->mode, 0, 0, 0);
-  else
-    lock_held(m, self);
+  int self = ult_self(), mode = m->mode, held = 0, blocked = 0;
+  uint64 loops = 0;
+  while (!ult_lock_try(m)) {
+    held = 1;
+    if (mode == UMUTEX_SPIN) {
+      spin_until_taken(m, &loops);
+      break;
+    }
+    if (mode == UMUTEX_ADAPTIVE && spin_while_owner_runs(m, &loops))
+      break;
+    int r = block_or_take(m, self, mode, loops);
+    if (r == TOOK)
+      break;
+    blocked |= r == BLOCKED;
+  }
+  took(m, self, held, blocked, loops);
   ult_lib_leave(was);
 }
 
 int umutex_trylock(struct umutex *m)
 {
   int was = ult_lib_enter();
-  int got = try_take(m);
+  int got = ult_lock_try(m);
   if (got)
-    took(m, ult_self(), m->mode, 0, 0, 0);
+    took(m, ult_self(), 0, 0, 0);
   ult_lib_leave(was);
   return got ? 0 : -1;
 }
 
-// Wakes every blocked waiter; those that lose the race for the mutex
-// announce themselves again and block again.
 static void wake_all(struct umutex *m)
 {
   ult_spin_lock(&m->guard);
@@ -213,9 +191,29 @@ void umutex_unlock(struct umutex *m)
 {
   int was = ult_lib_enter();
   m->owner = NO_TID;
-  __atomic_store_n(&m->locked, 0, __ATOMIC_RELEASE);
+  ult_lock_release(m);
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   if (__atomic_load_n(&m->waiters, __ATOMIC_RELAXED))
     wake_all(m);
   ult_lib_leave(was);
 }
+// STUB
+//| // Your mutex (labs/adaptive/README.md, Parts 1 and 2). Write here, above
+//| // the code, the theory of your waiter protocol: why no wake-up is lost.
+//|
+//| void umutex_lock(struct umutex *m)
+//| {
+//|   (void)m;      // returns owning m
+//| }
+//|
+//| int umutex_trylock(struct umutex *m)
+//| {
+//|   (void)m;
+//|   return -1;    // 0 if it took m, -1 if m is held
+//| }
+//|
+//| void umutex_unlock(struct umutex *m)
+//| {
+//|   (void)m;
+//| }
+// LAB adaptive END
