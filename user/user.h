@@ -9,6 +9,7 @@
 #include "uapi/schedctl.h"
 #include "uapi/procinfo.h"
 #include "uapi/uframe.h"
+#include "uapi/signal.h"
 
 // ---- processes --------------------------------------------------------------
 int fork(void);
@@ -61,6 +62,18 @@ int lwp_resume(struct uframe *frame);
 // lwp_tidword(&word): the calling LWP keeps the id of the user thread it runs
 // in word, so a fatal fault message can name that thread (0 to forget it).
 int lwp_tidword(int *word);
+
+// ---- signals (kernel/proc/signal.c, docs/signals.md) -------------------------
+// The handler table belongs to the process; the mask and the signals sent to
+// one LWP belong to that LWP. A signal sent to a process is taken by one LWP
+// that does not block it. Each call returns -1, changing nothing, for a bad
+// signal number, pid, LWP id, how or pointer.
+sighandler_t signal(int sig, sighandler_t h);       // set the process's handler; the old one, or (sighandler_t)-1
+int sigsend(int pid, int sig);                       // to a process; 0 or -1
+int lwp_sigsend(int lwpid, int sig);                 // to one LWP of this process; 0 or -1
+int sigprocmask(int how, uint64 set, uint64 *old);   // the calling LWP's mask (SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK)
+int sigpending(uint64 *set);                         // pending for the calling LWP or its process
+int alarm(int ticks);                                // SIGALRM to the process after ticks (0 cancels); ticks left of the old one
 
 // ---- scheduling labs and introspection ----------------------------------------
 struct schedctl *schedctl(void);

@@ -76,11 +76,11 @@ int console_read(int user_dst, uint64 dst, int n)
   spinlock_acquire(&cons.lock);
   while (got < n) {
     while (cons.read == cons.write) {
-      if (lwp_killed(curlwp())) {
+      if (lwp_interrupted(curlwp())) {
         spinlock_release(&cons.lock);
         return -1;
       }
-      sleepq_sleep_intr(&cons.read, &cons.lock, 0);
+      sleepq_sleep_sig(&cons.read, &cons.lock, 0);
     }
     int c = cons.buf[cons.read % INPUT_SIZE];
     if (c == CTRL('D')) {

@@ -80,11 +80,11 @@ static int pipe_put(struct pipe *pi, const char *src, int m)
   int put = 0;
   spinlock_acquire(&pi->lock);
   while (put < m) {
-    if (!pi->readopen || lwp_killed(curlwp()))
+    if (!pi->readopen || lwp_interrupted(curlwp()))
       break;
     if (pipe_space(pi) == 0) {
       sleepq_wakeup(&pi->nread);
-      sleepq_sleep_intr(&pi->nwrite, &pi->lock, 0);
+      sleepq_sleep_sig(&pi->nwrite, &pi->lock, 0);
       continue;
     }
     pi->data[pi->nwrite++ % PIPESIZE] = src[put++];
@@ -119,11 +119,11 @@ static int pipe_peek(struct pipe *pi, char *dst, int m, uint *at)
 {
   spinlock_acquire(&pi->lock);
   while (pi->nread == pi->nwrite && pi->writeopen) {
-    if (lwp_killed(curlwp())) {
+    if (lwp_interrupted(curlwp())) {
       spinlock_release(&pi->lock);
       return -1;
     }
-    sleepq_sleep_intr(&pi->nread, &pi->lock, 0);
+    sleepq_sleep_sig(&pi->nread, &pi->lock, 0);
   }
   int got = 0;
   *at = pi->nread;

@@ -7,6 +7,7 @@
 // then USTACK_PAGES of stack; the heap (sbrk) grows above the stack.
 #include "proc/proc.h"
 #include "proc/elf.h"
+#include "proc/signal.h"
 #include "thread/lwp.h"
 #include "thread/cpu.h"
 #include "vm/vm.h"
@@ -135,6 +136,7 @@ int proc_exec(const char *path, char **argv)
     goto bad;
   pagetable_t oldpt = p->pagetable;
   uint64 oldsz = p->sz;
+  sig_exec(p);                  // handlers are addresses in the old image
   spinlock_acquire(&p->lock);
   if (p->schedctl) {
     pte_t *pte = vm_walk(oldpt, USER_TOP - PGSIZE, 0);

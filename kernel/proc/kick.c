@@ -32,7 +32,7 @@
 _Static_assert(sizeof(struct uframe) == sizeof(struct trapframe) - offsetof(struct trapframe, epc),
                "struct uframe must match struct trapframe from epc on");
 
-static int user_code(struct proc *p, uint64 pc)
+int user_code(struct proc *p, uint64 pc)
 {
   return pc >= USER_BASE && pc < USER_BASE + p->sz && pc % 2 == 0;
 }

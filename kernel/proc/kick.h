@@ -10,3 +10,6 @@ void kick_deliver(struct lwp *l);
 // sp, for lwp_resume(); the frame's user address, or 0 after killing the
 // process with a line naming `what` when there is no room.
 uint64 uframe_push(struct lwp *l, const char *what);
+// Could pc be an instruction of p's image (a handler or a resumed pc)?
+struct proc;
+int user_code(struct proc *p, uint64 pc);

@@ -10,6 +10,7 @@
 // with interrupts off (lwp_offcpu), so it is never held across a TLB
 // shootdown (docs/locking.md).
 #include "proc/proc.h"
+#include "proc/signal.h"
 #include "thread/lwp.h"
 #include "thread/klt.h"
 #include "thread/lwkt.h"
@@ -95,6 +96,7 @@ static struct proc *proc_alloc(void)
   upcall_forget(p, 0);
   p->schedctl = 0;
   p->preempt_handler = 0;      // a forked child registers its own
+  sig_proc_init(p);
   p->cwd = 0;
   memset(p->ofile, 0, sizeof(p->ofile));
   return p;
@@ -178,6 +180,8 @@ int proc_fork(void)
   }
   nl->tf = l->tf;            // the caller's registers; fork returns 0 in the child
   nl->tf.a0 = 0;
+  nl->sigmask = l->sigmask;  // and the caller's mask, with the process's handlers
+  sig_fork(p, np);
   fd_table_copy(np);         // both under their locks: a sibling LWP may
   np->cwd = cwd_get();       // close a file or chdir meanwhile
   int pid = np->pid;
@@ -308,6 +312,7 @@ void proc_exit(int status)
   p->state = PROC_ZOMBIE;
   spinlock_release(&p->lock);
   sleepq_wakeup(p->parent);
+  sig_post_proc(p->parent, SIGCHLD);
   spinlock_release(&wait_lock);
   klt_exit();
 }
@@ -349,11 +354,11 @@ int proc_wait(uint64 status_addr)
       spinlock_release(&wait_lock);
       return pid;
     }
-    if (!have_kids || lwp_killed(curlwp())) {
+    if (!have_kids || lwp_interrupted(curlwp())) {
       spinlock_release(&wait_lock);
       return -1;
     }
-    sleepq_sleep_intr(p, &wait_lock, leaving ? 1 : 0);
+    sleepq_sleep_sig(p, &wait_lock, leaving ? 1 : 0);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "arch/riscv.h"
 #include "thread/lwp.h"
 #include "proc/upcall.h"
+#include "uapi/signal.h"
 
 enum proc_state { PROC_UNUSED, PROC_ALIVE, PROC_ZOMBIE };
 
@@ -41,6 +42,12 @@ struct proc {
   struct upcall_proc upc;       // scheduler activations (upcalls lab, proc/upcall.c)
   struct schedctl *schedctl;    // kernel address of the schedctl page, or NULL
   uint64 preempt_handler;       // user handler run by a kicked LWP, or 0 (proc/kick.c)
+  // Signals (proc/signal.c), under lock: the handlers are hard state; each
+  // LWP's mask and own pending set are in struct lwp.
+  uint64 sighandler[NSIG];      // user address, SIG_DFL or SIG_IGN, per signal
+  uint64 sigtramp;              // user code that calls sigreturn (the library's)
+  uint64 sigpending;            // process-directed, not yet taken by an LWP
+  uint64 alarm_tick;            // tick at which SIGALRM is posted, 0 = none
   struct proc *next_free;       // PROC_UNUSED: the next free slot (under table_lock)
 };
 

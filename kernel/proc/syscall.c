@@ -73,6 +73,13 @@ uint64 sys_lwp_kick(void);
 uint64 sys_lwp_preempt_handler(void);
 uint64 sys_lwp_resume(void);
 uint64 sys_lwp_tidword(void);
+uint64 sys_signal(void);
+uint64 sys_sigsend(void);
+uint64 sys_lwp_sigsend(void);
+uint64 sys_sigprocmask(void);
+uint64 sys_sigpending(void);
+uint64 sys_alarm(void);
+uint64 sys_sigreturn(void);
 
 static uint64 (*const syscalls[])(void) = {
   [SYS_fork]            = sys_fork,
@@ -118,6 +125,13 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_lwp_resume]      = sys_lwp_resume,
   [SYS_lwp_tidword]     = sys_lwp_tidword,
   [SYS_profile]         = sys_profile,
+  [SYS_signal]          = sys_signal,
+  [SYS_sigsend]         = sys_sigsend,
+  [SYS_lwp_sigsend]     = sys_lwp_sigsend,
+  [SYS_sigprocmask]     = sys_sigprocmask,
+  [SYS_sigpending]      = sys_sigpending,
+  [SYS_alarm]           = sys_alarm,
+  [SYS_sigreturn]       = sys_sigreturn,
 };
 
 void syscall(void)

@@ -29,6 +29,7 @@ uint64 sys_lwp_create(void)
   if (l == 0)
     return -1;
   int id = l->id;
+  l->sigmask = curlwp()->sigmask;   // a new thread starts with its creator's mask
   lwkt_schedule(l->klt);
   return id;
 }

@@ -53,9 +53,9 @@ uint64 sys_sleep(void)
   // and the argument asked for a sleep of 0 ticks, i.e. without a timeout,
   // and nothing ever woke it (the fuzzer's watchdog LWP slept for good).
   for (uint64 now; (now = clock_ticks()) < until;) {
-    if (lwp_killed(l))
+    if (lwp_interrupted(l))
       return -1;
-    sleepq_sleep_intr(l, 0, until - now);
+    sleepq_sleep_sig(l, 0, until - now);
   }
   return 0;
 }

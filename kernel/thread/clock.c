@@ -15,6 +15,7 @@
 #include "thread/ipiq.h"
 #include "arch/riscv.h"
 #include "arch/sbi.h"
+#include "proc/signal.h"
 #include "lib/printf.h"
 #include "lib/spinlock.h"
 #include "uapi/kdebug.h"
@@ -232,6 +233,7 @@ static void softclock(void *arg)
       softclock_pending = 0;
       ticks++;
       sleepq_timeouts(ticks);
+      sig_alarms(ticks);
       if (ticks % BALANCE_EVERY == 0)
         balance();
     }

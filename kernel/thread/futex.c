@@ -45,9 +45,9 @@ int futex_wait(pagetable_t pt, uint64 uaddr, int val, int ticks)
     spinlock_release(lk);
     return 0;                       // changed (or the word moved): look again
   }
-  int timed_out = sleepq_sleep_intr((void *)pa, lk, ticks);
+  int timed_out = sleepq_sleep_sig((void *)pa, lk, ticks);
   spinlock_release(lk);
-  if (lwp_killed(curlwp()))
+  if (lwp_interrupted(curlwp()))
     return -1;
   return timed_out ? 1 : 0;
 }

@@ -10,6 +10,7 @@
 #include "arch/trap.h"
 #include "proc/proc.h"
 #include "proc/kick.h"
+#include "proc/signal.h"
 #include "lib/string.h"
 #include "lib/printf.h"
 #include "uapi/schedctl.h"
@@ -19,6 +20,11 @@ struct lwp lwps[MAX_THREADS];
 int lwp_killed(struct lwp *l)
 {
   return l->exit_req || l->proc->killed || l->proc->exiting;
+}
+
+int lwp_interrupted(struct lwp *l)
+{
+  return lwp_killed(l) || sig_ready_lwp(l);
 }
 
 static void lwp_start(void *arg)
@@ -130,12 +136,12 @@ int lwp_join(int id)
   }
   l->joining = 1;
   while (!l->offcpu) {
-    if (lwp_killed(self)) {
+    if (lwp_interrupted(self)) {
       l->joining = 0;
       spinlock_release(&p->lock);
       return -1;
     }
-    sleepq_sleep_intr(l, &p->lock, 0);
+    sleepq_sleep_sig(l, &p->lock, 0);
   }
   lwp_release(l);
   spinlock_release(&p->lock);
@@ -150,6 +156,8 @@ void lwp_userret(void)
   upcall_userret(l);   // proc/upcall.c: a woken activation parks; a replacement announces
   if (l->kicked)
     kick_deliver(l);   // proc/kick.c: return into the preemption handler
+  if (sig_ready(l))
+    sig_deliver(l);    // proc/signal.c: return into a handler, or end the process
   if (p->killed && !p->exiting)
     proc_exit(-1);
   if (lwp_killed(l))
@@ -173,5 +181,5 @@ void lwp_userret(void)
 int lwp_userret_pending(struct lwp *l)
 {
   assert(!intr_get());
-  return l->kicked || lwp_killed(l) || lwkt_user_resched_needed();
+  return l->kicked || lwp_killed(l) || sig_ready(l) || lwkt_user_resched_needed();
 }

@@ -29,7 +29,8 @@ struct lwp {
   struct klt *klt;
   struct lwp *next;         // in proc->lwps (under proc->lock)
   int syscall_nr;           // system call being served, -1 if none
-  uint64 sigmask;           // blocked signals (reserved for later labs)
+  uint64 sigmask;           // blocked signals (proc/signal.c, under proc->lock)
+  uint64 sigpending;        // sent to this LWP, or handed to it from its process
   int exit_req;             // asked to end (exit, exec or kill of the process)
   int dead;                 // ended (lwp_exit ran)
   int offcpu;               // ended and off its CPU: safe to release
@@ -60,6 +61,8 @@ extern int lwp_alloc_delay, schedctl_delay;   // kdebug test delays, in ticks (0
 void lwp_test_delay(int ticks);
 static inline struct lwp *curlwp(void) { return curklt()->lwp; }
 int  lwp_killed(struct lwp *l);       // must it end at the next chance?
+// Must a signal-interruptible wait give up (killed, or a signal ready for l)?
+int  lwp_interrupted(struct lwp *l);
 void lwp_exit(void) __attribute__((noreturn));
 void lwp_offcpu(struct lwp *l);       // an ended LWP has left its CPU for good
 int  lwp_join(int id);

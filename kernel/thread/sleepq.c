@@ -10,6 +10,7 @@
 #include "thread/trace.h"
 #include "thread/clock.h"
 #include "proc/upcall.h"
+#include "proc/signal.h"
 #include "lib/spinlock.h"
 #include "lib/printf.h"
 #include "arch/riscv.h"
@@ -47,10 +48,20 @@ static void bucket_unlink(struct bucket *b, struct klt *t)
   panic("sleepq: %s not in its bucket", t->name);
 }
 
-// Sleep, unless (interruptible and) the caller's LWP must end: that check
-// comes after the thread is on the bucket, with a fence, and a killer sets
-// the flag before it looks for sleepers (sleepq_abort), so one of the two
-// always sees the other and no kill is lost.
+enum { UNINTERRUPTIBLE, FOR_KILL, FOR_SIGNAL };   // what ends a sleep early
+
+static int must_wake(struct lwp *l, int interruptible)
+{
+  if (interruptible == UNINTERRUPTIBLE || l == 0)
+    return 0;
+  return lwp_killed(l) || (interruptible == FOR_SIGNAL && sig_ready_lwp(l));
+}
+
+// Sleep, unless (interruptible and) the caller's LWP must end or has a
+// signal to take: that check comes after the thread is on the bucket,
+// under the bucket lock, and a killer or sender sets its flag before it
+// looks for sleepers (sleepq_abort, sleepq_abort_sig), so one of the two
+// always sees the other and no kill or signal is lost.
 static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interruptible)
 {
   struct klt *t = curklt();
@@ -61,13 +72,14 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
   spinlock_acquire(&b->lock);
   t->chan = chan;
   t->timed_out = 0;
+  t->sleep_sig = interruptible == FOR_SIGNAL;
   t->wake_tick = ticks > 0 ? clock_ticks() + ticks : 0;
   t->sq_next = b->head;
   b->head = t;
   __sync_synchronize();
   if (lk)                  // only now: a waker may look at the bucket unlocked
     spinlock_release(lk);
-  if (interruptible && t->lwp && lwp_killed(t->lwp)) {
+  if (must_wake(t->lwp, interruptible)) {
     bucket_unlink(b, t);
     t->chan = 0;
     t->wake_tick = 0;
@@ -96,17 +108,22 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
 
 int sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks)
 {
-  return sleep_common(chan, lk, ticks, 0);
+  return sleep_common(chan, lk, ticks, UNINTERRUPTIBLE);
 }
 
 int sleepq_sleep_intr(void *chan, struct spinlock *lk, int ticks)
 {
-  return sleep_common(chan, lk, ticks, 1);
+  return sleep_common(chan, lk, ticks, FOR_KILL);
+}
+
+int sleepq_sleep_sig(void *chan, struct spinlock *lk, int ticks)
+{
+  return sleep_common(chan, lk, ticks, FOR_SIGNAL);
 }
 
 void sleepq_sleep(void *chan, struct spinlock *lk)
 {
-  sleep_common(chan, lk, 0, 0);
+  sleep_common(chan, lk, 0, UNINTERRUPTIBLE);
 }
 
 // An empty bucket is not locked: a sleeper on chan put itself on the
@@ -150,6 +167,24 @@ void sleepq_abort(struct klt *t)
     lwkt_schedule(t);
   }
   spinlock_release(&b->lock);
+}
+
+int sleepq_abort_sig(struct klt *t)
+{
+  void *chan = t->chan;
+  if (chan == 0)
+    return 0;
+  struct bucket *b = bucket_of(chan);
+  int ended = 0;
+  spinlock_acquire(&b->lock);
+  if (t->chan == chan && t->sleep_sig) {
+    bucket_unlink(b, t);
+    t->chan = 0;
+    lwkt_schedule(t);
+    ended = 1;
+  }
+  spinlock_release(&b->lock);
+  return ended;
 }
 
 // End t's sleep on chan if it is a timed sleep that is due. The unlocked

@@ -16,6 +16,10 @@ int  sleepq_sleep_timeout(void *chan, struct spinlock *lk, int ticks);
 // wait, sleep, the console): does not sleep at all if the calling LWP has
 // been told to end, so a kill racing with going to sleep is never lost.
 int  sleepq_sleep_intr(void *chan, struct spinlock *lk, int ticks);
+// Like sleepq_sleep_intr, for the waits a caught signal also ends (pipe,
+// sleep, futex_wait, wait, lwp_join, the console): their callers return -1
+// when lwp_interrupted(), and the handler runs on the way back to user mode.
+int  sleepq_sleep_sig(void *chan, struct spinlock *lk, int ticks);
 // Wake at most n KLTs sleeping on chan; returns how many were woken.
 int  sleepq_wakeup_n(void *chan, int n);
 // Wake every KLT sleeping on chan. Works from any CPU.
@@ -23,4 +27,6 @@ static inline void sleepq_wakeup(void *chan) { sleepq_wakeup_n(chan, 1 << 30); }
 // Take klt off whatever channel it sleeps on and make it runnable (kill uses it).
 struct klt;
 void sleepq_abort(struct klt *t);
+// The same for a sleepq_sleep_sig sleep only; 1 if it ended one (signals).
+int  sleepq_abort_sig(struct klt *t);
 void sleepq_init(void);

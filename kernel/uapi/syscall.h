@@ -45,3 +45,10 @@
 #define SYS_lwp_resume     41
 #define SYS_lwp_tidword    42
 #define SYS_profile        57
+#define SYS_signal         58
+#define SYS_sigsend        59
+#define SYS_lwp_sigsend    60
+#define SYS_sigprocmask    61
+#define SYS_sigpending     62
+#define SYS_alarm          63
+#define SYS_sigreturn      64

@@ -1,6 +1,7 @@
 """The thread groups: the user programs `lwptests` (LWPs, futexes, the LWKT
-scheduler's rules through kdebug), `uthreadtests` (the M:N library) and
-`racetests` (kernel races, docs/locking.md), each on its own QEMU with CPUS=3. Every `test NAME: OK|FAILED` line they print
+scheduler's rules through kdebug), `uthreadtests` (the M:N library),
+`racetests` (kernel races, docs/locking.md), each on its own QEMU with CPUS=3,
+and `sigtests` (signals, docs/signals.md) on 3 harts and on 1 (sigtests-1hart). Every `test NAME: OK|FAILED` line they print
 becomes a result PROG/NAME; a panic, a hang or a missing final line fails.
 """
 import re
@@ -26,8 +27,9 @@ def check_overflow_report(ctx, out):
         ctx.check(lo <= addr < hi, "fault address %#x outside the red zone [%#x,%#x)" % (addr, lo, hi))
 
 
-def run_suite(ctx, prog, cpus=3, timeout=300):
-    with ctx.machine(prog, image=ctx.images.plain, cpus=cpus, timeout=timeout) as m:
+def run_suite(ctx, prog, cpus=3, timeout=300, label=None):
+    label = label or prog
+    with ctx.machine(label, image=ctx.images.plain, cpus=cpus, timeout=timeout) as m:
         try:
             m.boot(60)
             m.send(prog)
@@ -38,14 +40,14 @@ def run_suite(ctx, prog, cpus=3, timeout=300):
                     break
                 ok = mm.group(2) == "OK"
                 above = [l.strip() for l in m.buf[start:mm.start()].splitlines() if l.strip()]
-                ctx.report("%s/%s" % (prog, mm.group(1)), ok, "" if ok else " | ".join(above[-3:]))
+                ctx.report("%s/%s" % (label, mm.group(1)), ok, "" if ok else " | ".join(above[-3:]))
                 start = mm.end()
             m.expect(r"\$ ", 30)
             if prog == "uthreadtests":
                 check_overflow_report(ctx, m.output())
             m.poweroff(30)
         except TestFailure as e:
-            ctx.report(prog, False, str(e))
+            ctx.report(label, False, str(e))
 
 
 # racetests repeats each race hundreds of times (about 100 s on a busy host);
@@ -55,3 +57,7 @@ TIMEOUTS = {"racetests": 600}
 for _prog in ("lwptests", "uthreadtests", "racetests"):
     group(_prog, tests=[_prog + "/"], weight=60)(
         lambda ctx, p=_prog: run_suite(ctx, p, timeout=TIMEOUTS.get(p, 300)))
+
+for _label, _cpus in (("sigtests", 3), ("sigtests-1hart", 1)):
+    group(_label, tests=[_label + "/"], weight=30)(
+        lambda ctx, lb=_label, c=_cpus: run_suite(ctx, "sigtests", cpus=c, label=lb))

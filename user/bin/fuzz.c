@@ -46,6 +46,7 @@
 #include "uapi/profile.h"
 #include "uapi/upcall.h"
 #include "uapi/uframe.h"
+#include "uapi/signal.h"
 #include "uapi/fs.h"
 #include "param.h"             // NOFILE
 
@@ -599,6 +600,69 @@ static long fuzz_lwp_tidword(struct rng *r)
   return raw(SYS_lwp_tidword, w[below(r, 3)], 0, 0, 0, 0, 0);
 }
 
+// Signals: mostly the harmless ones, with a handler that returns at once;
+// numbers out of range, SIGKILL, hostile handlers, masks and frames too. A
+// fatal default action ends the fuzzed process like any other death.
+static void sig_handler(int sig) { (void)sig; }
+
+static long any_sig(struct rng *r)
+{
+  long sig[] = { SIGUSR1, SIGUSR2, SIGUSR1, SIGCHLD, SIGALRM, SIGKILL, 0, -1, NSIG, 64,
+                 (long)next(r) };
+  return sig[below(r, 11)];
+}
+
+static long fuzz_signal(struct rng *r)
+{
+  long h[] = { (long)sig_handler, (long)sig_handler, (long)SIG_IGN, (long)SIG_DFL, (long)any_ptr(r) };
+  return (long)signal(any_sig(r), (sighandler_t)h[below(r, 5)]);
+}
+
+static long fuzz_sigsend(struct rng *r)
+{
+  int sig = any_sig(r);
+  if (sig == SIGKILL)                     // only what fuzz_kill may do
+    return -1;
+  if (below(r, 2) && nchildren > 0)
+    return sigsend(children[below(r, nchildren < 32 ? nchildren : 32)], sig);
+  long pid[] = { getpid(), getpid(), -1, 0, 100000, 0x7fffffff };
+  return sigsend(pid[below(r, 6)], sig);
+}
+
+static long fuzz_lwp_sigsend(struct rng *r)
+{
+  return raw(SYS_lwp_sigsend, any_id(r), any_sig(r), 0, 0, 0, 0);
+}
+
+static long fuzz_sigprocmask(struct rng *r)
+{
+  long how = below(r, 4) ? below(r, 3) : (long)next(r);
+  uint64 set = below(r, 2) ? (1ull << SIGUSR1) | (1ull << SIGALRM) : next(r);
+  return raw(SYS_sigprocmask, how, set, below(r, 3) ? 0 : (long)any_ptr(r), 0, 0, 0);
+}
+
+static long fuzz_sigpending(struct rng *r) { return raw(SYS_sigpending, (long)any_ptr(r), 0, 0, 0, 0, 0); }
+
+static long fuzz_alarm(struct rng *r)
+{
+  long ticks[] = { 0, 1, 3, -1, 0x7fffffff, (long)next(r) };
+  return raw(SYS_alarm, ticks[below(r, 6)], 0, 0, 0, 0, 0);
+}
+
+// Like lwp_resume: a frame that ends the LWP where it lands, or a hostile one.
+static long fuzz_sigreturn(struct rng *r)
+{
+  uint64 *f = (uint64 *)(scratch + 3 * PAGE);
+  if (below(r, 4) == 0 && !is_ult_proc) {
+    memset(f, 0, sizeof(struct uframe) + 16);
+    ((struct uframe *)f)->epc = (uint64)conc_entry;
+    ((struct uframe *)f)->sp = (uint64)scratch + PAGE;
+    f[sizeof(struct uframe) / 8] = next(r);   // the mask to restore
+    return raw(SYS_sigreturn, (long)f, 0, 0, 0, 0, 0);
+  }
+  return raw(SYS_sigreturn, (long)any_ptr(r), 0, 0, 0, 0, 0);
+}
+
 static long fuzz_exit(struct rng *r)
 {
   if (below(r, 200) || is_ult_proc)
@@ -663,6 +727,13 @@ static const struct call call_table[] = {
   { SYS_lwp_resume, 1, fuzz_lwp_resume },
   { SYS_lwp_tidword, 1, fuzz_lwp_tidword },
   { SYS_profile, 1, fuzz_profile },
+  { SYS_signal, 1, fuzz_signal },
+  { SYS_sigsend, 1, fuzz_sigsend },
+  { SYS_lwp_sigsend, 1, fuzz_lwp_sigsend },
+  { SYS_sigprocmask, 1, fuzz_sigprocmask },
+  { SYS_sigpending, 1, fuzz_sigpending },
+  { SYS_alarm, 1, fuzz_alarm },
+  { SYS_sigreturn, 1, fuzz_sigreturn },
   { -1, 1, fuzz_unknown },
 };
 #define NCALLS (int)(sizeof(call_table) / sizeof(call_table[0]))

@@ -60,3 +60,30 @@ STUB(lwp_preempt_handler)
 STUB(lwp_resume)
 STUB(lwp_tidword)
 STUB(profile)
+STUB(sigsend)
+STUB(lwp_sigsend)
+STUB(sigprocmask)
+STUB(sigpending)
+STUB(alarm)
+
+# signal(sig, handler) hands the kernel the trampoline too (in a2): a
+# handler returns to it, and it gives the frame at sp back to sigreturn,
+# which resumes the interrupted code with its registers and mask. Should
+# sigreturn refuse the frame, there is nowhere to go: unimp ends the process.
+        .section .text
+        .globl signal
+        .type signal, @function
+signal:
+        la a2, sigtramp
+        li a7, SYS_signal
+        ecall
+        ret
+        .size signal, . - signal
+
+        .type sigtramp, @function
+sigtramp:
+        mv a0, sp
+        li a7, SYS_sigreturn
+        ecall
+        unimp
+        .size sigtramp, . - sigtramp
