@@ -12,8 +12,9 @@ what each check stops and what it leaves to an instructor):
   itself flagged), an asm statement is allowed when its template is one
   instruction (no directive, no second statement); anything else is flagged
   INTEGRITY unless lab.json says "asm": true, and even then `.incbin`,
-  `.include` and `.macro` are refused. In a .S student file those
-  directives are refused.
+  `.include` and `.macro` are refused. The compiler's own assembly output
+  for a C student file is searched for those directives too (a section
+  name is copied into it verbatim). In a .S student file they are refused.
 - calls: the undefined symbols of the student's object (`nm -u`) must be in
   lab.json "calls"[file] or be allowed everywhere (EVERYWHERE: compiler
   helpers, printf, panic); a file with no "calls"
@@ -219,10 +220,9 @@ def asm_statements(lines):
 def check_assembly(rel, lines, allow):
     if rel.endswith((".S", ".s")):
         for no, text in lines:
-            m = BAD_DIRECTIVE.search(text)
-            if m:
+            for _, directive in directive_lines(text):
                 raise Refused("%s:%d: assembler directive %s (not allowed in a student file)"
-                              % (rel, no, m.group(0).strip()))
+                              % (rel, no, directive))
         return
     for no, template in asm_statements(lines):
         bad = BAD_DIRECTIVE.search(template or "")
@@ -234,6 +234,30 @@ def check_assembly(rel, lines, allow):
         raise Integrity("%s:%d: inline assembly %s (lab.json does not allow assembly beyond one "
                         "instruction)" % (rel, no, repr(template)[:60] if template else
                                           "with no literal template"))
+
+
+def directive_lines(text):
+    """(line number, directive) of each assembler statement in text (lines
+    split at ';', labels skipped) that is a forbidden directive."""
+    for no, line in enumerate(text.splitlines(), 1):
+        for stmt in line.split(";"):
+            stmt = re.sub(r"^\s*([\w.$]+:\s*)*", "", stmt)
+            m = re.match(r"\.(incbin|include|macro|irpc?|rept|altmacro)\b", stmt)
+            if m:
+                yield no, m.group(0)
+
+
+def check_compiled(tree, rel, tl):
+    """The assembly the compiler makes of rel holds no forbidden directive,
+    whatever put it there (inline asm, or a section name the compiler
+    copies into its output): Integrity."""
+    r = subprocess.run([tl[0]] + flags_for(rel, tl) + ["-S", "-o", "-", rel], cwd=tree,
+                       capture_output=True, text=True, errors="replace")
+    if r.returncode:
+        return              # the build fails on it too, and says why
+    for no, directive in directive_lines(r.stdout):
+        raise Integrity("%s: the compiler's assembly for it holds the directive %s (line %d of "
+                        "its output: inline assembly or a section name)" % (rel, directive, no))
 
 
 def check_sources(tree, spec, files):
@@ -251,6 +275,8 @@ def check_sources(tree, spec, files):
             raise Refused("%s: the preprocessor fails on it:\n%s" % (
                 rel, diagnostics(err, {rel}, tree) or "(no message about this file)"))
         check_assembly(rel, own_text(text, rel, headers), spec.get("asm") is True)
+        if rel.endswith(".c"):
+            check_compiled(tree, rel, tl)
 
 
 def undefined(tree, rel, nm):

@@ -86,7 +86,8 @@ class Integrity(unittest.TestCase):
     def test_assembly_is_flagged(self):
         for fixture, seen in (("incbin.c", "directive .incbin"),
                               ("line_marker.c", "names kernel/arch/riscv.h"),
-                              ("asm_block.c", "beyond one instruction")):
+                              ("asm_block.c", "beyond one instruction"),
+                              ("section_name.c", "assembly for it holds the directive .incbin")):
             with self.subTest(fixture=fixture):
                 with self.assertRaisesRegex(integrity.Integrity, seen):
                     self.sources(fixture, KFILE)
