@@ -232,8 +232,10 @@ compile_commands.json: tools/compdb.py $(BUILD)/buildcmd Makefile
 	  --user "$(CC) $(UCFLAGS)" $(filter %.c,$(USRC)) --host "$(HOSTCC) -Wall -O2 -I$(K)" tools/mkfs.c > $@
 
 # --- running ----------------------------------------------------------------
+# aclint=on: the ACLINT SSWI makes an IPI one store (kernel/arch/ipi.c); the
+# kernel falls back to SBI IPIs on a board without it.
 GDBPORT ?= $(shell expr `id -u` % 5000 + 25000)
-QEMUOPTS = -machine virt -bios $(OPENSBI) -kernel $(K)/kernel -m $(MEM) -smp $(CPUS) -nographic
+QEMUOPTS = -machine virt,aclint=on -bios $(OPENSBI) -kernel $(K)/kernel -m $(MEM) -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
 QEMUOPTS += -drive file=fs.img,if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0

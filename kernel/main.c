@@ -5,6 +5,7 @@
 #include "param.h"
 #include "arch/riscv.h"
 #include "arch/sbi.h"
+#include "arch/ipi.h"
 #include "arch/trap.h"
 #include "vm/vm.h"
 #include "vm/kalloc.h"
@@ -68,12 +69,13 @@ static void start_other_harts(void)
 
 void kmain(int hartid, uint64 dtb)
 {
-  (void)dtb;
   cpu_enter(hartid);
+  ipi_init(dtb);           // before kalloc_init reuses the memory the tree is in
   boot_hart = hartid;
   uart_init();
   printf_init();
   printf("hart %d starting\n", hartid);
+  printf("doorbell: %s\n", ipi_mmio() ? "ACLINT SSWI" : "SBI");
   kalloc_init();
   vm_init();
   klt_init();
@@ -108,7 +110,7 @@ void kmain_secondary(int hartid)
   __sync_synchronize();
   cpus[hartid].started = 1;
   __sync_synchronize();
-  sbi_send_ipi(1UL << boot_hart, 0);
+  ipi_raise(1UL << boot_hart);
   clock_start_hart();
   lwkt_idle_loop();
 }

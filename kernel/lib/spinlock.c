@@ -18,7 +18,7 @@
 #include "thread/crit.h"
 #include "thread/ipiq.h"
 #include "arch/riscv.h"
-#include "arch/sbi.h"
+#include "arch/ipi.h"
 
 #define SPIN_TRIES 200   // looks at the lock before sleeping: ~1,000 instructions
 
@@ -66,7 +66,7 @@ void spinlock_release(struct spinlock *lk)
   if (lk->waiters) {
     uint64 harts = __sync_lock_test_and_set(&lk->waiters, 0);
     if (harts)
-      sbi_send_ipi(harts, 0);
+      ipi_raise(harts);
   }
   crit_exit();
 }

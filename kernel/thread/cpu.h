@@ -18,7 +18,7 @@ struct cpu_stats {
   uint64 preempt;            // an interrupt thread preempted the current one
   uint64 ipi_sent;           // IPI messages sent from this CPU
   uint64 ipi_recv;           // IPI messages run on this CPU
-  uint64 ipi_raised;         // hardware IPIs raised (SBI send_ipi)
+  uint64 ipi_raised;         // doorbells rung (arch/ipi.c)
   uint64 migrations;         // LWPs moved away by the user scheduler
 };
 
@@ -35,8 +35,8 @@ struct cpu {
   volatile int reqflags;         // RQF_*
   int intr_depth;                // nested traps being handled
   struct ipiq ipiq[NCPU];        // inbox: one FIFO per sending CPU
-  volatile uint32 ipimask;       // senders with messages waiting
-  volatile int npoll;            // a hardware IPI is already on its way
+  volatile uint32 ipimask;       // bit s: CPU s queued messages since the last look
+                                 // (and rang: a doorbell is on its way)
   uint64 doorbells;              // harts owed an IPI when this critical section ends
   struct proc *loaded_proc;      // whose page table satp holds (NULL: kernel)
   uint64 ticks;                  // timer ticks seen by this CPU

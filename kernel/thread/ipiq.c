@@ -1,48 +1,70 @@
 // IPI message queues (after DragonFly's lwkt_ipiq). The receiving CPU owns
 // one ring per sender; a ring has one writer (the sender) and one reader
 // (the receiver), so indices plus memory fences are all the locking needed.
-// The hardware doorbell is SBI send_ipi, which raises the receiver's
-// supervisor software interrupt; npoll keeps a burst of messages to one
-// doorbell, and a sender inside a critical section rings only when it
-// leaves it (crit_exit), after it has let go of its spinlocks.
+// The hardware doorbell (arch/ipi.c) raises the receiver's supervisor
+// software interrupt. The receiver's ipimask says which senders queued
+// messages since it last looked: a burst of messages rings one doorbell,
+// and the receiver reads only those rings. A sender inside a critical
+// section rings only when it leaves it (crit_exit), after it has let go of
+// its spinlocks.
 #include "thread/ipiq.h"
 #include "thread/cpu.h"
 #include "thread/trace.h"
 #include "arch/riscv.h"
-#include "arch/sbi.h"
+#include "arch/ipi.h"
 #include "lib/printf.h"
+
+// The ring q to another CPU is over half full: wait until that CPU has
+// drained it to a quarter, running our own inbox meanwhile, as DragonFly
+// does. The target may be waiting for room in its ring to us; and what our
+// handlers send while we wait still finds room. The target keeps draining
+// too, even when it spins on a lock with interrupts off (spinlock.c). Out
+// of line: the common send then needs no registers saved for it.
+static void __attribute__((noinline)) wait_for_room(struct ipiq *q)
+{
+  while (q->windex - q->rindex > IPIQ_SIZE / 4) {
+    ipiq_ring();       // a doorbell we deferred (crit_exit) would never come
+    ipiq_process();
+  }
+}
+
+static void __attribute__((noinline)) run_here(ipi_func_t func, void *arg)
+{
+  int s = intr_save();
+  func(arg);
+  intr_restore(s);
+}
+
+// Puts the message in me's ring to target, interrupts off. No calls on the
+// usual path, so the send saves few registers.
+static inline void enqueue(struct cpu *me, struct cpu *target, ipi_func_t func, void *arg)
+{
+  struct ipiq *q = &target->ipiq[me->id];
+  uint32 w = q->windex;
+  if (w - q->rindex > IPIQ_SIZE / 2)
+    wait_for_room(q);
+  struct ipi_msg *m = &q->msg[w % IPIQ_SIZE];
+  m->func = func;
+  m->arg = arg;
+  __sync_synchronize();
+  q->windex = w + 1;
+  me->stats.ipi_sent++;
+  __sync_synchronize();
+  if (__sync_fetch_and_or(&target->ipimask, 1u << me->id) == 0)
+    me->doorbells |= 1UL << target->id;   // else a doorbell is on its way
+}
 
 void ipiq_send(struct cpu *target, ipi_func_t func, void *arg)
 {
   int s = intr_save();   // the ring of (me, target) has one writer: this code on this CPU
   struct cpu *me = mycpu();
   if (target == me) {
-    func(arg);
     intr_restore(s);
+    run_here(func, arg);
     return;
   }
-  struct ipiq *q = &target->ipiq[me->id];
-  // Over half full: wait until the target has drained it to a quarter,
-  // running our own inbox meanwhile, as DragonFly does. The target may be
-  // waiting for room in its ring to us; and what our handlers send while we
-  // wait still finds room. The target keeps draining too, even when it
-  // spins on a lock with interrupts off (spinlock.c).
-  if (q->windex - q->rindex > IPIQ_SIZE / 2)
-    while (q->windex - q->rindex > IPIQ_SIZE / 4) {
-      ipiq_ring();       // a doorbell we deferred (crit_exit) would never come
-      ipiq_process();
-    }
-  assert(q->windex - q->rindex < IPIQ_SIZE);
-  struct ipi_msg *m = &q->msg[q->windex % IPIQ_SIZE];
-  m->func = func;
-  m->arg = arg;
-  __sync_synchronize();
-  q->windex++;
-  me->stats.ipi_sent++;
+  enqueue(me, target, func, arg);
   trace_ipi(me->id, target->id);
-  __sync_synchronize();
-  if (__sync_lock_test_and_set(&target->npoll, 1) == 0)
-    me->doorbells |= 1UL << target->id;
   // A thread in a critical section may hold the very lock the thread it
   // wakes takes first (a futex or pipe lock): ring when the section ends
   // (crit_exit), so the target never spins on it. A trap handler rings
@@ -52,8 +74,9 @@ void ipiq_send(struct cpu *target, ipi_func_t func, void *arg)
   intr_restore(s);
 }
 
-// Raise the hardware IPIs this CPU owes, in one SBI call.
-void ipiq_ring(void)
+// Raise the hardware IPIs this CPU owes (one SBI call, or one store per
+// hart: arch/ipi.c). Out of line: most sends defer it to crit_exit.
+void __attribute__((noinline)) ipiq_ring(void)
 {
   int s = intr_save();
   struct cpu *me = mycpu();
@@ -61,21 +84,28 @@ void ipiq_ring(void)
   me->doorbells = 0;
   if (harts) {
     me->stats.ipi_raised++;
-    sbi_send_ipi(harts, 0);
+    ipi_raise(harts);
   }
   intr_restore(s);
 }
 
-// Drain every ring of this CPU's inbox. Called with interrupts off from
-// the software-interrupt handler (and by a sender whose ring is full).
+// Drain the rings of this CPU's inbox that ipimask names. Called with
+// interrupts off from the software-interrupt handler, the idle loop, a
+// sender whose ring is full and a spinlock waiter. A sender sets its bit
+// after its message is in the ring; taking the mask to 0 before reading
+// the rings means a message queued after that sets the bit again and
+// rings again, so none is left behind. (Handlers may send, and wait, and
+// call this again: the inner call takes what arrived since.)
 void ipiq_process(void)
 {
   struct cpu *me = mycpu();
   assert(!intr_get());
   CSR_CLEAR(sip, SIE_SSIE);
-  me->npoll = 0;
+  uint32 senders = __sync_lock_test_and_set(&me->ipimask, 0);
   __sync_synchronize();
-  for (int from = 0; from < NCPU; from++) {
+  for (int from = 0; senders; from++, senders >>= 1) {
+    if (!(senders & 1))
+      continue;
     struct ipiq *q = &me->ipiq[from];
     while (q->rindex != q->windex) {
       __sync_synchronize();

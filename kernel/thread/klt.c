@@ -159,9 +159,9 @@ struct klt *klt_create(const char *name, void (*fn)(void *), void *arg, int pri,
   t->fn = fn;
   t->arg = arg;
   t->nswitch = 0;
-  memset(&t->ctx, 0, sizeof(t->ctx));
-  t->ctx.ra = (uint64)klt_trampoline;
-  t->ctx.sp = t->kstack + KSTACK_PAGES * PGSIZE;
+  // A compound literal, not memset: fourteen stores instead of a byte loop
+  // (the context is 112 bytes, below memset's 16-word turns).
+  t->ctx = (struct context){ .ra = (uint64)klt_trampoline, .sp = t->kstack + KSTACK_PAGES * PGSIZE };
   return t;
 }
 

@@ -23,7 +23,7 @@
 struct context *swtch(struct context *old, struct context *new);
 
 
-static void runq_insert(struct cpu *c, struct klt *t, int at_head)
+static inline void runq_insert(struct cpu *c, struct klt *t, int at_head)
 {
   assert(!intr_get() && t->cpu == c && t != c->idle);
   int p = t->pri;
@@ -76,13 +76,18 @@ static int runq_top(struct cpu *c)
   return p;
 }
 
+// Takes the head of the top queue (runq_remove would walk for it).
 static struct klt *runq_pop(struct cpu *c)
 {
   int p = runq_top(c);
   if (p < 0)
     return 0;
   struct klt *t = c->rq_head[p];
-  runq_remove(c, t);
+  c->rq_head[p] = t->rq_next;
+  if (c->rq_head[p] == 0) {
+    c->rq_tail[p] = 0;
+    c->rq_mask &= ~(1u << p);
+  }
   return t;
 }
 
@@ -280,6 +285,11 @@ void lwkt_idle_loop(void)
       asm volatile("wfi");
       if (counted)
         clock_idle_leave();
+      // wfi returns on a pending interrupt even with interrupts off. A
+      // doorbell (the usual wake-up: a thread made runnable here) is
+      // drained right here rather than through a trap; others trap below.
+      if (CSR_READ(sip) & SIE_SSIE)
+        ipiq_process();
     }
     intr_on();
   }
@@ -326,10 +336,13 @@ void lwkt_migrate(struct klt *t, struct cpu *to)
   ipiq_send(t->cpu, migrate_local, m);
 }
 
+// The started CPUs are harts 0 .. ncpu-1 (the board numbers harts from 0
+// and main.c starts them all), so the loop stops at ncpu, not NCPU. A hart
+// that failed to start would leave the last ones out: only balance suffers.
 struct cpu *lwkt_pick_cpu(void)
 {
   struct cpu *best = mycpu();
-  for (int i = 0; i < NCPU; i++)
+  for (int i = 0; i < ncpu; i++)
     if (cpus[i].started && cpus[i].nuser < best->nuser)
       best = &cpus[i];
   return best;

@@ -6,6 +6,7 @@
 #include "vm/vm.h"
 #include "vm/kalloc.h"
 #include "arch/memlayout.h"
+#include "arch/ipi.h"
 #include "lib/string.h"
 #include "lib/printf.h"
 #include "uapi/mman.h"
@@ -97,6 +98,8 @@ void vm_init(void)
   ok |= kvm_map(UART0, UART0, PGSIZE, PTE_R | PTE_W);
   ok |= kvm_map(VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
   ok |= kvm_map(PLIC, PLIC, PLIC_SIZE, PTE_R | PTE_W);
+  if (ipi_mmio())
+    ok |= kvm_map(ipi_mmio(), ipi_mmio(), PGSIZE, PTE_R | PTE_W);
   ok |= kvm_map(KERNBASE, KERNBASE, (uint64)etext - KERNBASE, PTE_R | PTE_X);
   ok |= kvm_map((uint64)etext, (uint64)etext, PHYSTOP - (uint64)etext, PTE_R | PTE_W);
   // Pre-create the tables that will hold the kernel stacks so that every

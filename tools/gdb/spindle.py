@@ -342,9 +342,8 @@ ring that was ever used is listed with its totals."""
                     what = ("klt %d %s" % (ti, cstr(k.klts[ti]["name"])) if ti is not None
                             else sym(a))
                     print("    %s(%s)" % (sym(int(m["func"])), what))
-            if int(cpu["ipimask"]) or int(cpu["npoll"]):
-                print("cpu %d: ipimask 0x%x npoll %d" % (int(cpu["id"]), int(cpu["ipimask"]),
-                                                         int(cpu["npoll"])))
+            if int(cpu["ipimask"]):
+                print("cpu %d: ipimask 0x%x" % (int(cpu["id"]), int(cpu["ipimask"])))
         if pending_total == 0:
             print("no IPI messages pending" + ("" if show_all else " (`ipiq all` shows totals)"))
 
