@@ -31,6 +31,7 @@ LIVE = set()                    # Machines whose QEMU may still run
 # doorbell) is one store to the SSWI instead of a round trip through
 # OpenSBI (kernel/arch/ipi.c). The kernel works without it, slower.
 MACHINE = "virt,aclint=on"
+
 _FOUND = {}
 
 

@@ -55,6 +55,7 @@ static void idle_thread(void *arg)
 // Creates n threads that block on idle_cv; returns once all of them wait.
 static void idle_start(int n, int *tids)
 {
+  idle_go = idle_waiting = 0;
   umutex_init(&idle_mu);
   ucond_init(&idle_cv);
   for (int i = 0; i < n; i++)
@@ -142,15 +143,22 @@ static void row_ult_create_join(int n)
 
 // ---- thread exit + join: n started threads end and are joined -----------------
 // Each thread has run (and blocked); the timed part releases them all, and
-// thread 0 joins them in the order they were created.
+// thread 0 joins them in the order they were created. Rounds until about
+// 2,000 threads have ended: a round of two threads is a few hundred
+// instructions, and rdtime counts in hundreds.
 static void row_ult_exit_join(int n)
 {
   ult_init();
   int *tids = tid_array(n);
-  idle_start(n, tids);
-  start();
-  idle_stop(n, tids);
-  report("ult_exit_join", n, elapsed(), n);
+  int rounds = n >= 2000 ? 1 : 2000 / n;
+  uint64 insns = 0;
+  for (int r = 0; r < rounds; r++) {
+    idle_start(n, tids);
+    start();
+    idle_stop(n, tids);
+    insns += elapsed();
+  }
+  report("ult_exit_join", n, insns, (uint64)rounds * n);
 }
 
 // ---- umutex hand-over between two threads beside n idle threads ---------------
