@@ -17,7 +17,8 @@
 #   tools/deps.sh packages MANAGER [TOOL...]
 #       prints the packages of MANAGER (apt, brew, pacman, dnf) for the TOOLs
 #       (default all four).
-set -euo pipefail
+# No `set -u`: macOS's bash 3.2 calls an empty array unbound.
+set -eo pipefail
 
 TOOLS="cc qemu opensbi gdb"
 PREFIXES="riscv64-unknown-elf- riscv64-elf- riscv64-linux-gnu- riscv64-unknown-linux-gnu-"
@@ -154,8 +155,8 @@ case "${1:-}" in
     m=$2; shift 2
     out=()
     for t in ${*:-$TOOLS}; do out+=($(packages_of "$m" "$t")); done
-    printf '%s\n' "${out[@]}" | awk '!seen[$0]++' | tr '\n' ' ' | sed 's/ $/\n/' ;;
+    printf '%s\n' "${out[@]}" | awk '!seen[$0]++' | paste -sd ' ' - ;;
   ""|-h|--help)
-    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ; exit 2 ;;
+    sed -n '2,/^# No `set -u`/p' "$0" | sed '$d; s/^# \{0,1\}//' ; exit 2 ;;
   *) ensure "$@" ;;
 esac
