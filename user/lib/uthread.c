@@ -30,6 +30,8 @@
 #define STACK_CACHE_BYTES (16 << 20)   // stack memory kept on the death row (glibc: 40 MiB)
 #define NPRIO             (UTHREAD_PRIO_MAX + 1)
 #define SPINS_BEFORE_NAP  20000   // then nap one tick in the kernel
+#define SIG_ALL     (((1ull << NSIG) - 2) & ~(1ull << SIGKILL))   // every signal a mask can hold
+#define SIG_UNKNOWN (~0ull)       // ult_lwp.kmask of an LWP whose kernel mask is not known
 
 int uthread_debug;
 
@@ -64,6 +66,8 @@ struct ult {
   int stack_size;
   uint64 resume_frame;       // unblocked by the kernel: its registers (lab upcalls)
   int resume_in_lib;         //   and whether it was inside the library then
+  uint64 sigmask;            // signals it masks (changed only by itself)
+  uint64 sigpending;         // sent by uthread_kill, not yet raised (atomic)
 };
 
 struct ult_lwp {
@@ -80,6 +84,7 @@ struct ult_lwp {
   int lwpid;
   int in_kernel;                  // blocked in the kernel holding current (lab upcalls)
   struct schedctl *sc;            // this LWP's schedctl entry (kernel-written), or 0
+  uint64 kmask;                   // the mask its kernel LWP has (SIG_UNKNOWN: not known)
   int in_use;                     // lwp_leave() clears it with its last store
   char *stack_mem;
 };
@@ -103,6 +108,8 @@ static int work_seq;               // futex word idle LWPs sleep on
 static int idle_lwps;
 static int lwp_slots_hi;           // lwps[0 .. lwp_slots_hi) have been used (under table_lock)
 static struct ult_lwp *kick_target; // the one kick in flight, or 0 (under run_lock)
+
+static void sig_switched_in(struct ult_lwp *me, struct ult *t);   // ---- signals, below
 
 // ---- spinlocks --------------------------------------------------------------
 // Test-and-set; a waiter that has spun for long (the holder's LWP was probably
@@ -433,6 +440,7 @@ static void preempt_handler(struct uframe *f)
     struct ult_lwp *expected = me;   // the kick in flight has arrived
     __atomic_compare_exchange_n(&kick_target, &expected, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
     me->resched_pending = 1;
+    sig_switched_in(me, me->current);   // a uthread_kill may be why it was kicked
     lib_leave(was);                  // was 0: yields now; else the library will
   }
   lwp_resume(f);                     // tp stays this LWP's (the kernel keeps it)
@@ -622,6 +630,7 @@ static struct ult_lwp *lwp_slot_take(void)
     return 0;
   l->in_lib = 1;                     // its scheduler runs first
   l->resched_pending = 0;
+  l->kmask = SIG_UNKNOWN;            // a new LWP's mask is its creator's, or 0
   l->bound = 0;
   l->bound_wake = 0;
   if (l->stack_mem == 0)             // kept by an LWP that left (lwp_leave)
@@ -675,6 +684,7 @@ static void shared_lwp_loop(void)
     if (next == 0)
       lwp_leave(&me->in_use);   // surplus; the record keeps its stack for reuse
     uthread_switch(&me->sched_ctx, &next->ctx, &run_lock);
+    sig_switched_in(me, 0);
   }
 }
 
@@ -689,6 +699,7 @@ static void bound_lwp_loop(void)
       futex_wait(&me->bound_wake, 0, 0);
     set_current(me, t);
     uthread_switch(&me->sched_ctx, &t->ctx, 0);
+    sig_switched_in(me, 0);
     if (t->state != ULT_ALIVE)   // it exited (the joiner may have marked it dead)
       lwp_exit();                // the joiner lwp_joins us, then frees this stack
   }
@@ -827,6 +838,7 @@ static void upcall_resume(void)
 {
   struct ult *self = current_thread();
   struct uframe *f = (struct uframe *)self->resume_frame;
+  sig_switched_in(this_lwp(), self);
   lib_leave(self->resume_in_lib);
   lwp_resume(f);
 }
@@ -893,6 +905,7 @@ static inline void yield(struct ult *self)
   wakeup_send(wakeup_choose(self)); // another LWP may take self once run_lock is free
   set_current(this_lwp(), next);
   uthread_switch(&self->ctx, &next->ctx, &run_lock);
+  sig_switched_in(this_lwp(), self);
 }
 
 // Leaves the LWP to the best queued thread, or to its scheduler if there is
@@ -903,6 +916,7 @@ static void switch_away(struct ult *self, int *lock)
     struct ult_lwp *me = this_lwp();
     set_current(me, 0);
     uthread_switch(&self->ctx, &me->sched_ctx, lock);
+    sig_switched_in(this_lwp(), self);
     return;
   }
   spin_lock(&run_lock);
@@ -911,6 +925,7 @@ static void switch_away(struct ult *self, int *lock)
   set_current(me, next);            // 0 under run_lock: see kick_choose()
   spin_unlock(&run_lock);
   uthread_switch(&self->ctx, next ? &next->ctx : &me->sched_ctx, lock);
+  sig_switched_in(this_lwp(), self);
 }
 
 // Blocks the caller, which its waker will find on the wait list `guard`
@@ -940,6 +955,7 @@ static void thread_exit(struct ult *self)
 static void thread_start(void)
 {
   struct ult *self = current_thread();
+  sig_switched_in(this_lwp(), self);
   lib_leave(0);            // we were switched to inside the library
   self->fn(self->arg);
   uthread_exit();
@@ -970,6 +986,7 @@ int uthread_init(int nlwp)
   main_thread->tid = 0;
   main_thread->state = ULT_ALIVE;
   main_thread->joiner = NO_TID;
+  sigprocmask(SIG_BLOCK, 0, &main_thread->sigmask);
   next_unused_tid = 1;
   live_threads = 1;
 
@@ -1016,6 +1033,8 @@ static int create_in_lib(void (*fn)(void *), void *arg, const struct uthread_att
   t->joiner = NO_TID;
   t->queued = 0;
   t->bound_lwp = 0;
+  t->sigmask = current_thread()->sigmask;   // its creator's, as POSIX threads
+  t->sigpending = 0;
   t->ctx = (struct ult_context){ .ra = (uint64)thread_start, .sp = t->stack_hi };
   if (uthread_debug)
     announce_stack(t);
@@ -1256,4 +1275,97 @@ void ucond_broadcast(struct ucond *c)
     make_runnable(t);
   }
   lib_leave(was);
+}
+
+// ---- signals (docs/signals.md) -------------------------------------------------------
+// The kernel knows LWPs, not threads; its masks are per LWP. So each LWP's
+// kernel mask is kept equal to the mask of the thread it runs, and an LWP
+// in its scheduler (no thread) blocks every signal. The kernel then gives a
+// process-directed signal only to an LWP running a thread that does not
+// mask it; while every thread masks it, it stays pending in the kernel
+// until a thread unmasks it or one that does not mask it is switched in.
+// A uthread_kill signal waits on its thread (sigpending) and is raised on
+// the LWP running that thread, with lwp_sigsend to itself (the kernel
+// delivers it as that call returns, on the thread's stack), once the
+// thread runs not masking it: at a switch-in, at uthread_sigmask, or when
+// the kick that uthread_kill sends reaches it running. All of this costs
+// nothing until a thread masks a signal or uthread_kill is called
+// (sig_used): until then every kernel mask stays as the program set it.
+static int sig_used;
+
+static void sig_raise_pending(struct ult_lwp *me, struct ult *t)
+{
+  uint64 ready;
+  while ((ready = __atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE) & ~t->sigmask) != 0) {
+    int sig = 1;
+    while (!(ready & (1ull << sig)))
+      sig++;
+    __atomic_fetch_and(&t->sigpending, ~(1ull << sig), __ATOMIC_ACQ_REL);
+    lwp_sigsend(me->lwpid, sig);
+  }
+}
+
+// The LWP me now runs t (0: its scheduler); called inside the library.
+static void sig_switched_in(struct ult_lwp *me, struct ult *t)
+{
+  if (!__atomic_load_n(&sig_used, __ATOMIC_ACQUIRE))
+    return;
+  uint64 want = t ? t->sigmask : SIG_ALL;
+  if (me->kmask != want) {
+    me->kmask = want;
+    sigprocmask(SIG_SETMASK, want, 0);
+  }
+  if (t)
+    sig_raise_pending(me, t);
+}
+
+int uthread_sigmask(int how, uint64 set, uint64 *old)
+{
+  if (!library_ready)
+    return sigprocmask(how, set, old);
+  // sigpending writes *old: the kernel checks the pointer for us.
+  if ((how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) || (old && sigpending(old) < 0))
+    return -1;
+  int was = lib_enter();
+  struct ult_lwp *me = this_lwp();
+  struct ult *self = me->current;
+  uint64 mask = self->sigmask;
+  if (old)
+    *old = mask;
+  if (how == SIG_BLOCK)
+    mask |= set;
+  else if (how == SIG_UNBLOCK)
+    mask &= ~set;
+  else
+    mask = set;
+  self->sigmask = mask & SIG_ALL;
+  __atomic_store_n(&sig_used, 1, __ATOMIC_RELEASE);
+  sig_switched_in(me, self);
+  lib_leave(was);
+  return 0;
+}
+
+int uthread_kill(int tid, int sig)
+{
+  if (!library_ready || tid < 0 || tid >= UTHREAD_MAX || sig <= 0 || sig >= NSIG)
+    return -1;
+  int was = lib_enter();
+  struct ult *t = &threads[tid];
+  spin_lock(&table_lock);
+  int alive = tid < next_unused_tid && t->state == ULT_ALIVE;
+  if (alive && sig != SIGKILL)
+    __atomic_fetch_or(&t->sigpending, 1ull << sig, __ATOMIC_ACQ_REL);
+  spin_unlock(&table_lock);
+  if (!alive || sig == SIGKILL) {
+    lib_leave(was);
+    return alive ? sigsend(getpid(), SIGKILL) : -1;
+  }
+  __atomic_store_n(&sig_used, 1, __ATOMIC_RELEASE);
+  struct ult_lwp *me = this_lwp(), *l = t->lwp;
+  if (t == me->current)
+    sig_switched_in(me, t);
+  else if (l && ult_lwp_current(l) == tid)
+    lwp_kick(l->lwpid);          // running elsewhere: its preemption handler raises it
+  lib_leave(was);
+  return 0;
 }
