@@ -206,8 +206,8 @@ static void test_level3(void)
   int tids[6];
   ok = spinners_start(tids, 6);
   int t0 = uptime();
-  while (!par_seen && uptime() - t0 < 100)
-    sleep(1);
+  while (ok && level == 3 && !par_seen && uptime() - t0 < 100)
+    uthread_yield();
   int par = par_seen;
   printf("conctest: %d rounds in %d ticks, at most %d threads at once, parallel %s\n", spun,
          uptime() - t0, max_inside, par ? "yes" : "no");
@@ -215,7 +215,7 @@ static void test_level3(void)
   // Each new LWP now stays 3 ticks inside the library's boot code.
   kdebug(KD_SCHEDCTL_DELAY, 3);
   int r = set_concurrency(5);
-  int seen = wait_lwps_seen(5, 60);
+  int seen = r == 0 ? wait_lwps_seen(5, 60) : lwps_seen();
   kdebug(KD_SCHEDCTL_DELAY, 0);
   ok = spinners_stop(tids, 6) && ok;
   printf("conctest: set_concurrency(5) %d with a slow boot: spinners ran on %d LWPs\n", r, seen);
@@ -288,7 +288,7 @@ static void test_bounds(void)
                r2 == 0 && nlwp == n0);
   ok = spinners_start(tids, 6) && ok;
   r1 = set_concurrency(4);
-  int seen = wait_lwps_seen(4, 60);
+  int seen = r1 == 0 ? wait_lwps_seen(4, 60) : lwps_seen();
   spinners_stop(tids, 6);
   printf("conctest: then set_concurrency(4) %d: spinners ran on %d LWPs\n", r1, seen);
   grade_result("restart", ok && r1 == 0 && seen >= 4);
@@ -306,11 +306,11 @@ static void test_shrink(void)
   count = 0;
   ok = ok && start(counter, (void *)2000L, tids, 12);
   int t0 = uptime();
-  while (count < 100 && uptime() - t0 < 1000)   // shrink early, well under load
+  while (ok && count < 100 && uptime() - t0 < 1000)   // shrink early, well under load
     uthread_yield();
   int at = count;
   ok = ok && set_concurrency(1) == 0 && get_concurrency() == 1;
-  ok = join_all(tids, 12) && ok;
+  ok = ok && join_all(tids, 12);
   printf("conctest: shrank 3 -> 1 at count %d; count %d of %d\n", at, count, 12 * 2000);
   grade_result("nolost", ok && count == 12 * 2000 && at < 12 * 2000);
   int nlwp = wait_nlwp(1, IDLE_TICKS);
@@ -321,8 +321,8 @@ static void test_shrink(void)
   int r = set_concurrency(4), most = my_nlwp();
   sleep(20);
   int r2 = set_concurrency(2);
-  nlwp = wait_nlwp(2, IDLE_TICKS);
-  int later = wait_nlwp(1, IDLE_TICKS);  // returns early only if one more left
+  nlwp = r == 0 ? wait_nlwp(2, IDLE_TICKS) : my_nlwp();
+  int later = r == 0 ? wait_nlwp(1, IDLE_TICKS) : nlwp;  // returns early only if one more left
   printf("conctest: idle: set_concurrency(4) %d: %d LWPs; (2) %d: %d LWPs, %d ticks later %d\n",
          r, most, r2, nlwp, IDLE_TICKS, later);
   grade_result("idle", r == 0 && r2 == 0 && most == 4 && nlwp == 2 && later == 2);
@@ -349,7 +349,7 @@ static void test_churn(void)
     else
       uthread_yield();
   }
-  ok = join_all(tids, 16) && ok;
+  ok = ok && join_all(tids, 16);
   printf("conctest: 60 level changes (%d refused); count %d of %d\n", bad, count, 16 * 1500);
   grade_result("complete", ok && bad == 0 && count == 16 * 1500);
   int r = set_concurrency(1);
@@ -383,8 +383,8 @@ static void test_kill(void)
       reaped = 0;
       break;
     }
-    int most = 0;
-    for (int t0 = uptime(); most < 3 && uptime() - t0 < 300; sleep(1)) {
+    int most = 0;                 // 3 within a few ticks: 40 is ample
+    for (int t0 = uptime(); most < 3 && uptime() - t0 < 40; sleep(1)) {
       int n = nlwp_of(pid);
       if (n > most)
         most = n;
@@ -401,6 +401,8 @@ static void test_kill(void)
            round, pid, most, live, base);
     if (live > base)
       noleak = 0;
+    if (!grew)
+      break;                      // it cannot grow: once is enough to see it
   }
   kdebug(KD_LWP_ALLOC_DELAY, 0);
   grade_result("reaped", reaped && grew);
