@@ -21,6 +21,7 @@ of labs before NAME (labs/ORDER, else lab.json "order") keep their solution;
 regions of NAME and later labs become their stub (nothing if no STUB block);
 marker lines are removed. A region named `LAB instructor` (a line that
 points at an instructor page, say) is in no handout. Instructor-only files never appear: labs/*/solution*,
+labs/*/mutants/ (wrong solutions, made from the right one),
 Markdown pages whose first line is `<!-- instructor only -->` (such as
 docs/grading.md), test programs used only by `hidden` tests (and those tests
 in lab.json), and the `hint` of `hidden` and `after_due_date` tests.
@@ -195,7 +196,8 @@ def make_handout(repo, lab, out, any_lab=False):
         parts = rel.split(os.sep)
         src, dst = os.path.join(repo, rel), os.path.join(out, rel)
         if rel in excluded or (len(parts) >= 3 and parts[0] == "labs"
-                               and parts[2].startswith("solution")) or instructor_page(src):
+                               and (parts[2].startswith("solution") or parts[2] == "mutants")) \
+                or instructor_page(src):
             continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         if rel in rewritten:

@@ -106,9 +106,9 @@ int ulevel_idle(void)
 //|   return n == 1 ? 0 : -1;   // lab concurrency: see the handout, Part 1
 //| }
 //|
-//| static void boot_lwp_as(int serving_lwp)
+//| static void boot_lwp_as(int serving)
 //| {
-//|   (void)serving_lwp;
+//|   (void)serving;
 //|   ult_boot_leave(&boot.lock);   // lab concurrency: see the handout, Part 1
 //| }
 //|
