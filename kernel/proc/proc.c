@@ -474,6 +474,7 @@ int proc_info(uint64 uaddr, int max)
     pi.state = p->state;
     pi.concurrency = p->concurrency;
     pi.size = p->sz;
+    pi.sigpending = p->sigpending;
     safestrcpy(pi.name, p->name, sizeof(pi.name));
     for (struct lwp *l = p->lwps; l && pi.nlwp < 8; l = l->next) {
       struct lwpinfo *li = &pi.lwps[pi.nlwp++];
@@ -488,6 +489,8 @@ int proc_info(uint64 uaddr, int max)
       li->ivcsw = l->ivcsw;
       li->upc_state = l->upc_state;
       li->upc_tid = l->upc_state == UPC_LWP_BLOCKED ? l->upc_tid : -1;
+      li->sigmask = l->sigmask;
+      li->sigpending = l->sigpending;
     }
     spinlock_release(&p->lock);
     if (copyout(self->pagetable, uaddr + n * sizeof(pi), &pi, sizeof(pi)) < 0)
@@ -503,8 +506,11 @@ void proc_dump(void)
     struct proc *p = &procs[i];
     if (p->state == PROC_UNUSED)
       continue;
-    printf("pid %d %s %s sz %ld lwps %d\n", p->pid, p->name,
+    printf("pid %d %s %s sz %ld lwps %d", p->pid, p->name,
            p->state == PROC_ZOMBIE ? "zombie" : "alive", p->sz, p->nlwp);
+    if (p->sigpending)
+      printf(" pending 0x%lx", p->sigpending);
+    printf("\n");
     for (struct lwp *l = p->lwps; l; l = l->next) {
       printf("  lwp %d klt %d cpu %d %s vcsw %ld ivcsw %ld", l->id, l->klt->id,
              l->klt->cpu->id, pri_class(l->klt->pri), l->vcsw, l->ivcsw);
@@ -512,6 +518,8 @@ void proc_dump(void)
         printf(" upcall: blocked holding thread %d", l->upc_tid);
       else if (l->upc_state == UPC_LWP_SPARE)
         printf(" upcall: spare");
+      if (l->sigmask || l->sigpending)   // signals (proc/signal.c)
+        printf(" sigmask 0x%lx pending 0x%lx", l->sigmask, l->sigpending);
       printf("\n");
     }
   }

@@ -33,6 +33,7 @@
 #include "thread/ipiq.h"
 #include "thread/sleepq.h"
 #include "thread/clock.h"
+#include "thread/trace.h"
 #include "vm/vm.h"
 #include "arch/memlayout.h"
 #include "lib/printf.h"
@@ -203,6 +204,7 @@ void sig_deliver(struct lwp *l)
   if (caught(h))
     l->sigmask |= bit;         // blocked while its handler runs
   spinlock_release(&p->lock);
+  trace_signal(l->klt, sig);
   if (!caught(h)) {
     if (h == (uint64)SIG_DFL && sig != SIGCHLD)
       proc_kill(p->pid);       // lwp_userret ends the process

@@ -11,6 +11,7 @@ static inline void trace_event(int type, struct klt *t) { (void)type; (void)t; }
 static inline void trace_switch(struct klt *from, struct klt *to) { (void)from; (void)to; }
 static inline void trace_ipi(int from, int to) { (void)from; (void)to; }
 static inline void trace_upcall(struct klt *t, int type) { (void)t; (void)type; }
+static inline void trace_signal(struct klt *t, int sig) { (void)t; (void)sig; }
 #else
 extern volatile int trace_on;
 void trace_record(int type, struct klt *t, int other);
@@ -23,5 +24,6 @@ static inline void trace_switch(struct klt *from, struct klt *to)
 }
 static inline void trace_ipi(int from, int to) { if (trace_on) trace_record_ipi(from, to); }
 static inline void trace_upcall(struct klt *t, int type) { if (trace_on) trace_record(TR_UPCALL, t, type); }
+static inline void trace_signal(struct klt *t, int sig) { if (trace_on) trace_record(TR_SIGNAL, t, sig); }
 #endif
 int trace_control(int cmd, uint64 uaddr, int n);   // start, stop, read (system call)

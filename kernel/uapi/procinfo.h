@@ -16,6 +16,8 @@ struct lwpinfo {
   uint64 ivcsw;       // involuntary switches (preempted)
   int    upc_state;   // scheduler activations: 0 active, 1 blocked, 2 spare (kernel/proc/upcall.h)
   int    upc_tid;     // blocked: the user thread it holds; else -1
+  uint64 sigmask;     // signals it blocks (bit 1 << sig, kernel/uapi/signal.h)
+  uint64 sigpending;  // signals sent to it (or handed to it), not yet taken
 };
 
 struct procinfo {
@@ -25,6 +27,7 @@ struct procinfo {
   int    nlwp;        // LWPs described in lwps[] (at most 8 shown)
   int    concurrency; // set_concurrency level
   uint64 size;        // user memory bytes
+  uint64 sigpending;  // signals sent to the process, not yet taken by an LWP
   char   name[PI_NAMELEN];
   struct lwpinfo lwps[8];
 };

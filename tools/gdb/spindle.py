@@ -301,6 +301,9 @@ the KLT that runs it. The pc is named if `usym PROG` loaded its symbols."""
                     extra += " upcall: blocked holding thread %d" % int(l["upc_tid"])
                 elif upc == 2:
                     extra += " upcall: spare"
+                mask, pend = int(l["sigmask"]), int(l["sigpending"])   # signals (proc/signal.c)
+                if mask or pend:
+                    extra += " sigmask 0x%x pending 0x%x" % (mask, pend)
                 name = sym(pc, prog)
                 print("  lwp %d klt %s cpu %s %s syscall %s pc 0x%x%s sp 0x%x ra 0x%x "
                       "vcsw %d ivcsw %d%s" %

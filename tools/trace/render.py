@@ -11,7 +11,8 @@ by the priority class it was switched in with (the thresholds of pri_class()
 in kernel/thread/klt.c) and labelled with its name or KLT id where wide
 enough. Arrows show IPI messages (sender hart to target hart) and wake-ups
 (where a thread was made runnable to where it next ran); a red triangle marks
-a preemption by an interrupt thread, a black bar a thread blocking.
+a preemption by an interrupt thread, a black bar a thread blocking, a
+purple diamond a signal taken (delivered at the return to user mode).
 OUT.html (same name, .html) holds the SVG and a per-thread summary table;
 OUT.json the same events in the Chrome trace-event format: a track per hart
 with the thread that ran (KLT, process/LWP name, user thread), a track per
@@ -28,7 +29,7 @@ import os
 import re
 import sys
 
-TYPES = ("switch", "wake", "ipi", "preempt", "block", "upcall")
+TYPES = ("switch", "wake", "ipi", "preempt", "block", "upcall", "signal")
 # Scheduler-activation events (kernel/uapi/upcall.h), by type number.
 UPCALLS = {1: "NEWLWP", 2: "PREEMPTED", 3: "BLOCKED", 4: "UNBLOCKED", 5: "RELEASED"}
 
@@ -280,6 +281,11 @@ def chrome_events(trace):
             ev.append({"ph": "i", "s": "t", "pid": HARTS_PID, "tid": r.cpu, "ts": us(r.time),
                        "name": "upcall %s posted by %s" % (UPCALLS.get(r.other, r.other), who),
                        "cat": "upcall", "args": {"klt": r.klt, "event": r.other}})
+        elif r.type == "signal":
+            who = trace.name(r.klt, r.pri, r.lwp, r.pid)
+            ev.append({"ph": "i", "s": "t", "pid": HARTS_PID, "tid": r.cpu, "ts": us(r.time),
+                       "name": "signal %d taken by %s" % (r.other, who),
+                       "cat": "signal", "args": {"klt": r.klt, "signal": r.other}})
     for cpu in trace.cpus():
         recs_c = trace.by_cpu(cpu)
         for i, r in enumerate(recs_c):
@@ -433,6 +439,11 @@ def render_svg(trace, title="Spindle scheduler trace", width=1400, icount=None):
                                                       UPCALLS.get(r.other, r.other),
                                                       esc(trace.name(r.klt, r.pri, r.lwp, r.pid)),
                                                       r.klt))
+        elif r.type == "signal":
+            o.append('<path d="M%.1f,%d l4,4 l-4,4 l-4,-4 z" fill="#9467bd"><title>signal %d '
+                     'taken by %s (klt %d)</title></path>' % (xx, y + lane_h - 9, r.other,
+                                                              esc(trace.name(r.klt, r.pri, r.lwp, r.pid)),
+                                                              r.klt))
 
     # wake-ups: from the wake record to where that thread next runs (same hart:
     # a thread is woken on the CPU that owns it), as an arc below the lane top

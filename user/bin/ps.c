@@ -1,7 +1,8 @@
 // ps: lists every process (pid, parent, name, memory size, concurrency
 // level) and, indented below it, each of its LWPs (id, KLT, priority, state,
-// CPU, voluntary and involuntary context switches, and for a scheduler
-// activation the user thread it holds), using procinfo(); then
+// CPU, voluntary and involuntary context switches, for a scheduler
+// activation the user thread it holds, and its signal mask and pending set
+// when either is not empty), using procinfo(); then
 // each CPU's switch counters (kdebug KD_CPU_STATS).
 #include "user/user.h"
 #include "uapi/kdebug.h"
@@ -20,6 +21,8 @@ static void print_lwp(const struct lwpinfo *l)
     printf(" upcall: blocked holding thread %d", l->upc_tid);
   else if (l->upc_state == 2)
     printf(" upcall: spare");
+  if (l->sigmask || l->sigpending)
+    printf(" sigmask 0x%lx pending 0x%lx", (unsigned long)l->sigmask, (unsigned long)l->sigpending);
   printf("\n");
 }
 
@@ -28,8 +31,11 @@ static void print_proc(const struct procinfo *p)
   char name[PI_NAMELEN + 1];
   memmove(name, p->name, PI_NAMELEN);
   name[PI_NAMELEN] = 0;
-  printf("%-5d %-5d %-16s %-9lu %d%s\n", p->pid, p->ppid, name, (unsigned long)p->size,
+  printf("%-5d %-5d %-16s %-9lu %d%s", p->pid, p->ppid, name, (unsigned long)p->size,
          p->concurrency, p->state == 2 ? " (zombie)" : "");
+  if (p->sigpending)
+    printf(" pending 0x%lx", (unsigned long)p->sigpending);
+  printf("\n");
   int nlwp = p->nlwp < 8 ? p->nlwp : 8;
   for (int i = 0; i < nlwp; i++)
     print_lwp(&p->lwps[i]);

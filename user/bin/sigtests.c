@@ -415,6 +415,28 @@ static int exec_child(void)
   return ok ? 0 : 1;
 }
 
+// ps, the Ctrl-p dump and gdb's lwps show what procinfo reports: each
+// LWP's mask and own pending set, and the process's pending set.
+static void test_procinfo(void)
+{
+  static struct procinfo pi[64];
+  signal(SIGUSR1, handler);
+  signal(SIGUSR2, handler);
+  sigprocmask(SIG_SETMASK, BIT(SIGUSR1) | BIT(SIGUSR2), 0);
+  lwp_sigsend(lwp_self(), SIGUSR2);
+  sigsend(getpid(), SIGUSR1);
+  int n = procinfo(pi, 64), me = -1;
+  for (int i = 0; i < n; i++)
+    if (pi[i].pid == getpid())
+      me = i;
+  CHECK(me >= 0 && pi[me].nlwp == 1, "procinfo does not show this process with one LWP");
+  CHECK(pi[me].sigpending == BIT(SIGUSR1), "procinfo: the process's pending set is wrong");
+  CHECK(pi[me].lwps[0].sigmask == (BIT(SIGUSR1) | BIT(SIGUSR2)), "procinfo: the LWP's mask is wrong");
+  CHECK(pi[me].lwps[0].sigpending == BIT(SIGUSR2), "procinfo: the LWP's pending set is wrong");
+  sigprocmask(SIG_SETMASK, 0, 0);
+  CHECK(hits[SIGUSR1] == 1 && hits[SIGUSR2] == 1, "the two pending signals did not run once each");
+}
+
 // ---- bad arguments ----------------------------------------------------------------
 
 static void test_bad_args(void)
@@ -609,6 +631,7 @@ static const struct test tests[] = {
   { "alarm", test_alarm },
   { "fork", test_fork },
   { "exec", test_exec },
+  { "procinfo", test_procinfo },
   { "bad-args", test_bad_args },
   { "mn-one-thread", test_mn_one_thread },
   { "mn-kill", test_mn_kill },

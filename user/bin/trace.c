@@ -12,11 +12,12 @@
 //   N klt pid lwp name          a thread name known from procinfo()
 //   T cpu time type klt other lwp pri pid utid
 //   TRACE END records N
-// type is switch, wake, ipi, preempt, block or upcall. For switch, klt is the thread
-// switched to and other the one switched from; for ipi, klt is the sending
+// type is switch, wake, ipi, preempt, block, upcall or signal. For switch, klt is the
+// thread switched to and other the one switched from; for ipi, klt is the sending
 // CPU and other the target CPU; for upcall, klt is the LWP's thread that
 // posted a scheduler-activation event and other the event's type
-// (kernel/uapi/upcall.h); lwp is the LWP id + 1 (0: kernel-only);
+// (kernel/uapi/upcall.h); for signal, klt is the thread of the LWP that took
+// a signal and other its number (kernel/uapi/signal.h); lwp is the LWP id + 1 (0: kernel-only);
 // pid its process (0: kernel-only); utid the user thread its library
 // reported running on that LWP (lwp_tidword), -1 if none.
 // time is the `time` CSR (10 MHz; 100 guest instructions under -icount 0).
@@ -28,7 +29,7 @@
 #define MAX_PROCS   64
 
 static const char *const type_names[] = { "?", "switch", "wake", "ipi", "preempt", "block",
-                                          "upcall" };
+                                          "upcall", "signal" };
 
 static struct trace_rec recs[TRACE_SIZE];
 static struct procinfo procs[MAX_PROCS];
