@@ -110,6 +110,7 @@ static struct lwp *taker(struct proc *p, uint64 bit)
 // bit goes back to the process. (held: p->lock)
 static struct cpu *tell_taker(struct proc *p, uint64 bit)
 {
+  assert(spinlock_holding(&p->lock) && !(bit & ~SIG_BLOCKABLE));
   struct lwp *l = taker(p, bit);
   if (l == 0)
     return 0;
@@ -151,21 +152,34 @@ int sig_post_proc(struct proc *p, int sig)
   return alive ? 0 : -1;
 }
 
+// Tell a taker again about the bits in `bits` pending for p, then drop
+// p->lock (held on entry) and send the IPIs.
+static void retell_and_release(struct proc *p, uint64 bits)
+{
+  struct cpu *cpus[NSIG] = { 0 };
+  for (int sig = 1; sig < NSIG; sig++)
+    if (bits & p->sigpending & SIGBIT(sig))
+      cpus[sig] = tell_taker(p, SIGBIT(sig));
+  spinlock_release(&p->lock);
+  for (int sig = 1; sig < NSIG; sig++)
+    ring(cpus[sig]);
+}
+
 // l's mask becomes mask (SIGKILL never in it); bits pending for the
 // process that l now blocks go to another taker.
 static void set_mask(struct lwp *l, uint64 mask)
 {
   struct proc *p = l->proc;
-  struct cpu *cpus[NSIG] = { 0 };
   spinlock_acquire(&p->lock);
   uint64 newly = mask & ~l->sigmask & SIG_BLOCKABLE;
   l->sigmask = mask & SIG_BLOCKABLE;
-  for (int sig = 1; sig < NSIG; sig++)
-    if (newly & p->sigpending & SIGBIT(sig))
-      cpus[sig] = tell_taker(p, SIGBIT(sig));
-  spinlock_release(&p->lock);
-  for (int sig = 1; sig < NSIG; sig++)
-    ring(cpus[sig]);
+  retell_and_release(p, newly);
+}
+
+void sig_lwp_gone(struct proc *p)
+{
+  spinlock_acquire(&p->lock);
+  retell_and_release(p, p->sigpending);
 }
 
 static uint64 push_frame(struct lwp *l, int sig, uint64 mask)
@@ -196,6 +210,7 @@ void sig_deliver(struct lwp *l)
   }
   int sig = __builtin_ctzll(ready);
   uint64 bit = SIGBIT(sig);
+  assert(bit & SIG_BLOCKABLE);   // SIGKILL is never posted: it is proc_kill
   if (l->sigpending & bit)
     l->sigpending &= ~bit;
   else

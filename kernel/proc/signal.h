@@ -27,6 +27,9 @@ static inline int sig_ready(struct lwp *l)
 // Take one ready signal at the return to user mode: run its handler there,
 // or end the process for a fatal one (lwp_userret calls it).
 void sig_deliver(struct lwp *l);
+// An LWP of p has ended (marked dead): a signal pending for p that it was
+// told to take goes to another LWP.
+void sig_lwp_gone(struct proc *p);
 // Called by the clock thread once per tick: post the alarms that are due.
 void sig_alarms(uint64 now);
 // A new process: default handlers, nothing pending, no alarm (proc_alloc).

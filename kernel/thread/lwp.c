@@ -87,6 +87,8 @@ void lwp_exit(void)
   l->dead = 1;
   p->nlwp--;
   spinlock_release(&p->lock);
+  if (p->sigpending)
+    sig_lwp_gone(p);       // proc/signal.c: it may have been told to take one
   sleepq_wakeup(p);        // an exit() or exec() waiting for the others to end
   klt_exit();
 }
