@@ -80,6 +80,66 @@ static void test_mask_restore(void)
   CHECK(cur_mask() == 0, "mask not restored after the unblocked signal's handler");
 }
 
+// A computation held in registers gives the same result however many
+// handlers interrupt it: sigreturn puts every register back. The signals
+// come from another LWP, so they land anywhere in the loop.
+static volatile int regs_done;
+static volatile uint64 regs_seed = 1;   // read each time: the compiler may not fold the calls
+
+static void regs_sender(void *arg)
+{
+  int target = (int)(uint64)arg;
+  while (!regs_done)
+    lwp_sigsend(target, SIGUSR1);
+  lwp_exit();
+}
+
+static uint64 regs_work(int n)
+{
+  uint64 a = regs_seed, b = 2, c = 3;
+  for (int i = 0; i < n; i++) {
+    a = a * 6364136223846793005ull + b;
+    b ^= a >> 13;
+    c += a ^ (b << 7);
+  }
+  return a ^ b ^ c;
+}
+
+static void test_registers(void)
+{
+  signal(SIGUSR1, handler);
+  uint64 want = regs_work(2000000);
+  regs_done = 0;
+  int id = lwp_create(regs_sender, (void *)(uint64)lwp_self(), new_stack());
+  CHECK(id > 0, "lwp_create failed");
+  uint64 got = 0;
+  for (int round = 0; round < 200 && (round < 5 || hits[SIGUSR1] < 10); round++)
+    got |= regs_work(2000000) ^ want;
+  regs_done = 1;
+  lwp_join(id);
+  printf("  registers: %d handlers ran during the work\n", hits[SIGUSR1]);
+  CHECK(hits[SIGUSR1] > 0, "no handler ran during the work");
+  CHECK(got == 0, "a handler changed the interrupted code's registers");
+}
+
+// A caught SIGCHLD comes when a child ends; blocked, it waits (one bit).
+static void test_sigchld(void)
+{
+  signal(SIGCHLD, handler);
+  sigprocmask(SIG_BLOCK, BIT(SIGCHLD), 0);
+  for (int i = 0; i < 2; i++) {
+    int pid = fork();
+    if (pid == 0)
+      exit(0);
+    CHECK(wait(0) == pid, "wait failed");
+  }
+  uint64 p = 0;
+  CHECK(sigpending(&p) == 0 && p == BIT(SIGCHLD), "SIGCHLD not pending after the children ended");
+  CHECK(hits[SIGCHLD] == 0, "a blocked SIGCHLD ran the handler");
+  sigprocmask(SIG_UNBLOCK, BIT(SIGCHLD), 0);
+  CHECK(hits[SIGCHLD] == 1, "SIGCHLD not delivered once when unblocked");
+}
+
 // ---- default actions, SIGKILL, kill() ---------------------------------------------
 
 static int child_status(int sig, sighandler_t h)
@@ -622,6 +682,8 @@ static void test_roundtrip(void)
 static const struct test tests[] = {
   { "self", test_self },
   { "mask-restore", test_mask_restore },
+  { "registers", test_registers },
+  { "sigchld", test_sigchld },
   { "defaults", test_defaults },
   { "sigkill", test_sigkill },
   { "intr-calls", test_intr_calls },
