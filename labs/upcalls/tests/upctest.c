@@ -461,7 +461,7 @@ static void test_burst(void)
 // sleeper wakes first. The replacement starts in ev_entry, reads the ring
 // itself and resumes the sleeper's thread from the UNBLOCKED frame.
 #define EV_TID 5
-#define EV_DELAY 10
+#define EV_DELAY 30
 #define EV_WANT 4                      // BLOCKED, NEWLWP, UNBLOCKED, RELEASED
 static struct upcall_area ev_area __attribute__((aligned(16)));
 static char ev_stack[4096] __attribute__((aligned(16)));
