@@ -314,10 +314,12 @@ void upcall_userret_work(struct lwp *l)
 }
 
 // ---- counters ---------------------------------------------------------------------
+// Only serving LWPs (detached: concurrency.c) count against the level: a
+// bound thread's LWP, or a program's own lwp_create, runs beside it.
 void upcall_count_user(struct lwp *l)
 {
   struct upcall_proc *u = &l->proc->upc;
-  if (l->upc_inuser)
+  if (l->upc_inuser || !l->detached)
     return;
   l->upc_inuser = 1;
   int n = __atomic_add_fetch(&u->inuser, 1, __ATOMIC_SEQ_CST);

@@ -53,7 +53,7 @@ struct upcall_area {
 // kdebug(KD_UPCALL_STATS, &s): the calling process's activation counters.
 struct upcall_kstats {
   int    on;          // upcalls registered and on
-  int    inuser;      // LWPs of the process in user mode now (counted while registered)
+  int    inuser;      // serving LWPs of the process in user mode now (counted while registered)
   int    maxuser;     // the most at once since registration or KD_UPCALL_RESET
   int    spares;      // LWP/KLT pairs parked in the process's cache
   int    blocked;     // activations blocked in the kernel now
