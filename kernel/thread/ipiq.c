@@ -28,21 +28,12 @@ static void __attribute__((noinline)) wait_for_room(struct ipiq *q)
   }
 }
 
-static void __attribute__((noinline)) run_here(ipi_func_t func, void *arg)
-{
-  int s = intr_save();
-  func(arg);
-  intr_restore(s);
-}
-
-// Puts the message in me's ring to target, interrupts off. No calls on the
-// usual path, so the send saves few registers.
+// Puts the message in me's ring to target, interrupts off, the ring not
+// over half full.
 static inline void enqueue(struct cpu *me, struct cpu *target, ipi_func_t func, void *arg)
 {
   struct ipiq *q = &target->ipiq[me->id];
   uint32 w = q->windex;
-  if (w - q->rindex > IPIQ_SIZE / 2)
-    wait_for_room(q);
   struct ipi_msg *m = &q->msg[w % IPIQ_SIZE];
   m->func = func;
   m->arg = arg;
@@ -54,39 +45,68 @@ static inline void enqueue(struct cpu *me, struct cpu *target, ipi_func_t func, 
     me->doorbells |= 1UL << target->id;   // else a doorbell is on its way
 }
 
+// A thread in a critical section may hold the very lock the thread it
+// wakes takes first (a futex or pipe lock): it rings when the section ends
+// (crit_exit), so the target never spins on it. A trap handler rings now:
+// the thread it interrupted may be waiting for this message.
+static inline int ring_now(struct cpu *me)
+{
+  return me->critcount == 0 || me->intr_depth > 0;
+}
+
+// ipiq_send's rare cases: the target is this CPU, the ring to it is over
+// half full, or tracing is on.
+static void __attribute__((noinline)) send_slow(struct cpu *target, ipi_func_t func, void *arg)
+{
+  int s = intr_save();
+  struct cpu *me = mycpu();
+  if (target == me) {
+    func(arg);
+    intr_restore(s);
+    return;
+  }
+  struct ipiq *q = &target->ipiq[me->id];
+  if (q->windex - q->rindex > IPIQ_SIZE / 2)
+    wait_for_room(q);
+  enqueue(me, target, func, arg);
+  trace_ipi(me->id, target->id);
+  if (ring_now(me))
+    ipiq_ring();
+  intr_restore(s);
+}
+
+// The usual send calls nothing but the doorbell, and that only outside a
+// critical section: it saves few registers. It rings before interrupts
+// come back on: a preemption in between would switch away owing it.
 void ipiq_send(struct cpu *target, ipi_func_t func, void *arg)
 {
   int s = intr_save();   // the ring of (me, target) has one writer: this code on this CPU
   struct cpu *me = mycpu();
-  if (target == me) {
+  struct ipiq *q = &target->ipiq[me->id];
+  if (target == me || q->windex - q->rindex > IPIQ_SIZE / 2 || trace_enabled()) {
     intr_restore(s);
-    run_here(func, arg);
+    send_slow(target, func, arg);
     return;
   }
   enqueue(me, target, func, arg);
-  trace_ipi(me->id, target->id);
-  // A thread in a critical section may hold the very lock the thread it
-  // wakes takes first (a futex or pipe lock): ring when the section ends
-  // (crit_exit), so the target never spins on it. A trap handler rings
-  // now: the thread it interrupted may be waiting for this message.
-  if (me->critcount == 0 || me->intr_depth > 0)
+  if (ring_now(me))
     ipiq_ring();
   intr_restore(s);
 }
 
 // Raise the hardware IPIs this CPU owes (one SBI call, or one store per
-// hart: arch/ipi.c). Out of line: most sends defer it to crit_exit.
+// hart: arch/ipi.c). Out of line: most sends defer it to crit_exit. The
+// owed set is taken by one swap, so a trap handler that adds to it (with
+// interrupts off, ipiq_send) and rings meanwhile loses nothing: each
+// doorbell is rung once or, at worst, twice.
 void __attribute__((noinline)) ipiq_ring(void)
 {
-  int s = intr_save();
   struct cpu *me = mycpu();
-  uint64 harts = me->doorbells;
-  me->doorbells = 0;
+  uint64 harts = __atomic_exchange_n(&me->doorbells, 0, __ATOMIC_RELAXED);
   if (harts) {
     me->stats.ipi_raised++;
     ipi_raise(harts);
   }
-  intr_restore(s);
 }
 
 // Drain the rings of this CPU's inbox that ipimask names. Called with

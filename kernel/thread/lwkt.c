@@ -58,11 +58,31 @@ static void runq_remove(struct cpu *c, struct klt *t)
     c->rq_mask &= ~(1u << p);
 }
 
+// top_bit[b]: the highest set bit of the byte b (b > 0).
+static const uint8 top_bit[256] = {
+  0, 0, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+  4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+  5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+  5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+  6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+  6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+  6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+  6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+};
+
 // The highest non-empty priority, or -1: the top set bit of rq_mask, found
-// by halving (rv64gc has no count-leading-zeros instruction, and the
-// compiler's __builtin_clz is a libgcc call the profiler saw at 4% of an
-// LWP switch).
-static int runq_top(struct cpu *c)
+// by halving to a byte and a table (rv64gc has no count-leading-zeros
+// instruction, and the compiler's __builtin_clz is a libgcc call the
+// profiler saw at 4% of an LWP switch). Inline: every switch asks.
+static inline int runq_top(struct cpu *c)
 {
   uint32 m = c->rq_mask;
   if (m == 0)
@@ -70,10 +90,7 @@ static int runq_top(struct cpu *c)
   int p = 0;
   if (m >> 16) { m >>= 16; p += 16; }
   if (m >> 8)  { m >>= 8;  p += 8; }
-  if (m >> 4)  { m >>= 4;  p += 4; }
-  if (m >> 2)  { m >>= 2;  p += 2; }
-  if (m >> 1)  { p += 1; }
-  return p;
+  return p + top_bit[m];
 }
 
 // Takes the head of the top queue (runq_remove would walk for it).
@@ -116,12 +133,12 @@ static struct klt *pick_next(struct cpu *c, struct klt *prev)
 }
 
 // Make t runnable on its own CPU, which is this one. Raises the
-// reschedule request when t outranks the running thread.
+// reschedule request when t outranks the running thread. Interrupts are
+// off: an IPI message runs so, and lwkt_schedule turns them off.
 static void schedule_local(void *arg)
 {
   struct klt *t = arg;
   struct cpu *c = mycpu();
-  int s = intr_save();
   assert(t->cpu == c);
   if (t->state == KLT_SLEEPING || t->state == KLT_EMBRYO) {
     runq_insert(c, t, 0);
@@ -129,24 +146,36 @@ static void schedule_local(void *arg)
     if (t->pri > c->cur->pri)
       c->reqflags |= RQF_RESCHED;
   }
-  intr_restore(s);
 }
 
 void lwkt_schedule(struct klt *t)
 {
   crit_enter();
-  if (t->cpu == mycpu())
+  if (t->cpu == mycpu()) {
+    int s = intr_save();
     schedule_local(t);
-  else
+    intr_restore(s);
+  } else {
     ipiq_send(t->cpu, schedule_local, t);
+  }
   crit_exit();
 }
 
 // Keep satp on the page table the next thread needs; LWPs of the same
-// process share it, so a switch between them writes nothing.
-static void switch_address_space(struct cpu *c, struct klt *next)
+// process share it, so a switch between them writes nothing. A kernel-only
+// thread (the idle thread above all) runs on whatever table is loaded,
+// since every user table maps the kernel too: an LWP that sleeps and is
+// woken on an otherwise idle CPU then costs no satp write either way.
+// Such a lazily kept table must never outlive its process: a CPU keeps it
+// only while the LWP it last ran from that process is still its own and
+// alive, so a dead thread's switch loads the kernel's table, and so does
+// migrate_local when it sends that LWP away (the only way a live thread
+// changes CPU).
+static void switch_address_space(struct cpu *c, struct klt *prev, struct klt *next)
 {
   struct proc *p = next->lwp ? next->lwp->proc : 0;
+  if (p == 0 && prev->state != KLT_DEAD)
+    p = c->loaded_proc;            // lazily kept (or already the kernel's)
   if (p == c->loaded_proc) {
     if (p)
       c->stats.switch_same_proc++;
@@ -194,7 +223,7 @@ void lwkt_switch(void)
   next->flags &= ~KLT_PREEMPTED;
   next->nswitch++;
   c->cur = next;
-  switch_address_space(c, next);
+  switch_address_space(c, prev, next);
   schedctl_update(prev, SC_OFFPROC);
   schedctl_update(next, SC_ONPROC);
   trace_switch(prev, next);
@@ -264,6 +293,10 @@ void lwkt_maybe_preempt(void)
   intr->preempted = cur;      // it gives the CPU back to cur when it blocks
   cur->flags |= KLT_PREEMPTED;  // so the user scheduler leaves it here
   runq_insert(c, cur, 1);
+  // An interrupt between crit_exit's last decrement and its ring: cur owes
+  // doorbells but holds no lock now, so ring them before switching.
+  if (c->doorbells)
+    ipiq_ring();
   lwkt_switch();
   intr_restore(s);
 }
@@ -301,6 +334,18 @@ void lwkt_idle_loop(void)
 // the next one queued behind it goes instead. (When the softclock balances
 // its own CPU, the head of that queue is always the LWP it preempted.)
 struct migration { struct klt *t; struct cpu *to; };
+
+// t leaves c. If c runs a kernel-only thread on t's page table, kept
+// lazily (switch_address_space), it goes back to the kernel's: t may end
+// elsewhere, and its process's table be freed, while c still holds it.
+static void drop_lazy_table(struct cpu *c, struct klt *t)
+{
+  if (c->cur->lwp || c->loaded_proc == 0 || c->loaded_proc != t->lwp->proc)
+    return;
+  CSR_WRITE(satp, MAKE_SATP(kernel_pagetable));
+  sfence_vma();
+  c->loaded_proc = 0;
+}
 static struct migration migrations[NCPU];
 
 static void migrate_local(void *arg)
@@ -316,6 +361,7 @@ static void migrate_local(void *arg)
     t = t->rq_next;
   if (t) {
     runq_remove(c, t);
+    drop_lazy_table(c, t);
     __sync_fetch_and_sub(&c->nuser, 1);
     __sync_fetch_and_add(&m->to->nuser, 1);
     c->stats.migrations++;

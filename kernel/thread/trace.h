@@ -7,6 +7,7 @@
 
 struct klt;
 #ifdef NO_TRACE
+static inline int trace_enabled(void) { return 0; }
 static inline void trace_event(int type, struct klt *t) { (void)type; (void)t; }
 static inline void trace_switch(struct klt *from, struct klt *to) { (void)from; (void)to; }
 static inline void trace_ipi(int from, int to) { (void)from; (void)to; }
@@ -14,6 +15,7 @@ static inline void trace_upcall(struct klt *t, int type) { (void)t; (void)type; 
 static inline void trace_signal(struct klt *t, int sig) { (void)t; (void)sig; }
 #else
 extern volatile int trace_on;
+static inline int trace_enabled(void) { return trace_on; }
 void trace_record(int type, struct klt *t, int other);
 static inline void trace_event(int type, struct klt *t) { if (trace_on) trace_record(type, t, 0); }
 void trace_record_ipi(int from, int to);
