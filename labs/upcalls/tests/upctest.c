@@ -280,7 +280,10 @@ static void test_dozen(int level)
   k = await_none_blocked();
   printf("upctest: fed %d of %d; at most %d LWPs in user mode at once (level %d)\n",
          done_count, DOZEN, k.maxuser, level);
-  result("blocked", all_blocked && k.blocked == 0);
+  struct uthread_upcall_stats u = ustats();
+  printf("upctest: the library read %d BLOCKED events, %d out of order\n", (int)u.blocked,
+         (int)u.disorder);
+  result("blocked", all_blocked && k.blocked == 0 && u.disorder == 0);
   result("fed", ok && done_count == DOZEN);
   result("level", all_blocked && k.maxuser >= 1 && k.maxuser <= level);
 }
