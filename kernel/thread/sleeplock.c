@@ -28,8 +28,8 @@ void sleeplock_init(struct sleeplock *lk, const char *name)
 }
 
 // Called with lk->lk held and the lock held by another KLT. Spins while
-// spinning can pay off, never longer than SPIN_TIME in all; returns with
-// lk->lk held again: 1 if the caller should look at the lock again, 0 if it
+// spinning can pay off, never longer than SPIN_TIME behind one holder;
+// returns with lk->lk held again: 1 if the caller should look at the lock again, 0 if it
 // should sleep. *loops counts the looks at the held lock while spinning.
 static int spin_while_holder_runs(struct sleeplock *lk, uint64 *loops)
 {
