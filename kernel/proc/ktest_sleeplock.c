@@ -20,10 +20,10 @@
 #include "thread/clock.h"
 #include "arch/riscv.h"
 
-#define ROUNDS 1000   // rounds of phase 1; each thread holds in every other one
-#define SLOW_ROUNDS 5               // phase 1 stops once this many hand-offs took a tick
-#define LONG_HOLD   (8 * TIMER_INTERVAL)    // phase 3: the holder gives up waiting after this
-#define SPIN_LIMIT  (5 * TIMER_INTERVAL)    // phase 3: the waiter must sleep within this
+#define ROUNDS      1000                   // phase 1; each thread holds in every other one
+#define SLOW_ROUNDS 5                      // phase 1 stops once this many hand-offs took a tick
+#define LONG_HOLD   (8 * TIMER_INTERVAL)   // phase 3: the holder gives up waiting after this
+#define SPIN_LIMIT  (5 * TIMER_INTERVAL)   // phase 3: the waiter must sleep within this
 
 // The result: the checks that failed (the graded test reads these bits).
 #define KT_COUNT   1    // a count or an acquisition was lost
@@ -38,7 +38,7 @@ static struct {
   int done;
   struct sleeplock sl;      // the lock under test
   int count;                // incremented under sl
-  volatile int held;        // phase 2: the sleeping holder has sl
+  volatile int held;        // phases 2 and 3: the holder has sl
   struct klt *holder;       // the first thread of the pair running
   struct klt *waiter;       // the second
   volatile int abort;
