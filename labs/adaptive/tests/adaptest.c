@@ -28,6 +28,7 @@
 
 #define SLICE 20                  // bench slicing (time units) for the icount tests
 #define STALL_TICKS 100           // no progress for this long: say what was seen, end
+#define HOOK_TICKS 20             // a hook holds a thread at most this long
 
 static struct umutex m;
 static volatile int count;
@@ -90,12 +91,24 @@ static void slicing(int on)
   kdebug(KD_BENCH_SLICE, on ? SLICE : 0);
 }
 
+static volatile int worker_cpu[2] = { -1, -1 };
+
+// Bound thread me (0 or 1) waits until its LWP and the other's sit on
+// different harts (the kernel's balancer separates two busy LWPs of one
+// hart within a few ticks).
+static void on_own_hart(int me)
+{
+  while (worker_cpu[0] < 0 || worker_cpu[1] < 0 || worker_cpu[0] == worker_cpu[1])
+    worker_cpu[me] = getcpu();
+}
+
 // ---- counts ---------------------------------------------------------------------------
-// Two threads take turns: in round i one holds the mutex until the other is
-// waiting for it (has looked at the held lock word in SPIN mode, blocked in
-// the others: an ADAPTIVE waiter behind a holder that runs reaches its
-// bound), so every second acquisition finds it held: the counters are
-// exact. In SPIN mode the holder sometimes sleeps a tick before it unlocks.
+// Two bound threads on two harts take turns: in round i one holds the mutex
+// until the other is waiting for it (has looked at the held lock word in
+// SPIN mode, blocked in the others: an ADAPTIVE waiter behind a holder that
+// runs reaches its bound), so every second acquisition finds it held: the
+// counters are exact. In SPIN mode the holder sometimes sleeps a tick
+// before it unlocks.
 #define TURNS 100
 #define FREE_THREADS 4
 #define FREE_ROUNDS 300
@@ -126,6 +139,7 @@ static void hold_until_waited(int i, int w)
 static void turn_taker(void *arg)
 {
   int me = (int)(long)arg;
+  on_own_hart(me);
   turn_tid[me] = uthread_self();
   while (turn_tid[1 - me] < 0)
     uthread_yield();
@@ -178,11 +192,12 @@ static void free_counter(void *arg)
   }
 }
 
-static void run_threads(void (*fn)(void *), int n)
+static void run_threads(void (*fn)(void *), int n, int bound)
 {
+  struct uthread_attr attr = { 0, 0, bound };
   int tids[FREE_THREADS];
   for (int i = 0; i < n; i++)
-    tids[i] = uthread_create(fn, (void *)(long)i, 0);
+    tids[i] = uthread_create(fn, (void *)(long)i, &attr);
   for (int i = 0; i < n; i++)
     uthread_join(tids[i]);
 }
@@ -197,7 +212,8 @@ static int count_in_mode(const char *name, int mode)
   aborted = trylock_took_held = 0;
   turn_tid[0] = turn_tid[1] = -1;
   turn_taken = turn_done = returned_in = inside = -1;
-  run_threads(turn_taker, 2);
+  worker_cpu[0] = worker_cpu[1] = -1;
+  run_threads(turn_taker, 2, 1);
   struct umutex_stats t = stats_of(&m);
   printf("adaptest: %s: %d turns, count %d\n", name, TURNS, count);
   show(name, &t);
@@ -213,7 +229,7 @@ static int count_in_mode(const char *name, int mode)
   if (aborted)
     return 0;
   count = 0;
-  run_threads(free_counter, FREE_THREADS);
+  run_threads(free_counter, FREE_THREADS, 0);
   struct umutex_stats f = stats_of(&m);
   int total = FREE_THREADS * FREE_ROUNDS;
   printf("adaptest: %s: free counting: count %d of %d\n", name, count, total);
@@ -241,17 +257,7 @@ static void test_counts(void)
 // announced that it is trying too, then a little longer. So every waiter
 // finds the mutex held by an owner that is running on the other hart.
 #define SPIN_ROUNDS 1000
-static volatile int worker_cpu[2] = { -1, -1 };
 static volatile int holding = -1, trying = -1, turns_done[2];
-
-// Bound thread me (0 or 1) waits until its LWP and the other's sit on
-// different harts (the kernel's balancer separates two busy LWPs of one
-// hart within a few ticks).
-static void on_own_hart(int me)
-{
-  while (worker_cpu[0] < 0 || worker_cpu[1] < 0 || worker_cpu[0] == worker_cpu[1])
-    worker_cpu[me] = getcpu();
-}
 
 // Joins the two threads of a test while count moves; ends the test (with a
 // message) once it has not moved for STALL_TICKS: a waiter lost its wake-up.
@@ -587,8 +593,8 @@ static void look_hook(int event, void *obj, int tid)
     return;
   look_go = 1;                    // the owner unlocks now; we wait for its release
   futex_wake((int *)&look_go, 1);
-  int t0 = uptime();
-  while (!look_released && uptime() - t0 < STALL_TICKS)
+  int t0 = uptime();              // (an unlock that first needs a lock we hold cannot)
+  while (!look_released && uptime() - t0 < HOOK_TICKS)
     ;
 }
 
@@ -628,10 +634,16 @@ static int look_trial(int mode, int k, int *fired)
   look_sc = 0;
   struct uthread_attr attr = { 0, 0, 1 };
   int o = uthread_create(look_owner, 0, &attr);
-  while (!look_held || look_sc->sc_state != SC_OFFPROC)   // asleep, holding m
-    uthread_yield();
-  int w = uthread_create(look_waiter, 0, &attr);
   int t0 = uptime();
+  while (!look_held || look_sc->sc_state != SC_OFFPROC) {  // asleep, holding m
+    if (uptime() - t0 > STALL_TICKS) {
+      printf("adaptest: the owner did not take the mutex and sleep\n");
+      return 0;
+    }
+    uthread_yield();
+  }
+  int w = uthread_create(look_waiter, 0, &attr);
+  t0 = uptime();
   int verdict = -1;
   while (verdict < 0) {
     if (look_done)
@@ -808,13 +820,33 @@ static int no_handoff(void)
   return ho_result == 1;
 }
 
+// Each part runs in a child process of its own (with the library started
+// there), so threads a failed part leaves behind cannot disturb the next.
+static int in_child(int (*part)(void))
+{
+  int pid = fork();
+  if (pid == 0) {
+    if (uthread_init(2) != 0)
+      exit(1);
+    ult_test_hook = hook;
+    exit(part() ? 0 : 1);
+  }
+  int status = 1;
+  if (pid < 0 || wait(&status) != pid)
+    return 0;
+  return status == 0;
+}
+
+static int look_adaptive(void) { return look_windows(UMUTEX_ADAPTIVE); }
+static int look_block(void)    { return look_windows(UMUTEX_BLOCK); }
+
 static void test_wakeups(void)
 {
-  int a = look_windows(UMUTEX_ADAPTIVE);
-  int b = look_windows(UMUTEX_BLOCK);
+  int a = in_child(look_adaptive);
+  int b = in_child(look_block);
   grade_result("look", a && b);
-  grade_result("release", release_window());
-  grade_result("handoff", no_handoff());
+  grade_result("release", in_child(release_window));
+  grade_result("handoff", in_child(no_handoff));
 }
 
 // ---- kernel: adaptive sleep locks ------------------------------------------------------
@@ -974,8 +1006,11 @@ int main(int argc, char *argv[])
     exit(1);
   }
   char *t = argv[1];
-  if (strcmp(t, "perf") == 0) {   // its children start their own library
-    test_perf();
+  if (strcmp(t, "perf") == 0 || strcmp(t, "wakeups") == 0) {   // their children start the library
+    if (t[0] == 'p')
+      test_perf();
+    else
+      test_wakeups();
     grade_end();
     exit(0);
   }
@@ -992,8 +1027,6 @@ int main(int argc, char *argv[])
     test_notrunning();
   else if (strcmp(t, "bounded") == 0)
     test_bounded();
-  else if (strcmp(t, "wakeups") == 0)
-    test_wakeups();
   else if (strcmp(t, "kernel") == 0)
     test_kernel();
   else
