@@ -95,11 +95,18 @@ static volatile int worker_cpu[2] = { -1, -1 };
 
 // Bound thread me (0 or 1) waits until its LWP and the other's sit on
 // different harts (the kernel's balancer separates two busy LWPs of one
-// hart within a few ticks).
+// hart within a few ticks), or STALL_TICKS (then says so: the figures and
+// counters that follow are not what they should be).
 static void on_own_hart(int me)
 {
-  while (worker_cpu[0] < 0 || worker_cpu[1] < 0 || worker_cpu[0] == worker_cpu[1])
+  int t0 = uptime();
+  while (worker_cpu[0] < 0 || worker_cpu[1] < 0 || worker_cpu[0] == worker_cpu[1]) {
     worker_cpu[me] = getcpu();
+    if (uptime() - t0 > STALL_TICKS) {
+      printf("adaptest: the two bound threads still share a hart after %d ticks\n", STALL_TICKS);
+      return;
+    }
+  }
 }
 
 // ---- counts ---------------------------------------------------------------------------
