@@ -110,16 +110,17 @@ static void on_own_hart(int me)
 }
 
 // ---- counts ---------------------------------------------------------------------------
-// Two bound threads on two harts take turns: in round i one holds the mutex
-// until the other is waiting for it (has looked at the held lock word in
-// SPIN mode, blocked in the others: an ADAPTIVE waiter behind a holder that
-// runs reaches its bound), so every second acquisition finds it held: the
-// counters are exact. In SPIN mode the holder sometimes sleeps a tick
-// before it unlocks.
-#define TURNS 100
+// Two bound threads take turns: in round i one holds the mutex until the
+// other is waiting for it (has looked at the held lock word in SPIN mode,
+// blocked in the others), so every second acquisition finds it held: the
+// counters are exact. In ADAPTIVE mode the holder first sleeps a tick or
+// two, and the waiter comes once the holder's LWP is off CPU: it must block.
+// In SPIN mode the holder sometimes sleeps a tick before it unlocks.
+#define TURNS 40
 #define FREE_THREADS 4
 #define FREE_ROUNDS 300
 static volatile int turn_tid[2], turn_taken, turn_done, inside, returned_in;
+static struct schedctl *volatile turn_sc[2];
 static volatile int trylock_took_held;
 static int turns_mode;
 
@@ -127,6 +128,8 @@ static void hold_until_waited(int i, int w)
 {
   int f0 = fails[w], b0 = blocks[w];
   turn_taken = i;
+  if (turns_mode == UMUTEX_ADAPTIVE)
+    sleep(2);                      // off CPU, holding the mutex, a whole tick at least
   while (!aborted) {
     if (returned_in == i) {
       fail_now("mutual exclusion: the waiter returned from umutex_lock while the mutex was held",
@@ -146,7 +149,7 @@ static void hold_until_waited(int i, int w)
 static void turn_taker(void *arg)
 {
   int me = (int)(long)arg;
-  on_own_hart(me);
+  turn_sc[me] = schedctl();
   turn_tid[me] = uthread_self();
   while (turn_tid[1 - me] < 0)
     uthread_yield();
@@ -163,8 +166,9 @@ static void turn_taker(void *arg)
       inside = -1;
       umutex_unlock(&m);
     } else {
-      while (turn_taken < i && !aborted)
-        uthread_yield();
+      while ((turn_taken < i || (turns_mode == UMUTEX_ADAPTIVE &&
+              turn_sc[1 - me]->sc_state != SC_OFFPROC)) && !aborted)
+        ;
       umutex_lock(&m);
       returned_in = i;
       if (inside != -1)
@@ -219,7 +223,6 @@ static int count_in_mode(const char *name, int mode)
   aborted = trylock_took_held = 0;
   turn_tid[0] = turn_tid[1] = -1;
   turn_taken = turn_done = returned_in = inside = -1;
-  worker_cpu[0] = worker_cpu[1] = -1;
   run_threads(turn_taker, 2, 1);
   struct umutex_stats t = stats_of(&m);
   printf("adaptest: %s: %d turns, count %d\n", name, TURNS, count);
