@@ -78,6 +78,13 @@ static void test_mask_restore(void)
   CHECK(hits[SIGUSR2] == 1, "unblocked signal not delivered exactly once (a pending signal is one bit)");
   CHECK(sigpending(&p) == 0 && p == 0, "still pending after delivery");
   CHECK(cur_mask() == 0, "mask not restored after the unblocked signal's handler");
+  // A blocked signal stays pending while a higher-numbered one is delivered.
+  sigprocmask(SIG_SETMASK, BIT(SIGUSR1), 0);
+  sigsend(getpid(), SIGUSR1);
+  sigsend(getpid(), SIGUSR2);
+  CHECK(hits[SIGUSR2] == 2 && hits[SIGUSR1] == 1, "a blocked signal was delivered with an unblocked one");
+  sigprocmask(SIG_SETMASK, 0, 0);
+  CHECK(hits[SIGUSR1] == 2, "the blocked signal was lost");
 }
 
 // A computation held in registers gives the same result however many
@@ -318,6 +325,58 @@ static void test_process_sleeper(void)
   CHECK(r == -1, "a sleeping LWP was not chosen to take the process's signal");
   CHECK(hits[SIGUSR1] == h + 1 && taker_lwp == lwp_self(), "handler did not run on the sleeper");
   lwp_join(id);
+}
+
+// Two LWPs sleep in pipe reads, B blocking SIGUSR1 and Y not; B was made
+// last, so it comes first in the kernel's list. A process-directed SIGUSR1
+// must end Y's read (-1, the handler on Y), never wait on B. If it went
+// wrong, the bytes written after a while end both reads and the test says so.
+static volatile struct schedctl *skip_sc[2];
+static volatile int skip_ret[2] = { -2, -2 }, skip_lwp[2];
+static int skip_fds[2][2];
+
+static void skip_reader(void *arg)
+{
+  int i = (int)(uint64)arg;
+  sigprocmask(SIG_SETMASK, i == 1 ? BIT(SIGUSR1) : 0, 0);
+  skip_lwp[i] = lwp_self();
+  skip_sc[i] = schedctl();
+  char c;
+  skip_ret[i] = read(skip_fds[i][0], &c, 1);
+  lwp_exit();
+}
+
+static int asleep(volatile struct schedctl *sc)
+{
+  if (sc == 0 || sc->sc_state != SC_OFFPROC)
+    return 0;
+  uint64 sw = sc->sc_switches;
+  sleep(1);
+  return sc->sc_state == SC_OFFPROC && sc->sc_switches == sw;
+}
+
+static void test_taker_skips_blocked(void)
+{
+  signal(SIGUSR1, handler);
+  sigprocmask(SIG_SETMASK, BIT(SIGUSR1), 0);
+  int ids[2];
+  for (int i = 0; i < 2; i++) {
+    CHECK(pipe(skip_fds[i]) == 0, "pipe failed");
+    ids[i] = lwp_create(skip_reader, (void *)(uint64)i, new_stack());
+    CHECK(ids[i] > 0, "lwp_create failed");
+  }
+  while (!asleep(skip_sc[0]) || !asleep(skip_sc[1]))
+    ;
+  sigsend(getpid(), SIGUSR1);
+  for (int t = 0; t < 50 && skip_ret[0] == -2; t++)
+    sleep(1);
+  write(skip_fds[0][1], "x", 1);
+  write(skip_fds[1][1], "x", 1);
+  for (int i = 0; i < 2; i++)
+    lwp_join(ids[i]);
+  CHECK(skip_ret[0] == -1 && hits[SIGUSR1] == 1 && taker_lwp == skip_lwp[0],
+        "the LWP not blocking the signal did not take it");
+  CHECK(skip_ret[1] == 1, "the LWP that blocks the signal had its read cut short");
 }
 
 // ---- which LWP takes a process-directed signal -------------------------------------
@@ -688,6 +747,7 @@ static const struct test tests[] = {
   { "sigkill", test_sigkill },
   { "intr-calls", test_intr_calls },
   { "process-sleeper", test_process_sleeper },
+  { "taker-skips-blocked", test_taker_skips_blocked },
   { "one-taker", test_one_taker },
   { "lwp-directed", test_lwp_directed },
   { "alarm", test_alarm },
