@@ -406,7 +406,7 @@ static void spinner(void *arg)
 
 static void wait_hits(int sig, int n)
 {
-  for (int i = 0; i < 2000 && hits[sig] < n; i++)
+  for (int i = 0; i < 300 && hits[sig] < n; i++)   // a delivery takes a tick or two
     sleep(1);
 }
 
@@ -648,7 +648,7 @@ static void mn_run(void (*body)(void))
 // Waits (on its own LWP) for n runs of sig's handler.
 static void mn_wait_hits(int sig, int n)
 {
-  for (int i = 0; i < 2000 && hits[sig] < n; i++)
+  for (int i = 0; i < 300 && hits[sig] < n; i++)   // a delivery takes a tick or two
     sleep(1);
 }
 
