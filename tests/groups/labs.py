@@ -89,16 +89,18 @@ def labs(ctx):
                           % part["total"])
 
 
-@group("mutants", tests=["labs/"], weight=200)
-def mutants(ctx):
-    """labs/NAME/mutants: every in-tree mutant of the lab loses points
-    (grade/mutants.py --quick: each mutant's caught-by tests first)."""
-    ctx.idle = True                 # until a lab with mutants is found
-    for lab in lab_order():
+MUTANTS_TIMEOUT = 1800
+
+
+def mutants_of(lab):
+    """labs/LAB/mutants: every in-tree mutant of the lab loses points
+    (grade/mutants.py --quick: each mutant's caught-by tests first). A
+    group of its own per lab, so the labs' mutants run beside other groups."""
+    def run(ctx):
         name = "labs/%s/mutants" % lab
-        if not ctx.want(name) or not os.path.isdir(os.path.join(ROOT, "labs", lab, "mutants")):
-            continue
-        ctx.idle = False
+        if not ctx.want(name):
+            ctx.idle = True
+            return
         logdir = os.path.join(ROOT, "tests", "logs", "mutants")
         os.makedirs(logdir, exist_ok=True)
         cmd = [sys.executable, os.path.join(ROOT, "grade", "mutants.py"), "--lab", lab,
@@ -106,11 +108,17 @@ def mutants(ctx):
         with ctx.test(name):
             try:
                 p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, timeout=TIMEOUT)
+                                   text=True, timeout=MUTANTS_TIMEOUT)
                 text, rc = p.stdout, p.returncode
             except subprocess.TimeoutExpired:
-                text, rc = "mutants.py timed out (%d s)" % TIMEOUT, -1
+                text, rc = "mutants.py timed out (%d s)" % MUTANTS_TIMEOUT, -1
             with open(os.path.join(logdir, lab + ".txt"), "w") as f:
                 f.write(text)
             fails = re.findall(r"^mutants: .*$", text, re.M)
             ctx.check(rc == 0, "; ".join(fails) or tail(text))
+    return run
+
+
+for _lab in lab_order():
+    if os.path.isdir(os.path.join(ROOT, "labs", _lab, "mutants")):
+        group("mutants-" + _lab, tests=["labs/%s/mutants" % _lab], weight=150)(mutants_of(_lab))
