@@ -331,7 +331,8 @@ static void test_process_sleeper(void)
 // last, so it comes first in the kernel's list. A process-directed SIGUSR1
 // must end Y's read (-1, the handler on Y), never wait on B. If it went
 // wrong, the bytes written after a while end both reads and the test says so.
-static volatile struct schedctl *skip_sc[2];
+static volatile struct schedctl *volatile skip_sc[2];   // the pointers too: the
+                                                            // main LWP waits for them to be set
 static volatile int skip_ret[2] = { -2, -2 }, skip_lwp[2];
 static int skip_fds[2][2];
 
