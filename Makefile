@@ -138,9 +138,15 @@ ULIBSRC := $(U)/lib/start.S $(U)/lib/usys.S $(U)/lib/ulib.c $(U)/lib/printf.c $(
            $(U)/lib/testsuite.c \
            $(wildcard $(U)/lib/uthread*.c $(U)/lib/uthread*.S)
 ULIB    := $(patsubst %,$(BUILD)/%.o,$(basename $(ULIBSRC)))
-USRC    := $(ULIBSRC) $(wildcard $(U)/bin/*.c)
-UPROGS  := $(basename $(notdir $(wildcard $(U)/bin/*.c)))
+# Two folders of programs, both in every fs.img: $(U)/bin holds the commands
+# a student types, $(TPROGS) the test suites and benchmarks.
+TPROGS  := tests/progs
+PROGSRC := $(wildcard $(U)/bin/*.c $(TPROGS)/*.c)
+USRC    := $(ULIBSRC) $(PROGSRC)
+UPROGS  := $(basename $(notdir $(PROGSRC)))
 UBINS   := $(addprefix $(BUILD)/bin/,$(UPROGS))
+PROGS_TWICE := $(sort $(foreach n,$(UPROGS),$(if $(filter-out 1,$(words $(filter $(n),$(UPROGS)))),$(n))))
+$(if $(PROGS_TWICE),$(error a program name is in both $(U)/bin and $(TPROGS): $(PROGS_TWICE)))
 
 $(BUILD)/$(U)/%.o: $(U)/%.c $(BUILD)/buildcmd
 	@mkdir -p $(@D)
@@ -151,10 +157,19 @@ $(BUILD)/$(U)/%.o: $(U)/%.S $(BUILD)/buildcmd
 	@echo "  AS      $<"
 	$(Q)$(CC) $(UCFLAGS) -c -o $@ $<
 
-$(BUILD)/bin/%: $(BUILD)/$(U)/bin/%.o $(ULIB) $(U)/lib/user.ld $(BUILD)/buildcmd
+$(BUILD)/$(TPROGS)/%.o: $(TPROGS)/%.c $(BUILD)/buildcmd
 	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(LD) $(LDFLAGS) -T $(U)/lib/user.ld -o $@ $< $(ULIB)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(UCFLAGS) -c -o $@ $<
+
+prog_obj = $(BUILD)/$(basename $(filter %/$(1).c,$(PROGSRC))).o
+define tree_prog
+$(BUILD)/bin/$(1): $(call prog_obj,$(1)) $$(ULIB) $(U)/lib/user.ld $(BUILD)/buildcmd
+	@mkdir -p $$(@D)
+	@echo "  LD      $$@"
+	$$(Q)$$(LD) $$(LDFLAGS) -T $(U)/lib/user.ld -o $$@ $$< $$(ULIB)
+endef
+$(foreach n,$(UPROGS),$(eval $(call tree_prog,$(n))))
 
 # Extra programs from outside the tree (hidden tests, a student's own):
 # each named after its file. The names are checked before anything is
@@ -167,7 +182,7 @@ EXTRA_UPROGS ?=
 EXTRA_NAMES  := $(basename $(notdir $(EXTRA_UPROGS)))
 $(foreach p,$(EXTRA_UPROGS),$(if $(wildcard $(p)),,$(error EXTRA_UPROGS: no file $(p))))
 $(foreach p,$(EXTRA_UPROGS),$(if $(filter $(UPROGS),$(basename $(notdir $(p)))),\
-  $(error EXTRA_UPROGS: $(p) is named like the tree's $(U)/bin/$(notdir $(p)); rename your file)))
+  $(error EXTRA_UPROGS: $(p) is named like the tree's $(filter %/$(notdir $(p)),$(PROGSRC)); rename your file)))
 $(if $(filter-out 1,$(foreach n,$(EXTRA_NAMES),$(words $(filter $(n),$(EXTRA_NAMES))))),\
   $(error EXTRA_UPROGS: two files named alike in "$(EXTRA_UPROGS)"; each program needs its own name))
 extra_obj = $(BUILD)/extra$(abspath $(basename $(1))).o
@@ -338,4 +353,4 @@ clean:
 
 # Dependencies the compiler found (-MD) for the objects of this command only:
 # a .d file of a program left out now may name a source that is gone.
--include $(patsubst %.o,%.d,$(KOBJS) $(ULIB) $(UPROGS:%=$(BUILD)/$(U)/bin/%.o) $(EXTRA_OBJS))
+-include $(patsubst %.o,%.d,$(KOBJS) $(ULIB) $(foreach n,$(UPROGS),$(call prog_obj,$(n))) $(EXTRA_OBJS))

@@ -1,4 +1,4 @@
-"""`make bench`: runs user/bin/bench under QEMU with -icount shift=0 (one
+"""`make bench`: runs tests/progs/bench under QEMU with -icount shift=0 (one
 guest instruction per nanosecond, so the time CSR counts instructions
 deterministically) with CPUS=1 and CPUS=2, with and without 50 idle
 processes, and prints one table of guest instructions per operation; then

@@ -1,4 +1,4 @@
-"""The figures of one fuzz run (user/bin/fuzz.c), checked before anyone
+"""The figures of one fuzz run (tests/progs/fuzz.c), checked before anyone
 counts them: tests/stress.py and the fuzz group both read runs through
 check(). Owns the pass-line format and what makes a figure impossible; it
 boots nothing.

@@ -6,8 +6,9 @@ Exit status 1 if anything failed.
 
     python3 tests/run.py [-k SUBSTRING] [-j N] [-v] [-l]
 
-Console logs go to tests/logs/<test>.log. Test programs in tests/progs/*.c
-are built into a second image (tests/logs/fs-progs.img) first.
+Console logs go to tests/logs/<test>.log. The test suites (tests/progs/*.c)
+are in every fs.img; the programs a test adds of its own (tests/extra/*.c,
+as EXTRA_UPROGS) are built into a second image (tests/logs/fs-progs.img) first.
 """
 import argparse
 import concurrent.futures
@@ -72,7 +73,7 @@ def main():
             return 1
 
     t0 = time.monotonic()
-    progs = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(HERE, "progs", "*.c")))
+    progs = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(HERE, "extra", "*.c")))
     testlib.prepare_images(progs)
 
     results = []

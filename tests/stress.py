@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make stress`: the long reliability runs, with their figures.
 
-  1. The system-call fuzzer (user/bin/fuzz.c) on 1, 3 and 8 harts, at least
+  1. The system-call fuzzer (tests/progs/fuzz.c) on 1, 3 and 8 harts, at least
      STRESS_CALLS calls on each (default 1000000), as seeds 1, 2, ... of
      two passes each; every run must end `fuzz: OK` (the second pass of a
      seed leaves free pages and live threads where the first left them).
@@ -12,11 +12,11 @@
      tests/fuzzfigures.py first: an impossible one (more calls than asked
      for, a rate beyond the machine, ...) is a harness failure, quoted, and
      fails the run.
-  2. The thread stress program (user/bin/stress.c) on 8 harts for
+  2. The thread stress program (tests/progs/stress.c) on 8 harts for
      STRESS_SECS seconds (default 300): processes x LWPs x user threads
      doing pipes, futexes, mutexes, fork/exit and kill at once; it must end
      `stress: OK` (no lost message or update, no hang, no leak).
-  3. The race tests (user/bin/racetests.c, docs/locking.md) on 3 and 8
+  3. The race tests (tests/progs/racetests.c, docs/locking.md) on 3 and 8
      harts with `racetests -n STRESS_RACE_SCALE` (default 5): each race
      provoked that many times more than in `make test` (thousands of tries;
      each unit of scale costs about two minutes on 2 cores).

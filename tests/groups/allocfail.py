@@ -1,4 +1,4 @@
-"""The allocfail group: user/bin/allocfail walks injected page-allocation
+"""The allocfail group: tests/progs/allocfail walks injected page-allocation
 failures (kdebug KD_FAIL_ALLOC) through fork, exec, sbrk, pipe, lwp_create,
 set_concurrency, turning upcalls on (the spare cache fills) and user
 threads blocking with upcalls on (replacements, refills) on 3 harts. At every point the call must fail with -1,

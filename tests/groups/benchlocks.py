@@ -1,5 +1,5 @@
 """The benchlocks group: the lock rows of `make bench` run (`lockbench`,
-user/bin/lockbench.c, CPUS=2 under -icount as tests/bench.py runs them). A short
+tests/progs/lockbench.c, CPUS=2 under -icount as tests/bench.py runs them). A short
 oncpu workload in ADAPTIVE mode and the sleeper workload in BLOCK mode must
 each print their figure and their counters, with exactly the acquisitions
 the workload makes (oncpu: 2 per round; sleeper: 20), and the slice-cost

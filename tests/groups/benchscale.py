@@ -1,5 +1,5 @@
 """The benchscale group: the scaling table of `make bench` (`scalebench`,
-user/bin/scalebench.c, CPUS=1 under -icount as tests/bench.py runs it).
+tests/progs/scalebench.c, CPUS=1 under -icount as tests/bench.py runs it).
 Every row must print a figure for each N it can reach, and its largest N's
 figure must stay within 1.25 times its N=2 figure (issue 23; docs/perf.md
 "How costs grow"). Under -icount the figures are guest instructions, the

@@ -101,10 +101,23 @@ def build(ctx):
                 usage(ctx, tmp)
         if ctx.want("build/default"):
             with ctx.test("build/default"):
-                rc, out = make(tmp, "-n", "EXTRA_UPROGS=tests/progs/spin.c")
+                rc, out = make(tmp, "-n", "EXTRA_UPROGS=tests/extra/spin.c")
                 ctx.check(re.search(r"mkfs fs\.img .*build/fsbin/spin\b", out),
                           "the default goal would not put spin into fs.img: %r" % out[-400:])
-                rc, out = make(tmp, "-s", "fs.img", "EXTRA_UPROGS=tests/progs/spin.c")
+                # the test suites (tests/progs) go into every image beside
+                # the commands (user/bin); a name in both folders stops make
+                mkfs = re.search(r"mkfs fs\.img .*", out).group(0)
+                for prog in glob.glob(os.path.join(tmp, "tests", "progs", "*.c")):
+                    name = os.path.splitext(os.path.basename(prog))[0]
+                    ctx.check("build/fsbin/%s " % name in mkfs + " ",
+                              "fs.img would not hold tests/progs/%s.c: %r" % (name, mkfs[-400:]))
+                shutil.copy(os.path.join(tmp, "user", "bin", "ls.c"),
+                            os.path.join(tmp, "tests", "progs", "ls.c"))
+                rc, clash = make(tmp, "-n")
+                os.remove(os.path.join(tmp, "tests", "progs", "ls.c"))
+                ctx.check(rc != 0 and "in both user/bin and tests/progs" in clash,
+                          "a program in both folders did not stop make: %r" % clash[-300:])
+                rc, out = make(tmp, "-s", "fs.img", "EXTRA_UPROGS=tests/extra/spin.c")
                 ctx.check(rc == 0, "building spin into fs.img failed: %r" % out[-300:])
                 rc, out = make(tmp, "-s", "fs.img")
                 ctx.check("fs.img: without spin" in out,

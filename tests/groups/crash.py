@@ -1,5 +1,5 @@
 """Crash-safety groups, one per crash point n: boot the image with the test
-programs, run `crashfs w SEED n` (tests/progs/crashfs.c), which arms
+programs, run `crashfs w SEED n` (tests/extra/crashfs.c), which arms
 kdebug(KD_CRASH_AFTER_WRITES, n) so QEMU powers off just before the n-th next
 block write, then works on files. Then:
 

@@ -11,7 +11,7 @@ Each backticked span and each line of a code block is read as a claim:
 - scripts: `python3 tests/run.py -k x` must name a script that takes each
   option given (and -k must select a test);
 - programs: a `$ ` line of a code block, or a span that starts with a
-  program, must name a program (user/bin, labs/*/tests, tests/progs, or a
+  program, must name a program (user/bin, tests/progs, labs/*/tests, tests/extra, or a
   shell built-in), and a word it compares argv with (`mnshow park`,
   `trace run`) must be one the program knows;
 - gdb: a `(gdb) ` line must use a gdb command or one of Spindle's
@@ -91,7 +91,7 @@ class Tree:
         self.make_vars |= set(re.findall(r"\$[({]([A-Z_][A-Z0-9_]*)[)}]", mk))
         self.cpus = set(map(str, range(1, 9)))
         self.programs = {}                     # name -> source path
-        for pat in ("user/bin/*.c", "labs/*/tests/*.c", "tests/progs/*.c"):
+        for pat in ("user/bin/*.c", "labs/*/tests/*.c", "tests/progs/*.c", "tests/extra/*.c"):
             for p in glob.glob(os.path.join(ROOT, pat)):
                 self.programs[os.path.splitext(os.path.basename(p))[0]] = p
         self.sources = {}

@@ -1,4 +1,4 @@
-"""The fuzz group: a short run of the system-call fuzzer (user/bin/fuzz.c)
+"""The fuzz group: a short run of the system-call fuzzer (tests/progs/fuzz.c)
 on 3 harts. Each seed runs two passes; the kernel must not panic or hang,
 every pass must make all its calls, and the second pass must leave free
 pages and live threads where the first left them (`fuzz: OK`, not
@@ -52,7 +52,7 @@ def untabled_calls():
     """System calls of kernel/uapi/syscall.h without a row in fuzz.c's table."""
     with open(os.path.join(ROOT, "kernel", "uapi", "syscall.h")) as f:
         names = re.findall(r"^#define (SYS_\w+)\s+\d+", f.read(), re.M)
-    with open(os.path.join(ROOT, "user", "bin", "fuzz.c")) as f:
+    with open(os.path.join(ROOT, "tests", "progs", "fuzz.c")) as f:
         rows = dict(TABLE_ROW.findall(f.read()))
     return [n for n in names if n not in rows], [n for n, w in rows.items() if w == "0"]
 
@@ -94,7 +94,7 @@ def fuzz_short(ctx):
     if ctx.want("fuzz/table"):
         with ctx.test("fuzz/table"):
             missing, never = untabled_calls()
-            ctx.check(not missing, "no row in user/bin/fuzz.c's call table for %s" % ", ".join(missing))
+            ctx.check(not missing, "no row in tests/progs/fuzz.c's call table for %s" % ", ".join(missing))
             parked = ["SYS_signal", "SYS_sigsend", "SYS_lwp_sigsend", "SYS_sigprocmask",
                       "SYS_sigpending", "SYS_alarm", "SYS_sigreturn"]   # a known hang: issue 21
             ctx.check(sorted(never) == sorted(["SYS_poweroff"] + parked),

@@ -884,7 +884,7 @@ static void test_kernel(void)
 }
 
 // ---- perf: guest instructions per acquisition (icount) ----------------------------------
-// As lockbench (user/bin/lockbench.c, docs/adaptive.md): each workload runs
+// As lockbench (tests/progs/lockbench.c, docs/adaptive.md): each workload runs
 // in a child process with bench slicing on, and the figures are busy time
 // (elapsed time minus the time every hart sat idle) in instructions. oncpu
 // is test spin's turns, per acquisition; sleeper is below.
