@@ -66,7 +66,7 @@ FOREIGN = {"f", "fn", "h", "entry", "func", "asm", "TD_IS_RUNNING",
            "lwp_park", "schedctl_init", "kse_create", "sa_register", "sched_yield"}
 # Files of other systems' trees that look like ours (Linux's kernel/...).
 FOREIGN_PATHS = {"kernel/locking/mutex.c"}
-DOCS = ["README.md", "docs/*.md", "labs/*/README.md"]
+DOCS = ["README.md", "docs/*.md", "docs/teaching/*.md", "labs/*/README.md"]
 
 
 def read(path):
@@ -450,11 +450,90 @@ def check_bench(ctx):
     ctx.check(not wrong, "%d of %d figures off: %s" % (len(wrong), n, "; ".join(wrong)))
 
 
-@group("docs", tests=["docs/claims", "docs/bench"], weight=15)
+ANSWER_RUN = 8      # words in a row that a model answer may not share with a shipped doc
+
+
+def word_list(text):
+    return re.findall(r"[a-z0-9_]+(?:'[a-z]+)?", text.lower())
+
+
+def runs(ws, n):
+    return {" ".join(ws[i:i + n]) for i in range(len(ws) - n + 1)}
+
+
+def model_answers(lab):
+    """{question: model answer} of lab, from the instructor's answers file
+    (its solution region); {} for a lab without written answers."""
+    sys.path.insert(0, os.path.join(ROOT, "grade"))
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import json
+    import answers
+    import handout
+    spec = json.loads(read(os.path.join("labs", lab, "lab.json")))
+    if not spec.get("answers"):
+        return {}
+    rel = spec["answers"]["file"]
+    text = handout.transform(read(rel), "#", lambda name: "solution", rel)
+    return answers.parse(text)
+
+
+def shipped_docs(lab, out):
+    """{path: text} of the Markdown pages in lab's handout, written to out."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import handout
+    files = handout.make_handout(ROOT, lab, out)
+    docs = {}
+    for rel in files:
+        if rel.endswith(".md"):
+            with open(os.path.join(out, rel), encoding="utf-8", errors="replace") as f:
+                docs[rel] = f.read()
+    return docs
+
+
+def answers_given_away(lab, out):
+    """["lab Qn: doc: 'words'"] for every run of ANSWER_RUN words that a
+    model answer of lab shares with a page of lab's own handout, and the
+    number of questions looked at."""
+    model = model_answers(lab)
+    if not model:
+        return [], 0
+    docs = {rel: runs(word_list(text), ANSWER_RUN) for rel, text in shipped_docs(lab, out).items()}
+    found = []
+    for q, text in sorted(model.items()):
+        mine = runs(word_list(text), ANSWER_RUN)
+        for rel, theirs in sorted(docs.items()):
+            for shared in sorted(mine & theirs)[:2]:
+                found.append("%s Q%d: %s: '%s'" % (lab, q, rel, shared))
+    return found, len(model)
+
+
+def check_answers(ctx):
+    import tempfile
+    labs = sorted(os.path.basename(os.path.dirname(p))
+                  for p in glob.glob(os.path.join(ROOT, "labs", "*", "lab.json")))
+    found, questions = [], 0
+    for lab in labs:
+        with tempfile.TemporaryDirectory() as out:
+            got, n = answers_given_away(lab, out)
+        found += got
+        questions += n
+    print("docs/answers: %d model answers of %d labs against the pages of their handouts"
+          % (questions, len(labs)), flush=True)
+    ctx.check(questions >= len(labs), "only %d model answers found for %d labs: is the "
+              "answers file's solution region still read?" % (questions, len(labs)))
+    ctx.check(not found, "%d passages of shipped docs repeat a model answer (%d words in a "
+              "row; move them to docs/teaching/ or an instructor page): %s"
+              % (len(found), ANSWER_RUN, "; ".join(found[:8])))
+
+
+@group("docs", tests=["docs/claims", "docs/bench", "docs/answers"], weight=15)
 def docs(ctx):
     if ctx.want("docs/bench"):
         with ctx.test("docs/bench"):
             check_bench(ctx)
+    if ctx.want("docs/answers"):
+        with ctx.test("docs/answers"):
+            check_answers(ctx)
     if not ctx.want("docs/claims"):
         return
     with ctx.test("docs/claims"):
