@@ -21,7 +21,17 @@ Each backticked span and each line of a code block is read as a claim:
   like f() that stand for a function argument);
 - tests: `group/name` must be a test the runner lists.
 - sizes: "`struct trace_rec`, N bytes" (docs, user/user.h) must be the
-  record's size as the RISC-V compiler lays it out.
+  record's size as the RISC-V compiler lays it out;
+- places: `path:123` must be a line of the file, `path:name` a name in it;
+- constants: "`UPC_RING` (32)" or "`UPC_SPARES` = 2" must be the value of
+  a numeric #define (or Python constant) of that name in the tree;
+- labs: each labs/LAB/README.md labels every "## Part N: ..." heading
+  (easy), (moderate) or (hard), and its grading table (`| test | points`)
+  gives each test its lab.json points and a `total` row with their sum.
+
+docs/answers: no model answer of a lab (the solution region of its answers
+file) shares ANSWER_RUN words in a row with a Markdown page of that lab's
+handout (tools/handout.py): the docs explain, the student answers.
 
 docs/bench (boots QEMU): a table of a doc preceded by
 `<!-- bench locks: within N% (ROW N%, ...) -->` must agree, cell by cell,
@@ -163,6 +173,20 @@ class Checker:
               or p in FOREIGN_PATHS)
         self.claim("paths", ok, where, "no file %s" % p)     # a target: made by make
 
+    def place(self, where, path, at):
+        """`path:123` names a line the file has; `path:name` a name it holds."""
+        full = os.path.join(ROOT, path)
+        if not os.path.isfile(full):
+            return                      # the path claim says so
+        text = read(path)
+        if at.isdigit():
+            self.claim("places", 0 < int(at) <= text.count("\n") + 1, where,
+                       "%s has %d lines, not %s" % (path, text.count("\n") + 1, at))
+        else:
+            name = at.rstrip("()")
+            self.claim("places", re.search(r"\b%s\b" % re.escape(name), text) is not None, where,
+                       "no %s in %s" % (name, path))
+
     def make(self, where, words):
         t = self.tree
         vals = {}
@@ -300,6 +324,8 @@ class Checker:
         stripped = re.sub(r":[\w()]+$", "", word)
         if stripped.startswith("build/") or stripped.startswith("tests/logs"):
             return          # made by make or by the tests
+        if stripped != word and PATH.match(stripped):
+            self.place(where, stripped, word[len(stripped) + 1:])
         m = PATH.match(stripped)
         if m and os.path.exists(os.path.join(ROOT, m.group(1).rstrip("/"))):
             self.path(where, m.group(1))
@@ -366,13 +392,76 @@ def check_sizes(c):
                     "says struct trace_rec is %s bytes; it is %s" % (m.group(1), size))
 
 
+CONSTANT = re.compile(r"`([A-Z][A-Z0-9_]{2,})`(?: \(| = ?)(\d[\d,]*)\b")
+
+
+def defined_constants(tree):
+    """{NAME: {values}} of the tree's numeric #defines and Python constants."""
+    found = {}
+    for p, text in tree.sources.items():
+        pat = r"^([A-Z][A-Z0-9_]+) = (\d+)\b" if p.endswith(".py") else r"^#define ([A-Z][A-Z0-9_]+)\s+\(?(\d+)\)?\s*(?://.*)?$"
+        for name, value in re.findall(pat, text, re.M):
+            found.setdefault(name, set()).add(int(value))
+    return found
+
+
+def check_constants(c, docs):
+    """"`UPC_RING` (32)", "`UPC_SPARES` = 2": the constant has that value."""
+    known = defined_constants(c.tree)
+    for rel in docs:
+        for n, line in enumerate(read(rel).splitlines(), 1):
+            for name, value in CONSTANT.findall(line):
+                if name in known:
+                    got = int(value.replace(",", ""))
+                    c.claim("constants", got in known[name], "%s:%d" % (rel, n),
+                            "%s is %s, not %d" % (name, "/".join(map(str, sorted(known[name]))), got))
+
+
+PART = re.compile(r"^## Part \d+: .*$", re.M)
+DIFFICULTY = re.compile(r" \((easy|moderate|hard)\)$")
+
+
+def check_lab_readme(c, lab):
+    """A lab README labels each part easy, moderate or hard, and its grading
+    table (header `| test | points`) gives each test its lab.json points and
+    a total row with their sum."""
+    import json
+    rel = os.path.join("labs", lab, "README.md")
+    text = read(rel)
+    spec = json.loads(read(os.path.join("labs", lab, "lab.json")))
+    parts = PART.findall(text)
+    c.claim("labs", bool(parts), rel, "no '## Part N: ...' heading")
+    for h in parts:
+        c.claim("labs", DIFFICULTY.search(h) is not None, rel,
+                "%r is not labelled (easy), (moderate) or (hard)" % h)
+    points = {t["name"]: t["points"] for t in spec.get("tests", [])}
+    if spec.get("answers"):
+        points[spec["answers"].get("name", "answers")] = spec["answers"]["points"]
+    table = re.search(r"^\| test \| points \|.*\n(?:\|.*\n)*", text, re.M)
+    if not table:
+        c.claim("labs", False, rel, "no grading table (| test | points | ...)")
+        return
+    rows = {}
+    for label, cells in table_rows(table.group(0)).items():
+        rows[label.split()[0].strip("`*")] = number(cells[0].strip("*")) if cells else None
+    for name, pts in points.items():
+        c.claim("labs", rows.get(name) == pts, rel, "grading table gives %s %s points; lab.json %s"
+                % (name, rows.get(name), pts))
+    c.claim("labs", rows.get("total") == sum(points.values()), rel,
+            "grading table's total is %s; lab.json's points add up to %d"
+            % (rows.get("total"), sum(points.values())))
+
+
 def check_all(groups):
     tree = Tree(groups)
     c = Checker(tree)
-    for pat in DOCS:
-        for p in sorted(glob.glob(os.path.join(ROOT, pat))):
-            c.document(os.path.relpath(p, ROOT))
+    docs = [os.path.relpath(p, ROOT) for pat in DOCS for p in sorted(glob.glob(os.path.join(ROOT, pat)))]
+    for rel in docs:
+        c.document(rel)
     check_sizes(c)
+    check_constants(c, docs)
+    for lab in sorted(tree.labs):
+        check_lab_readme(c, lab)
     return c
 
 
