@@ -29,23 +29,44 @@ static void cpu_setup(int hartid)
 {
   struct cpu *c = &cpus[hartid];
   c->id = hartid;
+  c->boot_stage = "idle thread";
   klt_init_idle(c);
+  c->boot_stage = "paging";
   vm_init_hart();
+  c->boot_stage = "traps";
   trap_init_hart();
+  c->boot_stage = "PLIC";
   plic_init_hart();
+  c->boot_stage = "set up";
 }
 
-// Wait up to five seconds for hart h to check in: a hart starts in well
-// under a millisecond, but on a loaded host QEMU's thread for it may not get
-// a CPU for a second or more (one second was seen to be too short). Sleeping
-// in wfi (woken by the hart's IPI, or by a timer set for the next 10 ms)
-// instead of spinning matters under QEMU's -icount, where all harts share
-// one host thread.
+// Wait for hart h to check in. OpenSBI reports a hart STARTED once it has
+// jumped to _entry_secondary; from there our start-up takes well under a
+// millisecond of the hart's own time, but on a loaded host QEMU's thread for
+// it may not get a CPU for seconds. So the wait ends on what the hart does,
+// not on a guess: when it checks in, when OpenSBI says it is neither started
+// nor starting, or after a minute. A hart still out after five seconds is
+// named with the last start-up stage it reached, so a hang in our own code
+// shows where it is. Sleeping in wfi (woken by the hart's IPI, or by a timer
+// set for the next 10 ms) instead of spinning matters under QEMU's -icount,
+// where all harts share one host thread.
 static int wait_for_hart(int h)
 {
-  uint64 deadline = r_time() + 5 * 10000000;
+  uint64 start = r_time();
+  int warned = 0;
   CSR_SET(sie, SIE_STIE);
-  while (!*(volatile int *)&cpus[h].started && r_time() < deadline) {
+  while (!*(volatile int *)&cpus[h].started) {
+    uint64 waited = r_time() - start;
+    int status = sbi_hart_status(h);
+    if (status != SBI_HSM_STARTED && status != SBI_HSM_START_PENDING)
+      break;
+    if (waited > 60 * TIMEBASE_HZ)
+      break;
+    if (waited > 5 * TIMEBASE_HZ && !warned) {
+      printf("hart %d slow to start (HSM status %d, reached: %s); waiting\n", h,
+             status, cpus[h].boot_stage ? cpus[h].boot_stage : "not our code yet");
+      warned = 1;
+    }
     sbi_set_timer(r_time() + TIMER_INTERVAL);
     asm volatile("wfi");
   }
@@ -62,8 +83,8 @@ static void start_other_harts(void)
       continue;
     int err = sbi_hart_start(h, (uint64)_entry_secondary, 0);
     if (err != 0 || !wait_for_hart(h))
-      printf("hart %d did not start (SBI error %d, HSM status %d)\n", h, err,
-             sbi_hart_status(h));
+      printf("hart %d did not start (SBI error %d, HSM status %d, reached: %s)\n", h,
+             err, sbi_hart_status(h), cpus[h].boot_stage ? cpus[h].boot_stage : "-");
   }
 }
 
@@ -103,6 +124,15 @@ void kmain(int hartid, uint64 dtb)
 
 void kmain_secondary(int hartid)
 {
+  cpus[hartid].boot_stage = "entry";
+#ifdef BOOT_HOLD_HART
+  // Test hook (build/slowhart, KCFLAGS=-DBOOT_HOLD_HART): the first hart
+  // started stays out for six seconds, as one whose QEMU thread is starved.
+  static int held;
+  if (__sync_lock_test_and_set(&held, 1) == 0)
+    for (uint64 t = r_time(); r_time() - t < 6 * TIMEBASE_HZ;)
+      ;
+#endif
   cpu_enter(hartid);
   printf("hart %d starting\n", hartid);
   cpu_setup(hartid);

@@ -4,7 +4,8 @@
 #pragma once
 #include "uapi/types.h"
 
-#define TIMER_INTERVAL (10000000 / HZ)   // time CSR runs at 10 MHz
+#define TIMEBASE_HZ 10000000              // the time CSR's rate (QEMU virt)
+#define TIMER_INTERVAL (TIMEBASE_HZ / HZ)
 
 void   clock_init(void);          // boot hart: start the softclock thread
 void   clock_start_hart(void);    // arm this hart's timer

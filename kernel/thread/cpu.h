@@ -25,6 +25,7 @@ struct cpu_stats {
 struct cpu {
   int id;                        // hart id
   int started;
+  const char *volatile boot_stage; // how far this hart's start-up got (kernel/main.c)
   struct klt *cur;               // running KLT
   struct klt *idle;              // this CPU's idle KLT
   struct klt *rq_head[NPRI];     // run queues, one FIFO per priority
