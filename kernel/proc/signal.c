@@ -1,28 +1,25 @@
 // Signals: the process's handler table (hard state, in struct proc), each
 // LWP's mask and pending set (light state, in struct lwp), the process's
-// own pending set, alarm, and delivery at the return to user mode. Owns the
-// signal system calls. Must not touch the sleep queues' insides (it asks
-// sleepq_abort_sig to end a sleep) or the kick flag (kick.c).
+// own pending set, alarm, sigreturn, and the rules of fork and exec. Owns
+// the signal system calls. Which LWP takes a signal and its delivery at the
+// return to user mode are kernel/proc/sigdeliver.c (lab signals). Must not
+// touch the sleep queues' insides or the kick flag (kick.c).
 //
 // Theory. A pending signal is one bit: posting it again adds nothing. All
 // of the state is guarded by p->lock; an LWP changes its own mask only
 // under it, so a sender's choice of taker sees masks that hold.
-//  - Posting to a process puts the bit in p->sigpending and tells the LWP
-//    best placed to take it: one running user code (interrupted by an IPI
-//    when it runs on another CPU), else one sleeping in a signal-
-//    interruptible call. The bit is handed to such a sleeper (moved into
-//    its own set) as its sleep ends, so the call it sleeps in returns -1
-//    for a signal it then takes, never for one a sibling took. With no LWP
-//    to tell, the next one through lwp_userret that does not block it
-//    takes the bit.
-//  - Taking happens in lwp_userret, under p->lock: the lowest ready bit,
-//    the LWP's own set first, is cleared by exactly one LWP.
+//  - Posting to a process puts the bit in p->sigpending and asks
+//    sig_tell_taker to make one LWP that does not block it take it: one
+//    running user code (interrupted by an IPI when it runs on another
+//    CPU), else one sleeping in a signal-interruptible call, to which the
+//    bit is handed as its sleep ends. With no LWP to tell, the next one
+//    through lwp_userret that does not block it takes the bit.
+//  - Taking happens in lwp_userret (sig_deliver), under p->lock: the
+//    lowest ready bit, the LWP's own set first, is cleared by exactly one LWP.
 //  - An LWP that blocks a bit pending for its process tells another taker,
 //    so a signal never waits on an LWP that will not take it.
-//  - A caught signal writes a struct sigframe (the interrupted registers
-//    and mask) on the LWP's user stack and enters the handler with its
-//    signal blocked and ra at the process's trampoline, which calls
-//    sigreturn(frame) to put both back.
+//  - A caught signal's handler returns through the trampoline, which calls
+//    sigreturn(frame): the interrupted registers and mask come back.
 #include "proc/signal.h"
 #include "proc/proc.h"
 #include "proc/syscall.h"
@@ -40,23 +37,11 @@
 #include "lib/string.h"
 #include "uapi/uframe.h"
 
-// What a caught signal leaves on the user stack; sigreturn reads it back.
-struct sigframe {
-  struct uframe regs;   // the interrupted user registers
-  uint64 mask;          // the mask to restore
-  uint64 sig;
-};
-
 static int nalarms;     // processes with an alarm set: the clock looks only when > 0
 
 static int sig_valid(int sig)
 {
   return sig > 0 && sig < NSIG;
-}
-
-static int caught(uint64 h)
-{
-  return h != (uint64)SIG_DFL && h != (uint64)SIG_IGN;
 }
 
 // Is sig thrown away when posted to p? Ignored, or SIGCHLD left at its
@@ -72,59 +57,6 @@ static void nudge_ipi(void *arg)
   (void)arg;   // the trap it causes passes lwp_userret, which delivers
 }
 
-static int runs_user_code(struct klt *t)
-{
-  return t->cpu->cur == t && t->pri == PRI_USER;
-}
-
-// Make l notice a bit that is ready for it: end its signal-interruptible
-// sleep, or name the CPU to interrupt where it runs user code (the caller
-// sends the IPI once p->lock is dropped). (held: p->lock)
-static struct cpu *nudge(struct lwp *l)
-{
-  struct klt *t = l->klt;
-  if (sleepq_abort_sig(t))
-    return 0;
-  return t->cpu != mycpu() && runs_user_code(t) ? t->cpu : 0;
-}
-
-// The LWP that should take a process-directed bit: one running user code,
-// else one in a signal-interruptible sleep, never one that blocks it or is
-// ending. 0: none now. (held: p->lock)
-static struct lwp *taker(struct proc *p, uint64 bit)
-{
-  struct lwp *sleeper = 0;
-  for (struct lwp *l = p->lwps; l; l = l->next) {
-    if (l->dead || l->exit_req || (l->sigmask & bit))
-      continue;
-    if (runs_user_code(l->klt))
-      return l;
-    if (sleeper == 0 && l->klt->sleep_sig && l->klt->chan)
-      sleeper = l;
-  }
-  return sleeper;
-}
-
-// Tell the best taker of the process-directed bit. A sleeper gets the bit
-// as its own just before its sleep is ended; if the sleep ended first, the
-// bit goes back to the process. (held: p->lock)
-static struct cpu *tell_taker(struct proc *p, uint64 bit)
-{
-  assert(spinlock_holding(&p->lock) && !(bit & ~SIG_BLOCKABLE));
-  struct lwp *l = taker(p, bit);
-  if (l == 0)
-    return 0;
-  if (runs_user_code(l->klt))
-    return l->klt->cpu != mycpu() ? l->klt->cpu : 0;
-  p->sigpending &= ~bit;
-  l->sigpending |= bit;
-  if (!sleepq_abort_sig(l->klt)) {
-    l->sigpending &= ~bit;
-    p->sigpending |= bit;
-  }
-  return 0;
-}
-
 static void ring(struct cpu *c)
 {
   if (c)
@@ -138,7 +70,7 @@ static struct cpu *post_locked(struct proc *p, int sig)
   if (p->state != PROC_ALIVE || sig_discarded(p, sig) || (p->sigpending & bit))
     return 0;
   p->sigpending |= bit;
-  return tell_taker(p, bit);
+  return sig_tell_taker(p, bit);
 }
 
 int sig_post_proc(struct proc *p, int sig)
@@ -159,7 +91,7 @@ static void retell_and_release(struct proc *p, uint64 bits)
   struct cpu *cpus[NSIG] = { 0 };
   for (int sig = 1; sig < NSIG; sig++)
     if (bits & p->sigpending & SIGBIT(sig))
-      cpus[sig] = tell_taker(p, SIGBIT(sig));
+      cpus[sig] = sig_tell_taker(p, SIGBIT(sig));
   spinlock_release(&p->lock);
   for (int sig = 1; sig < NSIG; sig++)
     ring(cpus[sig]);
@@ -182,56 +114,12 @@ void sig_lwp_gone(struct proc *p)
   retell_and_release(p, p->sigpending);
 }
 
-static uint64 push_frame(struct lwp *l, int sig, uint64 mask)
+void sig_no_room(struct lwp *l, int sig)
 {
   struct proc *p = l->proc;
-  struct sigframe f;
-  memmove(&f.regs, &l->tf.epc, sizeof(f.regs));
-  f.mask = mask;
-  f.sig = sig;
-  uint64 frame = (l->tf.sp - UFRAME_GAP - sizeof(f)) & ~(uint64)15;
-  if (frame < USER_BASE || frame > l->tf.sp || copyout(p->pagetable, frame, &f, sizeof(f)) < 0) {
-    printf("pid %d (%s) lwp %d: killed: no room for the signal %d frame below sp %p\n",
-           p->pid, p->name, l->id, sig, (void *)l->tf.sp);
-    proc_kill(p->pid);
-    return 0;
-  }
-  return frame;
-}
-
-void sig_deliver(struct lwp *l)
-{
-  struct proc *p = l->proc;
-  spinlock_acquire(&p->lock);
-  uint64 ready = (l->sigpending | p->sigpending) & ~l->sigmask;
-  if (ready == 0) {
-    spinlock_release(&p->lock);
-    return;
-  }
-  int sig = __builtin_ctzll(ready);
-  uint64 bit = SIGBIT(sig);
-  assert(bit & SIG_BLOCKABLE);   // SIGKILL is never posted: it is proc_kill
-  if (l->sigpending & bit)
-    l->sigpending &= ~bit;
-  else
-    p->sigpending &= ~bit;
-  uint64 h = p->sighandler[sig], mask = l->sigmask;
-  if (caught(h))
-    l->sigmask |= bit;         // blocked while its handler runs
-  spinlock_release(&p->lock);
-  trace_signal(l->klt, sig);
-  if (!caught(h)) {
-    if (h == (uint64)SIG_DFL && sig != SIGCHLD)
-      proc_kill(p->pid);       // lwp_userret ends the process
-    return;
-  }
-  uint64 frame = push_frame(l, sig, mask);
-  if (frame == 0)
-    return;
-  l->tf.epc = h;
-  l->tf.a0 = sig;
-  l->tf.ra = p->sigtramp;
-  l->tf.sp = frame;
+  printf("pid %d (%s) lwp %d: killed: no room for the signal %d frame below sp %p\n",
+         p->pid, p->name, l->id, sig, (void *)l->tf.sp);
+  proc_kill(p->pid);
 }
 
 // Every user register but tp comes back from the frame: tp names the LWP
@@ -259,12 +147,12 @@ uint64 sys_signal(void)
   uint64 h = arg_addr(1), tramp = arg_addr(2);
   if (!sig_valid(sig) || sig == SIGKILL)
     return -1;
-  if (caught(h) && (!user_code(p, h) || !user_code(p, tramp)))
+  if (sig_caught(h) && (!user_code(p, h) || !user_code(p, tramp)))
     return -1;
   spinlock_acquire(&p->lock);
   uint64 old = p->sighandler[sig];
   p->sighandler[sig] = h;
-  if (caught(h))
+  if (sig_caught(h))
     p->sigtramp = tramp;
   if (sig_discarded(p, sig)) {   // what is pending is thrown away too
     p->sigpending &= ~SIGBIT(sig);
@@ -321,7 +209,7 @@ uint64 sys_lwp_sigsend(void)
   if (!sig_discarded(p, sig)) {
     l->sigpending |= SIGBIT(sig);
     if (!(l->sigmask & SIGBIT(sig)))
-      c = nudge(l);
+      c = sig_nudge(l);
   }
   spinlock_release(&p->lock);
   ring(c);
