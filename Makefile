@@ -9,6 +9,7 @@
 #:   make grade           grade the labs (LAB=NAME one lab, TEST=NAME one test)
 #:   make mutants         grade each lab's mutants (LAB=NAME, MUTANT=name, RUNS=n)
 #:   make handout         the student tree of a lab: LAB=NAME OUT=DIR [FORCE=1]
+#:   make slides          lecture slides from the docs' diagrams: build/slides/index.html
 #:   make bench           guest instructions per operation (docs/perf.md)
 #:   make trace           scheduler timeline: PROG="CMD ARGS" [ICOUNT=1] (docs/trace.md)
 #:   make profile         where the instructions go: PROG="CMD ARGS" (docs/perf.md)
@@ -342,13 +343,17 @@ endif
 handout:
 	python3 tools/handout.py --lab $(LAB) --out $(OUT) $(if $(FORCE),--force)
 
+# One slide per diagram of the docs, drawn without Mermaid tools (docs/teaching/).
+slides:
+	python3 tools/slides.py --out $(BUILD)/slides
+
 help:
 	@sed -n 's/^#: \{0,1\}//p' Makefile
 
 clean:
 	rm -rf $(BUILD) $(K)/kernel fs.img .gdbport grade-logs compile_commands.json
 
-.PHONY: all qemu qemu-gdb deps test bench stress grade mutants handout trace profile clean help FORCE
+.PHONY: all qemu qemu-gdb deps test bench stress grade mutants handout slides trace profile clean help FORCE
 .SECONDARY:
 
 # Dependencies the compiler found (-MD) for the objects of this command only:

@@ -27,7 +27,14 @@ Each backticked span and each line of a code block is read as a claim:
   a numeric #define (or Python constant) of that name in the tree;
 - labs: each labs/LAB/README.md labels every "## Part N: ..." heading
   (easy), (moderate) or (hard), and its grading table (`| test | points`)
-  gives each test its lab.json points and a `total` row with their sum.
+  gives each test its lab.json points and a `total` row with their sum;
+  docs/teaching/schedule.md's hours table has a row per lab whose hours are
+  those of its instructor's page and whose parts are labelled as in its
+  README.
+
+docs/slides: `make slides` (tools/slides.py) draws every diagram of the
+docs as a picture holding its labels' words, one slide each, and marks
+those of a lab's solution region.
 
 docs/answers: no model answer of a lab (the solution region of its answers
 file) shares ANSWER_RUN words in a row with a Markdown page of that lab's
@@ -452,6 +459,36 @@ def check_lab_readme(c, lab):
             % (rows.get("total"), sum(points.values())))
 
 
+SCHEDULE = "docs/teaching/schedule.md"
+
+
+def check_schedule(c, labs):
+    """The course guide's hours table (`| lab | hours | parts |`) has a row
+    per lab: its hours as the lab's instructor page gives them ("3 to 5
+    hours"), its parts labelled as the README's headings are."""
+    if not os.path.exists(os.path.join(ROOT, SCHEDULE)):
+        return
+    table = re.search(r"^\| lab \| hours \| parts \|.*\n(?:\|.*\n)*", read(SCHEDULE), re.M)
+    if not table:
+        c.claim("labs", False, SCHEDULE, "no hours table (| lab | hours | parts |)")
+        return
+    rows = table_rows(table.group(0))
+    for lab in labs:
+        row = rows.get(lab)
+        c.claim("labs", row is not None, SCHEDULE, "no row for lab %s in the hours table" % lab)
+        if row is None:
+            continue
+        page = os.path.join("docs", "instructor", lab + ".md")
+        said = re.search(r"(\d+) to (\d+) hours", read(page)) if os.path.exists(os.path.join(ROOT, page)) else None
+        if said:
+            c.claim("labs", row[0] == "%s to %s" % said.groups(), SCHEDULE,
+                    "lab %s: %s hours; %s says %s to %s" % ((lab, row[0], page) + said.groups()))
+        readme = ["Part %s %s" % m for m in re.findall(r"^## Part (\d+): .* \((easy|moderate|hard)\)$",
+                                                        read(os.path.join("labs", lab, "README.md")), re.M)]
+        c.claim("labs", row[1] == ", ".join(readme), SCHEDULE, "lab %s: parts '%s'; its README says '%s'"
+                % (lab, row[1], ", ".join(readme)))
+
+
 def check_all(groups):
     tree = Tree(groups)
     c = Checker(tree)
@@ -462,6 +499,7 @@ def check_all(groups):
     check_constants(c, docs)
     for lab in sorted(tree.labs):
         check_lab_readme(c, lab)
+    check_schedule(c, sorted(tree.labs))
     return c
 
 
@@ -615,11 +653,56 @@ def check_answers(ctx):
               % (len(found), ANSWER_RUN, "; ".join(found[:8])))
 
 
-@group("docs", tests=["docs/claims", "docs/bench", "docs/answers"], weight=15)
+def check_slides(ctx):
+    """make slides draws one slide per diagram of the docs, each a picture
+    (no source shown instead), holding the words of every label, and marks
+    the diagrams of a lab's solution region."""
+    import xml.etree.ElementTree as ET
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import slides
+    ok, out = testlib.make("slides")
+    ctx.check(ok, "make slides failed: %s" % out)
+    print(out, flush=True)
+    ctx.check("not drawn" not in out, "make slides showed a diagram as its source: %s" % out)
+    page = os.path.join(ROOT, "build", "slides", "index.html")
+    ns = "{http://www.w3.org/1999/xhtml}"
+    try:
+        root = ET.parse(page).getroot()
+    except ET.ParseError as e:
+        ctx.check(False, "%s is not well-formed: %s" % (page, e))
+    shown = root.findall(".//%ssection" % ns)[1:]          # the first is the title
+    expected, missing = [], []
+    for rel, text in slides.pages(ROOT):
+        expected += [(rel, d) for d in slides.diagrams(rel, text)]
+    n_mermaid = sum(read(rel).count("```mermaid") for rel, _ in slides.pages(ROOT))
+    ctx.check(len(shown) == len(expected) and n_mermaid <= len(expected),
+              "%d slides for %d diagrams (%d Mermaid blocks)" % (len(shown), len(expected), n_mermaid))
+    marked = 0
+    for sec, (rel, (title, section, lab, kind, source, line)) in zip(shown, expected):
+        words = " ".join(t.text or "" for t in sec.iter("{http://www.w3.org/2000/svg}text")).split()
+        ctx.check(sec.find(".//{http://www.w3.org/2000/svg}svg") is not None,
+                  "the slide of %s:%d has no picture" % (rel, line))
+        if kind == "mermaid":
+            _, texts, _ = slides.draw(source)
+            want = [w for label in texts for w in label.split()]
+            missing += ["%s:%d: %s" % (rel, line, w) for w in want if w not in words][:2]
+        solution = "solution" in "".join(sec.find("%sh2" % ns).itertext())
+        ctx.check(solution == bool(lab), "the slide of %s:%d %s" % (
+            rel, line, "is in lab %s's solution region but not marked" % lab if lab
+            else "is marked as a solution"))
+        marked += solution
+    print("docs/slides: %d slides, %d of them a lab's solution" % (len(shown), marked), flush=True)
+    ctx.check(not missing, "labels missing from the drawn slides: %s" % "; ".join(missing[:8]))
+
+
+@group("docs", tests=["docs/claims", "docs/bench", "docs/answers", "docs/slides"], weight=15)
 def docs(ctx):
     if ctx.want("docs/bench"):
         with ctx.test("docs/bench"):
             check_bench(ctx)
+    if ctx.want("docs/slides"):
+        with ctx.test("docs/slides"):
+            check_slides(ctx)
     if ctx.want("docs/answers"):
         with ctx.test("docs/answers"):
             check_answers(ctx)
