@@ -582,6 +582,15 @@ def check_bench(ctx):
 ANSWER_RUN = 8      # words in a row that a model answer may not share with a shipped doc
 
 
+def tree_module(folder, name):
+    """Import module name from the tree's folder (tools/, grade/)."""
+    import importlib
+    path = os.path.join(ROOT, folder)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    return importlib.import_module(name)
+
+
 def word_list(text):
     return re.findall(r"[a-z0-9_]+(?:'[a-z]+)?", text.lower())
 
@@ -593,11 +602,8 @@ def runs(ws, n):
 def model_answers(lab):
     """{question: model answer} of lab, from the instructor's answers file
     (its solution region); {} for a lab without written answers."""
-    sys.path.insert(0, os.path.join(ROOT, "grade"))
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
     import json
-    import answers
-    import handout
+    answers, handout = tree_module("grade", "answers"), tree_module("tools", "handout")
     spec = json.loads(read(os.path.join("labs", lab, "lab.json")))
     if not spec.get("answers"):
         return {}
@@ -608,9 +614,7 @@ def model_answers(lab):
 
 def shipped_docs(lab, out):
     """{path: text} of the Markdown pages in lab's handout, written to out."""
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import handout
-    files = handout.make_handout(ROOT, lab, out)
+    files = tree_module("tools", "handout").make_handout(ROOT, lab, out)
     docs = {}
     for rel in files:
         if rel.endswith(".md"):
@@ -665,8 +669,7 @@ def check_slides(ctx):
     (no source shown instead), holding the words of every label, and marks
     the diagrams of a lab's solution region."""
     import xml.etree.ElementTree as ET
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import slides
+    slides = tree_module("tools", "slides")
     ok, out = testlib.make("slides")
     ctx.check(ok, "make slides failed: %s" % out)
     print(out, flush=True)
