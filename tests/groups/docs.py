@@ -36,9 +36,10 @@ docs/slides: `make slides` (tools/slides.py) draws every diagram of the
 docs as a picture holding its labels' words, one slide each, and marks
 those of a lab's solution region.
 
-docs/answers: no model answer of a lab (the solution region of its answers
-file) shares ANSWER_RUN words in a row with a Markdown page of that lab's
-handout (tools/handout.py): the docs explain, the student answers.
+docs/answers: no model answer of any lab (the solution region of its
+answers file) shares ANSWER_RUN words in a row with a Markdown page of any
+lab's handout (tools/handout.py), words of the lab's own questions aside:
+the docs explain, the student answers.
 
 docs/bench (boots QEMU): a table of a doc preceded by
 `<!-- bench locks: within N% (ROW N%, ...) -->` must agree, cell by cell,
@@ -623,39 +624,45 @@ def shipped_docs(lab, out):
     return docs
 
 
-def answers_given_away(lab, out):
-    """["lab Qn: doc: 'words'"] for every run of ANSWER_RUN words that a
-    model answer of lab shares with a page of lab's own handout (words of
-    the README's questions aside), and the number of questions looked at."""
-    model = model_answers(lab)
-    if not model:
-        return [], 0
-    docs = {rel: runs(word_list(text), ANSWER_RUN) for rel, text in shipped_docs(lab, out).items()}
+def answer_runs(lab):
+    """{question: its model answer's runs of ANSWER_RUN words}, without the
+    runs of the README's questions (an answer may quote its question)."""
     readme = os.path.join(ROOT, "labs", lab, "README.md")
-    asked = set()           # an answer may quote its question
+    asked = set()
     if os.path.exists(readme):
         questions = read(os.path.relpath(readme, ROOT)).split("## Questions", 1)[-1]
         asked = runs(word_list(questions), ANSWER_RUN)
+    return {q: runs(word_list(text), ANSWER_RUN) - asked for q, text in model_answers(lab).items()}
+
+
+def answers_given_away(handout_lab, answers, out):
+    """["handout H: lab Qn: doc: 'words'"] for every run of words that a model
+    answer ({lab: answer_runs(lab)}) shares with a page of H's handout."""
+    docs = {rel: runs(word_list(text), ANSWER_RUN)
+            for rel, text in shipped_docs(handout_lab, out).items()}
     found = []
-    for q, text in sorted(model.items()):
-        mine = runs(word_list(text), ANSWER_RUN) - asked
-        for rel, theirs in sorted(docs.items()):
-            for shared in sorted(mine & theirs)[:2]:
-                found.append("%s Q%d: %s: '%s'" % (lab, q, rel, shared))
-    return found, len(model)
+    for lab, model in sorted(answers.items()):
+        for q, mine in sorted(model.items()):
+            for rel, theirs in sorted(docs.items()):
+                for shared in sorted(mine & theirs)[:2]:
+                    found.append("handout %s: %s Q%d: %s: '%s'" % (handout_lab, lab, q, rel, shared))
+    return found
 
 
 def check_answers(ctx):
+    """Every lab's model answers against the pages of every lab's handout:
+    its own, and the later ones, which carry it as a stub while it is open
+    and as its released solution after."""
     import tempfile
     labs = sorted(os.path.basename(os.path.dirname(p))
                   for p in glob.glob(os.path.join(ROOT, "labs", "*", "lab.json")))
-    found, questions = [], 0
+    answers = {lab: answer_runs(lab) for lab in labs}
+    questions = sum(len(a) for a in answers.values())
+    found = []
     for lab in labs:
         with tempfile.TemporaryDirectory() as out:
-            got, n = answers_given_away(lab, out)
-        found += got
-        questions += n
-    print("docs/answers: %d model answers of %d labs against the pages of their handouts"
+            found += answers_given_away(lab, answers, out)
+    print("docs/answers: %d model answers of %d labs against the pages of each lab's handout"
           % (questions, len(labs)), flush=True)
     ctx.check(questions >= len(labs), "only %d model answers found for %d labs: is the "
               "answers file's solution region still read?" % (questions, len(labs)))
