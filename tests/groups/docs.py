@@ -30,7 +30,9 @@ Each backticked span and each line of a code block is read as a claim:
   gives each test its lab.json points and a `total` row with their sum;
   docs/teaching/schedule.md's hours table has a row per lab whose hours are
   those of its instructor's page and whose parts are labelled as in its
-  README.
+  README;
+- teaching: every page of docs/teaching/ is instructor only, and exam.md
+  has 10 or more questions, each with its answer.
 
 docs/slides: `make slides` (tools/slides.py) draws every diagram of the
 docs as a picture holding its labels' words, one slide each, and marks
@@ -492,6 +494,22 @@ def check_schedule(c, labs):
                 % (lab, row[1], ", ".join(readme)))
 
 
+def check_teaching(c):
+    """docs/teaching/ is for instructors: each page starts with the line
+    that keeps it out of handouts; exam.md has 10 or more questions, each
+    with an answer."""
+    for p in sorted(glob.glob(os.path.join(ROOT, "docs", "teaching", "*.md"))):
+        rel = os.path.relpath(p, ROOT)
+        c.claim("teaching", read(rel).startswith("<!-- instructor only -->\n"), rel,
+                "does not start with <!-- instructor only -->: it would ship in every handout")
+    exam = "docs/teaching/exam.md"
+    if os.path.exists(os.path.join(ROOT, exam)):
+        blocks = re.split(r"^\*\*\d+\. ", read(exam), flags=re.M)[1:]
+        c.claim("teaching", len(blocks) >= 10, exam, "%d questions, not 10 or more" % len(blocks))
+        for i, b in enumerate(blocks, 1):
+            c.claim("teaching", "*Answer.*" in b, exam, "question %d has no *Answer.*" % i)
+
+
 def check_all(groups):
     tree = Tree(groups)
     c = Checker(tree)
@@ -503,6 +521,7 @@ def check_all(groups):
     for lab in sorted(tree.labs):
         check_lab_readme(c, lab)
     check_schedule(c, sorted(tree.labs))
+    check_teaching(c)
     return c
 
 
