@@ -3,7 +3,7 @@
 (labs/<lab>/mutants/<name>.patch), each of which must lose points.
 
     python3 grade/mutants.py --lab NAME [--only MUTANT]... [-j N] [--runs K]
-                             [--quick] [--reference N] [--logs DIR]
+                             [--quick] [--reference N] [--logs DIR] [--dir DIR]
 
 A mutant is a unified diff (`patch -p1`, paths from the tree's root) against
 the lab's student files as they are in this tree (markers included). Its
@@ -20,7 +20,8 @@ points. --quick runs only a mutant's caught-by tests (CI uses it: one boot
 a mutant), falling back to every test when those keep full marks. --runs K
 grades each mutant K times and marks one whose scores differ as unstable.
 --reference N grades the unchanged student files N times first; each must
-get full marks.
+get full marks. --dir DIR takes the mutants from DIR/<lab>/ instead (a set
+kept apart from the tree's, as docs/instructor/apart/).
 
 Exit status: 0 if the reference (when asked) got full marks every time and
 every mutant lost points in every run, 1 otherwise, 2 for a usage error or a
@@ -65,8 +66,7 @@ def read_mutant(path):
     return name, mistake, caught_by
 
 
-def mutant_paths(lab_dir, only=None):
-    folder = os.path.join(lab_dir, "mutants")
+def mutant_paths(folder, only=None):
     if not os.path.isdir(folder):
         return []
     paths = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".patch"))
@@ -182,6 +182,7 @@ def main(argv):
                     help="first grade the unchanged student files N times")
     ap.add_argument("--repo", default=ROOT, help=argparse.SUPPRESS)
     ap.add_argument("--logs", help="log folder: DIR/LAB/MUTANT (default: build/mutants)")
+    ap.add_argument("--dir", help="take the mutants from DIR/LAB/ (default: labs/LAB/mutants)")
     opts = ap.parse_args(argv)
     labs = specmod.lab_names()
     if opts.lab and opts.lab not in labs:
@@ -197,7 +198,8 @@ def grade_lab(lab, opts):
     """Grade one lab's mutants (and reference) and print its table: the
     exit status."""
     spec = specmod.load(lab)
-    paths = mutant_paths(spec["dir"], opts.only)
+    folder = (os.path.join(opts.dir, lab) if opts.dir else os.path.join(spec["dir"], "mutants"))
+    paths = mutant_paths(folder, opts.only)
     if not paths and not opts.reference:
         print("mutants: lab %s has no mutants%s" % (lab, " named " + ", ".join(opts.only)
                                                      if opts.only else ""), file=sys.stderr)

@@ -21,7 +21,8 @@ of labs before NAME (labs/ORDER, else lab.json "order") keep their solution;
 regions of NAME and later labs become their stub (nothing if no STUB block);
 marker lines are removed. A region named `LAB instructor` (a line that
 points at an instructor page, say) is in no handout. Instructor-only files never appear: labs/*/solution*,
-labs/*/mutants/ (wrong solutions, made from the right one),
+labs/*/mutants/ (wrong solutions, made from the right one), everything
+under docs/instructor/ (its pages, and patches such as docs/instructor/apart/),
 Markdown pages whose first line is `<!-- instructor only -->` (such as
 docs/grading.md), test programs used only by `hidden` tests (and those tests
 in lab.json), and the `hint` of `hidden` and `after_due_date` tests.
@@ -197,7 +198,7 @@ def make_handout(repo, lab, out, any_lab=False):
         src, dst = os.path.join(repo, rel), os.path.join(out, rel)
         if rel in excluded or (len(parts) >= 3 and parts[0] == "labs"
                                and (parts[2].startswith("solution") or parts[2] == "mutants")) \
-                or instructor_page(src):
+                or parts[:2] == ["docs", "instructor"] or instructor_page(src):
             continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         if rel in rewritten:

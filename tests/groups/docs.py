@@ -49,6 +49,10 @@ with the same table of `make bench` measured now (tests/bench.py), within
 the tolerance the marker states (a row whose label starts with ROW gets its
 own). docs/gdb.md's FILE:LINE frames are checked by gdbwalk/lines.
 
+docs/apart: the mutants written apart from the tree (docs/instructor/apart/
+LAB/*.patch, graded with grade/mutants.py --dir) still apply to the lab's
+student files and say their mistake on their first line.
+
 Words with placeholders (<x>, CMD, $VAR, ...) are not checked. Run it alone
 for the count of claims and the failures: python3 tests/groups/docs.py
 """
@@ -57,6 +61,7 @@ import os
 import re
 import shlex
 import sys
+import tempfile
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -731,8 +736,38 @@ def check_slides(ctx):
     ctx.check(not missing, "labels missing from the drawn slides: %s" % "; ".join(missing[:8]))
 
 
-@group("docs", tests=["docs/claims", "docs/bench", "docs/answers", "docs/slides"], weight=15)
+APART = os.path.join(ROOT, "docs", "instructor", "apart")
+
+
+def check_apart(ctx):
+    sys.path.insert(0, os.path.join(ROOT, "grade"))
+    import mutants
+    import spec as specmod
+    n, wrong = 0, []
+    for lab in sorted(os.listdir(APART)):
+        if not os.path.isdir(os.path.join(APART, lab)):
+            continue
+        spec = specmod.load(lab)
+        for path in mutants.mutant_paths(os.path.join(APART, lab)):
+            n += 1
+            name, mistake, _ = mutants.read_mutant(path)
+            if not mistake:
+                wrong.append("%s/%s: no '# mistake' first line" % (lab, name))
+            with tempfile.TemporaryDirectory(prefix="spindle-apart-") as tmp:
+                try:
+                    mutants.submission(spec, ROOT, tmp, path)
+                except mutants.MutantError as e:
+                    wrong.append(str(e))
+    ctx.check(n > 0, "no patches in %s" % APART)
+    ctx.check(not wrong, "%d of %d patches: %s" % (len(wrong), n, "; ".join(wrong[:6])))
+
+
+@group("docs", tests=["docs/claims", "docs/bench", "docs/answers", "docs/slides", "docs/apart"],
+       weight=15)
 def docs(ctx):
+    if ctx.want("docs/apart"):
+        with ctx.test("docs/apart"):
+            check_apart(ctx)
     if ctx.want("docs/bench"):
         with ctx.test("docs/bench"):
             check_bench(ctx)
