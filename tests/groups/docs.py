@@ -410,12 +410,16 @@ def check_sizes(c):
 CONSTANT = re.compile(r"`([A-Z][A-Z0-9_]{2,})`(?: \(| = ?)(\d[\d,]*)\b")
 
 
+C_CONSTANT = re.compile(r"^#define ([A-Z][A-Z0-9_]+)\s+\(?(\d+)\)?\s*(?://.*)?$", re.M)
+PY_CONSTANT = re.compile(r"^([A-Z][A-Z0-9_]+) = (\d+)\b", re.M)
+
+
 def defined_constants(tree):
     """{NAME: {values}} of the tree's numeric #defines and Python constants."""
     found = {}
     for p, text in tree.sources.items():
-        pat = r"^([A-Z][A-Z0-9_]+) = (\d+)\b" if p.endswith(".py") else r"^#define ([A-Z][A-Z0-9_]+)\s+\(?(\d+)\)?\s*(?://.*)?$"
-        for name, value in re.findall(pat, text, re.M):
+        pat = PY_CONSTANT if p.endswith(".py") else C_CONSTANT
+        for name, value in pat.findall(text):
             found.setdefault(name, set()).add(int(value))
     return found
 
