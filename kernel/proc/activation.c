@@ -32,10 +32,10 @@ static void cache_push(struct upcall_proc *u, struct lwp *l)
 }
 
 // With u->lock held: l waits in the cache until a block takes it (1), or
-// until it is killed (0), and then leaves the cache itself.
+// until it is killed or upcalls go off (0), and then leaves the cache itself.
 static int cache_wait(struct upcall_proc *u, struct lwp *l)
 {
-  while (!l->upc_go && !lwp_killed(l))
+  while (!l->upc_go && !lwp_killed(l) && u->on)
     sleepq_sleep_intr(&l->upc_go, &u->lock, 0);
   if (l->upc_go)
     return 1;
@@ -122,15 +122,27 @@ void activation_announce(struct lwp *r)
   // LAB upcalls BEGIN
   struct lwp *l = r->upc_replaces;
   struct upcall_proc *u = &r->proc->upc;
-  int lid = l->id;                  // l may end once it is no longer BLOCKED
-  upcall_post(r, UPC_BLOCKED, lid, l->upc_tid, 0, 0, 0);
+  struct upcall_event ev[2] = {
+    { .type = UPC_BLOCKED, .tid = -1 },
+    { .type = UPC_NEWLWP, .lwpid = r->id, .tid = -1 },
+  };
+  // l may end (and its slot be reused) once it is no longer BLOCKED: only
+  // a kill does that before the announcement, and then r is killed too.
+  spinlock_acquire(&u->lock);
+  int blocked = l->proc == r->proc && l->upc_state == UPC_LWP_BLOCKED;
+  if (blocked) {
+    ev[0].lwpid = ev[1].arg = l->id;
+    ev[0].tid = l->upc_tid;
+  }
+  spinlock_release(&u->lock);
+  if (!blocked || upcall_post(r, ev, 2, 0) < 0)   // both at once: see docs/upcalls.md
+    return;
   spinlock_acquire(&u->lock);
   if (l->proc == r->proc && l->upc_state == UPC_LWP_BLOCKED) {
     l->upc_announced = 1;           // l may now report its wake-up
     sleepq_wakeup(&l->upc_announced);
   }
   spinlock_release(&u->lock);
-  upcall_post(r, UPC_NEWLWP, r->id, -1, 0, lid, 0);
   // STUB
   //| (void)r;
   // LAB upcalls END
@@ -152,18 +164,24 @@ void activation_unblock(struct lwp *l)
   uint64 frame = uframe_push(l, "upcall");
   if (frame == 0)
     return;                         // no room on its stack: the process was killed
-  if (upcall_post(l, UPC_UNBLOCKED, l->id, l->upc_tid, frame, 0, UPC_RESERVE) < 0 ||
-      upcall_post(l, UPC_RELEASED, l->id, -1, 0, 0, UPC_RESERVE) < 0)
+  struct upcall_event ev[2] = {
+    { .type = UPC_UNBLOCKED, .lwpid = l->id, .tid = l->upc_tid, .frame = frame },
+    { .type = UPC_RELEASED, .lwpid = l->id, .tid = -1 },
+  };
+  if (upcall_post(l, ev, 2, UPC_RESERVE) < 0)
     return;
   spinlock_acquire(&u->lock);
-  if (u->nspare >= UPC_SPARES_KEEP) {   // after a burst of blocks: give the KLT back
-    spinlock_release(&u->lock);
-    l->upc_state = UPC_LWP_ACTIVE;
-    lwp_exit();                     // detached: released as it leaves the CPU
+  // Parks unless upcalls are off or a burst of blocks left enough spares.
+  if (u->on && u->nspare < UPC_SPARES_KEEP) {
+    cache_push(u, l);
+    if (cache_wait(u, l)) {
+      spinlock_release(&u->lock);
+      return;                       // taken: back to user mode as a replacement
+    }
   }
-  cache_push(u, l);
-  cache_wait(u, l);                 // taken: back to user mode as a replacement
   spinlock_release(&u->lock);
+  l->upc_state = UPC_LWP_ACTIVE;
+  lwp_exit();                       // detached: released as it leaves the CPU
   // STUB
   //| (void)l;
   // LAB upcalls END

@@ -19,6 +19,7 @@
 #include "proc/proc.h"
 #include "proc/syscall.h"
 #include "proc/kick.h"
+#include "proc/upcall.h"
 #include "thread/lwp.h"
 #include "thread/cpu.h"
 #include "thread/ipiq.h"
@@ -64,9 +65,9 @@ uint64 sys_lwp_kick(void)
   struct lwp *l = p->lwps;
   while (l && l->id != id)
     l = l->next;
-  int ok = l && l != self && !l->dead && !l->exit_req && p->preempt_handler != 0;
+  int ok = l && l != self && !l->dead && !l->exit_req && p->preempt_handler != 0 &&
+           upcall_kick(l);          // sets l->kicked
   if (ok) {
-    __atomic_store_n(&l->kicked, 1, __ATOMIC_SEQ_CST);
     // Running on another CPU right now? Then it may stay in user mode for a
     // whole tick: interrupt it. (A stale guess costs one spurious IPI, or a
     // delivery at the target's next tick.)

@@ -34,8 +34,6 @@
 #include "lib/printf.h"
 #include "uapi/upcall.h"
 
-#define AREA(u, field) ((u)->area + offsetof(struct upcall_area, field))
-
 _Static_assert(offsetof(struct upcall_proc, lock) == 0, "upcall_forget keeps the lock");
 
 void upcall_proc_init(struct proc *p)
@@ -87,11 +85,76 @@ static void spare_refill(struct proc *p)
   }
 }
 
+// ---- the area ---------------------------------------------------------------------
+// The kernel reaches the area through its physical pages, looked up with
+// interrupts off and used before they come back on, as a copy holds its
+// page (kernel/vm/vm.c): a shrink frees a page only after every CPU took its
+// flush IPI. One lookup per page serves a whole post (tail, the events,
+// head, kwait), where a copy per field would walk the page table each time.
+// The area is smaller than a page, so it spans two at most.
+_Static_assert(sizeof(struct upcall_area) <= PGSIZE, "the area spans two pages at most");
+
+struct area_view {
+  char *lo;           // kernel address of the area's first byte
+  char *hi;           // kernel address of the area's first byte in its second page, or 0
+  uint64 split;       // bytes of the area in its first page
+};
+
+// With interrupts off: look the area at va up; -1 unless every byte of it
+// is mapped and writable by user code.
+static int area_open(pagetable_t pt, uint64 va, struct area_view *v)
+{
+  assert(!intr_get());
+  v->split = PGSIZE - va % PGSIZE;
+  v->lo = (char *)uvm_addr_writable(pt, va);
+  v->hi = 0;
+  if (v->split < sizeof(struct upcall_area))
+    v->hi = (char *)uvm_addr_writable(pt, va + v->split);
+  else
+    v->split = sizeof(struct upcall_area);
+  return v->lo && (v->hi || v->split == sizeof(struct upcall_area)) ? 0 : -1;
+}
+
+// A 4-byte field: aligned, so never split between the pages.
+static volatile uint32 *area_word(struct area_view *v, uint64 off)
+{
+  return (volatile uint32 *)(off < v->split ? v->lo + off : v->hi + (off - v->split));
+}
+
+static void area_write(struct area_view *v, uint64 off, const void *src, uint64 len)
+{
+  if (off + len <= v->split) {
+    memmove(v->lo + off, src, len);
+  } else if (off >= v->split) {
+    memmove(v->hi + (off - v->split), src, len);
+  } else {                          // an event across the page boundary
+    uint64 n = v->split - off;
+    memmove(v->lo + off, src, n);
+    memmove(v->hi, (const char *)src + n, len - n);
+  }
+}
+
+// Upcalls went off: wake every spare in the cache, which then sees that it
+// must end (activation_spare_wait returns 0). An LWP that parks later sees
+// it under u->lock and ends instead.
+static void spares_end(struct proc *p)
+{
+  spinlock_acquire(&p->lock);
+  for (struct lwp *l = p->lwps; l; l = l->next)
+    if (l->upc_state == UPC_LWP_SPARE)
+      sleepq_abort(l->klt);
+  spinlock_release(&p->lock);
+}
+
+// ---- registration -----------------------------------------------------------------
 int upcall_register(struct proc *p, uint64 va, const struct upcall_area *a)
 {
   struct upcall_proc *u = &p->upc;
   if (va == 0) {                    // off: no new BLOCKED; blocked ones still report
+    spinlock_acquire(&u->lock);
     u->on = 0;
+    spinlock_release(&u->lock);
+    spares_end(p);
     return 0;
   }
   spinlock_acquire(&u->lock);
@@ -99,13 +162,20 @@ int upcall_register(struct proc *p, uint64 va, const struct upcall_area *a)
     spinlock_release(&u->lock);
     return -1;                      // one area per program image
   }
-  if (u->area == 0) {
-    uint32 zero[4] = { 0, 0, 0, 0 };   // head, tail, kwait, coalesced
-    if (copyout(p->pagetable, va + offsetof(struct upcall_area, head), zero, sizeof(zero)) < 0) {
-      spinlock_release(&u->lock);
-      return -1;
-    }
+  struct area_view v;
+  int on = intr_save();
+  int ok = area_open(p->pagetable, va, &v) == 0;   // the whole ring: posts write all of it
+  if (ok && u->area == 0) {
+    *area_word(&v, offsetof(struct upcall_area, head)) = 0;
+    *area_word(&v, offsetof(struct upcall_area, tail)) = 0;
+    *area_word(&v, offsetof(struct upcall_area, kwait)) = 0;
+    *area_word(&v, offsetof(struct upcall_area, coalesced)) = 0;
     u->head = u->seq = 0;
+  }
+  intr_restore(on);
+  if (!ok) {
+    spinlock_release(&u->lock);
+    return -1;
   }
   u->area = va;
   u->entry = a->entry;
@@ -134,57 +204,57 @@ static void wake_library(struct proc *p)
   futex_wake(p->pagetable, p->upc.wake_word, 1);
 }
 
-// With u->lock held: put ev in the ring if more than `reserve` slots are
-// free. 1 posted, 0 no room (kwait set), -1 the area is gone (unmapped,
-// shrunk away or made read-only since registration: the caller kills the
-// process with area_gone).
-static int ring_put(struct proc *p, struct upcall_event *ev, int reserve, uint32 *tail_seen)
+// With u->lock held: put ev[0..n) in the ring, one after the other, if at
+// least n + reserve slots are free. 1 posted, 0 no room (kwait set, and
+// *tail_seen the tail it saw), -1 the area is gone (unmapped, shrunk away or
+// made read-only since registration: the caller kills the process with
+// area_gone).
+static int ring_put(struct proc *p, struct upcall_event *ev, int n, int reserve, uint32 *tail_seen)
 {
   struct upcall_proc *u = &p->upc;
-  uint32 tail, one = 1;
-  for (int tries = 0; tries < 2; tries++) {
-    if (copyin(p->pagetable, &tail, AREA(u, tail), sizeof(tail)) < 0)
-      return -1;
+  struct area_view v;
+  int on = intr_save();
+  int r = area_open(p->pagetable, u->area, &v) < 0 ? -1 : 0;
+  for (int tries = 0; r == 0 && tries < 2; tries++) {
+    uint32 tail = *area_word(&v, offsetof(struct upcall_area, tail));
     uint32 used = u->head - tail;
-    if (used <= UPC_RING && UPC_RING - used > (uint32)reserve) {
-      // head and seq move only once the library can see the event: one
-      // that did not reach the area leaves no gap (the process is killed,
-      // but it may be reaped later than a new area is looked at).
-      ev->seq = u->seq;
-      uint32 head = u->head + 1;
-      uint64 slot = AREA(u, ring) + (u->head % UPC_RING) * sizeof(*ev);
-      if (copyout(p->pagetable, slot, ev, sizeof(*ev)) < 0)
-        return -1;
-      __sync_synchronize();         // the event before the head that shows it
-      if (copyout(p->pagetable, AREA(u, head), &head, sizeof(head)) < 0)
-        return -1;
-      u->head = head;
-      u->seq++;
-      u->posted++;
-      trace_upcall(curklt(), ev->type);
-      return 1;
+    if (used <= UPC_RING && UPC_RING - used >= (uint32)(n + reserve)) {
+      for (int i = 0; i < n; i++) {
+        ev[i].seq = u->seq + i;
+        area_write(&v, offsetof(struct upcall_area, ring) + (u->head + i) % UPC_RING * sizeof(*ev),
+                   &ev[i], sizeof(*ev));
+      }
+      __sync_synchronize();         // the events before the head that shows them
+      *area_word(&v, offsetof(struct upcall_area, head)) = u->head + n;
+      u->head += n;                 // only now: an event that never reached the area leaves no gap
+      u->seq += n;
+      u->posted += n;
+      r = 1;
+      break;
     }
     // Full: ask for a wake-up, then look once more (the library moves tail,
     // then reads kwait; we write kwait, then read tail: one of us sees the other).
-    if (copyout(p->pagetable, AREA(u, kwait), &one, sizeof(one)) < 0)
-      return -1;
+    *area_word(&v, offsetof(struct upcall_area, kwait)) = 1;
     __sync_synchronize();
     *tail_seen = tail;
   }
-  return 0;
+  intr_restore(on);
+  for (int i = 0; r > 0 && i < n; i++)
+    trace_upcall(curklt(), ev[i].type);
+  return r;
 }
 
-int upcall_post(struct lwp *l, int type, int lwpid, int tid, uint64 frame, int arg, int reserve)
+int upcall_post(struct lwp *l, struct upcall_event *ev, int n, int reserve)
 {
   struct proc *p = l->proc;
   struct upcall_proc *u = &p->upc;
-  struct upcall_event ev = { 0, type, lwpid, tid, frame, arg, 0 };
+  assert(n >= 1 && n + reserve <= UPC_RING);
   for (;;) {
     if (lwp_killed(l))
       return -1;
     spinlock_acquire(&u->lock);
     uint32 tail = 0;
-    int r = u->area ? ring_put(p, &ev, reserve, &tail) : -1;
+    int r = u->area ? ring_put(p, ev, n, reserve, &tail) : -1;
     uint64 area = u->area;
     if (r == 0)
       u->waits++;
@@ -215,15 +285,13 @@ void upcall_preempted(struct lwp *l)
   int tid = upcall_thread_of(l);
   if (tid < 0)
     return;
-  struct upcall_event ev = { 0, UPC_PREEMPTED, l->id, tid, 0, 0, 0 };
-  uint32 tail, n;
+  struct upcall_event ev = { .type = UPC_PREEMPTED, .lwpid = l->id, .tid = tid };
+  uint32 tail;
   spinlock_acquire(&u->lock);
-  int r = u->area ? ring_put(p, &ev, UPC_RESERVE, &tail) : -1;
-  if (r == 0 && copyin(p->pagetable, &n, AREA(u, coalesced), sizeof(n)) == 0) {
-    n++;
-    copyout(p->pagetable, AREA(u, coalesced), &n, sizeof(n));
-  }
   uint64 area = u->area;
+  int r = area ? ring_put(p, &ev, 1, UPC_RESERVE, &tail) : -1;
+  if (r == 0 && uvm_add_word(p->pagetable, area + offsetof(struct upcall_area, coalesced), 1) < 0)
+    r = -1;
   spinlock_release(&u->lock);
   if (r > 0)
     wake_library(p);
@@ -308,9 +376,30 @@ void upcall_userret_work(struct lwp *l)
   if (l->upc_replaces && !lwp_killed(l)) {
     announce_delay(l);
     activation_announce(l);
-    l->upc_replaces = 0;
     spare_refill(l->proc);
+    spinlock_acquire(&l->proc->upc.lock);
+    l->upc_replaces = 0;            // from now on it serves: kicks may come
+    assert(!l->kicked);
+    spinlock_release(&l->proc->upc.lock);
   }
+}
+
+// sys_lwp_kick, with p->lock held: mark l kicked (1), unless it runs no user
+// thread (0): blocked holding its thread (the thread is the library's again
+// once it wakes), parked in the cache, or on its way to the upcall entry,
+// which starts on the shared upcall stack (a kick's frame there would
+// overwrite another activation's). The mark is made under u->lock, where
+// those states change, so an LWP enters each with no kick pending
+// (upcall_entry_regs) and none lands before it leaves it.
+int upcall_kick(struct lwp *l)
+{
+  struct upcall_proc *u = &l->proc->upc;
+  spinlock_acquire(&u->lock);
+  int ok = l->upc_state == UPC_LWP_ACTIVE && l->upc_replaces == 0;
+  if (ok)
+    __atomic_store_n(&l->kicked, 1, __ATOMIC_SEQ_CST);
+  spinlock_release(&u->lock);
+  return ok;
 }
 
 // ---- counters ---------------------------------------------------------------------

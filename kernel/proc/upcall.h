@@ -50,6 +50,7 @@ static inline void upcall_userret(struct lwp *l)
     upcall_userret_work(l);
 }
 void upcall_preempted(struct lwp *l);                    // after an involuntary switch
+int  upcall_kick(struct lwp *l);                         // sys_lwp_kick: mark l, unless it runs no thread
 void upcall_count_user(struct lwp *l);                   // trap.c: into user mode
 void upcall_count_kernel(struct lwp *l);                 //          out of it
 int  upcall_stats(uint64 uaddr);                         // kdebug KD_UPCALL_STATS
@@ -59,9 +60,11 @@ int  upcall_set_delay(int ticks);                        // kdebug KD_UPCALL_DEL
 // Helpers for activation.c.
 int  upcall_thread_of(struct lwp *l);                    // tid from its lwp_tidword, or -1
 void upcall_entry_regs(struct lwp *r);                   // r's user registers: a fresh start at the upcall entry
-// Post one event. Waits (kill-able) while fewer than `reserve` slots are
-// free; 0 on success, -1 if the process is dying or the area is gone.
-int  upcall_post(struct lwp *l, int type, int lwpid, int tid, uint64 frame, int arg, int reserve);
+// Post ev[0..n) together, in order (the kernel fills in their seq): waits
+// (kill-able) while fewer than n + reserve slots are free; 0 on success, -1
+// if the process is dying or the area is gone.
+struct upcall_event;
+int  upcall_post(struct lwp *l, struct upcall_event *ev, int n, int reserve);
 // (and uframe_push() in proc/kick.h: a thread's registers onto its own stack)
 
 // ---- the lab (activation.c) ----

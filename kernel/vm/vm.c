@@ -289,7 +289,7 @@ uint64 uvm_addr(pagetable_t pt, uint64 va)
 }
 
 // Physical address of a user page that may be written, or 0.
-static uint64 uvm_addr_writable(pagetable_t pt, uint64 va)
+uint64 uvm_addr_writable(pagetable_t pt, uint64 va)
 {
   if (va < USER_BASE || va >= USER_TOP)
     return 0;

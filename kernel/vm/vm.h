@@ -26,6 +26,7 @@ int         uvm_map_page(pagetable_t pt, uint64 va, uint64 pa, int perm);
 pte_t      *vm_walk(pagetable_t pt, uint64 va, int alloc);
 pte_t      *vm_lookup(pagetable_t pt, uint64 va);   // vm_walk without alloc, and cheaper
 uint64      uvm_addr(pagetable_t pt, uint64 va);  // physical address of a user va, or 0
+uint64      uvm_addr_writable(pagetable_t pt, uint64 va);  // the same, if user code may write it
 int         uvm_is_red_zone(pagetable_t pt, uint64 va);  // a PROT_NONE page of the image?
 
 int copyout(pagetable_t pt, uint64 dstva, const void *src, uint64 len);

@@ -231,6 +231,14 @@ static void bench_block(void)
     exit(0);
   }
   wait(0);
+  close(blk_up[0]); close(blk_up[1]); close(blk_down[0]); close(blk_down[1]);
+}
+
+static void bench_upcall_block(void)
+{
+  int n = 500;
+  pipe(blk_up);
+  pipe(blk_down);
   if (fork() == 0) {
     if (uthread_init(1) < 0 || uthread_upcalls(1) < 0)
       exit(1);                        // a kernel without upcalls: no row
@@ -277,6 +285,7 @@ static struct {
   { "lwp_create", bench_lwp_create },
   { "ult", bench_ult },
   { "block", bench_block },
+  { "upcall", bench_upcall_block },
   { "fork", bench_fork },
 };
 

@@ -476,6 +476,127 @@ static void test_upcallbad(void)
   }
 }
 
+// The whole area must be writable: the ring's slots may lie on its second
+// page, and the first post there would kill the process.
+static int upcall_ring_readonly(void *arg)
+{
+  (void)arg;
+  struct upcall_area *a = upc_new_area();           // alone on its page
+  char *second = (char *)sbrk(PGSIZE);
+  CHECK(second == (char *)a + PGSIZE, "sbrk failed");
+  struct upcall_area *b = (struct upcall_area *)(second - 64);   // the ring on the second page
+  *b = *a;
+  b->arg = (uint64)b;
+  CHECK(mprotect(second, PGSIZE, PROT_READ) == 0, "mprotect failed");
+  CHECK(upcall_register(b) == -1, "an area whose ring is read-only was taken");
+  CHECK(mprotect(second, PGSIZE, PROT_READ | PROT_WRITE) == 0, "mprotect failed");
+  CHECK(upcall_register(b) == 0, "an area over two writable pages was refused");
+  return upc_block();
+}
+
+// upcall_register(0): the spares end, and an LWP that wakes from a block
+// afterwards ends instead of parking in the cache.
+static volatile int upc_off_entered;
+static int upc_off_pipe[2];
+
+static void upc_off_entry(void *arg)
+{
+  (void)arg;
+  upc_off_entered = 1;
+  for (;;)
+    futex_wait((int *)&upc_off_pipe[0], upc_off_pipe[0], 0);   // serve nothing, never return
+}
+
+static void upc_off_checker(void *arg)
+{
+  (void)arg;
+  while (!upc_off_entered)
+    sleep(1);                      // the main LWP blocked, its replacement runs
+  CHECK(upcall_register(0) == 0, "upcall_register(0) failed");
+  char c = 'x';
+  CHECK(write(upc_off_pipe[1], &c, 1) == 1, "write failed");   // the blocked LWP wakes
+  struct upcall_kstats st;
+  for (int i = 0; i < 20; i++) {   // the woken LWP and the spares end at kernel priority
+    sleep(1);
+    CHECK(kdebug(KD_UPCALL_STATS, (long)&st) == 0, "KD_UPCALL_STATS failed");
+    if (st.spares == 0 && st.blocked == 0)
+      break;
+  }
+  if (st.spares != 0 || st.blocked != 0)
+    printf("  upcalloff: %d spares, %d blocked after upcalls went off\n", st.spares, st.blocked);
+  exit(st.spares == 0 && st.blocked == 0 ? 42 : 43);
+}
+
+static int upcall_off(void *arg)
+{
+  (void)arg;
+  struct upcall_area *a = upc_new_area();
+  a->entry = (uint64)upc_off_entry;
+  CHECK(pipe(upc_off_pipe) == 0, "pipe failed");
+  CHECK(upcall_register(a) == 0, "upcall_register failed");
+  CHECK(concurrency_entry(upc_entry, 0, upc_stack + sizeof(upc_stack)) == 0,
+        "concurrency_entry failed");
+  CHECK(lwp_tidword(&upc_tid) == 0, "lwp_tidword failed");
+  CHECK(lwp_create(upc_off_checker, 0, new_stack()) > 0, "lwp_create failed");
+  char c;
+  read(upc_off_pipe[0], &c, 1);    // blocks: BLOCKED, a replacement runs upc_off_entry
+  for (;;)
+    sleep(100);                    // back here only if the kernel gave the thread back
+}
+
+// A kick never lands on an LWP that serves no thread: here the replacement,
+// held on its way to the upcall entry (KD_UPCALL_DELAY), whose frame would
+// go on the shared upcall stack.
+static void upc_kick_handler(struct uframe *f)
+{
+  int on_upcall_stack = (char *)f >= upc_stack && (char *)f < upc_stack + sizeof(upc_stack);
+  exit(on_upcall_stack ? 45 : 46);
+}
+
+static void upc_kicker(void *arg)
+{
+  (void)arg;
+  struct upcall_kstats st;
+  do {
+    sleep(1);
+    CHECK(kdebug(KD_UPCALL_STATS, (long)&st) == 0, "KD_UPCALL_STATS failed");
+  } while (st.blocked == 0);       // the main LWP blocked; its replacement waits to announce
+  for (int id = 1; id < 64; id++)
+    if (id != lwp_self())
+      lwp_kick(id);
+  for (;;)
+    sleep(100);
+}
+
+static int upcall_kick_replacement(void *arg)
+{
+  (void)arg;
+  struct upcall_area *a = upc_new_area();
+  CHECK(upcall_register(a) == 0, "upcall_register failed");
+  CHECK(lwp_preempt_handler(upc_kick_handler) == 0, "lwp_preempt_handler failed");
+  CHECK(kdebug(KD_UPCALL_DELAY, 5) == 0, "KD_UPCALL_DELAY failed");
+  CHECK(lwp_create(upc_kicker, 0, new_stack()) > 0, "lwp_create failed");
+  return upc_block();
+}
+
+static void test_upcallring(void)
+{
+  CHECK(child_status(upcall_ring_readonly, 0) == 42,
+        "no upcall after registering an area over two pages (or a read-only ring was taken)");
+}
+
+static void test_upcalloff(void)
+{
+  CHECK(child_status(upcall_off, 0) == 42, "spares collected after upcalls went off");
+}
+
+static void test_upcallkick(void)
+{
+  int st = child_status(upcall_kick_replacement, 0);
+  CHECK(st != 45, "a kick ran its handler on the shared upcall stack");
+  CHECK(st == 42, "no upcall after kicks (or the process died)");
+}
+
 static int store_into_schedctl(void *arg)
 {
   (void)arg;
@@ -522,6 +643,9 @@ static const struct test tests[] = {
   { "churn", test_churn },
   { "badargs", test_badargs },
   { "upcallbad", test_upcallbad },
+  { "upcallring", test_upcallring },
+  { "upcalloff", test_upcalloff },
+  { "upcallkick", test_upcallkick },
   { "schedctlbad", test_schedctlbad },
 };
 
