@@ -12,12 +12,15 @@
 // serving LWP (detached: see concurrency.c) of a process with upcalls on,
 // inside a system call, while its lwp_tidword names a user thread (>= 0).
 // The library publishes -1 there whenever the LWP runs its own scheduler, so
-// its parking (futex_wait on the work word) and its lock naps produce no
-// event, like KSE's km_curthread == NULL.
+// its parking (futex_wait on the work word) produces no event, like KSE's
+// km_curthread == NULL. Any other sleep while the word names a thread is
+// that thread blocking, whatever it waits for: a nap for a library lock is
+// an event too unless the library publishes -1 for its duration.
 //
 // Locks: p->upc.lock guards the ring's kernel side (head, seq), the spare
-// list and the LWPs' upc_* hand-off fields. It is taken with the caller of
-// sleep's lock held, so nothing is taken under it but sleep-queue buckets.
+// list, the LWPs' upc_* hand-off fields and a kick's mark (upcall_kick). It
+// is taken with the caller of sleep's lock held, or under p->lock, so
+// nothing is taken under it but sleep-queue buckets.
 #include "proc/upcall.h"
 #include "proc/proc.h"
 #include "proc/kick.h"
