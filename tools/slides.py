@@ -25,11 +25,17 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Lecture order (docs/teaching/schedule.md); other pages follow, sorted.
-ORDER = ["docs/README.md", "docs/locking.md", "docs/perf.md", "docs/uthread.md",
-         "docs/trace.md", "labs/concurrency/README.md", "docs/upcalls.md",
-         "labs/upcalls/README.md", "docs/adaptive.md", "labs/adaptive/README.md",
-         "docs/signals.md", "docs/reliability.md"]
+# The lectures of docs/teaching/schedule.md and the pages whose diagrams
+# they show, in order; the diagrams of other pages follow, under "More".
+LECTURES = [
+    ("L1, L2: proc, LWP and KLT; the LWKT scheduler",
+     ["docs/README.md", "docs/locking.md", "docs/perf.md"]),
+    ("L3, L4: M:N threads and the concurrency level",
+     ["docs/uthread.md", "docs/trace.md", "labs/concurrency/README.md"]),
+    ("L5, L6: scheduler activations", ["docs/upcalls.md", "labs/upcalls/README.md"]),
+    ("L7, L8: spin or block", ["docs/adaptive.md", "labs/adaptive/README.md"]),
+    ("L9, L10: signals", ["docs/signals.md", "labs/signals/README.md"]),
+]
 INSTRUCTOR_ONLY = "<!-- instructor only -->"
 CH = 7.2          # width of a character of 12px monospace
 LINE = 16         # height of a line of text
@@ -460,16 +466,19 @@ def draw(source):
 
 
 def pages(root):
-    found = [p for p in ORDER if os.path.exists(os.path.join(root, p))]
+    """[(lecture, page, text)] of every page that is not instructor only."""
+    listed = [(lecture, p) for lecture, ps in LECTURES for p in ps]
     rest = sorted(os.path.relpath(p, root) for pat in ("README.md", "docs/*.md", "labs/*/README.md")
                   for p in glob.glob(os.path.join(root, pat)))
-    found += [p for p in rest if p not in found]
+    listed += [("More diagrams", p) for p in rest if p not in {q for _, q in listed}]
     out = []
-    for rel in found:
+    for lecture, rel in listed:
+        if not os.path.exists(os.path.join(root, rel)):
+            continue
         with open(os.path.join(root, rel), encoding="utf-8") as f:
             text = f.read()
         if not text.startswith(INSTRUCTOR_ONLY):
-            out.append((rel, text))
+            out.append((lecture, rel, text))
     return out
 
 
@@ -514,6 +523,7 @@ section { background: white; margin: 2em auto; padding: 1.5em 2em; max-width: 12
           box-shadow: 0 1px 4px #aaa; page-break-after: always; }
 h1 { font-size: 1.6em; margin: 0 0 0.2em 0; }
 h2 { font-size: 1.1em; color: #555; margin: 0 0 1em 0; font-weight: normal; }
+section.lecture { background: #335; color: white; padding: 4em 2em; }
 .solution { color: #b00020; font-weight: bold; }
 .figure svg { max-width: 100%; height: auto; }
 .src { color: #777; font-size: 0.8em; margin-top: 1em; }
@@ -530,9 +540,13 @@ svg .elabel { fill: white; stroke: none; }
 
 def build(root, out):
     """Write out/index.html; (slides, undrawn kinds)."""
-    sections, undrawn = [], []
-    for rel, text in pages(root):
-        for title, section, lab, kind, source, line in diagrams(rel, text):
+    sections, undrawn, lecture_now = [], [], None
+    for lecture, rel, text in pages(root):
+        found = diagrams(rel, text)
+        if found and lecture != lecture_now:
+            sections.append('<section class="lecture"><h1>%s</h1></section>' % esc(lecture))
+            lecture_now = lecture
+        for title, section, lab, kind, source, line in found:
             if kind == "svg":
                 picture = inline_svg(root, source)
             else:
@@ -542,21 +556,21 @@ def build(root, out):
                     picture = "<pre>%s</pre>" % esc(source)
             note = (' <span class="solution">(lab %s solution: show after it is due)</span>' % esc(lab)
                     if lab else "")
-            sections.append('<section id="s%d"><h1>%s</h1><h2>%s%s</h2><div class="figure">%s</div>'
-                            '<p class="src">%s:%d</p></section>'
+            sections.append('<section class="slide" id="s%d"><h1>%s</h1><h2>%s%s</h2>'
+                            '<div class="figure">%s</div><p class="src">%s:%d</p></section>'
                             % (len(sections) + 1, esc(section or title), esc(title), note, picture,
                                esc(rel), line))
     page = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
             '<html xmlns="http://www.w3.org/1999/xhtml"><head><meta charset="utf-8"/>'
             '<title>Spindle: lecture diagrams</title><style>%s</style></head><body>'
-            '<section><h1>Spindle: lecture diagrams</h1><h2>%d slides drawn from the docs by '
-            'tools/slides.py (make slides); one per diagram, in the order of '
+            '<section><h1>Spindle: lecture diagrams</h1><h2>drawn from the docs by '
+            'tools/slides.py (make slides): one slide per diagram, under the lectures of '
             'docs/teaching/schedule.md</h2></section>%s</body></html>\n'
-            % (STYLE, len(sections), "".join(sections)))
+            % (STYLE, "".join(sections)))
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "index.html"), "w", encoding="utf-8") as f:
         f.write(page)
-    return len(sections), undrawn
+    return sum('class="slide"' in s for s in sections), undrawn
 
 
 def main(argv):

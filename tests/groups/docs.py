@@ -715,11 +715,11 @@ def check_slides(ctx):
         root = ET.parse(page).getroot()
     except ET.ParseError as e:
         ctx.check(False, "%s is not well-formed: %s" % (page, e))
-    shown = root.findall(".//%ssection" % ns)[1:]          # the first is the title
+    shown = root.findall(".//%ssection[@class='slide']" % ns)
     expected, missing = [], []
-    for rel, text in slides.pages(ROOT):
+    for _, rel, text in slides.pages(ROOT):
         expected += [(rel, d) for d in slides.diagrams(rel, text)]
-    n_mermaid = sum(read(rel).count("```mermaid") for rel, _ in slides.pages(ROOT))
+    n_mermaid = sum(read(rel).count("```mermaid") for _, rel, _ in slides.pages(ROOT))
     ctx.check(len(shown) == len(expected) and n_mermaid <= len(expected),
               "%d slides for %d diagrams (%d Mermaid blocks)" % (len(shown), len(expected), n_mermaid))
     marked = 0
