@@ -597,6 +597,93 @@ static void test_upcallkick(void)
   CHECK(st == 42, "no upcall after kicks (or the process died)");
 }
 
+// ---- a signal for an activation that waits for room in the ring ----------
+// A replacement announces the LWP it replaces before it first returns to
+// user mode; with the ring full it waits, a tick at a time, for the
+// library to move tail. A signal sent to it meanwhile can only be taken at
+// that return, so it must not end the wait: a wait that a signal ends at
+// once, again and again, spins in the kernel, and the library LWPs queued
+// behind it on its hart never run to make room (issue 21: fuzz hung so).
+// Here the ring looks full (the library has read none of UPC_RING events)
+// and a helper LWP, not serving, sends SIGUSR1 to the spares, counts the
+// waits for ten ticks, then makes room: the handler runs in the replacement
+// once both events are posted, then the entry.
+static volatile int upcsig_caught;
+static volatile int upcsig_main_id, upcsig_helper_id;
+
+static void upcsig_handler(int sig)
+{
+  if (sig == SIGUSR1)
+    upcsig_caught++;
+}
+
+static void upcsig_entry(void *arg)
+{
+  struct upcall_area *a = arg;
+  int ok = a->head == 2 && a->ring[0].type == UPC_BLOCKED && a->ring[1].type == UPC_NEWLWP;
+  exit(!ok ? 43 : upcsig_caught != 1 ? 44 : 42);
+}
+
+static struct upcall_kstats upcsig_stats(void)
+{
+  struct upcall_kstats st;
+  CHECK(kdebug(KD_UPCALL_STATS, (long)&st) == 0, "kdebug upcall stats failed");
+  return st;
+}
+
+static void upcsig_helper(void *arg)
+{
+  struct upcall_area *a = arg;
+  upcsig_helper_id = lwp_self();
+  for (int t = 0; upcsig_stats().waits == 0; t++) {
+    CHECK(t < 300, "the replacement never waited for room in a full ring");
+    sleep(1);
+  }
+  for (int id = upcsig_main_id + 1; id < upcsig_helper_id; id++)
+    lwp_sigsend(id, SIGUSR1);    // the spares: one of them is the replacement
+  int t0 = uptime();
+  uint64 w0 = upcsig_stats().waits;
+  sleep(10);
+  uint64 waits = upcsig_stats().waits - w0;
+  int ticks = uptime() - t0;
+  if (waits > (uint64)ticks + 2) {
+    printf("  upcallsig: %d waits for room in %d ticks after the signal\n", (int)waits, ticks);
+    CHECK(0, "the replacement's wait for room spins: a signal ends it at once");
+  }
+  a->tail = a->head;             // room: the library has read everything
+  futex_wake((int *)&a->tail, 1);
+  sleep(300);
+  CHECK(0, "the replacement did not reach the entry after room was made");
+}
+
+static int upcsig_child(void *arg)
+{
+  (void)arg;
+  CHECK(signal(SIGUSR1, upcsig_handler) != (sighandler_t)-1, "signal failed");
+  struct upcall_area *a = upc_new_area();
+  a->entry = (uint64)upcsig_entry;
+  upcsig_main_id = lwp_self();
+  CHECK(upcall_register(a) == 0, "upcall_register failed");
+  a->tail = a->head - UPC_RING;  // full: UPC_RING events not read yet
+  CHECK(lwp_create(upcsig_helper, a, new_stack()) > 0, "lwp_create failed");
+  CHECK(concurrency_entry(upcsig_entry, 0, upc_stack + sizeof(upc_stack)) == 0,
+        "concurrency_entry failed");
+  CHECK(lwp_tidword(&upc_tid) == 0, "lwp_tidword failed");
+  int p[2];
+  char c;
+  CHECK(pipe(p) == 0, "pipe failed");
+  read(p[0], &c, 1);             // blocks for good: a replacement serves meanwhile
+  return SURVIVED;
+}
+
+static void test_upcallsig(void)
+{
+  int st = child_status(upcsig_child, 0);
+  CHECK(st != 43, "the ring did not hold BLOCKED then NEWLWP");
+  CHECK(st != 44, "the replacement's SIGUSR1 handler did not run once before the entry");
+  CHECK(st == 42, "the process with a signalled replacement did not end at its entry");
+}
+
 static int store_into_schedctl(void *arg)
 {
   (void)arg;
@@ -646,6 +733,7 @@ static const struct test tests[] = {
   { "upcallring", test_upcallring },
   { "upcalloff", test_upcalloff },
   { "upcallkick", test_upcallkick },
+  { "upcallsig", test_upcallsig },
   { "schedctlbad", test_schedctlbad },
 };
 
