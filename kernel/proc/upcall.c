@@ -271,8 +271,9 @@ int upcall_post(struct lwp *l, struct upcall_event *ev, int n, int reserve)
       wake_library(p);
       return 0;
     }
-    // Full: wait until the library moves tail (or a tick passes).
-    futex_wait(p->pagetable, area + offsetof(struct upcall_area, tail), tail, 1);
+    // Full: wait until the library moves tail (or a tick passes). A signal
+    // does not end the wait: l takes it once it is back in user mode.
+    futex_wait_kernel(p->pagetable, area + offsetof(struct upcall_area, tail), tail, 1);
   }
 }
 

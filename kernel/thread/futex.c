@@ -33,7 +33,8 @@ static uint64 futex_key(pagetable_t pt, uint64 uaddr)
   return uvm_addr(pt, uaddr);
 }
 
-int futex_wait(pagetable_t pt, uint64 uaddr, int val, int ticks)
+// for_signal: the sleep ends for a signal as well as for a kill.
+static int wait_word(pagetable_t pt, uint64 uaddr, int val, int ticks, int for_signal)
 {
   uint64 pa = futex_key(pt, uaddr);
   if (pa == 0 || ticks < 0)
@@ -45,11 +46,23 @@ int futex_wait(pagetable_t pt, uint64 uaddr, int val, int ticks)
     spinlock_release(lk);
     return 0;                       // changed (or the word moved): look again
   }
-  int timed_out = sleepq_sleep_sig((void *)pa, lk, ticks);
+  int timed_out = for_signal ? sleepq_sleep_sig((void *)pa, lk, ticks)
+                             : sleepq_sleep_intr((void *)pa, lk, ticks);
   spinlock_release(lk);
-  if (lwp_interrupted(curlwp()))
+  struct lwp *l = curlwp();
+  if (for_signal ? lwp_interrupted(l) : lwp_killed(l))
     return -1;
   return timed_out ? 1 : 0;
+}
+
+int futex_wait(pagetable_t pt, uint64 uaddr, int val, int ticks)
+{
+  return wait_word(pt, uaddr, val, ticks, 1);
+}
+
+int futex_wait_kernel(pagetable_t pt, uint64 uaddr, int val, int ticks)
+{
+  return wait_word(pt, uaddr, val, ticks, 0);
 }
 
 int futex_wake(pagetable_t pt, uint64 uaddr, int n)

@@ -64,6 +64,7 @@ struct klt {
   uint64 wake_tick;         // tick at which a timed sleep ends, 0 = none
   int timed_out;
   int sleep_sig;            // this sleep ends for a signal (sleepq_sleep_sig)
+  int sleeps_refused;       // interruptible sleeps in a row that ended before they began
   struct klt *preempted;    // thread this interrupt thread preempted
   struct lwp *lwp;          // NULL for kernel-only threads
   void (*fn)(void *);       // entry of a kernel-only thread

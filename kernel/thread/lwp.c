@@ -166,6 +166,7 @@ void lwp_userret(void)
     lwp_exit();
   l->syscall_nr = -1;
   curklt()->pri = PRI_USER;
+  curklt()->sleeps_refused = 0;   // sleepq.c: counted within one stay in the kernel
   if (lwkt_user_resched_needed()) {
     l->ivcsw++;
     lwkt_yield();

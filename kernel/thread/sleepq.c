@@ -57,6 +57,22 @@ static int must_wake(struct lwp *l, int interruptible)
   return lwp_killed(l) || (interruptible == FOR_SIGNAL && sig_ready_lwp(l));
 }
 
+// An interruptible sleep that ends before it begins (a kill, or a signal
+// to take) is answered by its caller going back toward user mode, where
+// the signal is taken or the LWP ends: at most once or twice before
+// lwp_userret resets the count. A caller that sleeps again instead loops
+// in the kernel for good, and starves whatever waits for its CPU: a wait
+// that only a kill may end was made signal-interruptible (issue 21). Say
+// who, rather than hang.
+#define SLEEPS_REFUSED_MAX 1000
+
+static void refused(struct klt *t)
+{
+  if (++t->sleeps_refused >= SLEEPS_REFUSED_MAX)
+    panic("sleepq: %s (lwp %d) refused %d interruptible sleeps in a row in the kernel: "
+          "its caller ignores the interruption", t->name, t->lwp->id, t->sleeps_refused);
+}
+
 // Sleep, unless (interruptible and) the caller's LWP must end or has a
 // signal to take: that check comes after the thread is on the bucket,
 // under the bucket lock, and a killer or sender sets its flag before it
@@ -84,6 +100,7 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
     t->chan = 0;
     t->wake_tick = 0;
     spinlock_release(&b->lock);
+    refused(t);
     if (lk)
       spinlock_acquire(lk);
     return 0;
@@ -92,6 +109,7 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
   // can take us off the bucket, but its message to run us is handled only
   // after we are off this CPU.
   int s = intr_save();
+  t->sleeps_refused = 0;
   t->state = KLT_SLEEPING;
   if (t->lwp)
     t->lwp->vcsw++;

@@ -727,17 +727,13 @@ static const struct call call_table[] = {
   { SYS_lwp_resume, 1, fuzz_lwp_resume },
   { SYS_lwp_tidword, 1, fuzz_lwp_tidword },
   { SYS_profile, 1, fuzz_profile },
-  // The signal calls are not drawn for now: with them fuzz seed 2 on 3 harts
-  // hung in one of three CI runs (two LWPs of one process spinning in the kernel, crit 1,
-  // with SIGALRM and SIGCHLD pending; issue 21, open), and make test must
-  // not fail by luck. Weight 1 again once the hang is found and fixed.
-  { SYS_signal, 0, fuzz_signal },
-  { SYS_sigsend, 0, fuzz_sigsend },
-  { SYS_lwp_sigsend, 0, fuzz_lwp_sigsend },
-  { SYS_sigprocmask, 0, fuzz_sigprocmask },
-  { SYS_sigpending, 0, fuzz_sigpending },
-  { SYS_alarm, 0, fuzz_alarm },
-  { SYS_sigreturn, 0, fuzz_sigreturn },
+  { SYS_signal, 1, fuzz_signal },
+  { SYS_sigsend, 1, fuzz_sigsend },
+  { SYS_lwp_sigsend, 1, fuzz_lwp_sigsend },
+  { SYS_sigprocmask, 1, fuzz_sigprocmask },
+  { SYS_sigpending, 1, fuzz_sigpending },
+  { SYS_alarm, 1, fuzz_alarm },
+  { SYS_sigreturn, 1, fuzz_sigreturn },
   { -1, 1, fuzz_unknown },
 };
 #define NCALLS (int)(sizeof(call_table) / sizeof(call_table[0]))
