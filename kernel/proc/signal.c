@@ -222,17 +222,11 @@ uint64 sys_sigprocmask(void)
   struct lwp *l = curlwp();
   int how = arg_int(0);
   uint64 set = arg_addr(1), old_addr = arg_addr(2), mask = l->sigmask;
-  if (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK)
+  if (!sigmask_how_ok(how))
     return -1;
   if (old_addr && copyout(l->proc->pagetable, old_addr, &mask, sizeof(mask)) < 0)
     return -1;
-  if (how == SIG_BLOCK)
-    mask |= set;
-  else if (how == SIG_UNBLOCK)
-    mask &= ~set;
-  else
-    mask = set;
-  set_mask(l, mask);
+  set_mask(l, sigmask_apply(mask, how, set));
   return 0;
 }
 

@@ -19,3 +19,19 @@ typedef void (*sighandler_t)(int);
 #define SIG_BLOCK   0   // sigprocmask: add set to the mask
 #define SIG_UNBLOCK 1   //              take set out of the mask
 #define SIG_SETMASK 2   //              the mask becomes set
+
+// The one reading of `how`, for the kernel's sigprocmask and the library's
+// uthread_sigmask alike: is it one of the three, and what mask it makes.
+static inline int sigmask_how_ok(int how)
+{
+  return how == SIG_BLOCK || how == SIG_UNBLOCK || how == SIG_SETMASK;
+}
+
+static inline uint64 sigmask_apply(uint64 mask, int how, uint64 set)
+{
+  if (how == SIG_BLOCK)
+    return mask | set;
+  if (how == SIG_UNBLOCK)
+    return mask & ~set;
+  return set;
+}

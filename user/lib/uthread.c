@@ -1324,21 +1324,14 @@ int uthread_sigmask(int how, uint64 set, uint64 *old)
   if (!library_ready)
     return sigprocmask(how, set, old);
   // sigpending writes *old: the kernel checks the pointer for us.
-  if ((how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) || (old && sigpending(old) < 0))
+  if (!sigmask_how_ok(how) || (old && sigpending(old) < 0))
     return -1;
   int was = lib_enter();
   struct ult_lwp *me = this_lwp();
   struct ult *self = me->current;
-  uint64 mask = self->sigmask;
   if (old)
-    *old = mask;
-  if (how == SIG_BLOCK)
-    mask |= set;
-  else if (how == SIG_UNBLOCK)
-    mask &= ~set;
-  else
-    mask = set;
-  self->sigmask = mask & SIG_ALL;
+    *old = self->sigmask;
+  self->sigmask = sigmask_apply(self->sigmask, how, set) & SIG_ALL;
   __atomic_store_n(&sig_used, 1, __ATOMIC_RELEASE);
   sig_switched_in(me, self);
   lib_leave(was);
