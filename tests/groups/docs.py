@@ -31,8 +31,10 @@ Each backticked span and each line of a code block is read as a claim:
   docs/teaching/schedule.md's hours table has a row per lab whose hours are
   those of its instructor's page and whose parts are labelled as in its
   README;
-- teaching: every page of docs/teaching/ is instructor only, and exam.md
-  has 10 or more questions, each with its answer.
+- teaching: every page of docs/teaching/ is instructor only, a mutant a TA
+  guide's table names (`(name, ...)` in docs/teaching/LAB.md) is one of
+  labs/LAB/mutants/, and exam.md has 10 or more questions, each with its
+  answer.
 
 docs/slides: `make slides` (tools/slides.py) draws every diagram of the
 docs as a picture holding its labels' words, one slide each, and marks
@@ -511,6 +513,18 @@ def check_teaching(c):
         rel = os.path.relpath(p, ROOT)
         c.claim("teaching", read(rel).startswith("<!-- instructor only -->\n"), rel,
                 "does not start with <!-- instructor only -->: it would ship in every handout")
+    for lab in sorted(os.listdir(os.path.join(ROOT, "labs"))):
+        guide = os.path.join("docs", "teaching", lab + ".md")
+        if not os.path.exists(os.path.join(ROOT, guide)):
+            continue
+        table = re.search(r"^\|[^\n]*\(mutant\)[^\n]*\n(?:\|.*\n)*", read(guide), re.M)
+        rows = table_rows("\n".join(table.group(0).splitlines()[2:])) if table else {}
+        for cells in rows.values():
+            for names in re.findall(r"\(([a-z0-9-]+(?:, [a-z0-9-]+)*)\)", cells[0] if cells else ""):
+                for name in names.split(", "):
+                    c.claim("teaching", os.path.exists(os.path.join(
+                        ROOT, "labs", lab, "mutants", name + ".patch")), guide,
+                        "no mutant %s (labs/%s/mutants/%s.patch)" % (name, lab, name))
     exam = "docs/teaching/exam.md"
     if os.path.exists(os.path.join(ROOT, exam)):
         blocks = re.split(r"^\*\*\d+\. ", read(exam), flags=re.M)[1:]
