@@ -200,14 +200,30 @@ static void test_sigkill(void)
 // ---- blocking calls a caught signal interrupts --------------------------------------
 
 static int main_lwp;
+static volatile struct schedctl *main_sc;
 static volatile int sender_go;
 
-// Sends SIGUSR1 to the main LWP once it is told to; the main LWP may
-// already sleep or not yet: a signal ready for it ends the sleep at once.
+// Is the LWP of sc asleep: off its CPU, and still so a tick later with no
+// switch in between (not just preempted)?
+static int asleep(volatile struct schedctl *sc)
+{
+  if (sc == 0 || sc->sc_state != SC_OFFPROC)
+    return 0;
+  uint64 sw = sc->sc_switches;
+  sleep(1);
+  return sc->sc_state == SC_OFFPROC && sc->sc_switches == sw;
+}
+
+// Sends SIGUSR1 to the main LWP once it is told to and sleeps in its call:
+// sent sooner, a timer trap between `sender_go = 1` and the call could
+// deliver it first, and the call would then sleep on (sigtests-1hart saw
+// sleep(10000) return 0 so).
 static void lwp_sender(void *arg)
 {
   (void)arg;
   while (!sender_go)
+    ;
+  while (!asleep(main_sc))
     ;
   lwp_sigsend(main_lwp, SIGUSR1);
   lwp_exit();
@@ -227,6 +243,7 @@ static int start_sender(void)
 {
   sender_go = 0;
   main_lwp = lwp_self();
+  main_sc = schedctl();
   int id = lwp_create(lwp_sender, 0, new_stack());
   CHECK(id > 0, "lwp_create failed");
   return id;
@@ -286,7 +303,6 @@ static void test_intr_calls(void)
 // an interruptible call, which returns -1 after the handler; the sender
 // blocks it. If the signal went elsewhere, the byte written after a while
 // ends the read and the test says so.
-static volatile struct schedctl *main_sc;
 static int pd_fds[2];
 
 static void pd_sender(void *arg)
@@ -295,14 +311,8 @@ static void pd_sender(void *arg)
   sigprocmask(SIG_BLOCK, BIT(SIGUSR1), 0);
   while (!sender_go)
     ;
-  for (;;) {                   // until the main LWP has stayed off its CPU a whole tick
-    while (main_sc->sc_state != SC_OFFPROC)
-      ;
-    uint64 sw = main_sc->sc_switches;
-    sleep(1);
-    if (main_sc->sc_state == SC_OFFPROC && main_sc->sc_switches == sw)
-      break;
-  }
+  while (!asleep(main_sc))
+    ;
   sigsend(getpid(), SIGUSR1);
   sleep(20);
   write(pd_fds[1], "x", 1);
@@ -345,15 +355,6 @@ static void skip_reader(void *arg)
   char c;
   skip_ret[i] = read(skip_fds[i][0], &c, 1);
   lwp_exit();
-}
-
-static int asleep(volatile struct schedctl *sc)
-{
-  if (sc == 0 || sc->sc_state != SC_OFFPROC)
-    return 0;
-  uint64 sw = sc->sc_switches;
-  sleep(1);
-  return sc->sc_state == SC_OFFPROC && sc->sc_switches == sw;
 }
 
 static void test_taker_skips_blocked(void)
