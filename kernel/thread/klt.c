@@ -155,6 +155,7 @@ struct klt *klt_create(const char *name, void (*fn)(void *), void *arg, int pri,
   t->cpu = cpu ? cpu : mycpu();
   t->chan = 0;
   t->wake_tick = 0;
+  t->sleeps_refused = 0;
   t->lwp = 0;
   t->fn = fn;
   t->arg = arg;
