@@ -104,21 +104,26 @@ static void wait_hits(int sig, int n)
     sleep(1);
 }
 
-// Has the LWP whose schedctl entry is sc stayed off its CPU a whole tick?
-static int asleep(volatile struct schedctl *sc)
+// Is LWP lwpid of this process asleep in the kernel (procinfo says so:
+// past the look for a ready signal that a sleep makes before it starts)?
+static int asleep(int lwpid)
 {
-  if (sc == 0 || sc->sc_state != SC_OFFPROC)
-    return 0;
-  uint64 sw = sc->sc_switches;
-  sleep(1);
-  return sc->sc_state == SC_OFFPROC && sc->sc_switches == sw;
+  static struct procinfo pi[64];
+  int n = procinfo(pi, 64);
+  for (int i = 0; i < n; i++) {
+    if (pi[i].pid != getpid())
+      continue;
+    for (int k = 0; k < pi[i].nlwp; k++)
+      if (pi[i].lwps[k].lwpid == lwpid)
+        return strcmp(pi[i].lwps[k].state_name, "sleep") == 0;
+  }
+  return 0;
 }
 
-static void wait_asleep(volatile struct schedctl *volatile *sc)
+static void wait_asleep(volatile int *lwpid)
 {
-  for (int i = 0; i < WAIT_TICKS && !asleep(*sc); i++)
-    if (*sc == 0 || (*sc)->sc_state != SC_OFFPROC)
-      sleep(1);
+  for (int i = 0; i < WAIT_TICKS && (*lwpid <= 0 || !asleep(*lwpid)); i++)
+    sleep(1);
 }
 
 // ---- deliver ----------------------------------------------------------------------
@@ -289,8 +294,8 @@ static void t_defaults(void)
 // ---- interrupt --------------------------------------------------------------------
 
 static const char *const interrupt_checks[] = { "read", "sleep", "futex", "wait", "join", 0 };
-static int main_lwp, fds[2], child_fds[2];
-static volatile struct schedctl *volatile main_sc;
+static volatile int main_lwp;
+static int fds[2], child_fds[2];
 static volatile int call_done, rescued;
 static int futex_word;
 static volatile int waiter_go;
@@ -300,7 +305,7 @@ static volatile int waiter_go;
 static void intr_sender(void *arg)
 {
   int which = (int)(uint64)arg;
-  wait_asleep(&main_sc);
+  wait_asleep(&main_lwp);
   lwp_sigsend(main_lwp, SIGUSR1);
   for (int i = 0; i < WAIT_TICKS && !call_done; i++)
     sleep(1);
@@ -333,7 +338,6 @@ static void t_interrupt(void)
   pipe(fds);
   pipe(child_fds);
   main_lwp = lwp_self();
-  main_sc = schedctl();
   int child = fork();
   if (child == 0) {
     char c;
@@ -352,7 +356,7 @@ static void t_interrupt(void)
     else if (which == 1)
       r = sleep(WAIT_TICKS * 2);
     else if (which == 2)
-      r = futex_wait(&futex_word, 0, WAIT_TICKS * 2);
+      r = futex_wait(&futex_word, 0, 0);
     else if (which == 3)
       r = wait(0);
     else
@@ -374,7 +378,6 @@ static void t_interrupt(void)
 // ---- sleeper ----------------------------------------------------------------------
 
 static const char *const sleeper_checks[] = { "sleeper", "skips", "intact", "alarm", 0 };
-static volatile struct schedctl *volatile rd_sc[2];
 static volatile int rd_ret[2] = { -2, -2 }, rd_lwp[2];
 static int rd_fds[2][2];
 
@@ -383,7 +386,6 @@ static void reader(void *arg)
   int i = (int)(uint64)arg;
   sigprocmask(SIG_SETMASK, i == 1 ? BIT(SIGUSR1) : 0, 0);
   rd_lwp[i] = lwp_self();
-  rd_sc[i] = schedctl();
   char c;
   rd_ret[i] = read(rd_fds[i][0], &c, 1);
   lwp_exit();
@@ -401,8 +403,8 @@ static void t_sleeper(void)
     pipe(rd_fds[i]);
     ids[i] = lwp_create(reader, (void *)(uint64)i, new_stack());
   }
-  wait_asleep(&rd_sc[0]);
-  wait_asleep(&rd_sc[1]);
+  wait_asleep(&rd_lwp[0]);
+  wait_asleep(&rd_lwp[1]);
   sigsend(getpid(), SIGUSR1);
   for (int t = 0; t < WAIT_TICKS && rd_ret[0] == -2; t++)
     sleep(1);
@@ -459,11 +461,11 @@ static void t_prefer(void)
   int rn = lwp_create(runner, 0, new_stack());
   int by_runner = 0, cut = 0;
   for (int round = 0; round < PREFER_ROUNDS; round++) {
-    rd_sc[0] = 0;
+    rd_lwp[0] = 0;
     rd_ret[0] = -2;
     pipe(rd_fds[0]);
     int sl = lwp_create(reader, 0, new_stack());
-    wait_asleep(&rd_sc[0]);
+    wait_asleep(&rd_lwp[0]);
     for (int i = 0; i < WAIT_TICKS && (run_sc == 0 || run_sc->sc_state != SC_ONPROC); i++)
       sleep(1);
     int h = hits[SIGUSR1];
