@@ -9,6 +9,7 @@
 #:   make grade           grade the labs (LAB=NAME one lab, TEST=NAME one test)
 #:   make mutants         grade each lab's mutants (LAB=NAME, MUTANT=name, RUNS=n)
 #:   make handout         the student tree of a lab: LAB=NAME OUT=DIR [FORCE=1]
+#:                        [RELEASED=lab,...] [COMMIT=1] (docs/grading.md)
 #:   make slides          lecture slides from the docs' diagrams: build/slides/index.html
 #:   make bench           guest instructions per operation (docs/perf.md)
 #:   make trace           scheduler timeline: PROG="CMD ARGS" [ICOUNT=1] (docs/trace.md)
@@ -337,11 +338,15 @@ profile: all
 
 ifneq ($(filter handout,$(MAKECMDGOALS)),)
 ifeq ($(and $(LAB),$(OUT)),)
-$(error usage: make handout LAB=<lab> OUT=<new dir> [FORCE=1]; the labs are $(LABS))
+$(error usage: make handout LAB=<lab> OUT=<new dir> [FORCE=1] [RELEASED=lab,...] [COMMIT=1]; the labs are $(LABS))
 endif
 endif
+# Every other lab stays a stub unless RELEASED names it; COMMIT=1: OUT is the
+# git repository of handouts students merge from, and the handout its next commit.
+RELEASED ?=
 handout:
-	python3 tools/handout.py --lab $(LAB) --out $(OUT) $(if $(FORCE),--force)
+	python3 tools/handout.py --lab $(LAB) --out $(OUT) $(if $(FORCE),--force) \
+	  $(if $(RELEASED),--released $(RELEASED)) $(if $(COMMIT),--commit)
 
 # One slide per diagram of the docs, drawn without Mermaid tools (docs/teaching/).
 slides:

@@ -79,7 +79,9 @@ def _copy(src, dst):
 def pristine(spec, tree, source=ROOT):
     """Write the lab's pristine tree (no student file yet) into tree and
     return the EXTRA_UPROGS paths of its test programs."""
-    handout.make_handout(source, spec["name"], tree, any_lab=True)
+    labs = specmod.lab_names(os.path.join(source, "labs"))
+    handout.make_handout(source, spec["name"], tree, any_lab=True,
+                         released=handout.earlier(labs, spec["name"]), in_student_files=True)
     lab_dst = os.path.join(tree, "labs", spec["name"])
     if os.path.isdir(os.path.join(spec["dir"], "tests")):
         _copy(os.path.join(spec["dir"], "tests"), os.path.join(lab_dst, "tests"))
@@ -133,10 +135,19 @@ def take_student_files(submission, spec, tree, source=ROOT):
     return notes
 
 
-def ignored_files(submission, spec, tree):
+def other_labs_files(spec, source=ROOT):
+    """The student files of the source tree's other labs: a submission's
+    earlier labs (graded on the reference's) and later ones differ from the
+    pristine tree by design, which is not worth a warning."""
+    labs = [x for x in specmod.lab_names(os.path.join(source, "labs")) if x != spec["name"]]
+    return handout.student_files(source, labs) - set(spec["student_files"])
+
+
+def ignored_files(submission, spec, tree, source=ROOT):
     """Files of the submission that differ from the pristine tree but are
-    not the student's: they are ignored (listed so the student learns it)."""
-    own = set(spec["student_files"])
+    not the student's: they are ignored (listed so the student learns it).
+    Other labs' student files are left out of the list."""
+    own = set(spec["student_files"]) | other_labs_files(spec, source)
     out = []
     for d, dirs, files in os.walk(submission):
         rel_d = os.path.relpath(d, submission)
@@ -230,7 +241,7 @@ def prepare(submission, spec, work, source=ROOT, log_path=os.devnull):
     time.sleep(0.01)        # student files are newer than any object, for make
     notes += take_student_files(submission, spec, tree, source)
     check_sources(tree, spec)
-    return tree, extra, notes, ignored_files(submission, spec, tree)
+    return tree, extra, notes, ignored_files(submission, spec, tree, source)
 
 
 def _taken(spec, tree):

@@ -30,9 +30,15 @@ import score as scoremod  # noqa: E402
 import spec as specmod  # noqa: E402
 
 
-def _line(spec, r):
+def _line(spec, r, details=True):
+    """A test's row; below it, for a test short of full marks, the rest of
+    its detail (what each result was, its hint, the console's last lines):
+    the feedback Gradescope shows as the test's output."""
     print("  %-28s %6s / %-4s %s" % (spec["name"] + "/" + r["test"]["name"], _num(r["score"]),
                                     _num(r["max_score"]), r["status"]), flush=True)
+    if details and r["score"] < r["max_score"]:
+        for line in r["detail"].splitlines()[1:]:
+            print("      " + line)
 
 
 def check_answers(repo, spec, logs):
@@ -94,7 +100,7 @@ def grade_lab(repo, spec, tests, logs, answers=False):
             build_log = os.path.join(logs, "build.log")
             tree, extra, notes, ignored = build.prepare(repo, spec, work, log_path=build_log)
             _files_log(os.path.join(logs, "files.log"), notes, ignored)
-            if ignored:
+            if ignored and repo != specmod.ROOT:     # the instructor's own tree differs by design
                 print("  ignored %d changed file(s) that are not this lab's student files "
                       "(%s): %s" % (len(ignored), ", ".join(spec["student_files"]),
                                     ", ".join(ignored[:8]) + (" ..." if len(ignored) > 8 else "")),
@@ -106,7 +112,7 @@ def grade_lab(repo, spec, tests, logs, answers=False):
             for t in tests:
                 results.append(dict(test=t, score=0, max_score=t["points"], status=str(e).split("\n")[0],
                                     detail=str(e), elapsed=0.0, build_error=str(e)))
-                _line(spec, results[-1])
+                _line(spec, results[-1], details=t is tests[-1])
             return results, ignored
         for t in tests:
             t0 = time.monotonic()

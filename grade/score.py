@@ -6,7 +6,8 @@ other text on the same line, since the token cannot be guessed); everything
 else is log. A test's results count only with its end line: a kernel panic
 (the kernel's own `panic: hart N:` line), an output flood, a timeout or a
 program that ended without its end line scores 0 (the detail still lists
-what it printed). The end line's digest (digest(), the computation of
+what it printed, and a test short of full marks shows the console's last
+lines (diagnostics()) as they are). The end line's digest (digest(), the computation of
 grade/testlib/grade.h) covers every result line under the token: a result
 line the program did not print, or one rewritten on its way, does not match.
 The program also leaves its end line in the file system (END_FILE), read
@@ -26,6 +27,9 @@ not match the result lines.
 import re
 
 PANIC = re.compile(r"panic: hart \d+: ")
+FEEDBACK_LINES = 10                 # the program's last lines a failed test shows
+FEEDBACK_BYTES = 1024
+FEEDBACK_WIDTH = 160
 MIN_TICKS = 5                       # grade/testlib/grade.h GRADE_MIN_TICKS
 END_FILE = "grade.end"              # grade.h GRADE_END_FILE, in the image's root
 TICK = 0.01                         # kernel/param.h HZ 100
@@ -105,6 +109,26 @@ def forged(token, text, took=None, min_seconds=0.0):
     return None
 
 
+def diagnostics(token, text):
+    """The console's last lines other than the harness's own (the command
+    with its token, GRADE lines, prompts): at most FEEDBACK_LINES lines of
+    FEEDBACK_WIDTH characters and FEEDBACK_BYTES in all, printable ASCII
+    only. Shown to the student as the program's output, never read for a
+    verdict."""
+    kept = []
+    for line in text.splitlines():
+        line = "".join(c if " " <= c <= "~" else "?" for c in line.expandtabs(2)).rstrip()
+        if token in line or line.strip() in ("", "$"):
+            continue
+        if line.startswith("$ "):
+            line = line[2:]
+        kept.append(line[:FEEDBACK_WIDTH])
+    kept = kept[-FEEDBACK_LINES:]
+    while kept and sum(len(x) + 5 for x in kept) > FEEDBACK_BYTES:
+        kept.pop(0)
+    return kept
+
+
 def evaluate(test, token, text, killed=None, took=None, disk_end=None):
     """Score one test. test: a spec test dict (points, expect, partial);
     text: the console output from the typed command on; killed: None,
@@ -126,6 +150,9 @@ def evaluate(test, token, text, killed=None, took=None, disk_end=None):
         detail = status + ("\n" + "\n".join(lines) if lines else "")
         if score < points and test.get("hint"):
             detail += "\n  hint: " + test["hint"]
+        said = diagnostics(token, text) if score < points else []
+        if said:
+            detail += "\n  the console's last lines:\n" + "\n".join("  | " + x for x in said)
         return {"score": round(score, 2), "max_score": points, "status": status,
                 "detail": detail, "results": results}
 

@@ -24,7 +24,8 @@ class SpecError(Exception):
 def lab_names(labs_dir=LABS):
     """Every lab under labs_dir, in lab order: the names listed in
     labs_dir/ORDER (one a line, # comments) first, then the others sorted by
-    their lab.json "order" and name."""
+    their lab.json "order" and name. A listed lab with no folder (one not
+    handed out yet) is not a lab here."""
     if not os.path.isdir(labs_dir):
         return []
     found = sorted(d for d in os.listdir(labs_dir)
@@ -35,7 +36,7 @@ def lab_names(labs_dir=LABS):
         with open(order_file) as f:
             for line in f:
                 name = line.split("#")[0].strip()
-                if name and name not in listed:
+                if name in found and name not in listed:
                     listed.append(name)
     rest = [d for d in found if d not in listed]
     rest.sort(key=lambda d: (_order_of(labs_dir, d), d))

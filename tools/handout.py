@@ -2,9 +2,13 @@
 """Generating a lab's student tree from the full (solution) tree.
 
     python3 tools/handout.py --lab NAME --out DIR [--repo DIR] [--force]
+                             [--released LAB,...] [--commit]
 
 DIR must not exist or be empty, unless --force (`make handout ... FORCE=1`):
-a student's solved tree is never overwritten by accident.
+a student's solved tree is never overwritten by accident. With --commit
+(`make handout ... COMMIT=1`) DIR is a git repository of handouts: the
+handout replaces its work tree and becomes one commit, which students merge
+into their own repositories (docs/grading.md, "Rolling handouts").
 
 Solution regions in C/assembly and Python/shell/Makefile/.txt files look like
 
@@ -16,10 +20,12 @@ Solution regions in C/assembly and Python/shell/Makefile/.txt files look like
 
 (`#`, `# STUB`, `#| ` in Python, shell, Makefiles and .txt files such as a
 lab's answers file; in Markdown `<!-- LAB x BEGIN -->`, `<!-- STUB -->`,
-`<!--| text -->`, `<!-- LAB x END -->`). For lab NAME, regions
-of labs before NAME (labs/ORDER, else lab.json "order") keep their solution;
-regions of NAME and later labs become their stub (nothing if no STUB block);
-marker lines are removed. A region named `LAB instructor` (a line that
+`<!--| text -->`, `<!-- LAB x END -->`). Every lab is open until its
+solution is released: regions of every lab become their stub (nothing if no
+STUB block), except those of the labs named by --released (earlier labs
+only, labs/ORDER, else lab.json "order"), which keep their solution; marker
+lines are removed. Labs after NAME are not handed out yet: their folders and
+answers files are left out (their stubs in shared files stay). A region named `LAB instructor` (a line that
 points at an instructor page, say) is in no handout. Instructor-only files never appear: labs/*/solution*,
 labs/*/mutants/ (wrong solutions, made from the right one), everything
 under docs/instructor/ (its pages, and patches such as docs/instructor/apart/),
@@ -29,6 +35,7 @@ in lab.json), and the `hint` of `hidden` and `after_due_date` tests.
 Files under grade/tests/fixtures/ are copied verbatim (they are test data).
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -146,19 +153,36 @@ def instructor_only(repo, labs):
     return excluded, rewritten
 
 
-def lab_mode(labs, lab):
-    """mode() for transform: regions of labs before `lab` keep their
-    solution, the others become stubs (all of them for a lab not in the
-    order, e.g. a harness test lab)."""
-    index = labs.index(lab) if lab in labs else -1
-
+def lab_mode(labs, released=()):
+    """mode() for transform: regions of the labs in `released` keep their
+    solution, every other lab's (and `LAB instructor`) become stubs."""
     def mode(name):
         if name == INSTRUCTOR_REGION:
             return "stub"
         if name not in labs:
             raise HandoutError("marker names unknown lab %r" % name)
-        return "solution" if 0 <= labs.index(name) < index else "stub"
+        return "solution" if name in released else "stub"
     return mode
+
+
+def earlier(labs, lab):
+    """The labs before `lab` in lab order (none for a lab not in it)."""
+    return labs[:labs.index(lab)] if lab in labs else []
+
+
+def not_yet_out(repo, labs, lab):
+    """Paths of the labs after `lab`, which are not handed out yet: their
+    folders and answers files."""
+    if lab not in labs:
+        return set(), set()
+    later = labs[labs.index(lab) + 1:]
+    files = set()
+    for name in later:
+        with open(os.path.join(repo, "labs", name, "lab.json")) as f:
+            ans = json.load(f).get("answers")
+        if ans is not None:
+            files.add(ans.get("file", "answers-%s.txt" % name))
+    return {os.path.join("labs", name) + os.sep for name in later}, files
 
 
 def instructor_page(path):
@@ -183,21 +207,41 @@ def rewrite(src, dst, rel, mode):
         shutil.copy2(src, dst)
 
 
-def make_handout(repo, lab, out, any_lab=False):
+def student_files(repo, labs):
+    """The student files of labs (their answers files included)."""
+    files = set()
+    for name in labs:
+        files |= set(specmod.load(name, os.path.join(repo, "labs"))["student_files"])
+    return files
+
+
+def make_handout(repo, lab, out, any_lab=False, released=(), in_student_files=False):
     """Write lab's student tree from repo into out; the list of files.
-    any_lab: a lab missing from repo's labs/ is allowed (every region is
-    then a stub: the harness's pristine tree for a test lab)."""
+    released: the earlier labs whose solutions it keeps; in_student_files:
+    only in those labs' student files (the grader's pristine tree builds on
+    the reference's earlier labs while every other file, docs included, is
+    the students' handout). any_lab: a lab missing from repo's labs/ is
+    allowed (every region is then a stub: the harness's pristine tree for a
+    test lab)."""
     labs = specmod.lab_names(os.path.join(repo, "labs"))
     if lab not in labs and not any_lab:
         raise HandoutError("no lab %r (labs: %s)" % (lab, ", ".join(labs) or "none"))
-    mode = lab_mode(labs, lab)
+    wrong = [x for x in released if x not in earlier(labs, lab)]
+    if wrong:
+        raise HandoutError("cannot release %s with lab %s: only an earlier lab's solution "
+                           "(%s) can be released" % (", ".join(wrong), lab,
+                                                     ", ".join(earlier(labs, lab)) or "none"))
+    mode, stubs = lab_mode(labs, set(released)), lab_mode(labs)
+    solved = student_files(repo, released) if in_student_files else None
     excluded, rewritten = instructor_only(repo, labs)
+    later_dirs, later_files = not_yet_out(repo, labs, lab)
     written = []
     for rel in list_files(repo):
         parts = rel.split(os.sep)
         src, dst = os.path.join(repo, rel), os.path.join(out, rel)
-        if rel in excluded or (len(parts) >= 3 and parts[0] == "labs"
-                               and (parts[2].startswith("solution") or parts[2] == "mutants")) \
+        if rel in excluded or rel in later_files or rel.startswith(tuple(later_dirs)) \
+                or (len(parts) >= 3 and parts[0] == "labs"
+                    and (parts[2].startswith("solution") or parts[2] == "mutants")) \
                 or parts[:2] == ["docs", "instructor"] or instructor_page(src):
             continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -205,9 +249,46 @@ def make_handout(repo, lab, out, any_lab=False):
             with open(dst, "w") as f:
                 f.write(rewritten[rel])
         else:
-            rewrite(src, dst, rel, mode)
+            rewrite(src, dst, rel, mode if solved is None or rel in solved else stubs)
         written.append(rel)
     return written
+
+
+def git(repo, *args):
+    """Run git in repo; its stdout, HandoutError with its message if it fails."""
+    r = subprocess.run(["git", "-C", repo] + list(args), capture_output=True, text=True)
+    if r.returncode:
+        raise HandoutError("git %s: %s" % (args[0], (r.stderr or r.stdout).strip()[-300:]))
+    return r.stdout
+
+
+def commit_handout(repo, lab, out, released):
+    """Make the handout the next commit of the git repository `out`
+    (created if missing or empty): every file of the handout written, every
+    tracked file no longer in it removed, so a student who merges the commit
+    gets exactly this handout, with conflicts only in files they changed."""
+    if not os.path.isdir(os.path.join(out, ".git")):
+        if os.path.isdir(out) and os.listdir(out):
+            raise HandoutError("%s is not empty and not a git repository" % out)
+        os.makedirs(out, exist_ok=True)
+        git(out, "init", "-q")
+    if git(out, "status", "--porcelain"):
+        raise HandoutError("%s has uncommitted changes; commit or discard them first" % out)
+    files = make_handout(repo, lab, out, released=released)
+    keep = set(files)
+    for rel in git(out, "ls-files", "-z").split("\0"):
+        if rel and rel not in keep:
+            os.remove(os.path.join(out, rel))
+    git(out, "add", "-A")
+    if not git(out, "status", "--porcelain"):
+        return files, None
+    who = [] if subprocess.run(["git", "-C", out, "config", "user.email"],
+                               capture_output=True).returncode == 0 else \
+        ["-c", "user.name=Spindle handout", "-c", "user.email=handout@localhost"]
+    message = "Lab %s handout" % lab + ("; solutions released: %s" % ", ".join(released)
+                                        if released else "")
+    git(out, *who, "commit", "-q", "-m", message)
+    return files, git(out, "rev-parse", "--short", "HEAD").strip()
 
 
 def main(argv):
@@ -216,22 +297,32 @@ def main(argv):
     ap.add_argument("--out", required=True)
     ap.add_argument("--repo", default=specmod.ROOT)
     ap.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    ap.add_argument("--released", default="",
+                    help="LAB,...: earlier labs whose solutions the handout keeps")
+    ap.add_argument("--commit", action="store_true",
+                    help="DIR is a git repository of handouts: commit the handout there")
     opts = ap.parse_args(argv)
     repo, out = os.path.abspath(opts.repo), os.path.abspath(opts.out)
+    released = [x for x in opts.released.replace(",", " ").split() if x]
     if out == repo:
         print("handout: --out must not be the repository", file=sys.stderr)
         return 2
-    if os.path.isdir(out) and os.listdir(out) and not opts.force:
+    if not opts.commit and os.path.isdir(out) and os.listdir(out) and not opts.force:
         print("handout: %s exists and is not empty (a solved tree?); choose another "
               "folder, or overwrite with --force (make handout ... FORCE=1)" % out,
               file=sys.stderr)
         return 2
     try:
-        files = make_handout(repo, opts.lab, out)
+        if opts.commit:
+            files, commit = commit_handout(repo, opts.lab, out, released)
+        else:
+            files, commit = make_handout(repo, opts.lab, out, released=released), None
     except (HandoutError, specmod.SpecError, ValueError, UnicodeDecodeError) as e:
         print("handout: %s" % e, file=sys.stderr)
         return 1
-    print("handout: lab %s: %d files in %s" % (opts.lab, len(files), out))
+    print("handout: lab %s: %d files in %s%s%s" % (
+        opts.lab, len(files), out, "; solutions released: " + ", ".join(released) if released else "",
+        "; commit " + commit if commit else "; nothing new to commit" if opts.commit else ""))
     return 0
 
 

@@ -3,9 +3,12 @@
 
     python3 grade/gradescope/make_zip.py --lab NAME [--hidden DIR] [--out autograder.zip]
 
-The zip holds no solution: the lab's handout tree (tools/handout.py: solution
-regions of this lab and later ones replaced by their stubs, model answers,
-labs/*/solution* and instructor pages left out), with the lab's full
+The zip holds no solution of this lab or a later one: the lab's handout tree
+(tools/handout.py: solution regions of this lab and later ones replaced by
+their stubs, model answers, labs/*/solution* and instructor pages left out)
+with the earlier labs' solutions released, since a lab is graded on the
+reference's earlier labs as `make grade` does (students never see the zip;
+the handouts they get keep every open lab a stub), with the lab's full
 lab.json and its hidden test programs put back, setup.sh and run_autograder
 at its top, a LAB file naming the lab, and DIR's lab.json and programs under
 hidden/. The harness in it grades against that same tree, so Gradescope and
@@ -23,7 +26,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import spec as specmod  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-from handout import make_handout  # noqa: E402
+from handout import earlier, make_handout  # noqa: E402
 
 
 def main(argv):
@@ -39,7 +42,9 @@ def main(argv):
         return 2
     with tempfile.TemporaryDirectory(prefix="spindle-zip-") as tmp, \
             zipfile.ZipFile(opts.out, "w", zipfile.ZIP_DEFLATED) as z:
-        files = set(make_handout(ROOT, opts.lab, tmp))
+        labs = specmod.lab_names(os.path.join(ROOT, "labs"))
+        files = set(make_handout(ROOT, opts.lab, tmp, released=earlier(labs, opts.lab),
+                                  in_student_files=True))
         lab = os.path.join("labs", opts.lab)
         full = [os.path.join(lab, "lab.json")] + [os.path.join(lab, p["rel"])
                                                   for p in spec["programs"] if not p["hidden"]]

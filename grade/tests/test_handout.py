@@ -63,11 +63,11 @@ class TransformTest(unittest.TestCase):
 
 
 class HandoutTreeTest(unittest.TestCase):
-    def make(self, lab):
+    def make(self, lab, *extra):
         out = tempfile.mkdtemp()
         self.addCleanup(subprocess.run, ["rm", "-rf", out])
-        r = subprocess.run([sys.executable, TOOL, "--lab", lab, "--out", out, "--repo", FIX],
-                           capture_output=True, text=True)
+        r = subprocess.run([sys.executable, TOOL, "--lab", lab, "--out", out, "--repo", FIX]
+                           + list(extra), capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         return out
 
@@ -78,8 +78,8 @@ class HandoutTreeTest(unittest.TestCase):
     def test_beta(self):
         out = self.make("beta")
         c = self.read(out, "kernel/sched.c")
-        self.assertIn("return 1;   // alpha solution", c)        # earlier lab: solution
-        self.assertNotIn("TODO alpha", c)
+        self.assertIn("return 0; // TODO alpha", c)              # earlier lab, still open: stub
+        self.assertNotIn("alpha solution", c)
         self.assertIn("  // TODO beta: double x\n\n  return -1;\n", c)   # this lab: stub
         self.assertNotIn("beta solution", c)
         self.assertNotIn("gamma_helper", c)                        # later lab: stub (empty)
@@ -94,22 +94,37 @@ class HandoutTreeTest(unittest.TestCase):
         notes = self.read(out, "docs/notes.md")             # Markdown markers
         self.assertIn("Beta is the student's lab: see `labs/beta/README.md`.\n", notes)
         self.assertNotIn("shifting", notes)
-        self.assertIn("Alpha returns 1.", notes)
+        self.assertNotIn("Alpha returns 1.", notes)
         self.assertNotIn("<!--", notes)
         self.assertNotIn("teaching.md", notes)                  # LAB instructor: in no handout
         self.assertFalse(os.path.exists(os.path.join(out, "docs/teaching.md")))  # instructor only
         spec = json.loads(self.read(out, "labs/beta/lab.json"))
         hints = {t["name"]: t.get("hint") for t in spec["tests"]}
         self.assertEqual(hints, {"pub": None, "late": None, "pubhint": "visible hint"})
+        self.assertFalse(os.path.exists(os.path.join(out, "labs/gamma")))   # not out yet
+        self.assertTrue(os.path.exists(os.path.join(out, "labs/alpha/lab.json")))
 
-    def test_alpha_and_gamma(self):
-        c = self.read(self.make("alpha"), "kernel/sched.c")
-        self.assertIn("return 0; // TODO alpha", c)
-        self.assertIn("return -1;", c)
-        c = self.read(self.make("gamma"), "kernel/sched.c")
+    def test_released(self):
+        out = self.make("beta", "--released", "alpha")
+        c = self.read(out, "kernel/sched.c")
+        self.assertIn("return 1;   // alpha solution", c)        # released on purpose
+        self.assertNotIn("TODO alpha", c)
+        self.assertNotIn("beta solution", c)
+        self.assertIn("Alpha returns 1.", self.read(out, "docs/notes.md"))
+        c = self.read(self.make("gamma", "--released", "alpha,beta"), "kernel/sched.c")
         self.assertIn("alpha solution", c)
         self.assertIn("beta solution", c)
         self.assertNotIn("gamma_helper", c)
+        for bad in ("beta", "gamma", "nope"):       # only an earlier lab's solution
+            r = subprocess.run([sys.executable, TOOL, "--lab", "beta", "--out", tempfile.mkdtemp(),
+                                "--repo", FIX, "--released", bad], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertIn("only an earlier lab's solution", r.stderr)
+
+    def test_alpha(self):
+        c = self.read(self.make("alpha"), "kernel/sched.c")
+        self.assertIn("return 0; // TODO alpha", c)
+        self.assertIn("return -1;", c)
 
     def test_existing_out_needs_force(self):
         out = self.make("beta")

@@ -126,6 +126,21 @@ class ScoreTest(unittest.TestCase):
         self.assertIn("hint: check the child's exit status",
                       score.evaluate(hinted, TOKEN, console("partial"))["detail"])
 
+    def test_failed_test_shows_the_console_tail(self):
+        """The program's own lines reach the student (bounded, as text
+        after '|'), never the harness's lines with the token; a test with
+        full marks shows none."""
+        r = self.check("partial", 5, "1/2 passed")
+        self.assertIn("  |   eof: child status 0, wanted 7", r["detail"])
+        self.assertNotIn(TOKEN, r["detail"])
+        self.assertNotIn("console's last lines", self.check("pass", 10, "ok")["detail"])
+        flood = "".join("line %d %s\x07\n" % (i, "x" * 300) for i in range(100))
+        tail = score.diagnostics(TOKEN, flood + "$ ")
+        self.assertLessEqual(len(tail), score.FEEDBACK_LINES)
+        self.assertLessEqual(sum(len(x) + 5 for x in tail), score.FEEDBACK_BYTES)
+        self.assertTrue(tail[-1].startswith("line 99 "), tail[-1][:20])
+        self.assertTrue(all(len(x) <= score.FEEDBACK_WIDTH and "\x07" not in x for x in tail))
+
     def test_program_died_without_end_line(self):
         self.check("noend", 0, "test program ended without its end line")
 

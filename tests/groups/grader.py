@@ -10,7 +10,8 @@ import sys
 from qemu import ROOT
 from testlib import group
 
-UNIT = ["test_score", "test_spec", "test_handout", "test_answers", "test_zip", "test_integrity"]
+UNIT = ["test_score", "test_spec", "test_handout", "test_rolling", "test_answers", "test_zip",
+        "test_integrity"]
 
 
 def run_unittests(ctx, name, modules, timeout):
