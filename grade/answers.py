@@ -99,14 +99,35 @@ def regular_file(base, rel, max_bytes=None):
     return path, None
 
 
-def check(ans, repo, readme=""):
+def flat_names(student_files):
+    """{file name: path} of the student files whose name no other student
+    file has: the ones a flat submission (the files alone, as dragged into
+    Gradescope) may hold at its top."""
+    names = [os.path.basename(rel) for rel in student_files]
+    return {os.path.basename(rel): rel for rel in student_files
+            if names.count(os.path.basename(rel)) == 1}
+
+
+def submitted(repo, rel, student_files):
+    """Where the submission holds student file rel: at its path, else (a
+    flat submission) its name at the top when no other student file has
+    that name. Relative to repo; rel itself when neither is there."""
+    if os.path.lexists(os.path.join(repo, rel)):
+        return rel
+    name = os.path.basename(rel)
+    if flat_names(student_files).get(name) == rel and os.path.lexists(os.path.join(repo, name)):
+        return name
+    return rel
+
+
+def check(ans, repo, readme="", student_files=()):
     """Score the answers of spec["answers"] `ans` in the tree `repo` (the
     same for the instructor's tree, whose answers file holds the model
     answers inside a LAB region, and for a student's).
     Returns dict(score, max_score, status, detail, results)."""
     n, need, points = ans["questions"], ans["min_words"], ans["points"]
-    path, why = regular_file(repo, ans["file"])
-    source = ans["file"]
+    source = submitted(repo, ans["file"], list(student_files) or [ans["file"]])
+    path, why = regular_file(repo, source)
     if path is None:
         status = "%s is %s" % (ans["file"], why) if why != "missing" else "missing %s" % ans["file"]
         return {"score": 0, "max_score": points, "status": status,

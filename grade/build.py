@@ -25,7 +25,7 @@ import time
 import fsimage
 import score
 import spec as specmod
-from answers import regular_file
+from answers import flat_names, regular_file, submitted
 
 ROOT = specmod.ROOT
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -104,12 +104,15 @@ def take_student_files(submission, spec, tree, source=ROOT):
     mode = student_mode(labs, spec["name"])
     notes = []
     for rel in spec["student_files"]:
-        path, why = regular_file(submission, rel, MAX_FILE)
+        found = submitted(submission, rel, spec["student_files"])
+        path, why = regular_file(submission, found, MAX_FILE)
         if why == "missing":
             notes.append("student file %s: not in the submission; the handout's is used" % rel)
             continue
         if path is None:
-            raise BuildError("refused %s: %s" % (rel, why))
+            raise BuildError("refused %s: %s" % (found, why))
+        if found != rel:
+            notes.append("student file %s: taken from %s at the submission's top" % (rel, found))
         with open(path, "rb") as f:
             data = f.read()
         try:
@@ -148,6 +151,8 @@ def ignored_files(submission, spec, tree, source=ROOT):
     not the student's: they are ignored (listed so the student learns it).
     Other labs' student files are left out of the list."""
     own = set(spec["student_files"]) | other_labs_files(spec, source)
+    own |= {name for name, rel in flat_names(spec["student_files"]).items()
+            if submitted(submission, rel, spec["student_files"]) == name}
     out = []
     for d, dirs, files in os.walk(submission):
         rel_d = os.path.relpath(d, submission)
@@ -266,6 +271,28 @@ def check_objects(tree, spec):
         return integrity.check_calls(tree, spec, _taken(spec, tree))
     except integrity.Integrity as e:
         raise BuildError("%s: %s" % (score.INTEGRITY, e))
+
+
+def missing_tools():
+    """The tools grading needs that this machine lacks, by name. Grading
+    installs nothing (an install that fails would score every test 0):
+    tools/deps.sh installs them beforehand (Gradescope's setup.sh runs it)."""
+    missing = [cmd for cmd in ("make", "cc", "qemu-system-riscv64") if not shutil.which(cmd)]
+    prefix = qemu.found("cc")
+    if not prefix or not shutil.which(prefix + "gcc"):
+        missing.append("a RISC-V gcc (riscv64-*-gcc)")
+    if not qemu.found("opensbi"):
+        missing.append("OpenSBI's generic fw_dynamic.bin")
+    return missing
+
+
+def check_tools():
+    """BuildError (a harness error, not the student's) naming what is missing."""
+    missing = missing_tools()
+    if missing:
+        raise BuildError("harness error: missing on the grading machine: %s (grading installs "
+                         "nothing; run tools/deps.sh cc qemu opensbi first, as Gradescope's "
+                         "setup.sh does)" % ", ".join(missing), student=False)
 
 
 def first_error(text):

@@ -49,7 +49,7 @@ def check_answers(repo, spec, logs):
     if os.path.isfile(readme):
         with open(readme, errors="replace") as f:
             text = f.read()
-    r = answersmod.check(spec["answers"], repo, text)
+    r = answersmod.check(spec["answers"], repo, text, spec["student_files"])
     r.update(test=spec["answers"], elapsed=time.monotonic() - t0)
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, spec["answers"]["name"] + ".log"), "w") as f:
@@ -97,14 +97,14 @@ def grade_lab(repo, spec, tests, logs, answers=False):
     ignored = []
     with tempfile.TemporaryDirectory(prefix="spindle-grade-") as work:
         try:
+            build.check_tools()
             build_log = os.path.join(logs, "build.log")
             tree, extra, notes, ignored = build.prepare(repo, spec, work, log_path=build_log)
             _files_log(os.path.join(logs, "files.log"), notes, ignored)
             if ignored and repo != specmod.ROOT:     # the instructor's own tree differs by design
-                print("  ignored %d changed file(s) that are not this lab's student files "
-                      "(%s): %s" % (len(ignored), ", ".join(spec["student_files"]),
-                                    ", ".join(ignored[:8]) + (" ..." if len(ignored) > 8 else "")),
-                      flush=True)
+                print("  ignored %d changed file(s): %s\n  %s" % (
+                    len(ignored), ", ".join(ignored[:8]) + (" ..." if len(ignored) > 8 else ""),
+                    expected_note(spec["student_files"])), flush=True)
             build.build(tree, extra, build_log, spec["student_files"])
             notes += build.check_objects(tree, spec)
             _files_log(os.path.join(logs, "files.log"), notes, ignored)
@@ -137,7 +137,13 @@ def _num(x):
     return ("%.2f" % x).rstrip("0").rstrip(".")
 
 
-def gradescope_json(all_results, ignored=()):
+def expected_note(student_files):
+    """The line that tells a student which files a lab takes."""
+    return ("This lab grades only: %s (with their paths, or the files alone at the top)"
+            % ", ".join(student_files))
+
+
+def gradescope_json(all_results, ignored=(), expected=()):
     tests = []
     for lab, r in all_results:
         t = r["test"]
@@ -153,6 +159,8 @@ def gradescope_json(all_results, ignored=()):
         notes.append(errors[0])
     if ignored:
         notes.append("Ignored (only the lab's student files are graded): " + ", ".join(ignored))
+        if expected:
+            notes.append(expected_note(expected))
     if notes:
         doc["output"] = "\n".join(notes)
     doc["extra_data"] = {"status": errors[0].split("\n")[0] if errors else "graded",
@@ -189,7 +197,7 @@ def main(argv):
     if not labs:
         print("grade: no labs under %s: nothing to grade" % opts.labs_dir)
         return 0
-    all_results, ignored = [], []
+    all_results, ignored, expected = [], [], []
     for lab in labs:
         try:
             spec = specmod.load(lab, opts.labs_dir, opts.hidden)
@@ -204,6 +212,7 @@ def main(argv):
         print("grading lab %s (%s)" % (lab, repo), flush=True)
         results, skipped = grade_lab(repo, spec, tests, logs, answers=answers)
         all_results += [(lab, r) for r in results]
+        expected += spec["student_files"]
         ignored += [x for x in skipped if x not in ignored]
     if opts.test and not all_results:
         print("grade: no test named %s" % ", ".join(opts.test), file=sys.stderr)
@@ -213,7 +222,7 @@ def main(argv):
     if opts.json:
         os.makedirs(os.path.dirname(os.path.abspath(opts.json)), exist_ok=True)
         with open(opts.json, "w") as f:
-            json.dump(gradescope_json(all_results, ignored), f, indent=2)
+            json.dump(gradescope_json(all_results, ignored, expected), f, indent=2)
     return 0 if total >= most else 1
 
 

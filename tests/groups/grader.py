@@ -1,8 +1,9 @@
 """The grading harness's own tests (grade/tests/, `python3 -m unittest`), in
-three groups so they run next to the others: grader/unit (no QEMU: scoring,
-specs, handouts, answers, the Gradescope zip), grader/e2e (fixture labs and
-a batch, real QEMU) and grader/routes (the recorded forging submissions of
-grade/tests/fixtures/routes/, real QEMU)."""
+four groups so they run next to the others: grader/unit (no QEMU: scoring,
+specs, handouts, rolling handouts, answers, the Gradescope zip), grader/e2e
+(fixture labs and a batch, real QEMU), grader/gradescope (the zip's setup.sh
+and run_autograder in a scratch root, real QEMU) and grader/routes (the
+recorded forging submissions of grade/tests/fixtures/routes/, real QEMU)."""
 import os
 import subprocess
 import sys
@@ -37,6 +38,11 @@ def grader(ctx):
 @group("grader-e2e", tests=["grader/e2e"], weight=120)
 def grader_e2e(ctx):
     run_unittests(ctx, "grader/e2e", ["test_e2e"], 1800)
+
+
+@group("grader-gradescope", tests=["grader/gradescope"], weight=60)
+def grader_gradescope(ctx):
+    run_unittests(ctx, "grader/gradescope", ["test_gradescope"], 1200)
 
 
 @group("grader-routes", tests=["grader/routes"], weight=120)
