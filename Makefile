@@ -8,6 +8,7 @@
 #:   make test            run every test (ONLY=NAME for some; TESTFLAGS=... to tests/run.py)
 #:   make grade           grade the labs (LAB=NAME one lab, TEST=NAME one test)
 #:   make mutants         grade each lab's mutants (LAB=NAME, MUTANT=name, RUNS=n)
+#:   make handin          the zip of your files of a lab to upload: LAB=NAME
 #:   make handout         the student tree of a lab: LAB=NAME OUT=DIR [FORCE=1]
 #:                        [RELEASED=lab,...] [COMMIT=1] (docs/grading.md)
 #:   make slides          lecture slides from the docs' diagrams: build/slides/index.html
@@ -47,7 +48,7 @@ U        := user
 # instead: make TOOLPREFIX=riscv64-elf- OPENSBI=/path/fw_dynamic.bin.
 # Goals that compile install a missing compiler first (when it can), so the
 # probes below see it on a fresh machine.
-NOBUILD_GOALS := clean help deps handout
+NOBUILD_GOALS := clean help deps handout handin
 ifndef TOOLPREFIX
 TOOLPREFIX := $(shell bash tools/deps.sh find cc)
 endif
@@ -308,6 +309,15 @@ grade:
 	@bash tools/deps.sh qemu opensbi
 	python3 grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(TEST),--test $(TEST))
 
+# The zip a student uploads: only LAB's student files (grade/handin.py).
+ifneq ($(filter handin,$(MAKECMDGOALS)),)
+ifeq ($(LAB),)
+$(error usage: make handin LAB=<lab>; the labs are $(LABS))
+endif
+endif
+handin:
+	python3 grade/handin.py --lab $(LAB)
+
 # Each in-tree mutant of a lab (labs/LAB/mutants/*.patch, a plausible wrong
 # solution) graded like a submission: a table of score and the tests that
 # caught it (grade/mutants.py). make mutants [LAB=x] [MUTANT=name] [RUNS=3]
@@ -358,7 +368,7 @@ help:
 clean:
 	rm -rf $(BUILD) $(K)/kernel fs.img .gdbport grade-logs compile_commands.json
 
-.PHONY: all qemu qemu-gdb deps test bench stress grade mutants handout slides trace profile clean help FORCE
+.PHONY: all qemu qemu-gdb deps test bench stress grade mutants handin handout slides trace profile clean help FORCE
 .SECONDARY:
 
 # Dependencies the compiler found (-MD) for the objects of this command only:

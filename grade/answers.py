@@ -11,8 +11,9 @@ occurrence of the template's placeholder are ignored. A word is a
 whitespace-separated token with a letter or digit in it. An answer counts
 when it has at least min_words words and is not filler (filler()): too few
 distinct words, long repeats, or mostly the lab README's own text (the
-question); filler scores 0 for its question and flags the check INTEGRITY
-for the instructor. The score is points x counted / N.
+question); or a copy: COPY_RUN words in a row from a doc the handout ships
+(docs, the lab's README). Either scores 0 for its question and flags the
+check INTEGRITY for the instructor. The score is points x counted / N.
 """
 import os
 import re
@@ -77,6 +78,27 @@ def filler(text, need, readme=""):
     return None
 
 
+COPY_RUN = 12          # words in a row shared with a shipped doc: a copied sentence
+
+
+def doc_runs(docs):
+    """{COPY_RUN-word run: the doc it is from} of {path: text}."""
+    runs = {}
+    for rel, text in sorted(docs.items()):
+        for g in _grams(_norm(text), COPY_RUN):
+            runs.setdefault(g, rel)
+    return runs
+
+
+def copied(text, runs):
+    """Why an answer copies a shipped doc (a run of COPY_RUN words in a row
+    from one of them), or None."""
+    for g in _grams(_norm(text), COPY_RUN):
+        if g in runs:
+            return "copied from %s: '%s ...'" % (runs[g], " ".join(g.split()[:8]))
+    return None
+
+
 def regular_file(base, rel, max_bytes=None):
     """The path of base/rel if it and every folder on the way (below base)
     are real (no symbolic links) and it is a regular file (of at most
@@ -120,7 +142,7 @@ def submitted(repo, rel, student_files):
     return rel
 
 
-def check(ans, repo, readme="", student_files=()):
+def check(ans, repo, readme="", student_files=(), docs=None):
     """Score the answers of spec["answers"] `ans` in the tree `repo` (the
     same for the instructor's tree, whose answers file holds the model
     answers inside a LAB region, and for a student's).
@@ -136,11 +158,12 @@ def check(ans, repo, readme="", student_files=()):
     with open(path, "rb") as f:
         text = f.read(MAX_BYTES).decode("utf-8", errors="replace")
     got = parse(text, ans["placeholder"])
+    runs = doc_runs(docs or {})
     results, lines, flagged = {}, [], []
     for k in range(1, n + 1):
         count = len(words(got.get(k, "")))
         results["Q%d" % k] = ok = count >= need
-        junk = filler(got[k], need, readme) if ok else None
+        junk = (filler(got[k], need, readme) or copied(got[k], runs)) if ok else None
         if junk:
             results["Q%d" % k] = False
             flagged.append("Q%d %s" % (k, junk))

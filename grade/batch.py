@@ -11,14 +11,21 @@ short name or another entry's own name (dup/, dup.zip and dup.zip.git):
 then the full entry name, so names are unique by construction (and name
 results, logs and CSV rows of one submission each). --shard i/n (0 <= i < n)
 grades the submissions whose index in the sorted list is i modulo n and
-writes OUT/grades-<i>-of-<n>.csv.
+writes OUT/grades-<i>-of-<n>.csv. Each submission's student files, as
+grading takes them, are copied to OUT/files/<submission>/ (one folder per
+submission: MOSS's and JPlag's input). --deadline grades a git submission as
+committed at a date (git's committer dates: the student's clock) or a tag;
+--late mark grades the newest commit and flags it late instead. --only NAME
+regrades one submission in place: its CSV row, JSON, logs and files folder.
 """
 import argparse
 import concurrent.futures
 import csv
+import datetime
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -26,6 +33,8 @@ import tempfile
 import zipfile
 
 import spec as specmod
+from answers import regular_file, submitted
+from build import MAX_FILE
 from integrity import elide
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,16 +81,53 @@ def shard(subs, spec):
     return [s for k, s in enumerate(subs) if k % n == i]
 
 
-def unpack(path, work):
-    """A folder holding the submission's tree (its top, with the Makefile)."""
+def is_git(path):
+    """Is path a bare git repository, or a work tree with its .git?"""
+    bare = os.path.isfile(os.path.join(path, "HEAD")) and os.path.isdir(os.path.join(path, "objects"))
+    return bare or os.path.exists(os.path.join(path, ".git"))
+
+
+def git(repo, *args):
+    r = subprocess.run(["git", "-C", repo] + list(args), capture_output=True, text=True)
+    if r.returncode:
+        raise ValueError("git %s failed: %s" % (args[0], r.stderr.strip()[-200:]))
+    return r.stdout.strip()
+
+
+def cut(tree, deadline, late):
+    """Apply --deadline to the clone `tree`: the commit to grade (the last
+    one committed at or before the deadline, or the one the tag names) is
+    checked out, unless late == "mark". Returns the flags: late:<n> for n
+    commits after it. ValueError when nothing was committed in time."""
+    if deadline.startswith("tag:"):
+        try:
+            when = git(tree, "rev-parse", "--verify", "-q", deadline[4:] + "^{commit}")
+        except ValueError:
+            raise ValueError("no tag %s in the repository" % deadline[4:])
+    else:
+        when = git(tree, "rev-list", "-1", "--before=" + deadline, "HEAD")
+        if not when:
+            raise ValueError("nothing committed before the deadline %s" % deadline)
+    after = int(git(tree, "rev-list", "--count", when + "..HEAD"))
+    if after and late == "cut":
+        git(tree, "checkout", "-q", "--detach", when)
+    return ["late:%d" % after] if after else []
+
+
+def unpack(path, work, deadline=None, late="cut"):
+    """(a folder holding the submission's tree (its top, with the Makefile),
+    flags). A git repository is cloned (a work tree only when a deadline
+    applies: then only committed work counts) and cut at the deadline."""
     dst = os.path.join(work, "src")
     if os.path.isdir(path):
-        if os.path.isfile(os.path.join(path, "HEAD")) and os.path.isdir(os.path.join(path, "objects")):
+        if is_git(path) and (deadline or not os.path.exists(os.path.join(path, ".git"))):
             r = subprocess.run(["git", "clone", "-q", path, dst], capture_output=True, text=True)
             if r.returncode:
                 raise ValueError("git clone failed: %s" % r.stderr.strip()[-200:])
-            return dst
-        return path                       # grade.py copies it before building
+            if deadline and git(dst, "rev-list", "--all", "-n", "1"):
+                return dst, cut(dst, deadline, late)
+            return dst, []
+        return path, ["deadline:not-git"] if deadline else []    # grade.py copies it
     os.makedirs(dst)
     if path.endswith(".zip"):
         with zipfile.ZipFile(path) as z:
@@ -106,17 +152,32 @@ def unpack(path, work):
         if len(inner) != 1 or not os.path.isdir(os.path.join(top, inner[0])):
             break
         top = os.path.join(top, inner[0])
-    return top
+    return top, ["deadline:not-git"] if deadline else []
 
 
-def grade_one(name, path, opts, max_score):
+def keep_files(tree, spec, dst):
+    """Copy the submission's student files (as grading takes them: by path,
+    or by name at the top of a flat submission; regular files only) into
+    dst, a folder of its own for MOSS or JPlag. Replaces what a previous
+    grading of the same submission left there."""
+    shutil.rmtree(dst, ignore_errors=True)
+    for rel in spec["student_files"]:
+        path, _ = regular_file(tree, submitted(tree, rel, spec["student_files"]), MAX_FILE)
+        if path:
+            os.makedirs(os.path.dirname(os.path.join(dst, rel)), exist_ok=True)
+            shutil.copyfile(path, os.path.join(dst, rel))
+
+
+def grade_one(name, path, opts, spec):
     """Grade one submission; returns (name, score, max, status, flags)."""
     out_json = os.path.join(opts.out, name + ".json")
+    max_score = specmod.max_points(spec)
     with tempfile.TemporaryDirectory(prefix="spindle-batch-") as work:
         try:
-            tree = unpack(path, work)
+            tree, marks = unpack(path, work, opts.deadline, opts.late)
         except (ValueError, OSError, tarfile.TarError, zipfile.BadZipFile) as e:
             return _zero(name, out_json, max_score, "unpack failed: %s" % elide(str(e), work))
+        keep_files(tree, spec, os.path.join(opts.out, "files", name))
         cmd = [sys.executable, os.path.join(HERE, "grade.py"), "--repo", tree, "--lab", opts.lab,
                "--json", out_json, "--logs", os.path.join(opts.out, "logs", name),
                "--labs-dir", opts.labs_dir]
@@ -136,6 +197,11 @@ def grade_one(name, path, opts, max_score):
             why = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
             return _zero(name, out_json, max_score, "harness error: %s" % elide(why, work))
     extra = doc.get("extra_data", {})
+    if marks:
+        extra["flags"] = extra.get("flags", []) + marks
+        doc["extra_data"] = extra
+        with open(out_json, "w") as f:
+            json.dump(doc, f, indent=2)
     return (name, "%g" % doc["score"], max_score, extra.get("status", "graded"),
             " ".join(extra.get("flags", [])))
 
@@ -155,7 +221,22 @@ def main(argv):
     ap.add_argument("--hidden")
     ap.add_argument("--out", default="batch-results")
     ap.add_argument("--labs-dir", default=specmod.LABS, help=argparse.SUPPRESS)
+    ap.add_argument("--deadline", help="a date and time (git's --before), or tag:NAME: "
+                    "grade git submissions as committed then")
+    ap.add_argument("--late", choices=("cut", "mark"), default="cut",
+                    help="cut: grade the last commit in time (default); mark: grade the "
+                    "newest and flag it late")
+    ap.add_argument("--only", action="append",
+                    help="regrade only this submission (repeatable): its row of the CSV, its "
+                    "JSON, logs and files folder are replaced, the rest kept")
     opts = ap.parse_args(argv)
+    if opts.deadline and not opts.deadline.startswith("tag:"):
+        try:
+            datetime.datetime.fromisoformat(opts.deadline)
+        except ValueError:
+            print("grade batch: --deadline %r: give a date and time such as 2026-12-01T23:59 "
+                  "(+01:00 for a zone), or tag:NAME" % opts.deadline, file=sys.stderr)
+            return 2
     opts.out = os.path.abspath(opts.out)
     opts.labs_dir = os.path.abspath(opts.labs_dir)
     if opts.hidden:
@@ -165,25 +246,36 @@ def main(argv):
         subs = submissions(opts.dir)
         if opts.shard:
             subs = shard(subs, opts.shard)
+        if opts.only:
+            unknown = set(opts.only) - {n for n, _ in subs}
+            if unknown:
+                raise ValueError("--only %s: no such submission in %s"
+                                 % (", ".join(sorted(unknown)), opts.dir))
+            subs = [(n, p) for n, p in subs if n in opts.only]
     except (specmod.SpecError, ValueError, OSError) as e:
         print("grade batch: %s" % e, file=sys.stderr)
         return 2
-    max_score = specmod.max_points(spec)
     os.makedirs(opts.out, exist_ok=True)
     rows = []
     with concurrent.futures.ThreadPoolExecutor(max(1, opts.j)) as pool:
-        futures = [pool.submit(grade_one, n, p, opts, max_score) for n, p in subs]
+        futures = [pool.submit(grade_one, n, p, opts, spec) for n, p in subs]
         for fut in concurrent.futures.as_completed(futures):
             row = fut.result()
             print("%-24s %6s / %-6s %s %s" % row, flush=True)
             rows.append(row)
-    rows.sort()
     csv_name = "grades.csv"
     if opts.shard:
         csv_name = "grades-%d-of-%d.csv" % tuple(int(x) for x in re.findall(r"\d+", opts.shard))
-    with open(os.path.join(opts.out, csv_name), "w", newline="") as f:
+    csv_path = os.path.join(opts.out, csv_name)
+    if opts.only and os.path.exists(csv_path):      # a regrade: keep the other rows
+        with open(csv_path, newline="") as f:
+            done = {row[0] for row in rows}
+            rows += [tuple(r) for r in list(csv.reader(f))[1:] if r and r[0] not in done]
+    rows.sort()
+    with open(csv_path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["submission", "score", "max", "status", "flags"])
         w.writerows(rows)
-    print("grade batch: %d submissions, %s" % (len(rows), os.path.join(opts.out, csv_name)))
+    print("grade batch: %d submission(s) graded, %s; their student files in %s" % (
+        len(subs), csv_path, os.path.join(opts.out, "files")))
     return 0

@@ -49,7 +49,8 @@ def check_answers(repo, spec, logs):
     if os.path.isfile(readme):
         with open(readme, errors="replace") as f:
             text = f.read()
-    r = answersmod.check(spec["answers"], repo, text, spec["student_files"])
+    docs = build.handout.shipped_docs(specmod.ROOT, spec["name"])
+    r = answersmod.check(spec["answers"], repo, text, spec["student_files"], docs)
     r.update(test=spec["answers"], elapsed=time.monotonic() - t0)
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, spec["answers"]["name"] + ".log"), "w") as f:

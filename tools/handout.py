@@ -234,16 +234,9 @@ def make_handout(repo, lab, out, any_lab=False, released=(), in_student_files=Fa
     mode, stubs = lab_mode(labs, set(released)), lab_mode(labs)
     solved = student_files(repo, released) if in_student_files else None
     excluded, rewritten = instructor_only(repo, labs)
-    later_dirs, later_files = not_yet_out(repo, labs, lab)
     written = []
-    for rel in list_files(repo):
-        parts = rel.split(os.sep)
+    for rel in handed_out(repo, labs, lab, excluded):
         src, dst = os.path.join(repo, rel), os.path.join(out, rel)
-        if rel in excluded or rel in later_files or rel.startswith(tuple(later_dirs)) \
-                or (len(parts) >= 3 and parts[0] == "labs"
-                    and (parts[2].startswith("solution") or parts[2] == "mutants")) \
-                or parts[:2] == ["docs", "instructor"] or instructor_page(src):
-            continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         if rel in rewritten:
             with open(dst, "w") as f:
@@ -252,6 +245,34 @@ def make_handout(repo, lab, out, any_lab=False, released=(), in_student_files=Fa
             rewrite(src, dst, rel, mode if solved is None or rel in solved else stubs)
         written.append(rel)
     return written
+
+
+def handed_out(repo, labs, lab, excluded):
+    """The files of repo that lab's handout holds: not `excluded` (hidden
+    tests), not a lab that is not out yet, no lab's solution notes or
+    mutants, nothing under docs/instructor/, no instructor page."""
+    later_dirs, later_files = not_yet_out(repo, labs, lab)
+    for rel in list_files(repo):
+        parts = rel.split(os.sep)
+        if rel in excluded or rel in later_files or rel.startswith(tuple(later_dirs)) \
+                or (len(parts) >= 3 and parts[0] == "labs"
+                    and (parts[2].startswith("solution") or parts[2] == "mutants")) \
+                or parts[:2] == ["docs", "instructor"] or instructor_page(os.path.join(repo, rel)):
+            continue
+        yield rel
+
+
+def shipped_docs(repo, lab):
+    """{path: text} of the Markdown pages lab's default handout holds, as
+    students read them (every lab's regions their stubs): what an answer to
+    the lab's questions must not copy (grade/answers.py)."""
+    labs = specmod.lab_names(os.path.join(repo, "labs"))
+    docs = {}
+    for rel in handed_out(repo, labs, lab, set()):
+        if rel.endswith(".md") and not rel.startswith(VERBATIM):
+            with open(os.path.join(repo, rel), errors="replace") as f:
+                docs[rel] = transform(f.read(), "<!--", lab_mode(labs), rel)
+    return docs
 
 
 def git(repo, *args):

@@ -122,6 +122,26 @@ class AnswersTest(unittest.TestCase):
                           readme)
         self.assertEqual((r["score"], r["integrity"]), (5, False), r["detail"])
 
+    def test_copied_doc_sentence_scores_zero_and_is_flagged(self):
+        """An answer holding a sentence of a doc the handout ships (issue 25:
+        docs/upcalls.md answered upcalls Q3) scores 0 for its question and
+        is flagged; the same ideas in the student's own words are not."""
+        sys.path.insert(0, os.path.join(ROOT, "tools"))
+        import handout
+        docs = handout.shipped_docs(ROOT, "upcalls")
+        page = docs["docs/upcalls.md"]
+        sentence = max((x for x in re.split(r"(?<=\.)\s+", page) if "`" not in x and "|" not in x),
+                       key=lambda x: len(answers.words(x)))
+        self.assertGreaterEqual(len(answers.words(sentence)), answers.COPY_RUN, sentence)
+        text = "Q1: %s\nQ2: In my words: %s\nQ3: %s\n" % (LONG, sentence, MORE)
+        r = answers.check(self.ans, Tree(self, text).dir, "", (), docs)
+        self.assertEqual(r["score"], 3.33, r["detail"])
+        self.assertTrue(r["integrity"])
+        self.assertRegex(r["status"], r"^INTEGRITY: Q2 copied from docs/upcalls.md: '")
+        r = answers.check(self.ans, Tree(self, "Q1: %s\nQ2: %s\nQ3: %s\n" % (LONG, MORE, LONG)).dir,
+                          "", (), docs)
+        self.assertEqual((r["score"], r["integrity"]), (5, False), r["detail"])
+
     def test_missing_label(self):
         r = self.check("Q1: %s\nQ3: %s\n" % (LONG, LONG))
         self.assertEqual(r["score"], 3.33)

@@ -2,7 +2,8 @@
 four groups so they run next to the others: grader/unit (no QEMU: scoring,
 specs, handouts, rolling handouts, answers, the Gradescope zip), grader/e2e
 (fixture labs and a batch, real QEMU), grader/gradescope (the zip's setup.sh
-and run_autograder in a scratch root, real QEMU) and grader/routes (the
+and run_autograder in a scratch root, real QEMU; handin, and batch's
+deadline, regrade and similarity folders) and grader/routes (the
 recorded forging submissions of grade/tests/fixtures/routes/, real QEMU)."""
 import os
 import subprocess
@@ -42,7 +43,7 @@ def grader_e2e(ctx):
 
 @group("grader-gradescope", tests=["grader/gradescope"], weight=60)
 def grader_gradescope(ctx):
-    run_unittests(ctx, "grader/gradescope", ["test_gradescope"], 1200)
+    run_unittests(ctx, "grader/gradescope", ["test_gradescope", "test_term"], 1500)
 
 
 @group("grader-routes", tests=["grader/routes"], weight=120)
