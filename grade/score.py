@@ -29,7 +29,7 @@ import re
 PANIC = re.compile(r"panic: hart \d+: ")
 FEEDBACK_LINES = 10                 # the program's last lines a failed test shows
 FEEDBACK_BYTES = 1024
-FEEDBACK_WIDTH = 160
+FEEDBACK_WIDTH = 320                # a test's own "stuck for 150 ticks ..." line fits
 MIN_TICKS = 5                       # grade/testlib/grade.h GRADE_MIN_TICKS
 END_FILE = "grade.end"              # grade.h GRADE_END_FILE, in the image's root
 TICK = 0.01                         # kernel/param.h HZ 100

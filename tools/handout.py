@@ -25,8 +25,9 @@ solution is released: regions of every lab become their stub (nothing if no
 STUB block), except those of the labs named by --released (earlier labs
 only, labs/ORDER, else lab.json "order"), which keep their solution; marker
 lines are removed. Labs after NAME are not handed out yet: their folders and
-answers files are left out (their stubs in shared files stay). A region named `LAB instructor` (a line that
-points at an instructor page, say) is in no handout. Instructor-only files never appear: labs/*/solution*,
+answers files are left out (their stubs in shared files stay). A region
+named `LAB instructor` (a line that points at an instructor page, say) is in
+no handout. Instructor-only files never appear: labs/*/solution*,
 labs/*/mutants/ (wrong solutions, made from the right one), everything
 under docs/instructor/ (its pages, and patches such as docs/instructor/apart/),
 Markdown pages whose first line is `<!-- instructor only -->` (such as
@@ -35,7 +36,6 @@ in lab.json), and the `hint` of `hidden` and `after_due_date` tests.
 Files under grade/tests/fixtures/ are copied verbatim (they are test data).
 """
 import argparse
-import json
 import os
 import re
 import shutil
@@ -176,13 +176,9 @@ def not_yet_out(repo, labs, lab):
     if lab not in labs:
         return set(), set()
     later = labs[labs.index(lab) + 1:]
-    files = set()
-    for name in later:
-        with open(os.path.join(repo, "labs", name, "lab.json")) as f:
-            ans = json.load(f).get("answers")
-        if ans is not None:
-            files.add(ans.get("file", "answers-%s.txt" % name))
-    return {os.path.join("labs", name) + os.sep for name in later}, files
+    specs = [specmod.load(name, os.path.join(repo, "labs")) for name in later]
+    return ({os.path.join("labs", name) + os.sep for name in later},
+            {spec["answers"]["file"] for spec in specs if spec["answers"]})
 
 
 def instructor_page(path):

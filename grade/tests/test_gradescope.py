@@ -79,7 +79,8 @@ class Gradescope(unittest.TestCase):
         r = subprocess.run(["bash", os.path.join(ag, "source", "setup.sh")], env=env,
                            capture_output=True, text=True, timeout=300)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("every tool grading needs is here", r.stdout)
+        self.assertIn("every tool grading needs is here; the pristine tree of lab %s is built"
+                      % LAB, r.stdout)
         self.assertNotIn("install riscv", self.installs())   # deps.sh found them all
         os.remove(self.log)
 
@@ -104,7 +105,9 @@ class Gradescope(unittest.TestCase):
         self.assertIn("notes.txt (not in the handout)", doc["output"])
         self.assertIn("This lab grades only: " + ", ".join(files), doc["output"])
         with open(os.path.join(ag, "results", "logs", LAB, "files.log")) as f:
-            self.assertIn("taken from concurrency.c at the submission's top", f.read())
+            said = f.read()
+        self.assertIn("taken from concurrency.c at the submission's top", said)
+        self.assertIn("pristine build reused", said)          # built by setup.sh
 
     def test_missing_tool_is_a_harness_error(self):
         res = os.path.join(self.tmp, "results.json")
