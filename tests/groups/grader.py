@@ -33,7 +33,7 @@ def run_unittests(ctx, name, modules, timeout):
 
 @group("grader", tests=["grader/unit"], weight=5)
 def grader(ctx):
-    run_unittests(ctx, "grader/unit", UNIT, 300)
+    run_unittests(ctx, "grader/unit", UNIT, 600)
 
 
 @group("grader-e2e", tests=["grader/e2e"], weight=120)
