@@ -11,7 +11,7 @@ SRC=${AUTOGRADER:-/autograder}/source
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq python3 make git gcc libc6-dev >/dev/null
-bash "$SRC/tools/deps.sh" cc qemu opensbi gdb
+bash "$SRC"/tools/deps.sh cc qemu opensbi gdb
 # Check the tools, then build the pristine tree once, into the image
 # (source/build/grade-cache): each submission then compiles its own files only.
 python3 - "$SRC" <<'PY'
