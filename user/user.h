@@ -81,7 +81,7 @@ int set_concurrency(int n);          // n LWPs run this process's user threads (
 int get_concurrency(void);
 // Where LWPs added by set_concurrency start: entry(arg) on the shared boot
 // stack whose top is stack_top (the uthread library registers this; the stub
-// is in user/lib/uthread.c).
+// is in user/lib/uthread_level.c).
 int concurrency_entry(void (*entry)(void *), void *arg, void *stack_top);
 struct upcall_area;
 int upcall_register(struct upcall_area *area);

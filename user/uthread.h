@@ -1,7 +1,8 @@
 // The uthread library interface: M:N user threads (ULTs) multiplexed over the
 // process's LWPs, with priorities, bound threads, mutexes and condition
-// variables. Implementation: user/lib/uthread.c, user/lib/uthread_mutex.c and
-// user/lib/uthread_switch.S; design notes: docs/uthread.md, docs/adaptive.md.
+// variables. Implementation: user/lib/uthread*.c (user/lib/uthread_core.h
+// lists the files) and user/lib/uthread_switch.S; design notes:
+// docs/uthread.md, docs/adaptive.md.
 #pragma once
 
 #define UTHREAD_MAX       2048   // thread ids are 0 .. UTHREAD_MAX-1 (indices into a table)

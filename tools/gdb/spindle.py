@@ -391,15 +391,15 @@ class UserMemory:
         return gdb.Value(self.read(va, typ.sizeof), typ)
 
 
-def user_static(name, prog):
-    """The file-static `name` of user/lib/uthread.c in the symbols of prog
-    (loaded with usym); falls back to any uthread.c copy that was loaded."""
-    try:
-        cands = gdb.lookup_static_symbols(name)
-    except AttributeError:            # gdb < 10
-        s = gdb.lookup_static_symbol(name)
-        cands = [s] if s else []
-    cands = [s for s in cands if s.symtab and s.symtab.filename.endswith("uthread.c")]
+def user_global(name, prog):
+    """The global `name` of the uthread library (user/lib/uthread*.c) in the
+    symbols of prog (loaded with usym); falls back to any copy that was
+    loaded."""
+    cands = []
+    for objfile in gdb.objfiles():
+        s = objfile.lookup_global_symbol(name)
+        if s is not None and s.symtab and os.path.basename(s.symtab.filename).startswith("uthread"):
+            cands.append(s)
     if not cands:
         raise gdb.GdbError("no uthread symbols loaded: run `usym %s` first" % (prog or "PROG"))
     for s in cands:
@@ -425,13 +425,13 @@ bound, entry function, saved pc/sp of a thread that is switched out, stack."""
         prog = cstr(p["name"])
         user_pc = {int(l["id"]): int(l["tf"]["epc"]) for _, l in k.proc_lwps(p)}
         mem = UserMemory(int(p["pagetable"]))
-        def static_addr(name):
-            s = user_static(name, prog)
+        def global_addr(name):
+            s = user_global(name, prog)
             return s, int(s.value().address)
-        s_threads, a_threads = static_addr("threads")
-        s_lwps, a_lwps = static_addr("lwps")
-        _, a_next = static_addr("next_unused_tid")
-        _, a_ready = static_addr("library_ready")
+        s_threads, a_threads = global_addr("ult_threads")
+        s_lwps, a_lwps = global_addr("ult_lwps")
+        _, a_next = global_addr("ult_next_tid")
+        _, a_ready = global_addr("ult_ready")
         ready = int.from_bytes(mem.read(a_ready, 4), "little")
         threads = int.from_bytes(mem.read(a_threads, 8), "little")
         lwps = int.from_bytes(mem.read(a_lwps, 8), "little")
@@ -441,7 +441,7 @@ bound, entry function, saved pc/sp of a thread that is switched out, stack."""
         n = int.from_bytes(mem.read(a_next, 4), "little", signed=True)
         ult_t = s_threads.type.target()
         lwp_t = s_lwps.type.target()
-        max_lwps = 64                 # MAX_LWPS in user/lib/uthread.c
+        max_lwps = 64                 # MAX_LWPS in user/lib/uthread_core.h
         # who is current on each LWP of the library
         current, in_kernel = {}, set()
         print("pid %d (%s): uthread table at 0x%x, %d tid(s) ever used" % (pid, prog, threads, n))

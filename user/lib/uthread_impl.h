@@ -1,10 +1,10 @@
-// Inside the uthread library: what user/lib/uthread.c (threads, LWPs, the
-// run queue) offers the library's other files: the concurrency level in
-// user/lib/uthread_level.c (lab concurrency), the upcall handler in
-// user/lib/uthread_upcall.c (lab upcalls) and the mutexes in
-// user/lib/uthread_mutex.c (lab adaptive), and what they offer it. Not for
-// programs: they include user/uthread.h only (the tests of lab adaptive also
-// set ult_test_hook).
+// Inside the uthread library: what the library's core (user/lib/uthread.c
+// and the files user/lib/uthread_core.h lists) offers the labs' files: the
+// concurrency level in user/lib/uthread_level.c (lab concurrency), the
+// upcall handler in user/lib/uthread_upcall.c (lab upcalls) and the mutexes
+// in user/lib/uthread_mutex.c (lab adaptive), and what they offer it. Not
+// for programs: they include user/uthread.h only (the tests of lab adaptive
+// also set ult_test_hook).
 #pragma once
 #include "uapi/types.h"
 #include "uapi/schedctl.h"
@@ -12,7 +12,7 @@
 struct umutex;
 
 // ---- the concurrency level (uthread_level.c) ---------------------------------
-// What uthread_level.c offers uthread.c:
+// What uthread_level.c offers the core:
 // uthread_init, on the first LWP (which serves the run queue): registers
 // where the LWPs the kernel adds start, and asks for n LWPs in all; 0 or -1.
 int  ulevel_start(int n);
@@ -24,8 +24,8 @@ int  ulevel_idle(void);
 // the argument and stack that make it boot as one that does not serve.
 void ulevel_upcall_entry(uint64 *entry, uint64 *arg, uint64 *stack);
 
-// What uthread.c offers uthread_level.c; the three ult_boot_* run on the
-// boot stack (uthread_switch.S, uthread_boot_entry).
+// What the core (uthread_lwp.c) offers uthread_level.c; the three ult_boot_*
+// run on the boot stack (uthread_switch.S, uthread_boot_entry).
 // A free LWP record with a scheduler stack of its own, for the calling LWP
 // (its id recorded), or 0 if there is no record or no memory. needed: the
 // caller cannot do without (a replacement activation, lab upcalls): it tries
@@ -37,7 +37,7 @@ void ult_boot_run(struct ult_lwp *l, int *release) __attribute__((noreturn));
 // Ends the calling LWP: its last store clears *release (0: nothing).
 void ult_boot_leave(int *release) __attribute__((noreturn));
 
-// ---- for the upcall handler ------------------------------------------------
+// ---- for the upcall handler (uthread_activation.c, uthread_lock.c) -----------
 int  ulib_ready(void);                 // uthread_init has run
 void ulib_lock(int *l);                // the library's spinlock
 void ulib_unlock(int *l);

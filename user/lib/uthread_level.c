@@ -1,9 +1,9 @@
 // The library's side of the concurrency level (lab concurrency): how many
 // LWPs serve the shared run queue. Owns the boot stack that every LWP the
 // kernel adds starts on, its lock, the hand-over from that stack to an LWP
-// record of the library's (user/lib/uthread.c), and the count of serving
+// record of the library's (user/lib/uthread_lwp.c), and the count of serving
 // LWPs with the decision that a surplus one ends. It does not touch the run
-// queue, the thread table or the records' fields: uthread.c offers it the
+// queue, the thread table or the records' fields: uthread_lwp.c offers it the
 // few ult_boot_* and ulevel_* entry points of uthread_impl.h.
 //
 // The protocol with the kernel (kernel/proc/concurrency.c):

@@ -4,7 +4,7 @@
 // on a CPU, block otherwise), BLOCK or SPIN. Owns the fields of struct
 // umutex except the lock word, which it changes only through
 // ult_lock_try/ult_lock_release; threads, LWPs, wait lists and the run queue
-// are user/lib/uthread.c's, reached only through user/lib/uthread_impl.h.
+// are the library core's, reached only through user/lib/uthread_impl.h.
 // The handout: labs/adaptive/README.md; the design: docs/adaptive.md.
 #include "user/user.h"
 #include "user/uthread.h"

@@ -6,7 +6,7 @@
 # the context just saved until it is complete and its stack no longer in use
 # (user/lib/uthread.c, "switching threads"). Pure user code: no system call,
 # and tp (which names the LWP, not the thread) is left alone. Layout matches
-# struct ult_context in user/lib/uthread.c.
+# struct ult_context in user/lib/uthread_core.h.
 #
 #   void uthread_switch(struct ult_context *save, struct ult_context *load, int *release);
 #

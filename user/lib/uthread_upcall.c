@@ -1,9 +1,10 @@
 // The uthread library's side of scheduler activations (lab upcalls):
 // registering the upcall area, and the upcall handler, which turns the
-// kernel's events into run-queue work. A replacement activation starts in
-// the library's boot entry (uthread.c) and serves the run queue like any
-// LWP; every scheduler calls uthread_upcall_poll() before it looks for work
-// and after it wakes. The kernel side is kernel/proc/upcall.c and
+// kernel's events into run-queue work; what each event does to the
+// library's records is user/lib/uthread_activation.c's. A replacement
+// activation starts in the library's boot entry (user/lib/uthread_level.c)
+// and serves the run queue like any LWP; every scheduler calls
+// uthread_upcall_poll() before it looks for work and after it wakes. The kernel side is kernel/proc/upcall.c and
 // kernel/proc/activation.c; the design is docs/upcalls.md.
 #include "user/user.h"
 #include "user/uthread.h"
