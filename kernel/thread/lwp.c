@@ -37,6 +37,8 @@ static void lwp_start(void *arg)
 int lwp_alloc_delay;     // KD_LWP_ALLOC_DELAY: ticks an LWP sleeps before adding one to its process
 int schedctl_delay;      // KD_SCHEDCTL_DELAY: ticks the schedctl system call sleeps first
 
+#define SETTLE_MAX_TICKS 50    // lwp_alloc_delay: the longest wait for the others to settle
+
 // The calling LWP sleeps `ticks` ticks, less if it is told to end.
 void lwp_test_delay(int ticks)
 {
@@ -46,10 +48,36 @@ void lwp_test_delay(int ticks)
     sleepq_sleep_intr(&lwp_alloc_delay, 0, until - now);
 }
 
+// Is every LWP of p but self asleep or ended? (A hint: read without the
+// KLTs' locks, for a test delay only.)
+static int others_asleep(struct proc *p, struct lwp *self)
+{
+  int asleep = 1;
+  spinlock_acquire(&p->lock);
+  for (struct lwp *l = p->lwps; l && asleep; l = l->next)
+    if (l != self && !l->dead && l->klt->state != KLT_SLEEPING)
+      asleep = 0;
+  spinlock_release(&p->lock);
+  return asleep;
+}
+
+// kdebug KD_LWP_ALLOC_DELAY: before it adds an LWP to its own process, the
+// caller sleeps `ticks`, then a tick at a time until the process's other
+// LWPs are all asleep or ended (at most SETTLE_MAX_TICKS more): an LWP
+// added before has then found work, parked or left before the next exists,
+// however slowly the host runs it.
+static void lwp_alloc_test_delay(struct proc *p, int ticks)
+{
+  struct lwp *self = curlwp();
+  lwp_test_delay(ticks);
+  for (int t = 0; t < SETTLE_MAX_TICKS && !lwp_killed(self) && !others_asleep(p, self); t++)
+    lwp_test_delay(1);
+}
+
 struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0)
 {
   if (lwp_alloc_delay > 0 && curlwp() && curlwp()->proc == p)
-    lwp_test_delay(lwp_alloc_delay);
+    lwp_alloc_test_delay(p, lwp_alloc_delay);
   struct cpu *cpu = lwkt_pick_cpu();
   struct klt *t = klt_create(p->name, lwp_start, 0, PRI_KERN_USER, cpu);
   if (t == 0)

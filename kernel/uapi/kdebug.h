@@ -21,7 +21,8 @@
                                  // between looking a page up and copying it (0: off, at most
                                  // 100000); racetests copyshrink
 #define KD_LWP_ALLOC_DELAY   52  // arg ticks (0: off, at most 100): an LWP that adds an LWP to its
-                                 // own process sleeps that long first (lab concurrency's tests)
+                                 // own process sleeps that long first, then until its other LWPs
+                                 // are all asleep or ended (lab concurrency's tests)
 #define KD_SCHEDCTL_DELAY    53  // arg ticks (0: off, at most 100): the schedctl system call sleeps
                                  // that long first (lab concurrency's tests: the boot stack)
 #define KD_UPCALL_STATS      20  // copy the caller's struct upcall_kstats (uapi/upcall.h) to arg; 0 or -1

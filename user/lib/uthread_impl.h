@@ -31,8 +31,9 @@ void ulevel_upcall_entry(uint64 *entry, uint64 *arg, uint64 *stack);
 // caller cannot do without (a replacement activation, lab upcalls): it tries
 // again every tick, and after a second ends the process with a message.
 struct ult_lwp *ult_boot_take(int needed);
-// The calling LWP becomes l and runs l's scheduler loop on l's stack. *release
-// (0: nothing) is cleared once nothing uses the current stack any more.
+// The calling LWP becomes l and runs l's scheduler loop on l's stack.
+// *release, the boot lock the caller holds, is cleared once nothing uses the
+// current stack any more.
 void ult_boot_run(struct ult_lwp *l, int *release) __attribute__((noreturn));
 // Ends the calling LWP: its last store clears *release (0: nothing).
 void ult_boot_leave(int *release) __attribute__((noreturn));

@@ -146,13 +146,16 @@ void ult_bound_lwp_reap(struct ult_lwp *l)
 // uthread_level.c owns the boot stack and its lock, and calls these on it.
 static int boot_user;              // 1 + lwpid of the LWP inside ult_boot_run, or 0
 
+#define BOOT_TAKE_TICKS 300        // a replacement waits this long for a record, then gives up
+
 // A replacement activation is needed: the LWP it replaces parks when it
 // wakes, so without it nobody may be left to serve, and the process would
-// hang. Memory comes back as others free it.
+// hang. Memory and records come back as others free them; 3 s is long
+// enough for a program's own watchdog (a lab test's) to report first.
 struct ult_lwp *ult_boot_take(int needed)
 {
   struct ult_lwp *l = ult_lwp_slot_take();
-  for (int tries = 0; l == 0 && needed && tries < 100; tries++) {
+  for (int tries = 0; l == 0 && needed && tries < BOOT_TAKE_TICKS; tries++) {
     sleep(1);                      // not an activation block: no thread is named
     l = ult_lwp_slot_take();
   }
@@ -165,12 +168,17 @@ struct ult_lwp *ult_boot_take(int needed)
   return l;
 }
 
-// Checks that one LWP at a time uses the boot stack: an LWP that finds
-// another one still inside ends the process with a message (the two would
-// overwrite each other's frames). kdebug(KD_SCHEDCTL_DELAY) keeps an LWP
-// inside (set_this_lwp calls schedctl) so that a test can see it.
+// Checks that one LWP at a time uses the boot stack: an LWP that arrives
+// without the boot lock still held for it to give back, or finds another one
+// still inside, ends the process with a message (the two would overwrite
+// each other's frames). kdebug(KD_SCHEDCTL_DELAY) keeps an LWP inside
+// (set_this_lwp calls schedctl) so that a test can see it.
 void ult_boot_run(struct ult_lwp *l, int *release)
 {
+  if (release == 0 || __atomic_load_n(release, __ATOMIC_ACQUIRE) == 0) {
+    fprintf(2, "uthread: LWP %d runs on the boot stack with its lock free\n", l->lwpid);
+    exit(-1);
+  }
   int other = __atomic_exchange_n(&boot_user, l->lwpid + 1, __ATOMIC_ACQ_REL);
   if (other != 0) {
     fprintf(2, "uthread: LWPs %d and %d on the boot stack at once\n", other - 1, l->lwpid);

@@ -80,6 +80,46 @@ static void hook(int event, void *obj, int tid)
     extra_hook(event, obj, tid);
 }
 
+// ---- the watchdog ------------------------------------------------------------------------
+// counts and notrunning wait for each other's threads without bounds of
+// their own: an LWP outside the library (no mistake in umutex can hold it
+// up) ends the test once neither the count nor anything the hook sees has
+// moved for STALL_TICKS, saying what it saw. The results reported stand;
+// the others fail.
+static char watch_stack[4096] __attribute__((aligned(16)));
+static const char *volatile doing = "starting", *volatile doing_mode = "";
+
+static int moved(void)
+{
+  int sum = count;
+  for (int t = 0; t < UTHREAD_MAX; t++)
+    sum += fails[t] + blocks[t] + wakes[t];
+  return sum;
+}
+
+static void watchdog(void *arg)
+{
+  (void)arg;
+  int seen = moved(), since = uptime();
+  for (;;) {
+    sleep(1);
+    int now = moved();
+    if (now != seen) {
+      seen = now;
+      since = uptime();
+    } else if (uptime() - since >= STALL_TICKS) {
+      printf("adaptest: nothing moved for %d ticks in %s%s (count %d)\n", STALL_TICKS, doing,
+             doing_mode, count);
+      for (int t = 0; t < UTHREAD_MAX; t++)
+        if (fails[t] || blocks[t] || wakes[t])
+          printf("adaptest: thread %d: %d failed looks, blocked %d times, woken %d times\n", t,
+                 fails[t], blocks[t], wakes[t]);
+      grade_end();
+      exit(0);
+    }
+  }
+}
+
 // Blocked now, and not woken since.
 static int is_blocked(int tid)
 {
@@ -223,6 +263,8 @@ static int count_in_mode(const char *name, int mode)
   aborted = trylock_took_held = 0;
   turn_tid[0] = turn_tid[1] = -1;
   turn_taken = turn_done = returned_in = inside = -1;
+  doing = "the turns, mode ";
+  doing_mode = name;
   run_threads(turn_taker, 2, 1);
   struct umutex_stats t = stats_of(&m);
   printf("adaptest: %s: %d turns, count %d\n", name, TURNS, count);
@@ -239,6 +281,7 @@ static int count_in_mode(const char *name, int mode)
   if (aborted)
     return 0;
   count = 0;
+  doing = "the free counting, mode ";
   run_threads(free_counter, FREE_THREADS, 0);
   struct umutex_stats f = stats_of(&m);
   int total = FREE_THREADS * FREE_ROUNDS;
@@ -419,18 +462,12 @@ static int until_blocked(int tid, volatile int *done, const char *who)
 }
 
 // 2. blocked at user level, on another mutex (gate): the waiter does not spin.
+//    A thread that never yields keeps the other LWP, so the waiter runs on
+//    the LWP the owner blocked on: an LWP on a CPU, running another thread.
 static struct umutex gate;
-static volatile int gate_owner_done, gate_waiter_done;
-
-static void gate_owner(void *arg)
-{
-  (void)arg;
-  umutex_lock(&m);
-  umutex_lock(&gate);             // held by the test: blocks here at user level
-  umutex_unlock(&gate);
-  umutex_unlock(&m);
-  gate_owner_done = 1;
-}
+static volatile int gate_owner_done, gate_waiter_done, gate_wtid = -1;
+static volatile int stop_busy, busy_running;
+static void busy_thread(void *arg);
 
 static void gate_waiter(void *arg)
 {
@@ -440,30 +477,45 @@ static void gate_waiter(void *arg)
   gate_waiter_done = 1;
 }
 
+static void gate_owner(void *arg)
+{
+  (void)arg;
+  umutex_lock(&m);
+  gate_wtid = uthread_create(gate_waiter, 0, 0);   // queued: runs here once we block
+  umutex_lock(&gate);             // held by the test: blocks here at user level
+  umutex_unlock(&gate);
+  umutex_unlock(&m);
+  gate_owner_done = 1;
+}
+
 static void owner_blocked(void)
 {
   umutex_init(&m);
   umutex_init(&gate);
   umutex_setmode(&gate, UMUTEX_BLOCK);
   umutex_lock(&gate);
+  stop_busy = busy_running = 0;
+  int x = uthread_create(busy_thread, 0, 0);   // takes the other LWP
+  while (!busy_running)
+    ;
   int o = uthread_create(gate_owner, 0, 0);
-  int w = -1;
-  if (until_blocked(o, &gate_owner_done, "the owner (locking a held mutex)")) {
-    w = uthread_create(gate_waiter, 0, 0);   // finds m held by a blocked owner
-    until_blocked(w, &gate_waiter_done, "the waiter");
-  }
+  int ok = until_blocked(o, &gate_owner_done, "the owner (locking a held mutex)");
+  int w = gate_wtid;              // made by the owner, before it blocked
+  ok = ok && w >= 0 && until_blocked(w, &gate_waiter_done, "the waiter");
   umutex_unlock(&gate);
   uthread_join(o);
   if (w >= 0)
     uthread_join(w);
+  stop_busy = 1;
+  uthread_join(x);
   struct umutex_stats s = stats_of(&m);
   show("owner blocked", &s);
-  grade_result("blocked", w >= 0 && s.acquired == 2 && s.blocked == 1 && s.spin_loops == 0);
+  grade_result("blocked", ok && s.acquired == 2 && s.blocked == 1 && s.spin_loops == 0);
 }
 
 // 3. waiting for its LWP (it yielded holding the mutex; both LWPs are busy):
 //    the waiter does not spin.
-static volatile int stop_busy, busy_running, queued_waiter_done;
+static volatile int queued_waiter_done;
 
 static void busy_thread(void *arg)
 {
@@ -503,6 +555,7 @@ static void queued_owner(void *arg)
 static void owner_queued(void)
 {
   umutex_init(&m);
+  stop_busy = busy_running = 0;
   int w = -1;
   int o = uthread_create(queued_owner, &w, 0);
   uthread_join(o);
@@ -515,8 +568,11 @@ static void owner_queued(void)
 
 static void test_notrunning(void)
 {
+  doing = "owner asleep";
   owner_asleep();
+  doing = "owner blocked";
   owner_blocked();
+  doing = "owner queued";
   owner_queued();
 }
 
@@ -1038,6 +1094,8 @@ int main(int argc, char *argv[])
     exit(1);
   }
   ult_test_hook = hook;
+  if (strcmp(t, "counts") == 0 || strcmp(t, "notrunning") == 0)
+    lwp_create(watchdog, 0, watch_stack + sizeof(watch_stack));
   if (strcmp(t, "counts") == 0)
     test_counts();
   else if (strcmp(t, "spin") == 0)

@@ -436,16 +436,26 @@ static void test_kill(void)
 
 // ---- a burst of wake-ups larger than the ring ---------------------------------------------
 #define BURST 40
-static volatile int burst_until, bwoke[BURST], bdone;
+static volatile int burst_until, bwoke[BURST], bdone, bstray;
 
 // Every sleeper ends at the same tick, so all BURST wake at once and post
-// 2*BURST events (UNBLOCKED, RELEASED) while nobody reads the ring.
+// 2*BURST events (UNBLOCKED, RELEASED) while nobody reads the ring. Each
+// block was replaced and its BLOCKED read before any wakes (the test waits
+// for that), so a sleeper may only be back once its UNBLOCKED was read: the
+// first one back without that ends the test, before what follows could
+// hang or not.
 static void burst_sleeper(void *arg)
 {
   int i = (int)(long)arg;
   int left = burst_until - uptime();
   if (left > 0 && sleep(left) == 0)
     bwoke[i] = uptime() >= burst_until;
+  if (left > 0 && ustats().unblocked == 0 && __atomic_exchange_n(&bstray, 1, __ATOMIC_SEQ_CST) == 0) {
+    printf("upctest: sleeper %d is back on lwp %d with no UNBLOCKED read: a woken LWP went back "
+           "to user mode with its thread\n", i, lwp_self());
+    result("woke", 0);
+    finish();
+  }
   __atomic_add_fetch(&bdone, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -499,7 +509,8 @@ static void test_burst(void)
 #define EV_WANT 4                      // BLOCKED, NEWLWP, UNBLOCKED, RELEASED
 static struct upcall_area ev_area __attribute__((aligned(16)));
 static char ev_stack[4096] __attribute__((aligned(16)));
-static int ev_tid = EV_TID, ev_wake, ev_sleeper, ev_replacement, ev_slept = -1;
+static int ev_tid = EV_TID, ev_wake, ev_sleeper, ev_replacement, ev_slept = -1, ev_slept_on = -1;
+static volatile int ev_back;           // the sleeper is back on its own LWP
 static struct upcall_event ev_seen[UPC_RING];
 static int ev_n, ev_seq_ok;
 
@@ -531,18 +542,20 @@ static void ev_report(void)
   int u = ev_find(UPC_UNBLOCKED, L), r = ev_find(UPC_RELEASED, L);
   struct uframe *f = u >= 0 ? (struct uframe *)ev_seen[u].frame : 0;
   printf("upctest: %d events besides PREEMPTED; sleeper lwp %d, replacement lwp %d; the "
-         "sleeper's sleep() returned %d on lwp %d\n", ev_n, L, R, ev_slept, lwp_self());
+         "sleeper's sleep() returned %d on lwp %d\n", ev_n, L, R, ev_slept, ev_slept_on);
   result("blocked", b >= 0 && ev_seen[b].tid == EV_TID);
   result("newlwp", b >= 0 && n > b && ev_seen[n].tid == -1 && ev_seen[n].arg == L);
   result("unblocked", b >= 0 && u > b && ev_seen[u].tid == EV_TID && f != 0);
   result("released", u >= 0 && r > u && ev_seen[r].tid == -1);
   result("seq", ev_seq_ok && ev_n == EV_WANT);
-  result("resumed", ev_slept == 0 && lwp_self() == R);
+  result("resumed", ev_slept == 0 && ev_slept_on == R);
   finish();
 }
 
 // The replacement: wait for the four events (PREEMPTED, advice, is left out),
-// then resume the thread the UNBLOCKED event hands back.
+// then resume the thread the UNBLOCKED event hands back. Once the sleeper is
+// back on its own LWP, everything that will come is in the ring: one more
+// look, and report.
 static void ev_entry(void *arg)
 {
   struct upcall_area *a = arg;
@@ -550,7 +563,9 @@ static void ev_entry(void *arg)
   step("the replacement read the ring");
   uint32 i = 0;
   ev_seq_ok = 1;
-  for (int t0 = uptime(); ev_n < EV_WANT && uptime() - t0 <= WAIT_TICKS; progress++) {
+  for (int t0 = uptime(), back = 0; ev_n < EV_WANT && !back && uptime() - t0 <= WAIT_TICKS;
+       progress++) {
+    back = __atomic_load_n(&ev_back, __ATOMIC_ACQUIRE);
     for (uint32 head = __atomic_load_n(&a->head, __ATOMIC_ACQUIRE); i != head; i++) {
       struct upcall_event *e = &a->ring[i % UPC_RING];
       ev_seq_ok &= e->seq == i;
@@ -581,6 +596,15 @@ static void test_events(void)
   }
   step("the sleeper slept");
   ev_slept = sleep(1);                 // returns on the replacement, from the frame
+  ev_slept_on = lwp_self();
+  if (ev_slept_on == ev_sleeper && kstats().replaced > 0) {
+    // Back with its thread although a replacement took over: the
+    // replacement reports what the ring holds; this LWP only waits.
+    ev_tid = -1;                       // its sleeps from here on post nothing
+    __atomic_store_n(&ev_back, 1, __ATOMIC_RELEASE);
+    for (;;)
+      sleep(100);
+  }
   ev_report();
 }
 
