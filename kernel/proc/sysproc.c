@@ -165,6 +165,7 @@ uint64 sys_kdebug(void)
       return -1;
     lwp_alloc_delay = arg;
     return 0;
+  case KD_LWP_ALLOCS:       return lwp_allocs;
   case KD_SCHEDCTL_DELAY:
     if (arg < 0 || arg > 100)
       return -1;

@@ -36,6 +36,7 @@ static void lwp_start(void *arg)
 // Test delays set by kdebug (0: off): they widen a window a lab test needs.
 int lwp_alloc_delay;     // KD_LWP_ALLOC_DELAY: ticks an LWP sleeps before adding one to its process
 int schedctl_delay;      // KD_SCHEDCTL_DELAY: ticks the schedctl system call sleeps first
+int lwp_allocs;          // KD_LWP_ALLOCS: LWPs lwp_alloc made since boot
 
 #define SETTLE_MAX_TICKS 50    // lwp_alloc_delay: the longest wait for the others to settle
 
@@ -99,6 +100,7 @@ struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0)
   p->lwps = l;
   p->nlwp++;
   spinlock_release(&p->lock);
+  __atomic_add_fetch(&lwp_allocs, 1, __ATOMIC_RELAXED);
   return l;
 }
 

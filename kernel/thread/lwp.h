@@ -58,6 +58,7 @@ extern struct lwp lwps[MAX_THREADS];
 // Returns NULL when max_threads is reached or memory is short.
 struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0);
 extern int lwp_alloc_delay, schedctl_delay;   // kdebug test delays, in ticks (0: off)
+extern int lwp_allocs;                        // kdebug KD_LWP_ALLOCS
 void lwp_test_delay(int ticks);
 static inline struct lwp *curlwp(void) { return curklt()->lwp; }
 int  lwp_killed(struct lwp *l);       // must it end at the next chance?

@@ -314,10 +314,21 @@ static void test_bounds(void)
   int old = kdebug(KD_SET_MAX_THREADS, k0 + 2);
   r1 = set_concurrency(10);
   int level = get_concurrency(), nlwp = my_nlwp(), k1 = live_klts();
+  r2 = set_concurrency(4);          // exactly the 2 more there is room for
+  int fit = get_concurrency(), k2 = live_klts();
   kdebug(KD_SET_MAX_THREADS, old);
   printf("conctest: max_threads %d: set_concurrency(10) %d, level %d, LWPs %d -> %d, "
-         "live KLTs %d -> %d\n", k0 + 2, r1, level, n0, nlwp, k0, k1);
-  grade_result("maxthreads", ok && r1 == -1 && level == 2 && nlwp == n0 && k1 == k0);
+         "live KLTs %d -> %d; (4) %d, level %d, live KLTs %d\n", k0 + 2, r1, level, n0, nlwp,
+         k0, k1, r2, fit, k2);
+  spinners_stop(tids, 6);           // back to 2 LWPs before going on
+  set_concurrency(2);
+  int back = my_nlwp(), t0;
+  for (t0 = uptime(); (back != n0 || live_klts() != k0) && uptime() - t0 < 4 * IDLE_TICKS;
+       back = my_nlwp())
+    sleep(1);
+  ok = spinners_start(tids, 6) && ok;
+  grade_result("maxthreads", ok && r1 == -1 && level == 2 && nlwp == n0 && k1 == k0 &&
+               r2 == 0 && fit == 4 && k2 == k0 + 2 && back == n0);
   // 64: 62 more; the library has 64 records and the bound thread holds one,
   // so one new LWP finds none and must leave the boot stack to the rest.
   // None leaves for want of work before all have booted (the spinners keep
@@ -325,7 +336,7 @@ static void test_bounds(void)
   r1 = set_concurrency(64);
   level = get_concurrency();
   int added = live_klts() - k0;
-  int t0 = uptime();
+  t0 = uptime();
   while (r1 == 0 && live_klts() > k0 + 61 && uptime() - t0 < 300)
     uthread_yield();
   spinners_stop(tids, 6);
@@ -406,22 +417,25 @@ static void test_churn(void)
   grade_result("settles", r == 0 && nlwp == 1 && most >= 4);
 }
 
+#define KILL_LEVEL 60           // far more than the child reaches before the kill
+
 static void child_grows(void)
 {
   uthread_init(1);
-  for (;;) {
-    for (int k = 2; k <= 12; k++)
-      set_concurrency(k);
-    set_concurrency(1);
-  }
+  set_concurrency(KILL_LEVEL);
+  for (;;)
+    sleep(100);
 }
 
-// The child adds LWPs 2 ticks apart at least (KD_LWP_ALLOC_DELAY) and is killed as
-// soon as it has 3: while it is growing.
+// The child adds LWPs one at a time, 2 ticks apart at least
+// (KD_LWP_ALLOC_DELAY), towards a level it needs more than a second for, and is
+// killed as soon as it has 3: while it is growing. After the kill its
+// set_concurrency must stop adding: the kernel counts the LWPs it makes
+// (KD_LWP_ALLOCS), and one may be under way when the kill comes.
 static void test_kill(void)
 {
   int base = live_klts();
-  int reaped = 1, noleak = 1, grew = 1;
+  int reaped = 1, noleak = 1, grew = 1, stops = 1;
   kdebug(KD_LWP_ALLOC_DELAY, 2);
   for (int round = 0; round < 3; round++) {
     int pid = fork();
@@ -439,14 +453,17 @@ static void test_kill(void)
     }
     if (most < 3)
       grew = 0;
-    int st, t0 = uptime();
+    int st, t0 = uptime(), made = kdebug(KD_LWP_ALLOCS, 0);
     if (kill(pid) != 0 || wait(&st) != pid || uptime() - t0 > 300)
       reaped = 0;
+    made = kdebug(KD_LWP_ALLOCS, 0) - made;
+    if (made > 2)
+      stops = 0;
     int live = live_klts();
     for (t0 = uptime(); live > base && uptime() - t0 < 20; live = live_klts())
       sleep(1);
-    printf("conctest: round %d: child %d had up to %d LWPs; reaped; live KLTs %d (before %d)\n",
-           round, pid, most, live, base);
+    printf("conctest: round %d: child %d had up to %d LWPs; reaped; LWPs made after the "
+           "kill: %d; live KLTs %d (before %d)\n", round, pid, most, made, live, base);
     if (live > base)
       noleak = 0;
     if (!grew)
@@ -455,6 +472,7 @@ static void test_kill(void)
   kdebug(KD_LWP_ALLOC_DELAY, 0);
   grade_result("reaped", reaped && grew);
   grade_result("noleak", noleak && grew);
+  grade_result("stops", stops && grew);
 }
 
 // ---- performance: the critical path ------------------------------------------------
