@@ -29,6 +29,17 @@ class SpecTest(unittest.TestCase):
         s2 = spec.load("demo", os.path.join(FIX, "labs"), os.path.join(FIX, "hidden"))
         self.assertEqual(len(s2["tests"]), 3)        # DIR/<lab>/lab.json also works
 
+    def test_every_lab_test_has_a_hint(self):
+        """Each test of each lab says where to look when it fails (its hint
+        reaches the student's feedback), and no lab.json keeps the old
+        `protected` list, which nothing reads."""
+        for name in spec.lab_names():
+            with open(os.path.join(spec.LABS, name, "lab.json")) as f:
+                doc = json.load(f)
+            self.assertNotIn("protected", doc, name)
+            for t in doc["tests"]:
+                self.assertGreater(len(t.get("hint", "").split()), 5, "%s/%s" % (name, t["name"]))
+
     def test_order(self):
         self.assertEqual(spec.lab_names(os.path.join(FIX, "handout", "labs")),
                          ["alpha", "beta", "gamma"])
