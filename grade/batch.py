@@ -88,6 +88,7 @@ def is_git(path):
 
 
 def git(repo, *args):
+    """git's output in repo; ValueError (the submission's status) if it fails."""
     r = subprocess.run(["git", "-C", repo] + list(args), capture_output=True, text=True)
     if r.returncode:
         raise ValueError("git %s failed: %s" % (args[0], r.stderr.strip()[-200:]))
@@ -158,9 +159,7 @@ def unpack(path, work, deadline=None, late="cut"):
 def keep_files(tree, spec, dst):
     """Copy the submission's student files (as grading takes them: by path,
     or by name at the top of a flat submission; regular files only) into
-    dst, a folder of its own for MOSS or JPlag. Replaces what a previous
-    grading of the same submission left there."""
-    shutil.rmtree(dst, ignore_errors=True)
+    dst, a folder of its own for MOSS or JPlag."""
     for rel in spec["student_files"]:
         path, _ = regular_file(tree, submitted(tree, rel, spec["student_files"]), MAX_FILE)
         if path:
@@ -172,6 +171,7 @@ def grade_one(name, path, opts, spec):
     """Grade one submission; returns (name, score, max, status, flags)."""
     out_json = os.path.join(opts.out, name + ".json")
     max_score = specmod.max_points(spec)
+    shutil.rmtree(os.path.join(opts.out, "files", name), ignore_errors=True)   # a regrade's
     with tempfile.TemporaryDirectory(prefix="spindle-batch-") as work:
         try:
             tree, marks = unpack(path, work, opts.deadline, opts.late)

@@ -176,7 +176,14 @@ class Routes(unittest.TestCase):
         solution = "lwp_alloc(p, p->lwp_entry"
         with open(os.path.join(ROOT, "kernel", "proc", "concurrency.c")) as f:
             self.assertIn(solution, f.read())
-        for d, _, files in os.walk(out):
+        # out/files/ holds each submission's own student files (the
+        # instructor's solution among them, as submitted): nothing else may
+        # hold a solution line or a host path
+        self.assertTrue(os.path.isfile(os.path.join(out, "files", "instructor", "kernel", "proc",
+                                                     "concurrency.c")))
+        for d, dirs, files in os.walk(out):
+            if d == out:
+                dirs.remove("files")
             for name in files:
                 with open(os.path.join(d, name), errors="replace") as f:
                     text = f.read()
