@@ -737,7 +737,7 @@ def check_slides(ctx):
     ctx.check(len(shown) == len(expected) and n_mermaid <= len(expected),
               "%d slides for %d diagrams (%d Mermaid blocks)" % (len(shown), len(expected), n_mermaid))
     marked = 0
-    for sec, (rel, (title, section, lab, kind, source, line)) in zip(shown, expected):
+    for sec, (rel, (_, _, lab, kind, source, line)) in zip(shown, expected):
         words = " ".join(t.text or "" for t in sec.iter("{http://www.w3.org/2000/svg}text")).split()
         ctx.check(sec.find(".//{http://www.w3.org/2000/svg}svg") is not None,
                   "the slide of %s:%d has no picture" % (rel, line))
