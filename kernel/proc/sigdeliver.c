@@ -9,11 +9,16 @@
 // sigreturn (kernel/proc/signal.c, given). The contract is
 // labs/signals/README.md; the design, docs/signals.md.
 //
+// LAB signals BEGIN
 // Theory. Every bit is guarded by p->lock, and an LWP changes its own mask
 // only under it, so a choice made under the lock sees masks that hold. A
 // bit is taken (cleared) by exactly one LWP, in sig_deliver, under the lock.
 // A sleeper told to take a process-directed bit owns it before its sleep
 // ends, so the call it sleeps in fails for a signal it will take itself.
+// STUB
+//| // Theory (yours, Part 2): why no signal is taken twice, taken while
+//| // blocked, or lost.
+// LAB signals END
 #include "proc/signal.h"
 #include "proc/proc.h"
 #include "thread/lwp.h"

@@ -3,7 +3,9 @@
 // to the mask of the thread it runs. Owns ult_sig_used and every thread's
 // sigpending; a thread's sigmask is changed only by itself, here. Does not
 // switch threads: the switch calls sig_switched_in (user/lib/uthread_core.h).
+// The contract is labs/signals/README.md (Part 3).
 //
+// LAB signals BEGIN
 // The kernel knows LWPs, not threads; its masks are per LWP. So each LWP's
 // kernel mask is kept equal to the mask of the thread it runs, and an LWP
 // in its scheduler (no thread) blocks every signal. The kernel then gives a
@@ -17,10 +19,15 @@
 // the kick that uthread_kill sends reaches it running. All of this costs
 // nothing until a thread masks a signal or uthread_kill is called
 // (ult_sig_used): until then every kernel mask stays as the program set it.
+// STUB
+//| // Design (yours, Part 3): what each LWP's kernel mask is, and when a
+//| // signal held for one thread reaches it.
+// LAB signals END
 #include "user/lib/uthread_core.h"
 
 int ult_sig_used;
 
+// LAB signals BEGIN
 static void sig_raise_pending(struct ult_lwp *me, struct ult *t)
 {
   uint64 ready;
@@ -32,11 +39,13 @@ static void sig_raise_pending(struct ult_lwp *me, struct ult *t)
     lwp_sigsend(me->lwpid, sig);
   }
 }
+// LAB signals END
 
 // sig_switched_in's work once ult_sig_used is set: the LWP me now runs t
 // (0: its scheduler); called inside the library.
 void ult_sig_switched_in_slow(struct ult_lwp *me, struct ult *t)
 {
+  // LAB signals BEGIN
   uint64 want = t ? t->sigmask : SIG_ALL;
   if (me->kmask != want) {
     me->kmask = want;
@@ -44,6 +53,9 @@ void ult_sig_switched_in_slow(struct ult_lwp *me, struct ult *t)
   }
   if (t)
     sig_raise_pending(me, t);
+  // STUB
+  //| (void)me; (void)t;   // lab signals: see the handout, Part 3
+  // LAB signals END
 }
 
 int uthread_sigmask(int how, uint64 set, uint64 *old)
@@ -53,6 +65,7 @@ int uthread_sigmask(int how, uint64 set, uint64 *old)
   // sigpending writes *old: the kernel checks the pointer for us.
   if (!sigmask_how_ok(how) || (old && sigpending(old) < 0))
     return -1;
+  // LAB signals BEGIN
   int was = lib_enter();
   struct ult_lwp *me = this_lwp();
   struct ult *self = me->current;
@@ -63,12 +76,16 @@ int uthread_sigmask(int how, uint64 set, uint64 *old)
   sig_switched_in(me, self);
   lib_leave(was);
   return 0;
+  // STUB
+  //| return sigprocmask(how, set, old);   // lab signals: see the handout, Part 3 (the LWP's mask)
+  // LAB signals END
 }
 
 int uthread_kill(int tid, int sig)
 {
   if (!ult_ready || tid < 0 || tid >= UTHREAD_MAX || sig <= 0 || sig >= NSIG)
     return -1;
+  // LAB signals BEGIN
   int was = lib_enter();
   struct ult *t = &ult_threads[tid];
   spin_lock(&ult_table_lock);
@@ -88,4 +105,7 @@ int uthread_kill(int tid, int sig)
     lwp_kick(l->lwpid);          // running elsewhere: its preemption handler raises it
   lib_leave(was);
   return 0;
+  // STUB
+  //| return -1;   // lab signals: see the handout, Part 3
+  // LAB signals END
 }

@@ -614,7 +614,7 @@ static void mn_run(void (*body)(void))
     uthread_join(mn_tid[i]);
 }
 
-static const char *const mnmask_checks[] = { "onethread", "pending", "unmasker", 0 };
+static const char *const mnmask_checks[] = { "onethread", "pending", "unmasker", "idle", 0 };
 
 static void mn_mask_body(void)
 {
@@ -649,8 +649,47 @@ static void mn_mask_body(void)
         "not taken once by the thread that unmasked it");
 }
 
+// Two LWPs; thread T runs on the second (the main thread spins on the
+// first until it has) and ends, so that LWP waits in its scheduler with no
+// thread. The main thread, not masking SIGUSR1, sends it to the process:
+// the LWP with no thread must not take it, so the main thread does, before
+// sigsend returns. Exit status 0 if so.
+static volatile int idle_lwp;
+
+static void idle_thread(void *arg)
+{
+  (void)arg;
+  idle_lwp = lwp_self();
+}
+
+static int mn_idle_child(void)
+{
+  if (uthread_init(2) != 0)
+    return 1;
+  signal(SIGUSR1, handler);
+  uthread_sigmask(SIG_SETMASK, 0, 0);
+  int t = uthread_create(idle_thread, 0, 0);
+  for (uint64 t0 = rdtime(); idle_lwp == 0 && rdtime() - t0 < 100 * 100000ull; )
+    ;                          // spin (no yield): T runs on the other LWP
+  uthread_join(t);
+  wait_asleep(&idle_lwp);
+  sigsend(getpid(), SIGUSR1);
+  if (idle_lwp == 0 || hits[SIGUSR1] != 1 || taker_lwp != lwp_self()) {
+    printf("  the other LWP (%d) idle in its scheduler: %d handler runs, the last on lwp %d (main %d)\n",
+           idle_lwp, hits[SIGUSR1], taker_lwp, lwp_self());
+    return 1;
+  }
+  return 0;
+}
+
 static void t_mnmask(void)
 {
+  int pid = fork();
+  if (pid == 0)
+    exit(mn_idle_child());
+  int st = -1;
+  wait(&st);
+  check(3, st == 0, "an LWP with no thread to run took a signal");
   mn_mask[0] = BIT(SIGUSR1);
   mn_mask[1] = 0;
   mn_run(mn_mask_body);
@@ -758,12 +797,14 @@ static void t_mnkill(void)
     __atomic_fetch_or(&passed, st & 7, __ATOMIC_SEQ_CST);   // the child's three checks
   else
     printf("  the M:N child ended with status %d before it reported\n", st);
-  // A thread that masks everything is sent SIGKILL: the process ends.
+  // SIGKILL to a thread that masks everything and has not run yet (the
+  // main thread keeps the one LWP asleep in the kernel): the process ends.
   pid = fork();
   if (pid == 0) {
     uthread_init(1);
     uthread_sigmask(SIG_SETMASK, ~0ull, 0);
-    uthread_kill(uthread_self(), SIGKILL);
+    int t = uthread_create(idle_thread, 0, 0);
+    uthread_kill(t, SIGKILL);
     sleep(WAIT_TICKS);
     exit(7);
   }
@@ -801,6 +842,8 @@ static void t_badargs(void)
   lib &= uthread_sigmask(3, BIT(SIGUSR1), 0) == -1;
   lib &= uthread_sigmask(SIG_BLOCK, BIT(SIGUSR1), (uint64 *)0x10) == -1;
   lib &= uthread_sigmask(SIG_BLOCK, 0, &m) == 0 && m == BIT(SIGUSR2);
+  lib &= uthread_sigmask(SIG_SETMASK, BIT(SIGUSR1), &m) == 0 && m == BIT(SIGUSR2);   // the old mask
+  lib &= uthread_sigmask(SIG_BLOCK, 0, &m) == 0 && m == BIT(SIGUSR1);
   lib &= uthread_kill(-1, SIGUSR1) == -1 && uthread_kill(UTHREAD_MAX, SIGUSR1) == -1 &&
          uthread_kill(77, SIGUSR1) == -1;
   lib &= uthread_kill(0, 0) == -1 && uthread_kill(0, NSIG) == -1 && uthread_kill(0, -3) == -1;
