@@ -466,7 +466,7 @@ static int until_blocked(int tid, volatile int *done, const char *who)
 //    the LWP the owner blocked on: an LWP on a CPU, running another thread.
 static struct umutex gate;
 static volatile int gate_owner_done, gate_waiter_done, gate_wtid = -1;
-static volatile int stop_busy, busy_running;
+static volatile int stop_busy, busy_running, busy_timed_out;
 static void busy_thread(void *arg);
 
 static void gate_waiter(void *arg)
@@ -524,6 +524,7 @@ static void busy_thread(void *arg)
   int t0 = uptime();
   while (!stop_busy && uptime() - t0 < STALL_TICKS)   // never yields: keeps its LWP
     ;
+  busy_timed_out = !stop_busy;
 }
 
 static void queued_waiter(void *arg)
@@ -566,6 +567,43 @@ static void owner_queued(void)
   grade_result("queued", s.acquired == 2 && s.blocked == 1 && s.spin_loops == 0);
 }
 
+// 4. SPIN, the owner waiting for its LWP: the spinner runs on that LWP, and
+//    must give it back now and then for the owner to unlock (the other LWP
+//    stays busy until it gives up after STALL_TICKS).
+static void spin_queued_owner(void *arg)
+{
+  int *w = arg;
+  umutex_lock(&m);
+  int x = uthread_create(busy_thread, 0, 0);   // takes the other LWP
+  while (!busy_running)
+    ;
+  *w = uthread_create(queued_waiter, 0, 0);   // queued: both LWPs are busy
+  int f0 = fails[*w];             // (a thread id is reused: counts go on)
+  while (fails[*w] == f0 && !busy_timed_out)
+    uthread_yield();              // the waiter gets our LWP and spins; we wait on the queue
+  umutex_unlock(&m);
+  stop_busy = 1;
+  uthread_join(x);
+}
+
+static void owner_queued_spin(void)
+{
+  umutex_init(&m);
+  umutex_setmode(&m, UMUTEX_SPIN);
+  stop_busy = busy_running = busy_timed_out = 0;
+  int w = -1;
+  int o = uthread_create(spin_queued_owner, &w, 0);
+  uthread_join(o);
+  if (w >= 0)
+    uthread_join(w);
+  struct umutex_stats s = stats_of(&m);
+  show("owner queued, SPIN", &s);
+  if (busy_timed_out)
+    printf("adaptest: the owner got no LWP until the busy thread gave up (%d ticks): the "
+           "spinner never yielded\n", STALL_TICKS);
+  grade_result("spinyield", !busy_timed_out && s.acquired == 2 && s.spun == 1 && s.blocked == 0);
+}
+
 static void test_notrunning(void)
 {
   doing = "owner asleep";
@@ -574,6 +612,8 @@ static void test_notrunning(void)
   owner_blocked();
   doing = "owner queued";
   owner_queued();
+  doing = "owner queued, SPIN";
+  owner_queued_spin();
 }
 
 // ---- bounded: the owner runs a long section (icount) -----------------------------------------
@@ -912,6 +952,38 @@ static int in_child(int (*part)(void))
 static int look_adaptive(void) { return look_windows(UMUTEX_ADAPTIVE); }
 static int look_block(void)    { return look_windows(UMUTEX_BLOCK); }
 
+// 4. Two waiters blocked at once, then one unlock: each must get the mutex,
+//    however the wake-ups go.
+static volatile int two_done[2];
+
+static void two_waiter(void *arg)
+{
+  umutex_lock(&m);
+  umutex_unlock(&m);
+  two_done[(long)arg] = 1;
+}
+
+static int two_waiters(void)
+{
+  umutex_init(&m);
+  umutex_setmode(&m, UMUTEX_BLOCK);
+  umutex_lock(&m);
+  int a = uthread_create(two_waiter, (void *)0L, 0), b = uthread_create(two_waiter, (void *)1L, 0);
+  int t0 = uptime();
+  while (!(is_blocked(a) && is_blocked(b)) && uptime() - t0 <= STALL_TICKS)
+    uthread_yield();
+  int both = is_blocked(a) && is_blocked(b);
+  umutex_unlock(&m);
+  for (t0 = uptime(); !(two_done[0] && two_done[1]) && uptime() - t0 <= STALL_TICKS; )
+    uthread_yield();
+  if (!both)
+    printf("adaptest: the two BLOCK waiters did not both block\n");
+  else if (!(two_done[0] && two_done[1]))
+    printf("adaptest: one unlock with two waiters blocked: waiter %d still blocked after %d "
+           "ticks (the other took the mutex and let it go)\n", two_done[0] ? b : a, STALL_TICKS);
+  return both && two_done[0] && two_done[1];
+}
+
 static void test_wakeups(void)
 {
   int a = in_child(look_adaptive);
@@ -919,6 +991,7 @@ static void test_wakeups(void)
   grade_result("look", a && b);
   grade_result("release", in_child(release_window));
   grade_result("handoff", in_child(no_handoff));
+  grade_result("wakeall", in_child(two_waiters));
 }
 
 // ---- kernel: adaptive sleep locks ------------------------------------------------------
