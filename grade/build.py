@@ -351,6 +351,7 @@ def run_test(tree, test, log_path):
                 m.note("no shell prompt (%s)" % (r if i is None else "panic"))
                 return score.evaluate(test, token, m.buf, "flood" if r == "flood" else "noboot")
             start = r.end()
+            m.arm_hooks()           # the tests' kdebug hooks (kernel/proc/kdebug.c)
             m.note("running test %s: %s" % (test["name"], command_line(test, token)))
             sent = time.monotonic()
             m.send(command_line(test, token))

@@ -314,10 +314,19 @@ class Machine:
         self.proc.stdin.write((line + self.EOL).encode())
         self.proc.stdin.flush()
 
-    def boot(self, timeout=60):
-        """Wait for the first shell prompt; return seconds since QEMU start."""
+    def boot(self, timeout=60, hooks=True):
+        """Wait for the first shell prompt; return seconds since QEMU start.
+        hooks: open kdebug's test hooks (arm_hooks) for the tests to come."""
         self.expect(PROMPT, timeout)
+        if hooks:
+            self.arm_hooks()
         return self.elapsed()
+
+    def arm_hooks(self):
+        """Type Ctrl-t: the kernel opens kdebug's test hooks until poweroff
+        (kernel/proc/kdebug.c; a program cannot, only the console)."""
+        self.proc.stdin.write(b"\x14")
+        self.proc.stdin.flush()
 
     def run(self, cmd, timeout=30, fail=PANIC):
         """Type cmd into the shell and return its output (without the echo

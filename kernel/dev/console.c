@@ -1,7 +1,8 @@
 // The console line discipline. Input bytes arrive in the UART's interrupt
 // thread; a line becomes readable at newline or Ctrl-D. Backspace and
 // Ctrl-U edit the line; Ctrl-P dumps every KLT and process (a debugging aid
-// that works even when user space is stuck).
+// that works even when user space is stuck); Ctrl-T opens kdebug's test
+// hooks (proc/kdebug.c: only someone at the console may).
 #include "dev/console.h"
 #include "dev/uart.h"
 #include "arch/memlayout.h"
@@ -10,6 +11,7 @@
 #include "thread/lwp.h"
 #include "thread/klt.h"
 #include "proc/proc.h"
+#include "proc/kdebug.h"
 #include "lib/spinlock.h"
 #include "lib/printf.h"
 
@@ -38,6 +40,10 @@ static void console_input(int c)
   if (c == CTRL('P')) {
     klt_dump();
     proc_dump();
+    return;
+  }
+  if (c == CTRL('T')) {
+    kdebug_arm();                   // test hooks: proc/kdebug.c
     return;
   }
   spinlock_acquire(&cons.lock);

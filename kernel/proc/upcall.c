@@ -268,7 +268,8 @@ int upcall_post(struct lwp *l, struct upcall_event *ev, int n, int reserve)
       return -1;
     }
     if (r > 0) {
-      wake_library(p);
+      if (!l->upc_replaces)         // a replacement reads the ring itself, next
+        wake_library(p);
       return 0;
     }
     // Full: wait until the library moves tail (or a tick passes). A signal
@@ -381,10 +382,8 @@ void upcall_userret_work(struct lwp *l)
     announce_delay(l);
     activation_announce(l);
     spare_refill(l->proc);
-    spinlock_acquire(&l->proc->upc.lock);
-    l->upc_replaces = 0;            // from now on it serves: kicks may come
-    assert(!l->kicked);
-    spinlock_release(&l->proc->upc.lock);
+    assert(!l->kicked);             // none since upcall_entry_regs: see upcall_kick
+    __atomic_store_n(&l->upc_replaces, 0, __ATOMIC_RELEASE);   // it serves: kicks may come
   }
 }
 

@@ -579,6 +579,58 @@ static int upcall_kick_replacement(void *arg)
   return upc_block();
 }
 
+// A kill while a replacement is on its way to announce the LWP it replaces
+// (held there by KD_UPCALL_DELAY): the blocked LWP ends, may be released
+// and its slot reused, and the replacement must neither read it nor post.
+static int upc_kill_pipe[2];
+
+static void upc_tell_blocked(void *arg)
+{
+  (void)arg;
+  struct upcall_kstats st;
+  do {
+    sleep(1);
+    CHECK(kdebug(KD_UPCALL_STATS, (long)&st) == 0, "KD_UPCALL_STATS failed");
+  } while (st.blocked == 0);
+  CHECK(write(upc_kill_pipe[1], "b", 1) == 1, "write failed");
+  for (;;)
+    sleep(100);
+}
+
+static int upcall_killed_announcing(void *arg)
+{
+  (void)arg;
+  struct upcall_area *a = upc_new_area();
+  CHECK(upcall_register(a) == 0, "upcall_register failed");
+  CHECK(kdebug(KD_UPCALL_DELAY, 20) == 0, "KD_UPCALL_DELAY failed");
+  CHECK(lwp_create(upc_tell_blocked, 0, new_stack()) > 0, "lwp_create failed");
+  return upc_block();
+}
+
+static void test_upcallkill(void)
+{
+  int pages0, threads0, pages, threads;
+  test_kernel_settle(&pages0, &threads0);
+  for (int round = 0; round < 3; round++) {
+    CHECK(pipe(upc_kill_pipe) == 0, "pipe failed");
+    int pid = fork();
+    if (pid == 0)
+      exit(upcall_killed_announcing(0));
+    char c;
+    CHECK(read(upc_kill_pipe[0], &c, 1) == 1, "the child never blocked");
+    CHECK(kill(pid) == 0, "kill failed");
+    int st = 0;
+    CHECK(wait(&st) == pid && st == -1, "the killed child was not reaped as killed");
+    close(upc_kill_pipe[0]);
+    close(upc_kill_pipe[1]);
+  }
+  test_kernel_settle(&pages, &threads);
+  if (pages != pages0 || threads != threads0) {
+    printf("  upcallkill: free pages %d -> %d, live threads %d -> %d\n", pages0, pages, threads0, threads);
+    CHECK(0, "killed activations leaked");
+  }
+}
+
 static void test_upcallring(void)
 {
   CHECK(child_status(upcall_ring_readonly, 0) == 42,
@@ -732,6 +784,7 @@ static const struct test tests[] = {
   { "upcalloff", test_upcalloff },
   { "upcallkick", test_upcallkick },
   { "upcallsig", test_upcallsig },
+  { "upcallkill", test_upcallkill },
   { "schedctlbad", test_schedctlbad },
 };
 
