@@ -25,6 +25,10 @@ park:   wfi
 
         .globl _entry_secondary
 _entry_secondary:
+        la      t0, hart_entered        # hart_entered[hart id] = 1: we are in
+        add     t0, t0, a0              # our code (kernel/main.c names the
+        li      t1, 1                   # stage a slow hart reached)
+        sb      t1, 0(t0)
         call    set_boot_stack
         call    kmain_secondary         # (hart id)
         j       park
@@ -43,6 +47,10 @@ set_boot_stack:
         .section .data
 boot_entered:
         .word 0
+
+        .globl hart_entered
+hart_entered:
+        .space NCPU
 
         .section .bss
         .align 12
