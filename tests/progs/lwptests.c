@@ -553,14 +553,21 @@ static void upc_kick_handler(struct uframe *f)
   exit(on_upcall_stack ? 45 : 46);
 }
 
-static void upc_kicker(void *arg)
+// Called on an LWP of the test's own: returns once the main LWP has blocked
+// (its replacement is then held by KD_UPCALL_DELAY before it announces).
+static void upc_wait_blocked(void)
 {
-  (void)arg;
   struct upcall_kstats st;
   do {
     sleep(1);
     CHECK(kdebug(KD_UPCALL_STATS, (long)&st) == 0, "KD_UPCALL_STATS failed");
-  } while (st.blocked == 0);       // the main LWP blocked; its replacement waits to announce
+  } while (st.blocked == 0);
+}
+
+static void upc_kicker(void *arg)
+{
+  (void)arg;
+  upc_wait_blocked();
   for (int id = 1; id < 64; id++)
     if (id != lwp_self())
       lwp_kick(id);
@@ -587,11 +594,7 @@ static int upc_kill_pipe[2];
 static void upc_tell_blocked(void *arg)
 {
   (void)arg;
-  struct upcall_kstats st;
-  do {
-    sleep(1);
-    CHECK(kdebug(KD_UPCALL_STATS, (long)&st) == 0, "KD_UPCALL_STATS failed");
-  } while (st.blocked == 0);
+  upc_wait_blocked();
   CHECK(write(upc_kill_pipe[1], "b", 1) == 1, "write failed");
   for (;;)
     sleep(100);
