@@ -87,7 +87,9 @@ def shell(ctx):
         if want("background"):
             with t("background"):
                 m.send("spin 150 &")          # 1.5 s; the prompt comes back at once
-                pid = m.expect(r"spin (\d+) started", 10).group(1)
+                # the whole line, newline included: typed before spin's
+                # newline, the next command's echo is cut in two by it
+                pid = m.expect(r"spin (\d+) started\r?\n", 10).group(1)
                 out = m.run("echo foreground")
                 check("foreground" in out, "echo after & printed %r" % out)
                 check("spin %s done" % pid not in m.output(), "& waited for spin")
@@ -95,7 +97,7 @@ def shell(ctx):
         if want("kill"):
             with t("kill"):
                 m.send("spin 100000 &")
-                pid = m.expect(r"spin (\d+) started", 10).group(1)
+                pid = m.expect(r"spin (\d+) started\r?\n", 10).group(1)
                 out = m.run("kill %s" % pid)
                 check(not out.strip(), "kill printed %r" % out)
                 for _ in range(10):
