@@ -67,6 +67,19 @@ def walkthrough_commands():
 FRAME = re.compile(r"(?:^#(\d+) .*?|hit .*?, )(?:0x[0-9a-f]+ in )?(\w+) \(.*? at (\S+:\d+)$", re.M)
 
 
+# The page's IPI backtrace is a hart that takes the message in its idle loop;
+# a hart that was busy takes it from a trap instead (the page says so), and
+# then only the frames both paths share, up to ipiq_process, can be compared.
+IDLE_PATH_ONLY = {"lwkt_idle_loop", "kmain_secondary", "_entry_secondary"}
+
+
+def expected_frames(page, got):
+    frames = FRAME.findall(page)
+    if "kerneltrap" in got and "kerneltrap" not in page:
+        frames = [f for f in frames if f[1] not in IDLE_PATH_ONLY]
+    return frames
+
+
 def check_lines(ctx, parts):
     """Each `FUNCTION (...) at FILE:LINE` of the page's outputs is in gdb's
     output of the same command (a backtrace's frame number too)."""
@@ -76,7 +89,7 @@ def check_lines(ctx, parts):
     wrong, n = [], 0
     for (cmd, page), (_, got) in zip(shown, parts):
         real = {(f, fn, at) for f, fn, at in FRAME.findall(got)}
-        for frame in FRAME.findall(page):
+        for frame in expected_frames(page, got):
             n += 1
             if frame not in real:
                 wrong.append("%s: the page shows %s at %s%s, gdb said %s" % (
