@@ -23,20 +23,30 @@ int  ulevel_idle(void);
 // Where a replacement activation (lab upcalls) starts: the LWPs' entry, with
 // the argument and stack that make it boot as one that does not serve.
 void ulevel_upcall_entry(uint64 *entry, uint64 *arg, uint64 *stack);
+// Whether the boot stack's lock is held (ult_boot_switch's check).
+int  ulevel_boot_held(void);
 
-// What the core (uthread_lwp.c) offers uthread_level.c; the three ult_boot_*
-// run on the boot stack (uthread_switch.S, uthread_boot_entry).
+// What the core (uthread_lwp.c, uthread.c) offers uthread_level.c: mechanism
+// for an LWP the kernel added, which starts on the boot stack
+// (uthread_switch.S, uthread_boot_entry).
 // A free LWP record with a scheduler stack of its own, for the calling LWP
 // (its id recorded), or 0 if there is no record or no memory. needed: the
 // caller cannot do without (a replacement activation, lab upcalls): it tries
 // again every tick, and after a second ends the process with a message.
 struct ult_lwp *ult_boot_take(int needed);
-// The calling LWP becomes l and runs l's scheduler loop on l's stack.
-// *release, the boot lock the caller holds, is cleared once nothing uses the
-// current stack any more.
-void ult_boot_run(struct ult_lwp *l, int *release) __attribute__((noreturn));
-// Ends the calling LWP: its last store clears *release (0: nothing).
+// The calling LWP becomes l: it runs fn, which must never return, on l's
+// scheduler stack. *release (if release is not 0) is cleared once nothing
+// uses the current stack any more. Ends the process with a message if the
+// boot stack's lock is free, or another LWP is inside at the same time.
+void ult_boot_switch(struct ult_lwp *l, void (*fn)(void), int *release)
+  __attribute__((noreturn));
+// Ends the calling LWP, which has no record (an LWP with one ends through
+// its scheduler loop): its last store clears *release (0: nothing).
 void ult_boot_leave(int *release) __attribute__((noreturn));
+// The scheduler loop of an LWP that serves the run queue, for an LWP that
+// runs on its record's stack: runs threads and parks, and ends the LWP when
+// ulevel_idle says so.
+void ult_shared_lwp_loop(void) __attribute__((noreturn));
 
 // ---- for the upcall handler (uthread_activation.c, uthread_lock.c) -----------
 int  ulib_ready(void);                 // uthread_init has run

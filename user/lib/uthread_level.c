@@ -57,6 +57,11 @@ void ulevel_upcall_entry(uint64 *entry, uint64 *arg, uint64 *stack)
   *stack = (uint64)(boot_stack + BOOT_STACK);
 }
 
+int ulevel_boot_held(void)
+{
+  return __atomic_load_n(&boot.lock, __ATOMIC_ACQUIRE) != 0;
+}
+
 // LAB concurrency BEGIN
 // Serving LWPs: the first one, and those boot_lwp_as counted, less those
 // that ended. Atomic: a booting LWP adds itself while idle ones, one at a
@@ -84,7 +89,7 @@ static void boot_lwp_as(int serving_lwp)
     ult_boot_leave(&boot.lock);    // no record or no memory: not needed after all
   if (serving_lwp)
     __atomic_add_fetch(&serving, 1, __ATOMIC_RELAXED);
-  ult_boot_run(l, &boot.lock);
+  ult_boot_switch(l, ult_shared_lwp_loop, &boot.lock);
 }
 
 // A lone LWP never reads the level; one with company leaves while more serve
@@ -109,7 +114,7 @@ int ulevel_idle(void)
 //| static void boot_lwp_as(int serving)
 //| {
 //|   (void)serving;
-//|   ult_boot_leave(&boot.lock);   // lab concurrency: see the handout, Part 1
+//|   ult_boot_leave(0);            // lab concurrency: see the handout, Part 1
 //| }
 //|
 //| int ulevel_idle(void)

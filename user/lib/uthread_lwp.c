@@ -144,7 +144,7 @@ void ult_bound_lwp_reap(struct ult_lwp *l)
 
 // ---- LWPs the kernel adds (set_concurrency): leaving the boot stack -----------
 // uthread_level.c owns the boot stack and its lock, and calls these on it.
-static int boot_user;              // 1 + lwpid of the LWP inside ult_boot_run, or 0
+static int boot_user;              // 1 + lwpid of the LWP inside ult_boot_switch, or 0
 
 #define BOOT_TAKE_TICKS 300        // a replacement waits this long for a record, then gives up
 
@@ -169,13 +169,13 @@ struct ult_lwp *ult_boot_take(int needed)
 }
 
 // Checks that one LWP at a time uses the boot stack: an LWP that arrives
-// without the boot lock still held for it to give back, or finds another one
+// with the boot stack's guard free (ulevel_boot_held), or finds another one
 // still inside, ends the process with a message (the two would overwrite
 // each other's frames). kdebug(KD_SCHEDCTL_DELAY) keeps an LWP inside
 // (set_this_lwp calls schedctl) so that a test can see it.
-void ult_boot_run(struct ult_lwp *l, int *release)
+void ult_boot_switch(struct ult_lwp *l, void (*fn)(void), int *release)
 {
-  if (release == 0 || __atomic_load_n(release, __ATOMIC_ACQUIRE) == 0) {
+  if (!ulevel_boot_held()) {
     fprintf(2, "uthread: LWP %d runs on the boot stack with its lock free\n", l->lwpid);
     exit(-1);
   }
@@ -185,10 +185,10 @@ void ult_boot_run(struct ult_lwp *l, int *release)
     exit(-1);
   }
   set_this_lwp(l);
-  l->sched_ctx.ra = (uint64)ult_shared_lwp_loop;
+  l->sched_ctx.ra = (uint64)fn;
   l->sched_ctx.sp = (uint64)ult_sched_stack_top(l);
   __atomic_store_n(&boot_user, 0, __ATOMIC_RELEASE);
-  struct ult_context abandoned;    // the boot stack is given back by the switch
+  struct ult_context abandoned;    // nothing switches back to the boot stack
   uthread_switch(&abandoned, &l->sched_ctx, release);
   __builtin_unreachable();
 }
