@@ -356,19 +356,33 @@ static void leave_blocked(struct lwp *l)
 }
 
 // kdebug KD_UPCALL_DELAY: tests hold a replacement back, so that the LWP it
-// replaces wakes before it is announced.
+// replaces wakes before it is announced: `announce_delay` ticks from its
+// arrival here, or while that is -1 until the test sets it again (read
+// afresh at each wake-up; upcall_set_delay wakes the held ones).
 static void announce_delay(struct lwp *r)
 {
-  uint64 until = clock_ticks() + r->proc->upc.announce_delay;
-  for (uint64 now; (now = clock_ticks()) < until && !lwp_killed(r);)
-    sleepq_sleep_intr(&r->proc->upc.announce_delay, 0, until - now);
+  struct upcall_proc *u = &r->proc->upc;
+  uint64 start = clock_ticks();
+  spinlock_acquire(&u->lock);
+  for (;;) {
+    int d = u->announce_delay;
+    uint64 now = clock_ticks();
+    if (lwp_killed(r) || (d >= 0 && now >= start + d))
+      break;
+    sleepq_sleep_intr(&u->announce_delay, &u->lock, d < 0 ? 0 : start + d - now);
+  }
+  spinlock_release(&u->lock);
 }
 
 int upcall_set_delay(int ticks)
 {
-  if (ticks < 0 || ticks > 100)
+  struct upcall_proc *u = &curproc()->upc;
+  if (ticks < -1 || ticks > 100)
     return -1;
-  curproc()->upc.announce_delay = ticks;
+  spinlock_acquire(&u->lock);
+  u->announce_delay = ticks;
+  spinlock_release(&u->lock);
+  sleepq_wakeup(&u->announce_delay);
   return 0;
 }
 

@@ -20,7 +20,7 @@ struct upcall_proc {
   uint32 head, seq;       // the kernel's own copies: the user cannot move them
   struct lwp *spares;     // parked spare LWPs (linked through upc_next): activation.c's
   int nspare;             // on that list
-  int announce_delay;     // kdebug KD_UPCALL_DELAY: ticks a replacement waits before it announces
+  int announce_delay;     // kdebug KD_UPCALL_DELAY: ticks a replacement waits before it announces (-1: held)
   int inuser, maxuser;    // LWPs in user mode now, the most at once
   uint64 posted, waits, replaced, noreplace;
 };

@@ -30,7 +30,8 @@
 #define KD_UPCALL_STATS      20  // copy the caller's struct upcall_kstats (uapi/upcall.h) to arg; 0 or -1
 #define KD_UPCALL_RESET      21  // restart the caller's "most LWPs in user mode at once" count
 #define KD_UPCALL_DELAY      22  // the caller's replacements wait arg ticks (0..100) before they
-                                 // announce: upctest events makes a blocked LWP wake first
+                                 // announce, or with -1 until it is set again: upctest events
+                                 // makes a blocked LWP wake first
 #define KD_SLEEPLOCK_TEST    30  // in-kernel test of adaptive sleep locks (2 harts); 0 = passed
 #define KD_LOCKSTAT          31  // copy a struct lockstat per sleep-lock class to arg
                                  // (LOCKSTAT_MAX of room); returns how many

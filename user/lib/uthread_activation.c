@@ -24,6 +24,8 @@ void ulib_upcall_entry(uint64 *entry, uint64 *arg, uint64 *stack, uint64 *wake_w
 
 int ulib_lwp_blocked(int lwpid, int tid)
 {
+  if (ult_test_hook)
+    ult_test_hook(ULT_HOOK_LWP_BLOCKED, 0, tid);   // upctest pollers holds a reader here
   struct ult_lwp *l = ult_lwp_by_id(lwpid, 0);
   if (l == 0 || l->current_tid != tid)
     return -1;

@@ -2,11 +2,14 @@
 // Run as `upctest --token T NAME`, one test per run:
 //   events     no library: the events one block and its wake-up post, what
 //              each carries and their order (the replacement is held back,
-//              so the blocked LWP wakes before it is announced)
+//              so the blocked LWP wakes before it is announced; nothing is
+//              posted while it is held)
 //   reader     level 1: a reader blocks first on an empty pipe; its writer still runs
 //   sleep      level 1: one thread sleeps, another finishes its work meanwhile
 //   dozen1     level 1: 12 threads each blocked on its own pipe, fed one by one
 //   dozen2     the same at level 2
+//   pollers    level 2: one LWP is held inside the ring's drain while
+//              another polls: the second must not act on the same events
 //   pingpong   level 1: two threads bounce a counter through two pipes
 //   kill       killing a process with blocked activations: reaped, no KLT leak;
 //              and exec from a process with blocked activations: they end too
@@ -23,6 +26,7 @@
 // out the grader's timeout.
 #include "user/user.h"
 #include "user/uthread.h"
+#include "user/lib/uthread_impl.h"
 #include "uapi/kdebug.h"
 #include "uapi/upcall.h"
 #include "uapi/uframe.h"
@@ -434,6 +438,77 @@ static void test_kill(void)
   result("exec", blocked && exec_ends_activations(base));
 }
 
+// ---- pollers: two LWPs read the ring at once -------------------------------------------------
+// Level 2: main spins on one LWP, without polling, while a thread blocks on
+// the other. The replacement reads the ring first and is held inside the
+// drain, in the BLOCKED event's effect (ult_test_hook), until main has
+// started a poll of its own (uthread_yield) and POLL_HOLD ticks have passed,
+// or main reached an effect as well: main may wait for the drain but must
+// not act on the events the held reader is acting on.
+#define POLL_HOLD 30
+static int poll_pipe[2];
+static volatile int ph_armed, ph_held, ph_polling, ph_inside, ph_twice;
+
+static void poll_hook(int event, void *obj, int tid)
+{
+  (void)obj;
+  if (event != ULT_HOOK_LWP_BLOCKED)
+    return;
+  if (__atomic_add_fetch(&ph_inside, 1, __ATOMIC_SEQ_CST) > 1)
+    ph_twice = 1;                    // a second LWP acts on a BLOCKED event meanwhile
+  else if (__atomic_exchange_n(&ph_armed, 0, __ATOMIC_SEQ_CST)) {
+    ph_held = tid + 1;
+    for (int t0 = uptime(); !ph_polling && uptime() - t0 <= WAIT_TICKS;)
+      progress++;
+    for (int t0 = uptime(); !ph_twice && uptime() - t0 <= POLL_HOLD;)
+      progress++;
+  }
+  __atomic_sub_fetch(&ph_inside, 1, __ATOMIC_SEQ_CST);
+}
+
+static void poll_blocker(void *arg)
+{
+  (void)arg;
+  char c;
+  read(poll_pipe[0], &c, 1);
+}
+
+static void test_pollers(void)
+{
+  if (!start(2) || pipe(poll_pipe) < 0)
+    return;
+  ph_armed = 1;
+  ult_test_hook = poll_hook;
+  step("a thread blocked on the other LWP");
+  int b = uthread_create(poll_blocker, 0, 0);
+  struct upcall_kstats k = kstats();   // main never polls until the reader is held
+  for (int t0 = uptime(); k.replaced + k.noreplace == 0 && uptime() - t0 <= WAIT_TICKS; k = kstats())
+    progress++;
+  step("the replacement read the ring and was held in BLOCKED's effect");
+  for (int t0 = uptime(); k.replaced > 0 && !ph_held && uptime() - t0 <= WAIT_TICKS;)
+    progress++;
+  if (ph_held) {                       // nothing that may block in between (a printf may)
+    step("main polled while the first reader was held in the drain");
+    ph_polling = 1;
+    uthread_yield();                   // polls: waits for the drain, or (wrongly) enters it
+  }
+  printf("upctest: the block was %s; the first reader of the ring %s\n",
+         k.replaced ? "replaced" : "not replaced",
+         ph_held ? "was held in ulib_lwp_blocked" : "never called ulib_lwp_blocked");
+  result("held", ph_held != 0);
+  if (!ph_held)
+    return;
+  int back = write(poll_pipe[1], "x", 1) == 1 && uthread_join(b) == 0;
+  struct uthread_upcall_stats u = ustats();
+  printf("upctest: %s; the blocked thread %s; the library read %d events (%d BLOCKED), "
+         "%d out of order\n",
+         ph_twice ? "a second LWP acted on a BLOCKED event while the first reader was held"
+                  : "main waited for the held reader to leave the drain",
+         back ? "came back" : "did not come back", (int)u.events, (int)u.blocked,
+         (int)u.disorder);
+  result("alone", back && !ph_twice && u.disorder == 0);
+}
+
 // ---- a burst of wake-ups larger than the ring ---------------------------------------------
 #define BURST 40
 static volatile int burst_until, bwoke[BURST], bdone, bstray;
@@ -501,9 +576,10 @@ static void test_burst(void)
 
 // ---- events: one block and its wake-up, without the library ------------------------------
 // The main LWP serves "user thread" EV_TID and sleeps one tick; its
-// replacement is held back EV_DELAY ticks before it announces, so the
-// sleeper wakes first. The replacement starts in ev_entry, reads the ring
-// itself and resumes the sleeper's thread from the UNBLOCKED frame.
+// replacement is held back (KD_UPCALL_DELAY -1) until the observer lets it
+// go, EV_DELAY ticks after the block, so the sleeper wakes first. The
+// replacement starts in ev_entry, reads the ring itself and resumes the
+// sleeper's thread from the UNBLOCKED frame.
 #define EV_TID 5
 #define EV_DELAY 30
 #define EV_WANT 4                      // BLOCKED, NEWLWP, UNBLOCKED, RELEASED
@@ -511,6 +587,8 @@ static struct upcall_area ev_area __attribute__((aligned(16)));
 static char ev_stack[4096] __attribute__((aligned(16)));
 static int ev_tid = EV_TID, ev_wake, ev_sleeper, ev_replacement, ev_slept = -1, ev_slept_on = -1;
 static volatile int ev_back;           // the sleeper is back on its own LWP
+static volatile int ev_woke;           // the sleeper's sleep() returned, on whichever LWP
+static char ev_observer_stack[4096] __attribute__((aligned(16)));
 static struct upcall_event ev_seen[UPC_RING];
 static int ev_n, ev_seq_ok;
 
@@ -580,6 +658,33 @@ static void ev_entry(void *arg)
   ev_report();
 }
 
+// An LWP of the test's own (never an activation). Once the kernel counts
+// the block replaced, and while the replacement is held, the ring may hold
+// only PREEMPTED advice: BLOCKED is the replacement's to post when it
+// starts serving, not the blocking LWP's on its way into the sleep. Then,
+// EV_DELAY ticks on (the sleeper has woken), it lets the replacement go.
+static void ev_observer(void *arg)
+{
+  (void)arg;
+  struct upcall_kstats k = kstats();
+  for (int t0 = uptime(); k.replaced == 0 && !ev_woke && uptime() - t0 <= WAIT_TICKS; k = kstats())
+    sleep(1);
+  if (k.replaced > 0) {
+    uint32 head = __atomic_load_n(&ev_area.head, __ATOMIC_ACQUIRE), i = 0;
+    while (i < head && i < UPC_RING && ev_area.ring[i].type == UPC_PREEMPTED)
+      i++;
+    int early = i < head && i < UPC_RING;
+    if (early)
+      printf("upctest: event %d (type %d, lwpid %d) was in the ring before the replacement "
+             "served: the blocking LWP posted it\n", (int)i, (int)ev_area.ring[i].type,
+             ev_area.ring[i].lwpid);
+    result("held", !early);
+    sleep(EV_DELAY);
+  }
+  kdebug(KD_UPCALL_DELAY, 0);
+  lwp_exit();
+}
+
 static void test_events(void)
 {
   ev_sleeper = lwp_self();
@@ -588,8 +693,9 @@ static void test_events(void)
   ev_area.stack = (uint64)(ev_stack + sizeof(ev_stack));
   ev_area.wake_word = (uint64)&ev_wake;
   int ok = concurrency_entry(ev_entry, &ev_area, ev_stack + sizeof(ev_stack)) == 0 &&
-           lwp_tidword(&ev_tid) == 0 && upcall_register(&ev_area) == 0 &&
-           kdebug(KD_UPCALL_DELAY, EV_DELAY) == 0;
+           lwp_tidword(&ev_tid) == 0 && kdebug(KD_UPCALL_DELAY, -1) == 0 &&
+           upcall_register(&ev_area) == 0 &&
+           lwp_create(ev_observer, 0, ev_observer_stack + sizeof(ev_observer_stack)) >= 0;
   if (!ok) {
     printf("upctest: could not set up upcalls without the library\n");
     return;
@@ -597,6 +703,7 @@ static void test_events(void)
   step("the sleeper slept");
   ev_slept = sleep(1);                 // returns on the replacement, from the frame
   ev_slept_on = lwp_self();
+  ev_woke = 1;
   if (ev_slept_on == ev_sleeper && kstats().replaced > 0) {
     // Back with its thread although a replacement took over: the
     // replacement reports what the ring holds; this LWP only waits.
@@ -748,7 +855,7 @@ int main(int argc, char *argv[])
 {
   grade_init(&argc, &argv);
   if (argc < 2) {
-    fprintf(2, "usage: upctest events|reader|sleep|dozen1|dozen2|pingpong|kill|burst|fullring|"
+    fprintf(2, "usage: upctest events|reader|sleep|dozen1|dozen2|pollers|pingpong|kill|burst|fullring|"
             "roundtrip\n");
     exit(1);
   }
@@ -768,6 +875,8 @@ int main(int argc, char *argv[])
     test_dozen(1);
   else if (strcmp(t, "dozen2") == 0)
     test_dozen(2);
+  else if (strcmp(t, "pollers") == 0)
+    test_pollers();
   else if (strcmp(t, "pingpong") == 0)
     test_pingpong();
   else if (strcmp(t, "kill") == 0)
