@@ -692,10 +692,12 @@ static void test_events(void)
   ev_area.arg = (uint64)&ev_area;
   ev_area.stack = (uint64)(ev_stack + sizeof(ev_stack));
   ev_area.wake_word = (uint64)&ev_wake;
+  // Registration last: from then on any call of main's that sleeps is a
+  // block, and its replacement held until the observer lets it go.
   int ok = concurrency_entry(ev_entry, &ev_area, ev_stack + sizeof(ev_stack)) == 0 &&
+           lwp_create(ev_observer, 0, ev_observer_stack + sizeof(ev_observer_stack)) >= 0 &&
            lwp_tidword(&ev_tid) == 0 && kdebug(KD_UPCALL_DELAY, -1) == 0 &&
-           upcall_register(&ev_area) == 0 &&
-           lwp_create(ev_observer, 0, ev_observer_stack + sizeof(ev_observer_stack)) >= 0;
+           upcall_register(&ev_area) == 0;
   if (!ok) {
     printf("upctest: could not set up upcalls without the library\n");
     return;
