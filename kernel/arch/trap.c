@@ -98,7 +98,7 @@ void usertrap(void)
   uint64 scause = CSR_READ(scause);
   assert((CSR_READ(sstatus) & SSTATUS_SPP) == 0);
   c->cur->pri = PRI_KERN_USER;
-  if (l->upc_inuser)
+  if (l->upc.inuser)
     upcall_count_kernel(l);   // upcalls lab: LWPs of the process in user mode
   if (scause == EXC_ECALL_U) {
     l->tf.epc += 4;

@@ -1,7 +1,7 @@
 // Scheduler activations (lab upcalls): the activation mechanism. Owns the
-// process's spare cache (p->upc.spares, nspare; each LWP's upc_state,
-// upc_next, upc_go) and the hand-off between a blocked LWP and the spare that
-// replaces it (upc_tid, upc_announced, upc_replaces): which events they post,
+// process's spare cache (p->upc.spares, nspare; each LWP's upc.state,
+// upc.next, upc.go) and the hand-off between a blocked LWP and the spare that
+// replaces it (upc.tid, upc.announced, upc.replaces): which events they post,
 // with what, and in which order. The ring, registration, making new spares
 // and the hooks that call this file are kernel/proc/upcall.c (given); this
 // file must not touch the ring's storage or the sleep queues' insides.
@@ -10,7 +10,7 @@
 // The invariant: with upcalls on at level n, at most n LWPs of the process
 // run user code at once, and a thread that blocks in the kernel never takes
 // an activation with it. Locks: p->upc.lock (a leaf) guards the cache and
-// the upc_* fields of the LWPs in it or handed over; the blocking path may
+// the upc fields of the LWPs in it or handed over; the blocking path may
 // hold the sleeper's lock, so nothing here sleeps or allocates there.
 #include "proc/upcall.h"
 #include "proc/proc.h"
@@ -24,9 +24,9 @@
 // With u->lock held: l joins the cache.
 static void cache_push(struct upcall_proc *u, struct lwp *l)
 {
-  l->upc_state = UPC_LWP_SPARE;
-  l->upc_go = 0;
-  l->upc_next = u->spares;
+  l->upc.state = UPC_LWP_SPARE;
+  l->upc.go = 0;
+  l->upc.next = u->spares;
   u->spares = l;
   u->nspare++;
 }
@@ -35,13 +35,13 @@ static void cache_push(struct upcall_proc *u, struct lwp *l)
 // until it is killed or upcalls go off (0), and then leaves the cache itself.
 static int cache_wait(struct upcall_proc *u, struct lwp *l)
 {
-  while (!l->upc_go && !lwp_killed(l) && u->on)
-    sleepq_sleep_intr(&l->upc_go, &u->lock, 0);
-  if (l->upc_go)
+  while (!l->upc.go && !lwp_killed(l) && u->on)
+    sleepq_sleep_intr(&l->upc.go, &u->lock, 0);
+  if (l->upc.go)
     return 1;
-  for (struct lwp **pp = &u->spares; *pp; pp = &(*pp)->upc_next)
+  for (struct lwp **pp = &u->spares; *pp; pp = &(*pp)->upc.next)
     if (*pp == l) {
-      *pp = l->upc_next;
+      *pp = l->upc.next;
       u->nspare--;
       break;
     }
@@ -97,30 +97,30 @@ void activation_block(struct lwp *l)
     spinlock_release(&u->lock);
     return;                         // cache empty: block as without upcalls
   }
-  u->spares = r->upc_next;
+  u->spares = r->upc.next;
   u->nspare--;
-  r->upc_next = 0;
-  l->upc_tid = tid;
-  l->upc_announced = 0;
-  l->upc_state = UPC_LWP_BLOCKED;
-  r->upc_replaces = l;              // r announces l before it serves
+  r->upc.next = 0;
+  l->upc.tid = tid;
+  l->upc.announced = 0;
+  l->upc.state = UPC_LWP_BLOCKED;
+  r->upc.replaces = l;              // r announces l before it serves
   upcall_entry_regs(r);
-  r->upc_state = UPC_LWP_ACTIVE;
-  r->upc_go = 1;
+  r->upc.state = UPC_LWP_ACTIVE;
+  r->upc.go = 1;
   spinlock_release(&u->lock);
-  sleepq_wakeup(&r->upc_go);
+  sleepq_wakeup(&r->upc.go);
   // STUB
   //| (void)l;
   // LAB upcalls END
 }
 
-// r, a replacement (r->upc_replaces is the LWP it replaces), is about to
+// r, a replacement (r->upc.replaces is the LWP it replaces), is about to
 // return to user mode at the library's upcall entry for the first time.
 // Nothing is held: posting may wait for room in the ring.
 void activation_announce(struct lwp *r)
 {
   // LAB upcalls BEGIN
-  struct lwp *l = r->upc_replaces;
+  struct lwp *l = r->upc.replaces;
   struct upcall_proc *u = &r->proc->upc;
   struct upcall_event ev[2] = {
     { .type = UPC_BLOCKED, .tid = -1 },
@@ -129,18 +129,18 @@ void activation_announce(struct lwp *r)
   // l may end (and its slot be reused) once it is no longer BLOCKED: only
   // a kill does that before the announcement, and then r is killed too.
   spinlock_acquire(&u->lock);
-  int blocked = l->proc == r->proc && l->upc_state == UPC_LWP_BLOCKED;
+  int blocked = l->proc == r->proc && l->upc.state == UPC_LWP_BLOCKED;
   if (blocked) {
     ev[0].lwpid = ev[1].arg = l->id;
-    ev[0].tid = l->upc_tid;
+    ev[0].tid = l->upc.tid;
   }
   spinlock_release(&u->lock);
   if (!blocked || upcall_post(r, ev, 2, 0) < 0)   // both at once: see docs/upcalls.md
     return;
   spinlock_acquire(&u->lock);
-  if (l->proc == r->proc && l->upc_state == UPC_LWP_BLOCKED) {
-    l->upc_announced = 1;           // l may now report its wake-up
-    sleepq_wakeup(&l->upc_announced);
+  if (l->proc == r->proc && l->upc.state == UPC_LWP_BLOCKED) {
+    l->upc.announced = 1;           // l may now report its wake-up
+    sleepq_wakeup(&l->upc.announced);
   }
   spinlock_release(&u->lock);
   // STUB
@@ -158,14 +158,14 @@ void activation_unblock(struct lwp *l)
   // LAB upcalls BEGIN
   struct upcall_proc *u = &l->proc->upc;
   spinlock_acquire(&u->lock);
-  while (!l->upc_announced && !lwp_killed(l))
-    sleepq_sleep_intr(&l->upc_announced, &u->lock, 0);   // BLOCKED before UNBLOCKED
+  while (!l->upc.announced && !lwp_killed(l))
+    sleepq_sleep_intr(&l->upc.announced, &u->lock, 0);   // BLOCKED before UNBLOCKED
   spinlock_release(&u->lock);
   uint64 frame = uframe_push(l, "upcall");
   if (frame == 0)
     return;                         // no room on its stack: the process was killed
   struct upcall_event ev[2] = {
-    { .type = UPC_UNBLOCKED, .lwpid = l->id, .tid = l->upc_tid, .frame = frame },
+    { .type = UPC_UNBLOCKED, .lwpid = l->id, .tid = l->upc.tid, .frame = frame },
     { .type = UPC_RELEASED, .lwpid = l->id, .tid = -1 },
   };
   if (upcall_post(l, ev, 2, UPC_RESERVE) < 0)
@@ -180,7 +180,7 @@ void activation_unblock(struct lwp *l)
     }
   }
   spinlock_release(&u->lock);
-  l->upc_state = UPC_LWP_ACTIVE;
+  l->upc.state = UPC_LWP_ACTIVE;
   lwp_exit();                       // detached: released as it leaves the CPU
   // STUB
   //| (void)l;

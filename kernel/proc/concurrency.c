@@ -9,9 +9,10 @@
 //    allocate user stacks, so every LWP it adds starts at entry(arg) on the
 //    same small boot stack; the library keeps them from using it at once.
 //    The calling LWP becomes the first LWP serving user threads.
-//  - The serving LWPs are the detached LWPs of the process that have not
-//    ended: the registering one, and those set_concurrency adds. Detached
-//    LWPs are released as soon as they end (nobody joins them).
+//  - The serving LWPs are the LWPs of the process marked `serving` that
+//    have not ended: the registering one, and those set_concurrency adds.
+//    They are also detached: released as soon as they end (nobody joins
+//    them).
 //  - set_concurrency(n) grows the process at once: it adds LWPs until n
 //    serve. Lowering n only records it: the library ends surplus LWPs
 //    (lwp_exit) between user threads, when it sees the lower level.
@@ -38,7 +39,7 @@ int concurrency_registered(struct proc *p)
   return p->lwp_entry != 0;
 }
 
-// LWPs of p that serve its user threads now: the detached LWPs that have not
+// LWPs of p that serve its user threads now: the serving LWPs that have not
 // ended (some may not have reached user mode yet), less the activations
 // blocked in the kernel and the spares (lab upcalls); at least 1.
 int concurrency_serving_lwps(struct proc *p)
@@ -46,7 +47,7 @@ int concurrency_serving_lwps(struct proc *p)
   int n = 0;
   spinlock_acquire(&p->lock);
   for (struct lwp *l = p->lwps; l; l = l->next)
-    if (l->detached && !l->dead && l->upc_state == UPC_LWP_ACTIVE)
+    if (l->serving && !l->dead && l->upc.state == UPC_LWP_ACTIVE)
       n++;
   spinlock_release(&p->lock);
   return n > 0 ? n : 1;
@@ -58,7 +59,7 @@ static int in_image(struct proc *p, uint64 va, uint64 len)
 }
 
 // concurrency_entry(entry, arg, boot_stack_top): where LWPs added by
-// set_concurrency start; the caller becomes a serving LWP (detached).
+// set_concurrency start; the caller becomes a serving LWP (and detached).
 // 0 on success, -1 for a bad address.
 uint64 sys_concurrency_entry(void)
 {
@@ -71,6 +72,7 @@ uint64 sys_concurrency_entry(void)
   p->lwp_entry_arg = arg;
   p->lwp_entry_stack = stack_top;
   curlwp()->detached = 1;
+  curlwp()->serving = 1;
   spinlock_release(&p->lock);
   return 0;
 }
@@ -110,6 +112,7 @@ uint64 sys_set_concurrency(void)
     }
     spinlock_acquire(&p->lock);
     l->detached = 1;
+    l->serving = 1;
     spinlock_release(&p->lock);
     lwkt_schedule(l->klt);
   }

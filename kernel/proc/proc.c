@@ -487,8 +487,8 @@ int proc_info(uint64 uaddr, int max)
       li->cpu = l->klt->cpu->id;
       li->vcsw = l->vcsw;
       li->ivcsw = l->ivcsw;
-      li->upc_state = l->upc_state;
-      li->upc_tid = l->upc_state == UPC_LWP_BLOCKED ? l->upc_tid : -1;
+      li->upc_state = l->upc.state;
+      li->upc_tid = l->upc.state == UPC_LWP_BLOCKED ? l->upc.tid : -1;
       li->sigmask = l->sigmask;
       li->sigpending = l->sigpending;
     }
@@ -514,9 +514,9 @@ void proc_dump(void)
     for (struct lwp *l = p->lwps; l; l = l->next) {
       printf("  lwp %d klt %d cpu %d %s vcsw %ld ivcsw %ld", l->id, l->klt->id,
              l->klt->cpu->id, pri_class(l->klt->pri), l->vcsw, l->ivcsw);
-      if (l->upc_state == UPC_LWP_BLOCKED)
-        printf(" upcall: blocked holding thread %d", l->upc_tid);
-      else if (l->upc_state == UPC_LWP_SPARE)
+      if (l->upc.state == UPC_LWP_BLOCKED)
+        printf(" upcall: blocked holding thread %d", l->upc.tid);
+      else if (l->upc.state == UPC_LWP_SPARE)
         printf(" upcall: spare");
       if (l->sigmask || l->sigpending)   // signals (proc/signal.c)
         printf(" sigmask 0x%lx pending 0x%lx", l->sigmask, l->sigpending);

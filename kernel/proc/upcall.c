@@ -2,14 +2,14 @@
 // registration of a process's upcall area, posting events into its ring
 // (and waiting for room there), making new spare LWP/KLT pairs, the hooks
 // that call activation.c, and the counters that tests and ps read. The
-// spare cache itself (p->upc.spares and the upc_* hand-off fields of each
-// LWP) and what an activation does when it blocks and when it wakes are
+// spare cache itself (p->upc.spares and the hand-off fields of each LWP's
+// upc) and what an activation does when it blocks and when it wakes are
 // activation.c's (the lab): this file only calls it. Must not touch the
 // LWKT queues or the sleep queues' insides: it only sleeps, wakes and
 // schedules through their calls.
 //
 // Which sleeps are activations blocking (docs/upcalls.md): a sleep of a
-// serving LWP (detached: see concurrency.c) of a process with upcalls on,
+// serving LWP (see concurrency.c) of a process with upcalls on,
 // inside a system call, while its lwp_tidword names a user thread (>= 0).
 // The library publishes -1 there whenever the LWP runs its own scheduler, so
 // its parking (futex_wait on the work word) produces no event, like KSE's
@@ -18,7 +18,7 @@
 // an event too unless the library publishes -1 for its duration.
 //
 // Locks: p->upc.lock guards the ring's kernel side (head, seq), the spare
-// list, the LWPs' upc_* hand-off fields and a kick's mark (upcall_kick). It
+// list, the hand-off fields of the LWPs' upc and a kick's mark (upcall_kick). It
 // is taken with the caller of sleep's lock held, or under p->lock, so
 // nothing is taken under it but sleep-queue buckets.
 #include "proc/upcall.h"
@@ -48,9 +48,9 @@ void upcall_forget(struct proc *p, struct lwp *self)
 {
   memset((char *)&p->upc + sizeof(p->upc.lock), 0, sizeof(p->upc) - sizeof(p->upc.lock));
   if (self) {
-    self->upc_state = UPC_LWP_ACTIVE;
-    self->upc_inuser = 0;
-    self->upc_replaces = 0;
+    self->upc.state = UPC_LWP_ACTIVE;
+    self->upc.inuser = 0;
+    self->upc.replaces = 0;
   }
 }
 
@@ -61,7 +61,7 @@ static void spare_main(void *arg)
   (void)arg;
   struct lwp *l = curlwp();
   if (!activation_spare_wait(l)) {
-    l->upc_state = UPC_LWP_ACTIVE;
+    l->upc.state = UPC_LWP_ACTIVE;
     lwp_exit();                     // detached: released as it leaves the CPU
   }
   usertrapret();
@@ -81,6 +81,7 @@ static void spare_refill(struct proc *p)
       return;                       // max_threads or memory: blocks go without
     spinlock_acquire(&p->lock);
     l->detached = 1;                // released when it ends; nobody joins a spare
+    l->serving = 1;
     spinlock_release(&p->lock);
     l->klt->fn = spare_main;
     activation_spare_add(l);
@@ -144,7 +145,7 @@ static void spares_end(struct proc *p)
 {
   spinlock_acquire(&p->lock);
   for (struct lwp *l = p->lwps; l; l = l->next)
-    if (l->upc_state == UPC_LWP_SPARE)
+    if (l->upc.state == UPC_LWP_SPARE)
       sleepq_abort(l->klt);
   spinlock_release(&p->lock);
 }
@@ -268,7 +269,7 @@ int upcall_post(struct lwp *l, struct upcall_event *ev, int n, int reserve)
       return -1;
     }
     if (r > 0) {
-      if (!l->upc_replaces)         // a replacement reads the ring itself, next
+      if (!l->upc.replaces)         // a replacement reads the ring itself, next
         wake_library(p);
       return 0;
     }
@@ -285,7 +286,7 @@ void upcall_preempted(struct lwp *l)
 {
   struct proc *p = l->proc;
   struct upcall_proc *u = &p->upc;
-  if (!u->on || !l->detached || l->upc_state != UPC_LWP_ACTIVE || l->upc_replaces)
+  if (!u->on || !l->serving || l->upc.state != UPC_LWP_ACTIVE || l->upc.replaces)
     return;
   int tid = upcall_thread_of(l);
   if (tid < 0)
@@ -332,11 +333,11 @@ void upcall_entry_regs(struct lwp *r)
 void upcall_sleeping(struct lwp *l)
 {
   struct proc *p = l->proc;
-  if (!p->upc.on || l->upc_state != UPC_LWP_ACTIVE || l->upc_replaces || !l->detached ||
+  if (!p->upc.on || l->upc.state != UPC_LWP_ACTIVE || l->upc.replaces || !l->serving ||
       l->syscall_nr < 0 || lwp_killed(l))
     return;
   activation_block(l);
-  if (l->upc_state == UPC_LWP_BLOCKED)
+  if (l->upc.state == UPC_LWP_BLOCKED)
     __atomic_add_fetch(&p->upc.replaced, 1, __ATOMIC_RELAXED);
   else if (upcall_thread_of(l) >= 0)
     __atomic_add_fetch(&p->upc.noreplace, 1, __ATOMIC_RELAXED);
@@ -351,7 +352,7 @@ static void leave_blocked(struct lwp *l)
 {
   struct upcall_proc *u = &l->proc->upc;
   spinlock_acquire(&u->lock);
-  l->upc_state = UPC_LWP_ACTIVE;
+  l->upc.state = UPC_LWP_ACTIVE;
   spinlock_release(&u->lock);
 }
 
@@ -388,16 +389,16 @@ int upcall_set_delay(int ticks)
 
 void upcall_userret_work(struct lwp *l)
 {
-  if (l->upc_state == UPC_LWP_BLOCKED && !lwp_killed(l))
+  if (l->upc.state == UPC_LWP_BLOCKED && !lwp_killed(l))
     activation_unblock(l);          // normally parks l: back here as a replacement
-  if (l->upc_state == UPC_LWP_BLOCKED)
+  if (l->upc.state == UPC_LWP_BLOCKED)
     leave_blocked(l);
-  if (l->upc_replaces && !lwp_killed(l)) {
+  if (l->upc.replaces && !lwp_killed(l)) {
     announce_delay(l);
     activation_announce(l);
     spare_refill(l->proc);
     assert(!l->kicked);             // none since upcall_entry_regs: see upcall_kick
-    __atomic_store_n(&l->upc_replaces, 0, __ATOMIC_RELEASE);   // it serves: kicks may come
+    __atomic_store_n(&l->upc.replaces, 0, __ATOMIC_RELEASE);   // it serves: kicks may come
   }
 }
 
@@ -412,7 +413,7 @@ int upcall_kick(struct lwp *l)
 {
   struct upcall_proc *u = &l->proc->upc;
   spinlock_acquire(&u->lock);
-  int ok = l->upc_state == UPC_LWP_ACTIVE && l->upc_replaces == 0;
+  int ok = l->upc.state == UPC_LWP_ACTIVE && l->upc.replaces == 0;
   if (ok)
     __atomic_store_n(&l->kicked, 1, __ATOMIC_SEQ_CST);
   spinlock_release(&u->lock);
@@ -420,14 +421,14 @@ int upcall_kick(struct lwp *l)
 }
 
 // ---- counters ---------------------------------------------------------------------
-// Only serving LWPs (detached: concurrency.c) count against the level: a
+// Only serving LWPs (concurrency.c) count against the level: a
 // bound thread's LWP, or a program's own lwp_create, runs beside it.
 void upcall_count_user(struct lwp *l)
 {
   struct upcall_proc *u = &l->proc->upc;
-  if (l->upc_inuser || !l->detached)
+  if (l->upc.inuser || !l->serving)
     return;
-  l->upc_inuser = 1;
+  l->upc.inuser = 1;
   int n = __atomic_add_fetch(&u->inuser, 1, __ATOMIC_SEQ_CST);
   int m = __atomic_load_n(&u->maxuser, __ATOMIC_SEQ_CST);
   while (n > m && !__atomic_compare_exchange_n(&u->maxuser, &m, n, 0, __ATOMIC_SEQ_CST,
@@ -437,7 +438,7 @@ void upcall_count_user(struct lwp *l)
 
 void upcall_count_kernel(struct lwp *l)
 {
-  l->upc_inuser = 0;
+  l->upc.inuser = 0;
   __atomic_sub_fetch(&l->proc->upc.inuser, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -459,7 +460,7 @@ int upcall_stats(uint64 uaddr)
   spinlock_release(&u->lock);
   spinlock_acquire(&p->lock);
   for (struct lwp *l = p->lwps; l; l = l->next)
-    s.blocked += l->upc_state == UPC_LWP_BLOCKED;
+    s.blocked += l->upc.state == UPC_LWP_BLOCKED;
   spinlock_release(&p->lock);
   return copyout(p->pagetable, uaddr, &s, sizeof(s));
 }

@@ -18,14 +18,14 @@ struct upcall_proc {
   int on;                 // BLOCKED events wanted (upcall_register(0) clears it)
   uint64 entry, arg, stack, wake_word;   // copied from the area at registration
   uint32 head, seq;       // the kernel's own copies: the user cannot move them
-  struct lwp *spares;     // parked spare LWPs (linked through upc_next): activation.c's
+  struct lwp *spares;     // parked spare LWPs (linked through upc.next): activation.c's
   int nspare;             // on that list
   int announce_delay;     // kdebug KD_UPCALL_DELAY: ticks a replacement waits before it announces (-1: held)
   int inuser, maxuser;    // LWPs in user mode now, the most at once
   uint64 posted, waits, replaced, noreplace;
 };
 
-// lwp->upc_state
+// lwp->upc.state
 #define UPC_LWP_ACTIVE  0   // an ordinary LWP (or an activation running user code)
 #define UPC_LWP_BLOCKED 1   // blocked in the kernel; a replacement serves in its place
 #define UPC_LWP_SPARE   2   // parked in the process's cache
@@ -46,7 +46,7 @@ void upcall_userret_work(struct lwp *l);                 // a blocked LWP woke, 
 // Inline: every return to user mode asks, and nearly always there is nothing to do.
 static inline void upcall_userret(struct lwp *l)
 {
-  if (l->upc_state == UPC_LWP_BLOCKED || l->upc_replaces)
+  if (l->upc.state == UPC_LWP_BLOCKED || l->upc.replaces)
     upcall_userret_work(l);
 }
 void upcall_preempted(struct lwp *l);                    // after an involuntary switch

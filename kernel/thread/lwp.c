@@ -112,7 +112,7 @@ void lwp_exit(void)
   // An activation never ends BLOCKED: ps, the counters and a replacement
   // still on its way would take it for one holding its thread, after its
   // slot is released (lab upcalls: activation.c leaves the state first).
-  if (l->upc_state == UPC_LWP_BLOCKED)
+  if (l->upc.state == UPC_LWP_BLOCKED)
     panic("lwp_exit: lwp %d of pid %d ends UPC_LWP_BLOCKED", l->id, p->pid);
   spinlock_acquire(&p->lock);
   if (p->nlwp == 1 && !p->exiting) {

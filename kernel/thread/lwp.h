@@ -21,6 +21,19 @@ struct trapframe {
 
 struct proc;
 struct schedctl;
+struct lwp;
+
+// An LWP's part in scheduler activations (lab upcalls): kernel/proc/upcall.c
+// and activation.c; its states are in proc/upcall.h.
+struct lwp_upcall {
+  int state;                // UPC_LWP_ACTIVE, UPC_LWP_BLOCKED (a replacement serves for it), UPC_LWP_SPARE
+  int tid;                  // UPC_LWP_BLOCKED: the user thread it holds
+  int announced;            // UPC_LWP_BLOCKED: its BLOCKED event is in the ring
+  int go;                   // UPC_LWP_SPARE: taken from the cache, to serve at the upcall entry
+  int inuser;               // counted in the process's LWPs in user mode
+  struct lwp *replaces;     // a replacement: the blocked LWP it has yet to announce
+  struct lwp *next;         // in the process's spare cache
+};
 
 struct lwp {
   struct trapframe tf;      // user registers (first: trapvec.S uses its address)
@@ -36,20 +49,14 @@ struct lwp {
   int offcpu;               // ended and off its CPU: safe to release
   int joining;              // a lwp_join is waiting for it
   int detached;             // released at once when it ends, never joined
+  int serving;              // runs the library's user threads: counts toward the level (concurrency.c)
   uint64 uticks, sticks;    // timer ticks seen in user and kernel mode
   uint64 vcsw, ivcsw;       // voluntary and involuntary switches
   struct schedctl *sc;      // kernel address of its schedctl page, or NULL
   uint64 sc_uva;            // where that page is mapped for the user, or 0
   uint64 tidword;           // user address of the running user thread's id, or 0
   int kicked;               // lwp_kick: run the preemption handler at the next return to user
-  // Scheduler activations (kernel/proc/upcall.c, activation.c).
-  int upc_state;            // UPC_LWP_ACTIVE, UPC_LWP_BLOCKED (a replacement serves for it), UPC_LWP_SPARE
-  int upc_tid;              // UPC_LWP_BLOCKED: the user thread it holds
-  int upc_announced;        // UPC_LWP_BLOCKED: its BLOCKED event is in the ring
-  int upc_go;               // UPC_LWP_SPARE: taken from the cache, to serve at the upcall entry
-  int upc_inuser;           // counted in the process's LWPs in user mode
-  struct lwp *upc_replaces; // a replacement: the blocked LWP it has yet to announce
-  struct lwp *upc_next;     // in the process's spare cache
+  struct lwp_upcall upc;    // scheduler activations (kernel/proc/upcall.c, activation.c)
 };
 
 extern struct lwp lwps[MAX_THREADS];

@@ -296,9 +296,9 @@ the KLT that runs it. The pc is named if `usym PROG` loaded its symbols."""
                 pc = int(tf["epc"])
                 extra = "".join(s for c, s in ((l["dead"], " dead"), (l["exit_req"], " exit-req"))
                                 if int(c))
-                upc = int(l["upc_state"])          # scheduler activations (lab upcalls)
+                upc = int(l["upc"]["state"])          # scheduler activations (lab upcalls)
                 if upc == 1:
-                    extra += " upcall: blocked holding thread %d" % int(l["upc_tid"])
+                    extra += " upcall: blocked holding thread %d" % int(l["upc"]["tid"])
                 elif upc == 2:
                     extra += " upcall: spare"
                 mask, pend = int(l["sigmask"]), int(l["sigpending"])   # signals (proc/signal.c)
