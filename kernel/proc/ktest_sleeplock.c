@@ -6,7 +6,11 @@
 //      rather than sleeps;
 //   2. one holds it while asleep: the other sleeps at once, without spinning;
 //   3. one holds it running for long (until the other sleeps, or LONG_HOLD):
-//      the other spins at most SPIN_LIMIT, then sleeps.
+//      the other spins at most SPIN_LIMIT, then sleeps;
+//   4. one holds it running until the other has spun for STALE_RUN, then
+//      sleeps holding it: the spinner must sleep within STALE_LIMIT of that
+//      (a third thread on the holder's CPU, run once the holder sleeps,
+//      times it).
 // Returns 0, or the checks that failed (KT_* bits below).
 #include "thread/klt.h"
 #include "thread/lwkt.h"
@@ -24,12 +28,15 @@
 #define SLOW_ROUNDS 5                      // phase 1 stops once this many hand-offs took a tick
 #define LONG_HOLD   (8 * TIMER_INTERVAL)   // phase 3: the holder gives up waiting after this
 #define SPIN_LIMIT  (5 * TIMER_INTERVAL)   // phase 3: the waiter must sleep within this
+#define STALE_RUN   (TIMER_INTERVAL / 2)   // phase 4: the holder runs this long after the waiter came
+#define STALE_LIMIT (TIMER_INTERVAL / 4)   // phase 4: the waiter must sleep within this of the holder
 
 // The result: the checks that failed (the graded test reads these bits).
 #define KT_COUNT   1    // a count or an acquisition was lost
 #define KT_SPIN    2    // waiters behind a running holder slept instead of spinning
 #define KT_SLEEP   4    // a waiter behind a sleeping holder spun, or did not sleep
 #define KT_BOUND   8    // a waiter behind a long-running holder spun past SPIN_LIMIT
+#define KT_STALE   16   // a waiter kept spinning after its running holder went to sleep
 #define KT_ONEHART 64   // fewer than two CPUs
 #define KT_NOKLT   128  // no KLT for the test threads
 
@@ -45,7 +52,9 @@ static struct {
   volatile int holding;     // phase 1: round whose holder has the lock
   volatile int trying;      // phase 1: round whose waiter is trying
   volatile int slow;        // phase 1: hand-offs that took a tick or more
-  volatile uint64 wait_start, wait_slept;   // phase 3: the waiter's times (r_time)
+  volatile uint64 wait_start, wait_slept;   // phases 3 and 4: the waiter's times (r_time)
+  volatile uint64 holder_slept;             // phase 4: when the holder went to sleep
+  struct klt *watcher;      // phase 4: the third thread, on the holder's CPU
 } st;
 
 static void finish_one(void)
@@ -139,6 +148,37 @@ static void long_waiter(void)
   sleeplock_release(&st.sl);
 }
 
+// Phase 4: holds the lock, running, until the waiter has spun for
+// STALE_RUN, then sleeps holding it; the watcher, on this CPU, runs then.
+static void stale_holder(void)
+{
+  sleeplock_acquire(&st.sl);
+  crit_enter();                   // we run all along until we sleep
+  st.held = 1;
+  uint64 t0 = r_time();
+  while ((st.wait_start == 0 || r_time() - st.wait_start < STALE_RUN) &&
+         r_time() - t0 < LONG_HOLD)
+    ;
+  crit_exit();
+  lwkt_schedule(st.watcher);
+  spinlock_acquire(&st.lock);
+  st.holder_slept = r_time();
+  sleepq_sleep_timeout((void *)&st.held, &st.lock, 5);   // nobody wakes it: 5 ticks
+  spinlock_release(&st.lock);
+  sleeplock_release(&st.sl);
+}
+
+// Phase 4, on the holder's CPU while the holder sleeps: when the waiter sleeps.
+static void stale_watcher(void)
+{
+  uint64 t0 = r_time();
+  while (__atomic_load_n(&st.waiter->state, __ATOMIC_RELAXED) != KLT_SLEEPING) {
+    if (r_time() - t0 >= LONG_HOLD)
+      return;
+  }
+  st.wait_slept = r_time();
+}
+
 static void test_thread(void *arg)
 {
   if (!st.abort)
@@ -146,26 +186,36 @@ static void test_thread(void *arg)
   finish_one();
 }
 
-// Runs a on CPU ca and b on CPU cb (a's KLT in st.holder) and waits for
-// both; 0 if there was no KLT for them.
-static int run_pair(void (*a)(void), struct cpu *ca, void (*b)(void), struct cpu *cb)
+// Runs a on CPU ca and b on CPU cb (a's KLT in st.holder, b's in
+// st.waiter) and waits for both, and for w if given: a third thread on ca,
+// in st.watcher, which a schedules itself. 0 if there was no KLT for them
+// (then those made only end).
+static int run_threads(void (*a)(void), struct cpu *ca, void (*b)(void), struct cpu *cb,
+                       void (*w)(void))
 {
   st.done = 0;
-  st.abort = 0;
+  st.watcher = w ? klt_create("ktest-sl-w", test_thread, (void *)w, PRI_KERN, ca) : 0;
   st.holder = klt_create("ktest-sl-a", test_thread, (void *)a, PRI_KERN, ca);
-  if (st.holder == 0)
-    return 0;
-  struct klt *y = klt_create("ktest-sl-b", test_thread, (void *)b, PRI_KERN, cb);
-  st.waiter = y;
-  st.abort = y == 0;             // then a only ends
-  lwkt_schedule(st.holder);
-  if (y)
-    lwkt_schedule(y);
+  st.waiter = klt_create("ktest-sl-b", test_thread, (void *)b, PRI_KERN, cb);
+  st.abort = st.holder == 0 || st.waiter == 0 || (w && st.watcher == 0);
+  struct klt *now[3] = { st.holder, st.waiter, st.abort ? st.watcher : 0 };
+  int n = st.watcher && !st.abort;   // a schedules the watcher
+  for (int i = 0; i < 3; i++) {
+    if (now[i]) {
+      lwkt_schedule(now[i]);
+      n++;
+    }
+  }
   spinlock_acquire(&st.lock);
-  while (st.done < (y ? 2 : 1))
+  while (st.done < n)
     sleepq_sleep(&st.done, &st.lock);
   spinlock_release(&st.lock);
-  return y != 0;
+  return !st.abort;
+}
+
+static int run_pair(void (*a)(void), struct cpu *ca, void (*b)(void), struct cpu *cb)
+{
+  return run_threads(a, ca, b, cb, 0);
 }
 
 int kdebug_sleeplock_test(void)
@@ -207,16 +257,32 @@ int kdebug_sleeplock_test(void)
   if (!run_pair(long_holder, one, long_waiter, two))
     return KT_NOKLT;
   struct lockstat last = *c;
-  uint64 spin_time = st.wait_slept ? st.wait_slept - st.wait_start : 0;
-  if (st.wait_slept)
+  uint64 long_slept = st.wait_slept, spin_time = long_slept ? long_slept - st.wait_start : 0;
+  if (long_slept)
     printf("ktest sleeplock: holder running long: the waiter slept after %ld time units "
            "(limit %d), spin_loops %ld\n", spin_time, SPIN_LIMIT, last.spin_loops - end.spin_loops);
   else
     printf("ktest sleeplock: holder running long: the waiter had not slept after %d time units\n",
            LONG_HOLD);
+  st.held = 0;
+  st.wait_start = st.wait_slept = st.holder_slept = 0;
+  if (!run_threads(stale_holder, one, long_waiter, two, stale_watcher))
+    return KT_NOKLT;
+  struct lockstat stale = *c;
+  uint64 stale_time = st.wait_slept ? st.wait_slept - st.holder_slept : 0;
+  if (st.wait_slept)
+    printf("ktest sleeplock: holder went to sleep after the waiter spun %ld time units: the "
+           "waiter slept %ld time units later (limit %d), spin_loops %ld\n",
+           st.holder_slept - st.wait_start, stale_time, STALE_LIMIT,
+           stale.spin_loops - last.spin_loops);
+  else
+    printf("ktest sleeplock: holder went to sleep after the waiter spun %ld time units: the "
+           "waiter had not slept %d time units later\n", st.holder_slept - st.wait_start,
+           LONG_HOLD);
 
   int r = 0;
-  if (st.count != rounds || end.acquired - before.acquired != rounds + 2 || st.count == 0)
+  if (st.count != rounds || end.acquired - before.acquired != rounds + 2 ||
+      stale.acquired - before.acquired != rounds + 6 || st.count == 0)
     r |= KT_COUNT;
   // Nearly every waiter found the lock held; at least 4 in 5 of them must
   // have spun (an interrupt may preempt a holder for a moment, and then
@@ -225,7 +291,9 @@ int kdebug_sleeplock_test(void)
     r |= KT_SPIN;
   if (end.slept - mid.slept != 1 || end.spin_loops - mid.spin_loops > 10)
     r |= KT_SLEEP;
-  if (st.wait_slept == 0 || spin_time > SPIN_LIMIT || last.spin_loops == end.spin_loops)
+  if (long_slept == 0 || spin_time > SPIN_LIMIT || last.spin_loops == end.spin_loops)
     r |= KT_BOUND;
+  if (st.wait_slept == 0 || stale_time > STALE_LIMIT || stale.spin_loops == last.spin_loops)
+    r |= KT_STALE;
   return r;
 }

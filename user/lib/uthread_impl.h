@@ -110,12 +110,14 @@ struct schedctl *ult_lwp_schedctl(struct ult_lwp *l);
 // ---- test hooks (the labs' tests; 0 in every other program) ---------------------
 // If set, called on the thread concerned, inside the library, at: a look at
 // a held lock word (ult_lock_try failed), a release of the lock word (before
-// the store), a thread blocking (ult_block_releasing, before it switches
-// out) and a thread being woken (ult_wake, before it is made runnable); and,
-// on the LWP reading the upcall ring, a BLOCKED event's effect
-// (ulib_lwp_blocked, before it marks the LWP). A test holds a thread at one
-// of these points to force the interleaving it needs. obj is the umutex
-// (TAKE_FAILED, RELEASE) or the guard (BLOCK), 0 for WAKE and LWP_BLOCKED;
-// tid is the thread blocking, woken or held in the kernel, else the caller.
-enum { ULT_HOOK_TAKE_FAILED, ULT_HOOK_RELEASE, ULT_HOOK_BLOCK, ULT_HOOK_WAKE, ULT_HOOK_LWP_BLOCKED };
+// the store, and after it), a thread blocking (ult_block_releasing, before
+// it switches out) and a thread being woken (ult_wake, before it is made
+// runnable); and, on the LWP reading the upcall ring, a BLOCKED event's
+// effect (ulib_lwp_blocked, before it marks the LWP). A test holds a thread
+// at one of these points to force the interleaving it needs. obj is the
+// umutex (TAKE_FAILED, RELEASE, RELEASED) or the guard (BLOCK), 0 for WAKE
+// and LWP_BLOCKED; tid is the thread blocking, woken or held in the kernel,
+// else the caller.
+enum { ULT_HOOK_TAKE_FAILED, ULT_HOOK_RELEASE, ULT_HOOK_BLOCK, ULT_HOOK_WAKE, ULT_HOOK_LWP_BLOCKED,
+       ULT_HOOK_RELEASED };
 extern void (*ult_test_hook)(int event, void *obj, int tid);

@@ -27,4 +27,6 @@ void ult_lock_release(struct umutex *m)
   if (ult_test_hook)
     ult_test_hook(ULT_HOOK_RELEASE, m, ult_self());
   __atomic_store_n(&m->locked, 0, __ATOMIC_RELEASE);
+  if (ult_test_hook)
+    ult_test_hook(ULT_HOOK_RELEASED, m, ult_self());
 }

@@ -3,7 +3,8 @@
 //   counts      2 threads take turns, each waiter forced to find the mutex held,
 //               in each mode: mutual exclusion, exact counters (BLOCK waiters
 //               block, SPIN waiters spin); then 4 threads count freely
-//   spin        (icount) the owner runs on the other hart: waiters spin
+//   spin        (icount) the owner runs on the other hart: waiters spin, also
+//               when it took the mutex inside the old owner's unlock
 //   notrunning  the owner is asleep in the kernel, blocked on another mutex,
 //               or waiting for its LWP: the waiter blocks without spinning and
 //               leaves its LWP to other threads
@@ -17,9 +18,9 @@
 //               SPIN with a running owner, against BLOCK with a sleeping one
 // The windows are forced through the library's test hook (ult_test_hook,
 // user/lib/uthread_impl.h), which sees each failed look at a lock word, each
-// release, each thread that blocks and each that is woken; a test that sees
-// no progress says what it saw and ends. Lines not starting with GRADE are
-// for the reader of the log.
+// release (before and after its store), each thread that blocks and each
+// that is woken; a test that sees no progress says what it saw and ends.
+// Lines not starting with GRADE are for the reader of the log.
 #include "user/user.h"
 #include "user/uthread.h"
 #include "user/lib/uthread_impl.h"
@@ -364,6 +365,91 @@ static void take_turns(void *arg)
   turns_done[me] = 1;
 }
 
+// The mutex changes hands inside an unlock: the old owner A is held right
+// after its release of the lock word (ULT_HOOK_RELEASED) until B, on the
+// other hart, has taken the mutex; then A, out of umutex_unlock, wants it
+// again while B runs holding it (B waits until A is trying, then holds it a
+// little longer, as in the turns above): A must get it by spinning,
+// whatever its unlock did after the release.
+#define NEWOWNER_ROUNDS 20
+static volatile int no_round = -1, no_released = -1, no_taken = -1, no_trying = -1, no_got = -1;
+static volatile int no_a = -1, no_spun;   // no_spun: rounds in which A did not block
+
+static void newowner_hook(int event, void *obj, int tid)
+{
+  int i = no_round;
+  if (event != ULT_HOOK_RELEASED || obj != &m || tid != no_a || i < 0 || no_released == i)
+    return;
+  no_released = i;
+  int t0 = uptime();
+  while (no_taken != i && uptime() - t0 <= HOOK_TICKS)
+    ;
+}
+
+static void newowner_a(void *arg)
+{
+  (void)arg;
+  int self = uthread_self();
+  on_own_hart(0);
+  umutex_lock(&m);
+  no_a = self;
+  for (int i = 0; i < NEWOWNER_ROUNDS && !aborted; i++) {
+    no_round = i;
+    umutex_unlock(&m);            // held after the release until B owns m
+    int b0 = blocks[self];
+    no_trying = i;
+    umutex_lock(&m);
+    no_spun += blocks[self] == b0;
+    count++;
+    no_got = i;
+  }
+  no_round = -1;
+  umutex_unlock(&m);
+  turns_done[0] = 1;
+}
+
+static void newowner_b(void *arg)
+{
+  (void)arg;
+  on_own_hart(1);
+  for (int i = 0; i < NEWOWNER_ROUNDS && !aborted; i++) {
+    while (no_released < i && !aborted)
+      ;
+    umutex_lock(&m);
+    no_taken = i;
+    while (no_trying < i && !aborted)
+      ;
+    busy(50);
+    count++;
+    umutex_unlock(&m);
+    while (no_got < i && !aborted)
+      ;
+  }
+  turns_done[1] = 1;
+}
+
+// 1 if A got the mutex by spinning in at least 4 of 5 rounds.
+static int new_owner_spun(void)
+{
+  umutex_init(&m);
+  count = 0;
+  turns_done[0] = turns_done[1] = 0;
+  worker_cpu[0] = worker_cpu[1] = -1;
+  extra_hook = newowner_hook;
+  struct uthread_attr attr = { 0, 0, 1 };
+  int a = uthread_create(newowner_a, 0, &attr);
+  int b = uthread_create(newowner_b, 0, &attr);
+  join_while_counting(a, b);
+  extra_hook = 0;
+  struct umutex_stats s = stats_of(&m);
+  show("new owner", &s);
+  printf("adaptest: new owner: the old owner, held in umutex_unlock after its release while the "
+         "other took the mutex, then spun on the running new owner in %d of %d rounds\n",
+         no_spun, NEWOWNER_ROUNDS);
+  return !aborted && count == 2 * NEWOWNER_ROUNDS && no_spun * 5 >= NEWOWNER_ROUNDS * 4 &&
+         s.spun * 5 >= NEWOWNER_ROUNDS * 4;
+}
+
 static void test_spin(void)
 {
   umutex_init(&m);                  // the default mode: adaptive
@@ -373,7 +459,6 @@ static void test_spin(void)
   int a = uthread_create(take_turns, (void *)0L, &attr);
   int b = uthread_create(take_turns, (void *)1L, &attr);
   join_while_counting(a, b);
-  slicing(0);
   struct umutex_stats s = stats_of(&m);
   show("owner running", &s);
   printf("adaptest: workers on harts %d and %d\n", worker_cpu[0], worker_cpu[1]);
@@ -383,6 +468,8 @@ static void test_spin(void)
   // its CPU for a moment, and then blocking is right).
   uint64 held = s.spun + s.blocked;
   grade_result("spins", held >= SPIN_ROUNDS / 2 && s.blocked * 5 <= held && s.spin_loops >= s.spun);
+  grade_result("newowner", !aborted && new_owner_spun());
+  slicing(0);
 }
 
 // ---- notrunning: the owner is not running ---------------------------------------------------
@@ -1003,13 +1090,15 @@ static void test_kernel(void)
   printf("adaptest: kernel sleep-lock test returned %d\n", r);
   // Bits (kernel/proc/ktest_sleeplock.c): 1 a count lost, 2 waiters behind a
   // running holder did not spin, 4 a waiter behind a sleeping holder spun or
-  // did not sleep, 8 a waiter behind a long-running holder spun too long;
-  // 64 and 128: the test could not run.
+  // did not sleep, 8 a waiter behind a long-running holder spun too long,
+  // 16 a waiter kept spinning after its holder went to sleep; 64 and 128:
+  // the test could not run.
   int ran = r >= 0 && r < 64;
   grade_result("kcount", ran && !(r & 1));
   grade_result("kspin", ran && !(r & 2));
   grade_result("ksleep", ran && !(r & 4));
   grade_result("kbound", ran && !(r & 8));
+  grade_result("kstale", ran && !(r & 16));
 }
 
 // ---- perf: guest instructions per acquisition (icount) ----------------------------------

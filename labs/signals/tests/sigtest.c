@@ -2,7 +2,9 @@
 // Run as `sigtest --token T NAME`, one test per run:
 //   deliver    one LWP: the handler runs before the sending call returns,
 //              with its signal blocked; the interrupted mask comes back;
-//              a blocked signal stays pending (one bit a set) and none is lost
+//              a blocked signal stays pending (one bit a set) and none is
+//              lost; two ready at once are taken lowest first; with a
+//              second LWP, the LWP's own copy is taken before the process's
 //   registers  signals from another LWP land anywhere in a computation held
 //              in registers, which still gives the right result
 //   defaults   default actions, SIG_IGN, and SIGKILL (never caught, ignored
@@ -131,7 +133,78 @@ static void wait_asleep(volatile int *lwpid)
 
 // ---- deliver ----------------------------------------------------------------------
 
-static const char *const deliver_checks[] = { "runs", "blocked", "restored", "pending", "kept", 0 };
+static const char *const deliver_checks[] = { "runs", "blocked", "restored", "pending", "kept",
+                                               "lowest", "ownfirst", 0 };
+static volatile int order[4], norder;
+static volatile uint64 order_mask[4];
+
+// Records its signal, then the mask it runs with. Two signals ready at one
+// return to user mode may both be taken there, the second one's frame on
+// top of the first's: then the first handler to run is the second one's,
+// and the first signal taken is blocked in it.
+static void order_handler(int sig)
+{
+  int i = norder++;
+  if (i >= 4)
+    return;
+  order[i] = sig;
+  order_mask[i] = cur_mask();
+}
+
+// ownfirst: LWP A (the test's) and LWP B block SIGUSR1; it is sent to A and
+// to the process; A unblocks it and takes one copy, and in its handler (the
+// signal blocked) lets B unblock it: the process's copy must be left for B.
+static volatile int own_a, own_go, own_done, own_b_ready, own_stop;
+static volatile int own_hits_a, own_hits_b;
+
+static void own_handler(int sig)
+{
+  (void)sig;
+  if (lwp_self() != own_a) {
+    own_hits_b++;
+    return;
+  }
+  own_hits_a++;
+  own_go = 1;
+  for (int i = 0; i < WAIT_TICKS && !own_done; i++)
+    sleep(1);
+}
+
+static void own_b(void *arg)
+{
+  (void)arg;
+  sigprocmask(SIG_SETMASK, BIT(SIGUSR1), 0);
+  own_b_ready = 1;
+  while (!own_go && !own_stop)
+    ;
+  sigprocmask(SIG_UNBLOCK, BIT(SIGUSR1), 0);   // takes the process's copy, if still pending
+  own_done = 1;
+  while (!own_stop)
+    ;
+  lwp_exit();
+}
+
+static int own_set_first(void)
+{
+  signal(SIGUSR1, own_handler);
+  own_a = lwp_self();
+  sigprocmask(SIG_SETMASK, BIT(SIGUSR1), 0);
+  int b = lwp_create(own_b, 0, new_stack());
+  for (int i = 0; i < WAIT_TICKS && !own_b_ready; i++)
+    sleep(1);
+  lwp_sigsend(own_a, SIGUSR1);
+  sigsend(getpid(), SIGUSR1);      // every LWP blocks it: pending for the process
+  sigprocmask(SIG_SETMASK, 0, 0);  // A takes one; B unblocks it in A's handler
+  for (int i = 0; i < WAIT_TICKS && own_hits_a + own_hits_b < 2; i++)
+    sleep(1);
+  own_stop = 1;
+  if (b > 0)
+    lwp_join(b);
+  if (own_hits_a != 1 || own_hits_b != 1)
+    printf("  SIGUSR1 pending for LWP A and for the process, A unblocked it, and B in A's handler: "
+           "A ran the handler %d times, B %d times (want 1 and 1)\n", own_hits_a, own_hits_b);
+  return b > 0 && own_hits_a == 1 && own_hits_b == 1;
+}
 
 static void t_deliver(void)
 {
@@ -186,6 +259,24 @@ static void t_deliver(void)
            high, low, r1, r2);
   check(4, high == 1 && low == 0 && r1 == 2 && r2 == 2 && pending() == 0,
         "a pending signal was lost or delivered while blocked");
+
+  // Two ready at once: SIGUSR2 sent before SIGUSR1, both blocked, then
+  // both unblocked by one call.
+  signal(SIGUSR1, order_handler);
+  signal(SIGUSR2, order_handler);
+  sigprocmask(SIG_SETMASK, BIT(SIGUSR1) | BIT(SIGUSR2), 0);
+  sigsend(getpid(), SIGUSR2);
+  sigsend(getpid(), SIGUSR1);
+  sigprocmask(SIG_SETMASK, 0, 0);
+  int other = order[0] == SIGUSR1 ? SIGUSR2 : SIGUSR1;
+  int first = order_mask[0] & BIT(other) ? other : order[0];   // taken first
+  int lowest = norder == 2 && order[0] != order[1] && first == SIGUSR1;
+  if (!lowest)
+    printf("  SIGUSR2 and SIGUSR1 ready at once: %d handler runs; the first run was signal %d's, "
+           "with mask 0x%lx: signal %d was taken first\n", norder, order[0], order_mask[0], first);
+  check(5, lowest, "two ready signals were not taken lowest first");
+  check(6, own_set_first(), "a signal pending for the LWP and for the process was not taken from "
+        "the LWP's own set first");
 }
 
 // ---- registers --------------------------------------------------------------------
