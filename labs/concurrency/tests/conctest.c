@@ -209,10 +209,12 @@ static void counter(void *arg)
 // ---- the tests -----------------------------------------------------------------------
 static void test_default(void)
 {
-  int r2 = set_concurrency(2), r0 = set_concurrency(0), level = get_concurrency();
-  printf("conctest: before uthread_init: set_concurrency(2) %d, (0) %d; level %d, %d LWPs\n",
-         r2, r0, level, my_nlwp());
-  grade_result("unregistered", r2 == -1 && r0 == -1 && level == 1 && my_nlwp() == 1);
+  // Level 1 needs no new LWP, registered or not: the caller is the one.
+  int r2 = set_concurrency(2), r0 = set_concurrency(0), r1 = set_concurrency(1);
+  int level = get_concurrency(), nlwp = my_nlwp();
+  printf("conctest: before uthread_init: set_concurrency(2) %d, (0) %d, (1) %d; level %d, %d LWPs\n",
+         r2, r0, r1, level, nlwp);
+  grade_result("unregistered", r2 == -1 && r0 == -1 && r1 == 0 && level == 1 && nlwp == 1);
   int ok = uthread_init(1) == 0;
   level = get_concurrency();
   printf("conctest: after uthread_init(1): level %d, %d LWPs\n", level, my_nlwp());
