@@ -223,6 +223,8 @@ static int ring_put(struct proc *p, struct upcall_event *ev, int n, int reserve,
     uint32 tail = *area_word(&v, offsetof(struct upcall_area, tail));
     uint32 used = u->head - tail;
     if (used <= UPC_RING && UPC_RING - used >= (uint32)(n + reserve)) {
+      u->seq += u->seq_gap;         // a test's gap (KD_UPCALL_GAP), once
+      u->seq_gap = 0;
       for (int i = 0; i < n; i++) {
         ev[i].seq = u->seq + i;
         area_write(&v, offsetof(struct upcall_area, ring) + (u->head + i) % UPC_RING * sizeof(*ev),
@@ -384,6 +386,19 @@ int upcall_set_delay(int ticks)
   u->announce_delay = ticks;
   spinlock_release(&u->lock);
   sleepq_wakeup(&u->announce_delay);
+  return 0;
+}
+
+// kdebug KD_UPCALL_GAP: the next post skips n seq numbers, so a test can
+// see that the library counts a gap in disorder.
+int upcall_set_gap(int n)
+{
+  struct upcall_proc *u = &curproc()->upc;
+  if (n < 1 || n > 100)
+    return -1;
+  spinlock_acquire(&u->lock);
+  u->seq_gap = n;
+  spinlock_release(&u->lock);
   return 0;
 }
 

@@ -21,6 +21,7 @@ struct upcall_proc {
   struct lwp *spares;     // parked spare LWPs (linked through upc.next): activation.c's
   int nspare;             // on that list
   int announce_delay;     // kdebug KD_UPCALL_DELAY: ticks a replacement waits before it announces (-1: held)
+  int seq_gap;            // kdebug KD_UPCALL_GAP: seq numbers the next post skips
   int inuser, maxuser;    // LWPs in user mode now, the most at once
   uint64 posted, waits, replaced, noreplace;
 };
@@ -56,6 +57,7 @@ void upcall_count_kernel(struct lwp *l);                 //          out of it
 int  upcall_stats(uint64 uaddr);                         // kdebug KD_UPCALL_STATS
 void upcall_reset_max(void);                             // kdebug KD_UPCALL_RESET
 int  upcall_set_delay(int ticks);                        // kdebug KD_UPCALL_DELAY
+int  upcall_set_gap(int n);                              // kdebug KD_UPCALL_GAP
 
 // Helpers for activation.c.
 int  upcall_thread_of(struct lwp *l);                    // tid from its lwp_tidword, or -1

@@ -32,6 +32,8 @@
 #define KD_UPCALL_DELAY      22  // the caller's replacements wait arg ticks (0..100) before they
                                  // announce, or with -1 until it is set again: upctest events
                                  // makes a blocked LWP wake first
+#define KD_UPCALL_GAP        23  // the caller's next posted event skips arg (1..100) seq numbers:
+                                 // a gap its library must count in disorder (upctest pollers)
 #define KD_SLEEPLOCK_TEST    30  // in-kernel test of adaptive sleep locks (2 harts); 0 = passed
 #define KD_LOCKSTAT          31  // copy a struct lockstat per sleep-lock class to arg
                                  // (LOCKSTAT_MAX of room); returns how many
