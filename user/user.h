@@ -120,6 +120,7 @@ void fprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 void *malloc(uint nbytes);                      // 0 when memory runs out
 void free(void *p);
 void malloc_set_reclaim(void (*fn)(void));      // fn frees cached memory when the heap is full
+extern void (*malloc_test_hook)(void);          // tests: called in malloc holding the heap lock
 
 // ---- cycle counters (the kernel enables them in scounteren) ----------------------
 static inline uint64 rdtime(void)

@@ -1,5 +1,6 @@
 """The thread groups: the user programs `lwptests` (LWPs, futexes, the LWKT
-scheduler's rules through kdebug), `uthreadtests` (the M:N library),
+scheduler's rules through kdebug), `uthreadtests` (the M:N library; its
+tests upcmany and level8 again on 8 harts: uthreadtests-8hart),
 `racetests` (kernel races, docs/locking.md), each on its own QEMU with CPUS=3,
 and `sigtests` (signals, docs/signals.md) on 3 harts and on 1 (sigtests-1hart). Every `test NAME: OK|FAILED` line they print
 becomes a result PROG/NAME; a panic, a hang or a missing final line fails.
@@ -57,6 +58,12 @@ TIMEOUTS = {"racetests": 600}
 for _prog in ("lwptests", "uthreadtests", "racetests"):
     group(_prog, tests=[_prog + "/"], weight=60)(
         lambda ctx, p=_prog: run_suite(ctx, p, timeout=TIMEOUTS.get(p, 300)))
+
+# Scheduler activations under load on 8 harts (issue 20): 1,000 threads
+# blocked at level 1, and level 8 with 48 sleepers and 16 computers. Each
+# test has its own watchdog ("stuck for N ticks while ...").
+group("uthreadtests-8hart", tests=["uthreadtests-8hart/"], weight=60)(
+    lambda ctx: run_suite(ctx, "uthreadtests upcmany level8", cpus=8, label="uthreadtests-8hart"))
 
 for _label, _cpus in (("sigtests", 3), ("sigtests-1hart", 1)):
     group(_label, tests=[_label + "/"], weight=30)(

@@ -2,13 +2,19 @@
 // ULTs over several LWPs, producer/consumer with condition variables,
 // priorities, bound threads, create/join churn with a flat heap, bad ids,
 // blocking in the kernel, a stack overflow caught by a red zone, and the
-// kick that preempts a low-priority thread running on another LWP.
+// kick that preempts a low-priority thread running on another LWP; and
+// scheduler activations under load: a contended malloc raises no event
+// (mallocnap), a replacement boots while a blocked thread holds malloc's lock
+// (bootmalloc), 1,000 threads blocked at level 1 all come back (upcmany),
+// and level 8 with 48 sleepers and 16 computers completes (level8; on 8
+// harts in the uthreadtests-8hart group).
 // Output follows lwptests: one "test NAME: OK|FAILED" line per test, each run
 // in a forked child, then ALL TESTS PASSED or SOME TESTS FAILED.
 #include "user/user.h"
 #include "user/testsuite.h"
 #include "user/uthread.h"
 #include "uapi/kdebug.h"
+#include "uapi/upcall.h"
 
 
 #define CHECK(c, msg) do { if (!(c)) { printf("  %s: %s\n", test_current, msg); exit(1); } } while (0)
@@ -545,6 +551,252 @@ static void test_overflow(void)
   CHECK(sp >= stack_lo && sp < stack_lo + 4 * FRAME_BYTES, "the recursion stopped far from the red zone");
 }
 
+// ---- scheduler activations under load (issue 20) ---------------------------------------------
+// A hang fails fast: a watchdog LWP (not a thread of the library, so never
+// an activation) ends the test once nothing moved for STALL_TICKS, saying
+// where the test was.
+#define STALL_TICKS 300
+
+static volatile int stall_progress;
+static const char *volatile stall_doing = "starting";
+static char stall_stack[4096] __attribute__((aligned(16)));
+
+static void stall_watch(void *arg)
+{
+  (void)arg;
+  int seen = stall_progress, since = uptime();
+  for (;;) {
+    sleep(1);
+    if (stall_progress != seen) {
+      seen = stall_progress;
+      since = uptime();
+    } else if (uptime() - since >= STALL_TICKS) {
+      struct upcall_kstats k;
+      memset(&k, 0, sizeof k);
+      kdebug(KD_UPCALL_STATS, (long)&k);
+      printf("  %s: stuck for %d ticks while %s (kernel: %d blocked, %d spares, %d in user "
+             "mode, %d events posted, %d waits for room, %d replaced, %d not)\n",
+             test_current, STALL_TICKS, stall_doing, k.blocked, k.spares, k.inuser,
+             (int)k.posted, (int)k.waits, (int)k.replaced, (int)k.noreplace);
+      exit(1);
+    }
+  }
+}
+
+static void upcalls_start(int level)
+{
+  CHECK(uthread_init(level) == 0, "uthread_init");
+  CHECK(uthread_upcalls(1) == 0, "uthread_upcalls(1)");
+  CHECK(lwp_create(stall_watch, 0, stall_stack + sizeof stall_stack) > 0, "lwp_create(watchdog)");
+}
+
+// Blocks the kernel has seen in this process (replaced or not): a nap
+// that publishes its thread is one.
+static uint64 kernel_blocks(void)
+{
+  struct upcall_kstats k;
+  memset(&k, 0, sizeof k);
+  kdebug(KD_UPCALL_STATS, (long)&k);
+  return k.replaced + k.noreplace;
+}
+
+// A contended malloc is the library waiting for itself, not an activation's
+// block: the taker's nap is no block (and so raises no BLOCKED, NEWLWP,
+// UNBLOCKED and RELEASED). The holder keeps the heap's lock
+// (malloc_test_hook) until the taker, on the other LWP, has napped twice.
+static volatile int hold_armed, hold_go, hold_lwp = -1, hold_naps;
+static uint64 hold_blocks;
+static struct procinfo hold_info[64];
+
+// Voluntary switches of this process's LWP lwpid (a nap is one), or -1.
+static long lwp_vcsw(int lwpid)
+{
+  int n = procinfo(hold_info, 64), pid = getpid();
+  for (int i = 0; i < n; i++)
+    for (int j = 0; hold_info[i].pid == pid && j < hold_info[i].nlwp; j++)
+      if (hold_info[i].lwps[j].lwpid == lwpid)
+        return hold_info[i].lwps[j].vcsw;
+  return -1;
+}
+
+static void hold_heap(void)
+{
+  if (!__atomic_exchange_n(&hold_armed, 0, __ATOMIC_ACQ_REL))
+    return;
+  uint64 blocks = kernel_blocks();
+  hold_go = 1;
+  long v0 = -1;
+  for (int t0 = uptime(); uptime() - t0 < 200 && kernel_blocks() == blocks; stall_progress++) {
+    if (hold_lwp < 0)
+      continue;
+    if (v0 < 0)
+      v0 = lwp_vcsw(hold_lwp);
+    hold_naps = lwp_vcsw(hold_lwp) - v0;
+    if (hold_naps >= 2)
+      break;
+  }
+  hold_blocks = kernel_blocks() - blocks;
+}
+
+static void heap_holder(void *arg)
+{
+  (void)arg;
+  hold_armed = 1;
+  free(malloc(32));
+}
+
+static void heap_taker(void *arg)
+{
+  (void)arg;
+  while (!hold_go)
+    stall_progress++;
+  hold_lwp = lwp_self();
+  free(malloc(32));
+}
+
+static void test_mallocnap(void)
+{
+  upcalls_start(2);
+  malloc_test_hook = hold_heap;
+  stall_doing = "holding the heap's lock";
+  int h = uthread_create(heap_holder, 0, 0);
+  int t = uthread_create(heap_taker, 0, 0);
+  CHECK(h > 0 && t > 0, "uthread_create");
+  CHECK(uthread_join(h) == 0 && uthread_join(t) == 0, "uthread_join");
+  printf("  mallocnap: the taker napped %d times for the heap's lock; the kernel saw %d blocks meanwhile\n",
+         hold_naps, (int)hold_blocks);
+  CHECK(hold_blocks == 0, "a nap for the heap's lock was an activation's block");
+  CHECK(hold_naps >= 2, "the taker did not nap twice within 200 ticks");
+}
+
+// A replacement activation takes its LWP record on the boot stack, holding
+// the boot lock: it must not wait for malloc's lock, which the thread whose
+// block it replaces may hold. Here that thread sleeps in the kernel inside
+// malloc (malloc_test_hook); the replacement must serve the other thread
+// meanwhile, and both must come back.
+static volatile int boot_armed, boot_other_ran, boot_saw_other;
+
+static void boot_hold_heap(void)
+{
+  if (!__atomic_exchange_n(&boot_armed, 0, __ATOMIC_ACQ_REL))
+    return;
+  sleep(5);                        // a block: the replacement boots meanwhile
+  boot_saw_other = boot_other_ran;
+}
+
+static void boot_sleeper(void *arg)
+{
+  (void)arg;
+  boot_armed = 1;
+  free(malloc(32));
+}
+
+static void boot_other(void *arg)
+{
+  (void)arg;
+  boot_other_ran = 1;
+  stall_progress++;
+}
+
+static void test_bootmalloc(void)
+{
+  upcalls_start(1);
+  malloc_test_hook = boot_hold_heap;
+  stall_doing = "a thread asleep holding malloc's lock";
+  int s = uthread_create(boot_sleeper, 0, 0);
+  int o = uthread_create(boot_other, 0, 0);
+  CHECK(s > 0 && o > 0, "uthread_create");
+  CHECK(uthread_join(s) == 0 && uthread_join(o) == 0, "uthread_join");
+  printf("  bootmalloc: the other thread ran %s the sleeper held malloc's lock\n",
+         boot_saw_other ? "while" : "only after");
+  CHECK(boot_saw_other, "no replacement served while the blocked thread held malloc's lock");
+}
+
+// At level 1 with upcalls, 1,000 threads block in the kernel at once: each
+// blocked thread holds an LWP, so the library needs as many LWP records.
+// As many as max_threads allows get a replacement; the rest block as
+// without upcalls. Every thread must come back.
+#define MANY_THREADS 1000
+static volatile int many_back;
+
+static void many_sleeper(void *arg)
+{
+  (void)arg;
+  sleep(3);
+  __atomic_add_fetch(&many_back, 1, __ATOMIC_RELAXED);
+  stall_progress++;
+}
+
+static int many_tids[MANY_THREADS];
+
+static void test_upcmany(void)
+{
+  upcalls_start(1);
+  stall_doing = "creating sleepers";
+  for (int i = 0; i < MANY_THREADS; i++) {
+    many_tids[i] = uthread_create(many_sleeper, 0, 0);
+    CHECK(many_tids[i] > 0, "uthread_create");
+  }
+  stall_doing = "joining sleepers";
+  for (int i = 0; i < MANY_THREADS; i++) {
+    CHECK(uthread_join(many_tids[i]) == 0, "uthread_join");
+    stall_progress++;
+  }
+  struct uthread_upcall_stats u;
+  uthread_upcall_stats(&u);
+  printf("  upcmany: %d of %d threads back; %d blocks seen, %d events out of order\n",
+         many_back, MANY_THREADS, (int)u.blocked, (int)u.disorder);
+  CHECK(many_back == MANY_THREADS, "threads lost");
+  CHECK(u.blocked >= 64, "fewer than 64 blocks got a replacement");
+  CHECK(u.disorder == 0, "events out of order");
+}
+
+// Level 8 (on 8 harts in the uthreadtests-8hart group), 64 threads: 48 sleep
+// one tick 15 times each while 16 compute.
+#define L8_SLEEPERS 48
+#define L8_COMPUTERS 16
+static volatile int l8_sleeps, l8_computed;
+
+static void l8_sleeper(void *arg)
+{
+  (void)arg;
+  for (int i = 0; i < 15; i++) {
+    sleep(1);
+    __atomic_add_fetch(&l8_sleeps, 1, __ATOMIC_RELAXED);
+    stall_progress++;
+  }
+}
+
+static void l8_computer(void *arg)
+{
+  (void)arg;
+  volatile uint64 x = 1;
+  for (int i = 0; i < 200000; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    if (i % 10000 == 0)
+      stall_progress++;
+  }
+  __atomic_add_fetch(&l8_computed, 1, __ATOMIC_RELAXED);
+}
+
+static void test_level8(void)
+{
+  upcalls_start(8);
+  int tids[L8_SLEEPERS + L8_COMPUTERS], n = 0;
+  for (int i = 0; i < L8_SLEEPERS; i++)
+    tids[n++] = uthread_create(l8_sleeper, 0, 0);
+  for (int i = 0; i < L8_COMPUTERS; i++)
+    tids[n++] = uthread_create(l8_computer, 0, 0);
+  stall_doing = "joining";
+  for (int i = 0; i < n; i++) {
+    CHECK(tids[i] > 0, "uthread_create");
+    CHECK(uthread_join(tids[i]) == 0, "uthread_join");
+  }
+  printf("  level8: %d of %d sleeps, %d of %d computers done\n", l8_sleeps, L8_SLEEPERS * 15,
+         l8_computed, L8_COMPUTERS);
+  CHECK(l8_sleeps == L8_SLEEPERS * 15 && l8_computed == L8_COMPUTERS, "work lost");
+}
+
 static const struct test tests[] = {
   { "mutexcount", test_mutexcount },
   { "prodcons", test_prodcons },
@@ -556,6 +808,10 @@ static const struct test tests[] = {
   { "kernelblock", test_kernelblock },
   { "overflow", test_overflow },
   { "kick", test_kick },
+  { "mallocnap", test_mallocnap },
+  { "bootmalloc", test_bootmalloc },
+  { "upcmany", test_upcmany },
+  { "level8", test_level8 },
 };
 
 int main(int argc, char *argv[])

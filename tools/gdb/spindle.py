@@ -441,12 +441,15 @@ bound, entry function, saved pc/sp of a thread that is switched out, stack."""
         n = int.from_bytes(mem.read(a_next, 4), "little", signed=True)
         ult_t = s_threads.type.target()
         lwp_t = s_lwps.type.target()
-        max_lwps = 64                 # MAX_LWPS in user/lib/uthread_core.h
-        # who is current on each LWP of the library
+        # who is current on each LWP of the library (the records' list, newest first)
         current, in_kernel = {}, set()
         print("pid %d (%s): uthread table at 0x%x, %d tid(s) ever used" % (pid, prog, threads, n))
-        for i in range(max_lwps):
-            l = mem.value(lwps + i * lwp_t.sizeof, lwp_t)
+        records, addr = [], lwps
+        while addr and len(records) < 4096:
+            records.append(addr)
+            addr = int(mem.value(addr, lwp_t)["all_next"])
+        for i, addr in enumerate(reversed(records)):
+            l = mem.value(addr, lwp_t)
             if not int(l["in_use"]):
                 continue
             cur = int(l["current"])

@@ -3,29 +3,17 @@
 // big enough (splitting off its tail), free puts a block back and merges it
 // with free neighbours so memory is reused. One lock (heap_lock) makes
 // malloc and free safe to call from several LWPs at once (the uthread library).
+// It is the uthread library's lock (user/lib/uthread_lock.h): a thread holds
+// it inside the library, so no kick takes it off its LWP meanwhile, and a
+// waiter's nap is no activation's block.
 #include "user/user.h"
+#include "user/lib/uthread_lock.h"
 
-// Test-and-set; after a long spin (the holder's LWP was likely preempted) the
-// waiter naps for one tick in the kernel instead of burning its time slice.
 static int heap_lock;
 
-static void heap_lock_acquire(void)
-{
-  while (__atomic_exchange_n(&heap_lock, 1, __ATOMIC_ACQUIRE)) {
-    int spins = 0;
-    while (__atomic_load_n(&heap_lock, __ATOMIC_RELAXED)) {
-      if (++spins >= 20000) {
-        futex_wait(&heap_lock, 1, 1);
-        spins = 0;
-      }
-    }
-  }
-}
-
-static void heap_lock_release(void)
-{
-  __atomic_store_n(&heap_lock, 0, __ATOMIC_RELEASE);
-}
+// Test hook (0 in every other program): called inside malloc with heap_lock
+// held, so that a test can hold the lock while another thread wants it.
+void (*malloc_test_hook)(void);
 
 // Every block, free or in use, starts with this header; sizes count headers.
 struct block_header {
@@ -138,16 +126,22 @@ void malloc_set_reclaim(void (*fn)(void))
   reclaim_hook = fn;
 }
 
+static void *malloc_once(uint nbytes)
+{
+  int was = ulock_acquire(&heap_lock);
+  if (malloc_test_hook)
+    malloc_test_hook();
+  void *p = malloc_locked(nbytes);
+  ulock_release(&heap_lock, was);
+  return p;
+}
+
 void *malloc(uint nbytes)
 {
-  heap_lock_acquire();
-  void *p = malloc_locked(nbytes);
-  heap_lock_release();
+  void *p = malloc_once(nbytes);
   if (p == 0 && reclaim_hook) {
     reclaim_hook();                // frees, so outside heap_lock
-    heap_lock_acquire();
-    p = malloc_locked(nbytes);
-    heap_lock_release();
+    p = malloc_once(nbytes);
   }
   return p;
 }
@@ -156,7 +150,7 @@ void free(void *p)
 {
   if (p == 0)
     return;
-  heap_lock_acquire();
+  int was = ulock_acquire(&heap_lock);
   insert_free_block((struct block_header *)p - 1);
-  heap_lock_release();
+  ulock_release(&heap_lock, was);
 }

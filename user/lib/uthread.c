@@ -126,12 +126,6 @@ static void run_queue_remove(struct ult *t)
 }
 
 // ---- making a thread runnable ----------------------------------------------------------
-// Who must hear of a thread just queued: an idle LWP to wake, an LWP to kick.
-struct wakeup {
-  int someone_idle;
-  struct ult_lwp *victim;
-};
-
 // run_lock held; t was just queued. Decides who must hear of it, and the
 // caller passes the answer to wakeup_send(). work_seq changes only when an
 // LWP is parked (or about to park) on it: any other LWP takes run_lock
@@ -173,6 +167,13 @@ void ult_make_runnable(struct ult *t)
   run_queue_append(t);
   struct wakeup w = wakeup_choose(t);
   spin_unlock(&run_lock);
+  wakeup_send(w);
+}
+
+void ult_after_switch_send(struct ult_lwp *me)
+{
+  struct wakeup w = me->after_switch;
+  me->after_switch = (struct wakeup){ 0, 0 };
   wakeup_send(w);
 }
 
@@ -235,7 +236,7 @@ void ult_shared_lwp_loop(void)
     if (next == 0)
       ult_lwp_leave(&me->in_use);   // surplus; the record keeps its stack for reuse
     uthread_switch(&me->sched_ctx, &next->ctx, &run_lock);
-    sig_switched_in(me, 0);
+    switched_in(me, 0);
   }
 }
 
@@ -270,10 +271,14 @@ static inline void yield(struct ult *self)
     spin_unlock(&run_lock);
     return;
   }
-  wakeup_send(wakeup_choose(self)); // another LWP may take self once run_lock is free
-  set_current(this_lwp(), next);
+  // Another LWP may take self once run_lock is free: the wake-up goes out
+  // then, from next (switched_in), so that no system call is made holding
+  // run_lock (an LWP switched out in one would keep every other one waiting).
+  struct ult_lwp *me = this_lwp();
+  me->after_switch = wakeup_choose(self);
+  set_current(me, next);
   uthread_switch(&self->ctx, &next->ctx, &run_lock);
-  sig_switched_in(this_lwp(), self);
+  switched_in(this_lwp(), self);
 }
 
 // Leaves the LWP to the best queued thread, or to its scheduler if there is
@@ -284,7 +289,7 @@ static void switch_away(struct ult *self, int *lock)
     struct ult_lwp *me = this_lwp();
     set_current(me, 0);
     uthread_switch(&self->ctx, &me->sched_ctx, lock);
-    sig_switched_in(this_lwp(), self);
+    switched_in(this_lwp(), self);
     return;
   }
   spin_lock(&run_lock);
@@ -293,7 +298,7 @@ static void switch_away(struct ult *self, int *lock)
   set_current(me, next);            // 0 under run_lock: see ult_kick_choose()
   spin_unlock(&run_lock);
   uthread_switch(&self->ctx, next ? &next->ctx : &me->sched_ctx, lock);
-  sig_switched_in(this_lwp(), self);
+  switched_in(this_lwp(), self);
 }
 
 // Blocks the caller, which its waker will find on the wait list `guard`
@@ -323,7 +328,7 @@ static void thread_exit(struct ult *self)
 static void thread_start(void)
 {
   struct ult *self = current_thread();
-  sig_switched_in(this_lwp(), self);
+  switched_in(this_lwp(), self);
   lib_leave(0);            // we were switched to inside the library
   self->fn(self->arg);
   uthread_exit();
@@ -334,7 +339,7 @@ static int tables_alloc(void)
 {
   if (ult_threads == 0)
     ult_threads = malloc(UTHREAD_MAX * sizeof(struct ult));
-  if (ult_threads == 0 || !ult_lwps_alloc())
+  if (ult_threads == 0)
     return 0;
   malloc_set_reclaim(ult_stack_cache_drain);
   memset(ult_threads, 0, UTHREAD_MAX * sizeof(struct ult));
@@ -343,7 +348,7 @@ static int tables_alloc(void)
 
 int uthread_init(int nlwp)
 {
-  if (ult_ready || nlwp < 1 || nlwp > MAX_LWPS)
+  if (ult_ready || nlwp < 1)
     return -1;
   if (!tables_alloc())
     return -1;

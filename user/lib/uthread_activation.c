@@ -42,7 +42,7 @@ static void upcall_resume(void)
 {
   struct ult *self = current_thread();
   struct uframe *f = (struct uframe *)self->resume_frame;
-  sig_switched_in(this_lwp(), self);
+  switched_in(this_lwp(), self);
   lib_leave(self->resume_in_lib);
   lwp_resume(f);
 }

@@ -18,10 +18,10 @@
 #include "user/user.h"
 #include "user/uthread.h"
 #include "user/lib/uthread_impl.h"
+#include "user/lib/uthread_lock.h"
 
 #define PAGE              4096
 #define SCHED_STACK       8192    // stack of an LWP's scheduler loop
-#define MAX_LWPS          64
 #define NPRIO             (UTHREAD_PRIO_MAX + 1)
 #define SIG_ALL     (((1ull << NSIG) - 2) & ~(1ull << SIGKILL))   // every signal a mask can hold
 #define SIG_UNKNOWN (~0ull)       // ult_lwp.kmask of an LWP whose kernel mask is not known
@@ -59,6 +59,12 @@ struct ult {
   uint64 sigpending;         // sent by uthread_kill, not yet raised (atomic)
 };
 
+// Who must hear of a thread just queued: an idle LWP to wake, an LWP to kick.
+struct wakeup {
+  int someone_idle;
+  struct ult_lwp *victim;
+};
+
 struct ult_lwp {
   // The first two fields are read and written through tp, one instruction at
   // a time (lib_enter, lib_leave), so a preemption cannot fall between
@@ -74,8 +80,10 @@ struct ult_lwp {
   int in_kernel;                  // blocked in the kernel holding current (lab upcalls)
   struct schedctl *sc;            // this LWP's schedctl entry (kernel-written), or 0
   uint64 kmask;                   // the mask its kernel LWP has (SIG_UNKNOWN: not known)
-  int in_use;                     // lwp_leave() clears it with its last store
-  char *stack_mem;
+  struct wakeup after_switch;     // a yield's wake-up, sent by what runs next here (switched_in)
+  int in_use;                     // ult_lwp_leave() clears it with its last store
+  char *stack_mem;                // its scheduler stack, SCHED_STACK bytes
+  struct ult_lwp *all_next;       // the list of every record (set once)
 };
 
 // ---- shared state (each defined in the file named) ----------------------------
@@ -83,24 +91,8 @@ extern int ult_ready;               // uthread_init has run (uthread.c)
 extern struct ult *ult_threads;     // [UTHREAD_MAX], tids are indices (uthread.c)
 extern int ult_table_lock;          // thread states, joiners, slots, death row, LWP records (uthread.c)
 extern int ult_next_tid;            // ult_threads[0 .. ult_next_tid) have been used (uthread_stack.c)
-extern struct ult_lwp *ult_lwps;    // [MAX_LWPS] (uthread_lwp.c)
-extern int ult_lwps_hi;             // ult_lwps[0 .. ult_lwps_hi) have been used (uthread_lwp.c)
+extern struct ult_lwp *ult_lwps;    // every LWP record, newest first (uthread_lwp.c)
 extern int ult_sig_used;            // a mask was set or uthread_kill called (uthread_signal.c)
-
-// ---- the library's lock (uthread_lock.c) --------------------------------------
-void ult_spin_contended(int *l);
-
-// Inline: a free lock costs one atomic swap and a branch.
-static inline void spin_lock(int *l)
-{
-  if (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-    ult_spin_contended(l);
-}
-
-static inline void spin_unlock(int *l)
-{
-  __atomic_store_n(l, 0, __ATOMIC_RELEASE);
-}
 
 // ---- who is running ------------------------------------------------------------
 static inline struct ult_lwp *this_lwp(void)
@@ -190,6 +182,20 @@ static inline void sig_switched_in(struct ult_lwp *me, struct ult *t)
     ult_sig_switched_in_slow(me, t);
 }
 
+// ---- after a switch ------------------------------------------------------------------
+void ult_after_switch_send(struct ult_lwp *me);   // uthread.c
+
+// The LWP me now runs t (0: its scheduler), on t's stack, the lock the
+// switch released free again: sends the wake-up a yield could not send
+// while it held the run queue's lock, and brings the kernel's signal mask
+// up to date. Every return from uthread_switch calls it.
+static inline void switched_in(struct ult_lwp *me, struct ult *t)
+{
+  if (me->after_switch.someone_idle || me->after_switch.victim)
+    ult_after_switch_send(me);
+  sig_switched_in(me, t);
+}
+
 // ---- threads and the run queue (uthread.c) -------------------------------------------
 extern int ult_idle_lwps;           // LWPs parked for want of work (under its run_lock)
 void ult_make_runnable(struct ult *t);
@@ -204,7 +210,12 @@ void ult_announce_stack(struct ult *t);
 void ult_stack_cache_drain(void);
 
 // ---- LWP records (uthread_lwp.c) --------------------------------------------------------
-int  ult_lwps_alloc(void);
+// The list of records, walked without a lock: a record is never freed and
+// its all_next never changes, but its other fields may be stale at once.
+static inline struct ult_lwp *ult_lwp_first(void)
+{
+  return __atomic_load_n(&ult_lwps, __ATOMIC_ACQUIRE);
+}
 struct ult_lwp *ult_lwp_slot_take(void);
 void *ult_sched_stack_top(struct ult_lwp *l);
 void ult_lwp_leave(int *word) __attribute__((noreturn));

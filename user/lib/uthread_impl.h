@@ -30,7 +30,7 @@ int  ulevel_boot_held(void);
 // for an LWP the kernel added, which starts on the boot stack
 // (uthread_switch.S, uthread_boot_entry).
 // A free LWP record with a scheduler stack of its own, for the calling LWP
-// (its id recorded), or 0 if there is no record or no memory. needed: the
+// (its id recorded), or 0 if there is no memory for one. needed: the
 // caller cannot do without (a replacement activation, lab upcalls): it tries
 // again every tick, and after a second ends the process with a message.
 struct ult_lwp *ult_boot_take(int needed);

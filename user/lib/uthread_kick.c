@@ -20,9 +20,8 @@ struct ult_lwp *ult_kick_choose(int prio)
   if (prio == 0 || ult_idle_lwps > 0 || __atomic_load_n(&kick_target, __ATOMIC_ACQUIRE))
     return 0;
   struct ult_lwp *me = this_lwp(), *victim = 0;
-  int lowest = prio, n = __atomic_load_n(&ult_lwps_hi, __ATOMIC_ACQUIRE);
-  for (int i = 0; i < n; i++) {
-    struct ult_lwp *l = &ult_lwps[i];
+  int lowest = prio;
+  for (struct ult_lwp *l = ult_lwp_first(); l != 0; l = l->all_next) {
     if (!l->in_use || l->bound || l->in_kernel || l == me)
       continue;
     struct ult *running = l->current;

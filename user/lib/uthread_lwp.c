@@ -2,59 +2,66 @@
 // context and stack, the thread it runs), taken and given back here; the
 // boot path by which an LWP the kernel adds (set_concurrency, or a
 // replacement activation) leaves the shared boot stack for a record of its
-// own; and bound LWPs, which run one thread only. Owns ult_lwps[] and
-// ult_lwps_hi (under ult_table_lock) and the boot stack's occupancy check.
+// own; and bound LWPs, which run one thread only. Owns the list of records
+// (ult_lwps) and each record's in_use (under ult_table_lock), and the boot
+// stack's occupancy check.
+//
+// There are as many records as LWPs ever ran ULTs at once: each blocked
+// activation (lab upcalls) holds one, and the library sets those no limit
+// of its own; the limits are the kernel's max_threads and memory. Only an
+// LWP the level adds finds none past LEVEL_LWPS_MAX running ones. Records come
+// from sbrk, never from malloc: a replacement activation takes its record
+// on the boot stack, and malloc's lock may be held by the very thread whose
+// block it replaces. A record is never freed; one whose LWP has left is
+// reused, scheduler stack and all.
 // Does not touch the run queue: a shared LWP's loop is user/lib/uthread.c's
 // ult_shared_lwp_loop, and the boot stack and its lock are
 // user/lib/uthread_level.c's (lab concurrency).
 #include "user/lib/uthread_core.h"
 #include "uapi/syscall.h"
 
-struct ult_lwp *ult_lwps;          // [MAX_LWPS], allocated by uthread_init
-int ult_lwps_hi;
-
-int ult_lwps_alloc(void)
-{
-  if (ult_lwps == 0)
-    ult_lwps = malloc(MAX_LWPS * sizeof(struct ult_lwp));
-  if (ult_lwps == 0)
-    return 0;
-  memset(ult_lwps, 0, MAX_LWPS * sizeof(struct ult_lwp));
-  return 1;
-}
+struct ult_lwp *ult_lwps;          // every record, newest first (linked by all_next)
 
 // ---- records ---------------------------------------------------------------------
+// A new record with its scheduler stack, in use, on the list; 0 if sbrk
+// has no memory. One system call, and no user lock: the boot path's.
+static struct ult_lwp *lwp_record_new(void)
+{
+  uint64 size = (sizeof(struct ult_lwp) + 15) & ~15ull;
+  char *mem = sbrk(size + SCHED_STACK + 16);
+  if (mem == (char *)-1)
+    return 0;
+  struct ult_lwp *l = (struct ult_lwp *)(((uint64)mem + 15) & ~15ull);
+  memset(l, 0, size);
+  l->stack_mem = (char *)l + size;
+  l->in_use = 1;
+  spin_lock(&ult_table_lock);
+  l->all_next = ult_lwps;
+  __atomic_store_n(&ult_lwps, l, __ATOMIC_RELEASE);   // readers walk the list without the lock
+  spin_unlock(&ult_table_lock);
+  return l;
+}
+
 // A free record with a scheduler stack, for an LWP about to use it; 0 if
-// there is no record or no memory.
+// there is no free record and no memory for one.
 struct ult_lwp *ult_lwp_slot_take(void)
 {
-  struct ult_lwp *l = 0;
+  struct ult_lwp *l;
   spin_lock(&ult_table_lock);
-  for (int i = 0; i < MAX_LWPS && l == 0; i++)
-    if (!ult_lwps[i].in_use)
-      l = &ult_lwps[i];
-  if (l) {
-    set_current(l, 0);
+  for (l = ult_lwps; l != 0 && l->in_use; l = l->all_next)
+    ;
+  if (l)
     l->in_use = 1;
-    if (l - ult_lwps >= ult_lwps_hi)
-      __atomic_store_n(&ult_lwps_hi, (int)(l - ult_lwps) + 1, __ATOMIC_RELEASE);
-  }
   spin_unlock(&ult_table_lock);
-  if (l == 0)
+  if (l == 0 && (l = lwp_record_new()) == 0)
     return 0;
+  set_current(l, 0);
   l->in_lib = 1;                     // its scheduler runs first
   l->resched_pending = 0;
   l->kmask = SIG_UNKNOWN;            // a new LWP's mask is its creator's, or 0
   l->bound = 0;
   l->bound_wake = 0;
-  if (l->stack_mem == 0)             // kept by an LWP that left (ult_lwp_leave)
-    l->stack_mem = malloc(SCHED_STACK);
-  if (l->stack_mem == 0) {
-    spin_lock(&ult_table_lock);
-    l->in_use = 0;
-    spin_unlock(&ult_table_lock);
-    return 0;
-  }
+  l->after_switch = (struct wakeup){ 0, 0 };
   return l;
 }
 
@@ -73,8 +80,6 @@ void ult_lwp_leave(int *word)
 
 static void lwp_slot_release(struct ult_lwp *l)
 {
-  free(l->stack_mem);
-  l->stack_mem = 0;
   spin_lock(&ult_table_lock);
   l->in_use = 0;
   spin_unlock(&ult_table_lock);
@@ -88,10 +93,9 @@ void *ult_sched_stack_top(struct ult_lwp *l)
 // The record of kernel LWP lwpid, blocked in the kernel (in_kernel 1) or not.
 struct ult_lwp *ult_lwp_by_id(int lwpid, int in_kernel)
 {
-  int n = __atomic_load_n(&ult_lwps_hi, __ATOMIC_ACQUIRE);
-  for (int i = 0; i < n; i++)
-    if (ult_lwps[i].in_use && ult_lwps[i].lwpid == lwpid && ult_lwps[i].in_kernel == in_kernel)
-      return &ult_lwps[i];
+  for (struct ult_lwp *l = ult_lwp_first(); l != 0; l = l->all_next)
+    if (l->in_use && l->lwpid == lwpid && l->in_kernel == in_kernel)
+      return l;
   return 0;
 }
 
@@ -107,7 +111,7 @@ static void bound_lwp_loop(void)
       futex_wait(&me->bound_wake, 0, 0);
     set_current(me, t);
     uthread_switch(&me->sched_ctx, &t->ctx, 0);
-    sig_switched_in(me, 0);
+    switched_in(me, 0);
     if (t->state != ULT_ALIVE)   // it exited (the joiner may have marked it dead)
       lwp_exit();                // the joiner lwp_joins us, then frees this stack
   }
@@ -147,20 +151,40 @@ void ult_bound_lwp_reap(struct ult_lwp *l)
 static int boot_user;              // 1 + lwpid of the LWP inside ult_boot_switch, or 0
 
 #define BOOT_TAKE_TICKS 300        // a replacement waits this long for a record, then gives up
+#define LEVEL_LWPS_MAX  64         // the kernel's highest level (CONCURRENCY_MAX)
+
+// LWPs that run ULTs now, not blocked in the kernel: the level's, the
+// replacements serving for blocked ones, the bound ones.
+static int lwps_running(void)
+{
+  int n = 0;
+  spin_lock(&ult_table_lock);
+  for (struct ult_lwp *l = ult_lwps; l != 0; l = l->all_next)
+    n += l->in_use && !l->in_kernel;
+  spin_unlock(&ult_table_lock);
+  return n;
+}
 
 // A replacement activation is needed: the LWP it replaces parks when it
 // wakes, so without it nobody may be left to serve, and the process would
 // hang. Memory and records come back as others free them; 3 s is long
 // enough for a program's own watchdog (a lab test's) to report first.
+//
+// An LWP the level adds is not needed: it finds no record once
+// LEVEL_LWPS_MAX LWPs run ULTs (a bound LWP, or one still leaving, can take
+// the level's place), and ends. A replacement is not counted there: it runs
+// for a blocked LWP, and blocked threads have no limit of the library's.
 struct ult_lwp *ult_boot_take(int needed)
 {
+  if (!needed && lwps_running() >= LEVEL_LWPS_MAX)
+    return 0;
   struct ult_lwp *l = ult_lwp_slot_take();
   for (int tries = 0; l == 0 && needed && tries < BOOT_TAKE_TICKS; tries++) {
     sleep(1);                      // not an activation block: no thread is named
     l = ult_lwp_slot_take();
   }
   if (l == 0 && needed) {
-    fprintf(2, "uthread: no memory for a replacement activation's stack\n");
+    fprintf(2, "uthread: no memory for a replacement activation's LWP record\n");
     exit(-1);
   }
   if (l)
