@@ -89,12 +89,16 @@ void uthread_upcall_poll(void)
     }
     stats.disorder += !ok;
   }
+  // kwait is taken before tail moves, then read again after: a poster that
+  // asked for room before the exchange is woken below; one that asks after
+  // it reads the new tail, or is seen by the second look, or leaves kwait
+  // set for the next drain. (Cleared after the look, a request made in
+  // between would be lost, and its poster would wait out its tick.)
+  uint32 asked = __atomic_exchange_n(&area.kwait, 0, __ATOMIC_ACQ_REL);
   __atomic_store_n(&area.tail, head, __ATOMIC_RELEASE);
   __sync_synchronize();            // tail before kwait (the kernel: kwait before tail)
-  if (area.kwait) {
-    area.kwait = 0;
+  if (asked || area.kwait)
     futex_wake((int *)&area.tail, 1 << 30);
-  }
   ulib_unlock(&drain_lock);
   // STUB
   // LAB upcalls END
