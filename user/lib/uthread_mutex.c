@@ -54,10 +54,12 @@ int umutex_stats(struct umutex *m, struct umutex_stats *out)
 // ADAPTIVE spins only while the owner runs: while the owner is the thread
 // its LWP runs now and that LWP is on a CPU (its schedctl entry). That look
 // is a hint (the owner may stop running right after), so spinning is
-// bounded: SPIN_MAX looks in all for one acquisition, however often the
-// waiter goes back to spinning. A waiter that has announced itself looks at
-// the owner again before it blocks (it may have got back onto a CPU
-// meanwhile) and spins again while the bound allows.
+// bounded: at most SPIN_MAX looks find the owner running, in all for one
+// acquisition. A waiter that has announced itself looks at the owner again
+// before it blocks (it may have got back onto a CPU meanwhile) and spins
+// again while fewer looks were spent. A look that finds the owner off its
+// CPU is not counted: an owner that keeps leaving its CPU and coming back
+// keeps a waiter going between the two for as long as it holds the mutex.
 #define SPIN_MAX          100    // adaptive: looks at a held mutex, in all, before blocking
 #define BACKOFF_MAX       64     // longest pause between two looks at the lock word
 #define SPIN_YIELD_EVERY  32     // SPIN: let the other threads of this LWP run this often
