@@ -67,6 +67,21 @@ static void spare_main(void *arg)
   usertrapret();
 }
 
+// No spare could be made: say once per registration which limit was
+// reached, since from now on a thread that blocks keeps its LWP and the
+// process may run with fewer LWPs than its level.
+static void spares_short(struct proc *p)
+{
+  if (__atomic_exchange_n(&p->upc.short_told, 1, __ATOMIC_RELAXED))
+    return;
+  if (klt_live_count() >= max_threads)
+    printf("pid %d (%s): upcalls: max_threads (%d) reached: blocks go without a replacement\n",
+           p->pid, p->name, max_threads);
+  else
+    printf("pid %d (%s): upcalls: no memory for a spare LWP: blocks go without a replacement\n",
+           p->pid, p->name);
+}
+
 // Top the cache up to UPC_SPARES. Runs only where the caller holds nothing
 // (registration, a replacement's first return to user): blocking itself
 // never allocates. A new spare joins the cache at once, before its KLT
@@ -76,9 +91,13 @@ static void spare_refill(struct proc *p)
 {
   struct upcall_proc *u = &p->upc;
   for (int i = 0; i < UPC_SPARES && u->on && u->nspare < UPC_SPARES; i++) {
-    struct lwp *l = lwp_killed(curlwp()) ? 0 : lwp_alloc(p, 0, 0, 0);
-    if (l == 0)
-      return;                       // max_threads or memory: blocks go without
+    if (lwp_killed(curlwp()))
+      return;
+    struct lwp *l = lwp_alloc(p, 0, 0, 0);
+    if (l == 0) {
+      spares_short(p);              // max_threads or memory: blocks go without
+      return;
+    }
     spinlock_acquire(&p->lock);
     l->detached = 1;                // released when it ends; nobody joins a spare
     l->serving = 1;
@@ -187,6 +206,7 @@ int upcall_register(struct proc *p, uint64 va, const struct upcall_area *a)
   u->stack = a->stack;
   u->wake_word = a->wake_word;
   u->on = 1;
+  u->short_told = 0;
   spinlock_release(&u->lock);
   spare_refill(p);
   return 0;

@@ -24,6 +24,7 @@ struct upcall_proc {
   int seq_gap;            // kdebug KD_UPCALL_GAP: seq numbers the next post skips
   int inuser, maxuser;    // LWPs in user mode now, the most at once
   uint64 posted, waits, replaced, noreplace;
+  int short_told;         // spares_short said which limit stopped the spares
 };
 
 // lwp->upc.state

@@ -28,6 +28,14 @@ def check_overflow_report(ctx, out):
         ctx.check(lo <= addr < hi, "fault address %#x outside the red zone [%#x,%#x)" % (addr, lo, hi))
 
 
+def check_limit_named(ctx, out):
+    """upcgate blocks more threads at once than max_threads allows KLTs: the
+    kernel says, once, that this limit stopped the replacements."""
+    with ctx.test("uthreadtests-8hart/limit-named"):
+        ctx.check(re.search(r"upcalls: max_threads \(\d+\) reached", out) is not None,
+                  "no console line naming max_threads when upcgate reached it")
+
+
 def run_suite(ctx, prog, cpus=3, timeout=300, label=None):
     label = label or prog
     with ctx.machine(label, image=ctx.images.plain, cpus=cpus, timeout=timeout) as m:
@@ -46,6 +54,8 @@ def run_suite(ctx, prog, cpus=3, timeout=300, label=None):
             m.expect(r"\$ ", 30)
             if prog == "uthreadtests":
                 check_overflow_report(ctx, m.output())
+            if label == "uthreadtests-8hart":
+                check_limit_named(ctx, m.output())
             m.poweroff(30)
         except TestFailure as e:
             ctx.report(label, False, str(e))
@@ -63,7 +73,8 @@ for _prog in ("lwptests", "uthreadtests", "racetests"):
 # blocked at level 1, and level 8 with 48 sleepers and 16 computers. Each
 # test has its own watchdog ("stuck for N ticks while ...").
 group("uthreadtests-8hart", tests=["uthreadtests-8hart/"], weight=60)(
-    lambda ctx: run_suite(ctx, "uthreadtests upcmany level8", cpus=8, label="uthreadtests-8hart"))
+    lambda ctx: run_suite(ctx, "uthreadtests upcmany upcgate level8", cpus=8,
+                          label="uthreadtests-8hart"))
 
 for _label, _cpus in (("sigtests", 3), ("sigtests-1hart", 1)):
     group(_label, tests=[_label + "/"], weight=30)(

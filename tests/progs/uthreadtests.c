@@ -5,7 +5,8 @@
 // kick that preempts a low-priority thread running on another LWP; and
 // scheduler activations under load: a contended malloc raises no event
 // (mallocnap), a replacement boots while a blocked thread holds malloc's lock
-// (bootmalloc), 1,000 threads blocked at level 1 all come back (upcmany),
+// (bootmalloc), 1,000 threads blocked at level 1 all come back (upcmany,
+// and upcgate, where as many as max_threads allows are blocked at once),
 // and level 8 with 48 sleepers and 16 computers completes (level8; on 8
 // harts in the uthreadtests-8hart group).
 // Output follows lwptests: one "test NAME: OK|FAILED" line per test, each run
@@ -751,6 +752,67 @@ static void test_upcmany(void)
   CHECK(u.disorder == 0, "events out of order");
 }
 
+// At level 1 with upcalls, 1,000 threads block in the kernel at once, on a
+// futex gate: each blocked thread holds a KLT, so the kernel's max_threads
+// stops the replacements first, and the kernel says so on the console
+// (uthreadtests-8hart checks the line); the block that finds no spare keeps
+// its LWP, which at level 1 stops the process. A watcher LWP opens the gate
+// then, or once all have blocked, and every thread must come back.
+static int gate;
+static volatile int gate_in, gate_back;
+static char gate_stack[4096] __attribute__((aligned(16)));
+
+static void gate_waiter(void *arg)
+{
+  (void)arg;
+  __atomic_add_fetch(&gate_in, 1, __ATOMIC_RELAXED);
+  while (!__atomic_load_n(&gate, __ATOMIC_ACQUIRE))
+    futex_wait(&gate, 0, 0);
+  __atomic_add_fetch(&gate_back, 1, __ATOMIC_RELAXED);
+  stall_progress++;
+}
+
+static volatile int gate_most;          // most blocked at once, as the kernel counts
+static volatile int gate_noreplace;
+
+static void gate_opener(void *arg)
+{
+  (void)arg;
+  for (;;) {
+    struct upcall_kstats k;
+    memset(&k, 0, sizeof k);
+    kdebug(KD_UPCALL_STATS, (long)&k);
+    if (k.blocked > gate_most)
+      gate_most = k.blocked;
+    if (k.noreplace > 0 || gate_in == MANY_THREADS) {
+      gate_noreplace = k.noreplace;
+      break;
+    }
+    stall_progress++;
+    sleep(1);
+  }
+  __atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
+  futex_wake(&gate, MANY_THREADS);
+  lwp_exit();
+}
+
+static void test_upcgate(void)
+{
+  upcalls_start(1);
+  CHECK(lwp_create(gate_opener, 0, gate_stack + sizeof gate_stack) > 0, "lwp_create(opener)");
+  stall_doing = "threads blocking at a gate";
+  for (int i = 0; i < MANY_THREADS; i++) {
+    many_tids[i] = uthread_create(gate_waiter, 0, 0);
+    CHECK(many_tids[i] > 0, "uthread_create");
+  }
+  for (int i = 0; i < MANY_THREADS; i++)
+    CHECK(uthread_join(many_tids[i]) == 0, "uthread_join");
+  printf("  upcgate: %d of %d threads back; %d blocked at once, %d blocks without a replacement\n",
+         gate_back, MANY_THREADS, gate_most, gate_noreplace);
+  CHECK(gate_back == MANY_THREADS, "threads lost");
+  CHECK(gate_most >= 64, "fewer than 64 threads were blocked at once");
+}
+
 // Level 8 (on 8 harts in the uthreadtests-8hart group), 64 threads: 48 sleep
 // one tick 15 times each while 16 compute.
 #define L8_SLEEPERS 48
@@ -811,6 +873,7 @@ static const struct test tests[] = {
   { "mallocnap", test_mallocnap },
   { "bootmalloc", test_bootmalloc },
   { "upcmany", test_upcmany },
+  { "upcgate", test_upcgate },
   { "level8", test_level8 },
 };
 
