@@ -628,8 +628,6 @@ static void hold_heap(void)
   hold_go = 1;
   long v0 = -1;
   for (int t0 = uptime(); uptime() - t0 < 200 && kernel_blocks() == blocks; stall_progress++) {
-    if (hold_lwp < 0)
-      continue;
     if (v0 < 0)
       v0 = lwp_vcsw(hold_lwp);
     hold_naps = lwp_vcsw(hold_lwp) - v0;
@@ -639,9 +637,13 @@ static void hold_heap(void)
   hold_blocks = kernel_blocks() - blocks;
 }
 
+// The holder takes the lock only once the taker runs: thread 0 has made
+// both (with their stacks, from malloc) by then.
 static void heap_holder(void *arg)
 {
   (void)arg;
+  while (hold_lwp < 0)
+    uthread_yield();
   hold_armed = 1;
   free(malloc(32));
 }
@@ -649,8 +651,9 @@ static void heap_holder(void *arg)
 static void heap_taker(void *arg)
 {
   (void)arg;
+  hold_lwp = lwp_self();
   while (!hold_go)
-    stall_progress++;
+    uthread_yield();
   hold_lwp = lwp_self();
   free(malloc(32));
 }
