@@ -403,13 +403,16 @@ static void proc_shrink(struct proc *p, uint64 newsz)
   }
 }
 
-// sbrk: grow or shrink the user image.
-int proc_grow(int n)
+// sbrk: grow or shrink the user image by n bytes; *oldsz is the size it
+// had. Read under vmlock with the change: LWPs that call at once each get a
+// region of their own (lwptests sbrkrace).
+int proc_grow(int n, uint64 *oldsz)
 {
   struct proc *p = curproc();
   int ok = 0;
   sleeplock_acquire(&p->vmlock);
   uint64 sz = p->sz;
+  *oldsz = sz;
   if (n > 0) {
     // A sibling may touch the new pages before we know all could be had:
     // undo a partial growth like any shrink (shoot down, then free).

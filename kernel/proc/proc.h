@@ -64,7 +64,7 @@ int  proc_fork(void);
 void proc_exit(int status) __attribute__((noreturn));
 int  proc_wait(uint64 status_addr);
 int  proc_kill(int pid);
-int  proc_grow(int n);
+int  proc_grow(int n, uint64 *oldsz);
 void proc_end_other_lwps(struct proc *p);  // exit: one LWP remains
 int  proc_single(struct proc *p);          // exec: the same, or -1 if an exit or kill came first
 void proc_dump(void);

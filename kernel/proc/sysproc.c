@@ -36,11 +36,10 @@ uint64 sys_uptime(void) { return clock_ticks(); }
 
 uint64 sys_sbrk(void)
 {
-  struct proc *p = curproc();
-  uint64 old = USER_BASE + p->sz;
-  if (proc_grow(arg_int(0)) < 0)
+  uint64 old;
+  if (proc_grow(arg_int(0), &old) < 0)
     return -1;
-  return old;
+  return USER_BASE + old;
 }
 
 uint64 sys_sleep(void)

@@ -305,6 +305,83 @@ static void test_churn(void)
   CHECK(pages1 >= pages0 - 4, "memory use grows with create/exit cycles");
 }
 
+// ---- sbrk from several LWPs at once ---------------------------------------------
+// Every sbrk must return a region of its own while other LWPs grow the heap
+// too (a thread library takes records with sbrk while malloc grows the heap
+// on another LWP). LWP 0 grows it by 64 pages at a time, which holds the
+// process's memory lock for long; the others grow it a page at a time
+// meanwhile, each on a hart of its own. The break is read and moved under
+// that lock, or a call that waits for it returns the region the holder just
+// took.
+#define SBRK_LWPS  3
+#define SBRK_CALLS 300
+#define SBRK_BIG   (64 * 4096)
+static char *sbrk_got[SBRK_LWPS][SBRK_CALLS];
+static volatile int sbrk_go, sbrk_cpu[SBRK_LWPS];
+
+static int sbrk_size(int lwp)
+{
+  return lwp == 0 ? SBRK_BIG : 4096;
+}
+
+static void sbrk_grow(void *arg)
+{
+  int me = (long)arg, n = me == 0 ? SBRK_CALLS / 10 : SBRK_CALLS;
+  while (!sbrk_go)
+    sbrk_cpu[me] = getcpu() + 1;
+  for (int i = 0; i < n; i++)
+    sbrk_got[me][i] = sbrk(sbrk_size(me));
+  if (me != 0)
+    lwp_exit();
+}
+
+static void test_sbrkrace(void)
+{
+  int ids[SBRK_LWPS];
+  for (long i = 1; i < SBRK_LWPS; i++) {
+    ids[i] = lwp_create(sbrk_grow, (void *)i, new_stack());
+    CHECK(ids[i] > 0, "lwp_create failed");
+  }
+  // Each LWP on a hart of its own (the scheduler spreads spinners), or the
+  // calls would interleave only where a tick preempts one.
+  int t0 = uptime();
+  for (;;) {
+    sbrk_cpu[0] = getcpu() + 1;
+    int distinct = 1;
+    for (int a = 0; a < SBRK_LWPS; a++)
+      for (int b = a + 1; b < SBRK_LWPS; b++)
+        distinct &= sbrk_cpu[a] != 0 && sbrk_cpu[a] != sbrk_cpu[b];
+    if (distinct)
+      break;
+    CHECK(uptime() - t0 < 500, "the LWPs were not on harts of their own within 500 ticks");
+  }
+  char *start = sbrk(0);
+  sbrk_go = 1;
+  sbrk_grow((void *)0L);
+  for (int i = 1; i < SBRK_LWPS; i++)
+    CHECK(lwp_join(ids[i]) == 0, "lwp_join failed");
+  int overlaps = 0, bad = 0;
+  uint64 total = 0;
+  for (int a = 0; a < SBRK_LWPS * SBRK_CALLS; a++) {
+    int la = a / SBRK_CALLS;
+    char *x = sbrk_got[la][a % SBRK_CALLS];
+    if (x == 0)
+      continue;                    // LWP 0 makes fewer calls
+    bad += x == (char *)-1 || x < start;
+    total += sbrk_size(la);
+    for (int b = a + 1; b < SBRK_LWPS * SBRK_CALLS; b++) {
+      int lb = b / SBRK_CALLS;
+      char *y = sbrk_got[lb][b % SBRK_CALLS];
+      overlaps += y != 0 && x < y + sbrk_size(lb) && y < x + sbrk_size(la);
+    }
+  }
+  printf("  sbrkrace: %d regions overlap another, %d calls failed, the break moved %d pages of %d\n",
+         overlaps, bad, (int)((sbrk(0) - start) / 4096), (int)(total / 4096));
+  CHECK(bad == 0, "an sbrk failed");
+  CHECK(overlaps == 0, "two sbrk calls returned overlapping regions");
+  CHECK(sbrk(0) - start == total, "the break moved by another amount than the calls asked");
+}
+
 // ---- bad arguments ---------------------------------------------------------------
 static void test_badargs(void)
 {
@@ -781,6 +858,7 @@ static const struct test tests[] = {
   { "exitlwps", test_exitlwps },
   { "maxthreads", test_maxthreads },
   { "churn", test_churn },
+  { "sbrkrace", test_sbrkrace },
   { "badargs", test_badargs },
   { "upcallbad", test_upcallbad },
   { "upcallring", test_upcallring },
