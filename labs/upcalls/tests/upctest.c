@@ -331,12 +331,20 @@ static void test_pingpong(void)
   step("two threads played ping-pong");
   int b = uthread_create(ponger, 0, 0);   // first, so it blocks on the empty pipe
   int a = uthread_create(pinger, 0, 0);
-  int ok = await(&pinged, ROUNDS) && uthread_join(a) == 0 && uthread_join(b) == 0;
+  // Every round replaces two blocks: once the first rounds have made the
+  // records they need, a released LWP's record serves the next one, and
+  // the heap stops growing.
+  int warm = await(&pinged, ROUNDS / 5);
+  char *brk = sbrk(0);
+  int ok = warm && await(&pinged, ROUNDS) && uthread_join(a) == 0 && uthread_join(b) == 0;
+  long grew = (long)(sbrk(0) - brk);
   struct upcall_kstats k = kstats();
-  printf("upctest: %d rounds pinged, %d ponged; %d blocks replaced; at most %d LWPs in user mode\n",
-         pinged, ponged, (int)k.replaced, k.maxuser);
+  printf("upctest: %d rounds pinged, %d ponged; %d blocks replaced; at most %d LWPs in user mode; "
+         "the heap grew %ld bytes after round %d\n",
+         pinged, ponged, (int)k.replaced, k.maxuser, grew, ROUNDS / 5);
   result("rounds", ok && ponged == ROUNDS);
   result("level", ok && k.maxuser == 1);
+  result("records", ok && grew == 0);
 }
 
 // ---- kill with blocked activations ----------------------------------------------------------
