@@ -579,6 +579,11 @@ static void stall_watch(void *arg)
              "mode, %d events posted, %d waits for room, %d replaced, %d not)\n",
              test_current, STALL_TICKS, stall_doing, k.blocked, k.spares, k.inuser,
              (int)k.posted, (int)k.waits, (int)k.replaced, (int)k.noreplace);
+      struct uthread_upcall_stats u;
+      uthread_upcall_stats(&u);
+      printf("  %s: library: %d events read, %d BLOCKED, %d UNBLOCKED, %d RELEASED, %d refused\n",
+             test_current, (int)u.events, (int)u.blocked, (int)u.unblocked, (int)u.released,
+             (int)u.disorder);
       exit(1);
     }
   }
@@ -817,7 +822,10 @@ static void test_upcgate(void)
 }
 
 // Level 8 (on 8 harts in the uthreadtests-8hart group), 64 threads: 48 sleep
-// one tick 15 times each while 16 compute.
+// one tick 15 times each while 16 compute. With that many blocks, an LWP that
+// blocked, woke and parked is often taken again as a replacement before
+// anyone has read its old BLOCKED: the library must still find the record
+// that event names (ult_lwp_by_id), or the thread is lost.
 #define L8_SLEEPERS 48
 #define L8_COMPUTERS 16
 static volatile int l8_sleeps, l8_computed;
@@ -857,9 +865,12 @@ static void test_level8(void)
     CHECK(tids[i] > 0, "uthread_create");
     CHECK(uthread_join(tids[i]) == 0, "uthread_join");
   }
-  printf("  level8: %d of %d sleeps, %d of %d computers done\n", l8_sleeps, L8_SLEEPERS * 15,
-         l8_computed, L8_COMPUTERS);
+  struct uthread_upcall_stats u;
+  uthread_upcall_stats(&u);
+  printf("  level8: %d of %d sleeps, %d of %d computers done; %d blocks seen, %d events refused\n",
+         l8_sleeps, L8_SLEEPERS * 15, l8_computed, L8_COMPUTERS, (int)u.blocked, (int)u.disorder);
   CHECK(l8_sleeps == L8_SLEEPERS * 15 && l8_computed == L8_COMPUTERS, "work lost");
+  CHECK(u.disorder == 0, "the library refused events");
 }
 
 static const struct test tests[] = {

@@ -26,8 +26,8 @@ int ulib_lwp_blocked(int lwpid, int tid)
 {
   if (ult_test_hook)
     ult_test_hook(ULT_HOOK_LWP_BLOCKED, 0, tid);   // upctest pollers holds a reader here
-  struct ult_lwp *l = ult_lwp_by_id(lwpid, 0);
-  if (l == 0 || l->current_tid != tid)
+  struct ult_lwp *l = ult_lwp_by_id(lwpid, 0, tid);
+  if (l == 0 || tid == NO_TID)
     return -1;
   l->in_kernel = 1;                  // ult_kick_choose() leaves it alone now
   ult_kick_cancel(l);                // a kick on its way there will never land
@@ -49,7 +49,7 @@ static void upcall_resume(void)
 
 int ulib_thread_resume_at(int tid, uint64 frame, int lwpid)
 {
-  struct ult_lwp *l = ult_lwp_by_id(lwpid, 1);
+  struct ult_lwp *l = ult_lwp_by_id(lwpid, 1, tid);
   if (tid < 0 || tid >= UTHREAD_MAX || l == 0 || l->current != &ult_threads[tid])
     return -1;
   struct ult *t = &ult_threads[tid];
@@ -68,7 +68,7 @@ void ulib_make_runnable(int tid)
 
 int ulib_lwp_released(int lwpid)
 {
-  struct ult_lwp *l = ult_lwp_by_id(lwpid, 1);
+  struct ult_lwp *l = ult_lwp_by_id(lwpid, 1, NO_TID);
   if (l == 0)
     return -1;
   set_current(l, 0);

@@ -221,7 +221,7 @@ void *ult_sched_stack_top(struct ult_lwp *l);
 void ult_lwp_leave(int *word) __attribute__((noreturn));
 int  ult_bound_lwp_start(struct ult *t);
 void ult_bound_lwp_reap(struct ult_lwp *l);
-struct ult_lwp *ult_lwp_by_id(int lwpid, int in_kernel);
+struct ult_lwp *ult_lwp_by_id(int lwpid, int in_kernel, int tid);
 
 // ---- kicks (uthread_kick.c); ult_kick_choose runs under the run queue's lock ------------
 struct ult_lwp *ult_kick_choose(int prio);

@@ -90,11 +90,17 @@ void *ult_sched_stack_top(struct ult_lwp *l)
   return l->stack_mem + SCHED_STACK;
 }
 
-// The record of kernel LWP lwpid, blocked in the kernel (in_kernel 1) or not.
-struct ult_lwp *ult_lwp_by_id(int lwpid, int in_kernel)
+// The record of kernel LWP lwpid, blocked in the kernel (in_kernel 1) or
+// not, that runs thread tid (NO_TID: whatever it runs). One id may name two
+// records for a while (lab upcalls): an LWP that blocked, woke and parked
+// as a spare can be taken again as a replacement, and boot on a new record,
+// before the ring's BLOCKED for its old life has been read. Of the two, only
+// the old one runs the thread that BLOCKED names.
+struct ult_lwp *ult_lwp_by_id(int lwpid, int in_kernel, int tid)
 {
   for (struct ult_lwp *l = ult_lwp_first(); l != 0; l = l->all_next)
-    if (l->in_use && l->lwpid == lwpid && l->in_kernel == in_kernel)
+    if (l->in_use && l->lwpid == lwpid && l->in_kernel == in_kernel &&
+        (tid == NO_TID || l->current_tid == tid))
       return l;
   return 0;
 }
