@@ -20,10 +20,17 @@
 // handlers send while we wait still finds room. The target keeps draining
 // too, even when it spins on a lock with interrupts off (spinlock.c). Out
 // of line: the common send then needs no registers saved for it.
-static void __attribute__((noinline)) wait_for_room(struct ipiq *q)
+//
+// The target's doorbell is rung again at every turn, owed or not: a target
+// was once seen asleep in its idle loop with our bit in its ipimask, its
+// SSIP clear and no doorbell owed (uthreadtests upcmany, a softclock waking
+// hundreds of sleepers at one tick), and the sender waited for room for
+// good. Where that doorbell went is not known; a repeated one costs a trap.
+static void __attribute__((noinline)) wait_for_room(struct cpu *target, struct ipiq *q)
 {
   while (q->windex - q->rindex > IPIQ_SIZE / 4) {
     ipiq_ring();       // a doorbell we deferred (crit_exit) would never come
+    ipi_raise(1UL << target->id);
     ipiq_process();
   }
 }
@@ -67,7 +74,7 @@ static void __attribute__((noinline)) send_slow(struct cpu *target, ipi_func_t f
   }
   struct ipiq *q = &target->ipiq[me->id];
   if (q->windex - q->rindex > IPIQ_SIZE / 2)
-    wait_for_room(q);
+    wait_for_room(target, q);
   enqueue(me, target, func, arg);
   trace_ipi(me->id, target->id);
   if (ring_now(me))
