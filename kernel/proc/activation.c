@@ -51,7 +51,8 @@ static int cache_wait(struct upcall_proc *u, struct lwp *l)
 // LAB upcalls END
 
 // l, a new LWP of its process whose KLT has not run yet, joins the cache
-// (a block may take it at once). Nothing is held.
+// (a block may take it at once). p->lock is held (so that set_concurrency
+// never counts l as serving before it is a spare); u->lock may be taken.
 void activation_spare_add(struct lwp *l)
 {
   // LAB upcalls BEGIN

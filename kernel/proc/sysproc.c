@@ -179,6 +179,7 @@ uint64 sys_kdebug(void)
     return 0;
   case KD_UPCALL_DELAY:     return upcall_set_delay(arg);
   case KD_UPCALL_GAP:       return upcall_set_gap(arg);
+  case KD_SPARE_DELAY:      return upcall_set_spare_delay(arg);
   case KD_SLEEPLOCK_TEST:   return kdebug_sleeplock_test();
   case KD_LOCKSTAT:         return lockstat_copyout(arg);
   case KD_BENCH_SLICE:

@@ -82,6 +82,25 @@ static void spares_short(struct proc *p)
            p->pid, p->name);
 }
 
+// kdebug KD_SPARE_DELAY: a test holds the registering LWP here, once, its
+// new spare marked serving, while another LWP counts the serving ones. It
+// yields rather than sleeps: a sleep would be its thread's block, which the
+// spare just cached would replace.
+static void spare_delay(struct proc *p)
+{
+  uint64 until = clock_ticks() + __atomic_exchange_n(&p->upc.spare_delay, 0, __ATOMIC_RELAXED);
+  while (clock_ticks() < until && !lwp_killed(curlwp()))
+    lwkt_yield();
+}
+
+int upcall_set_spare_delay(int ticks)
+{
+  if (ticks < 0 || ticks > 100)
+    return -1;
+  curproc()->upc.spare_delay = ticks;
+  return 0;
+}
+
 // Top the cache up to UPC_SPARES. Runs only where the caller holds nothing
 // (registration, a replacement's first return to user): blocking itself
 // never allocates. A new spare joins the cache at once, before its KLT
@@ -98,12 +117,16 @@ static void spare_refill(struct proc *p)
       spares_short(p);              // max_threads or memory: blocks go without
       return;
     }
+    // A spare and serving at once, under p->lock, where set_concurrency
+    // counts the serving LWPs (concurrency.c): never counted as serving
+    // while it is not yet in the cache.
+    l->klt->fn = spare_main;
     spinlock_acquire(&p->lock);
     l->detached = 1;                // released when it ends; nobody joins a spare
     l->serving = 1;
-    spinlock_release(&p->lock);
-    l->klt->fn = spare_main;
     activation_spare_add(l);
+    spinlock_release(&p->lock);
+    spare_delay(p);
     lwkt_schedule(l->klt);
   }
 }

@@ -22,6 +22,7 @@ struct upcall_proc {
   int nspare;             // on that list
   int announce_delay;     // kdebug KD_UPCALL_DELAY: ticks a replacement waits before it announces (-1: held)
   int seq_gap;            // kdebug KD_UPCALL_GAP: seq numbers the next post skips
+  int spare_delay;        // kdebug KD_SPARE_DELAY: ticks the next new spare waits once marked serving
   int inuser, maxuser;    // LWPs in user mode now, the most at once
   uint64 posted, waits, replaced, noreplace;
   int short_told;         // spares_short said which limit stopped the spares
@@ -58,7 +59,8 @@ void upcall_count_kernel(struct lwp *l);                 //          out of it
 int  upcall_stats(uint64 uaddr);                         // kdebug KD_UPCALL_STATS
 void upcall_reset_max(void);                             // kdebug KD_UPCALL_RESET
 int  upcall_set_delay(int ticks);                        // kdebug KD_UPCALL_DELAY
-int  upcall_set_gap(int n);                              // kdebug KD_UPCALL_GAP
+int  upcall_set_gap(int n);
+int  upcall_set_spare_delay(int ticks);                     // kdebug KD_SPARE_DELAY                              // kdebug KD_UPCALL_GAP
 
 // Helpers for activation.c.
 int  upcall_thread_of(struct lwp *l);                    // tid from its lwp_tidword, or -1
@@ -75,7 +77,8 @@ int  upcall_post(struct lwp *l, struct upcall_event *ev, int n, int reserve);
 void activation_block(struct lwp *l);      // l is about to sleep in a system call
 void activation_announce(struct lwp *r);   // r, a replacement, returns to user for the first time
 void activation_unblock(struct lwp *l);    // l, blocked with a replacement, has finished its call
-// The spare cache: a spare_refill()ed LWP joins it before its KLT first
-// runs; that KLT then waits there: 1 when taken to serve, 0 when it must end.
+// The spare cache: a spare_refill()ed LWP joins it (p->lock held) before
+// its KLT first runs; that KLT then waits there: 1 when taken to serve, 0
+// when it must end.
 void activation_spare_add(struct lwp *l);
 int  activation_spare_wait(struct lwp *l);

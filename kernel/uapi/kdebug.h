@@ -34,6 +34,8 @@
                                  // makes a blocked LWP wake first
 #define KD_UPCALL_GAP        23  // the caller's next posted event skips arg (1..100) seq numbers:
                                  // a gap its library must count in disorder (upctest pollers)
+#define KD_SPARE_DELAY       24  // the caller's next new spare waits arg ticks (0..100) once it is
+                                 // marked serving, before it runs (uthreadtests spareserving)
 #define KD_SLEEPLOCK_TEST    30  // in-kernel test of adaptive sleep locks (2 harts); 0 = passed
 #define KD_LOCKSTAT          31  // copy a struct lockstat per sleep-lock class to arg
                                  // (LOCKSTAT_MAX of room); returns how many

@@ -737,6 +737,52 @@ static void test_bootmalloc(void)
   CHECK(boot_saw_other, "no replacement served while the blocked thread held malloc's lock");
 }
 
+// A new spare LWP is never counted as serving the level (issue 20): with
+// the registering LWP held once its first spare is marked serving
+// (KD_SPARE_DELAY), another LWP raises the level to 2; the kernel must
+// add the LWP the level lacks, so exactly one more LWP is made.
+static volatile int spare_go, spare_added = -1;
+static char spare_stack[4096] __attribute__((aligned(16)));
+
+// LWPs of this process now.
+static int lwps_now(void)
+{
+  int n = procinfo(proc_info, 64), pid = getpid();
+  for (int i = 0; i < n; i++)
+    if (proc_info[i].pid == pid)
+      return proc_info[i].nlwp;
+  return -1;
+}
+
+// Raises the level once the first spare exists: the registering LWP is
+// held (10 ticks) right after it has marked it.
+static void spare_raiser(void *arg)
+{
+  (void)arg;
+  while (!spare_go)
+    ;
+  for (int t0 = uptime(); lwps_now() < 3 && uptime() - t0 < 100;)
+    ;
+  int before = kdebug(KD_LWP_ALLOCS, 0);
+  int ok = set_concurrency(2) == 0;
+  spare_added = ok ? kdebug(KD_LWP_ALLOCS, 0) - before : -1;
+  lwp_exit();
+}
+
+static void test_spareserving(void)
+{
+  CHECK(uthread_init(1) == 0, "uthread_init(1)");
+  int w = lwp_create(spare_raiser, 0, spare_stack + sizeof spare_stack);
+  CHECK(w > 0, "lwp_create(raiser)");
+  CHECK(kdebug(KD_SPARE_DELAY, 10) == 0, "kdebug(KD_SPARE_DELAY)");
+  spare_go = 1;
+  CHECK(uthread_upcalls(1) == 0, "uthread_upcalls(1)");
+  CHECK(lwp_join(w) == 0, "lwp_join(raiser)");
+  printf("  spareserving: set_concurrency(2) beside a new spare added %d LWPs\n", spare_added);
+  CHECK(spare_added >= 0, "set_concurrency(2) failed");
+  CHECK(spare_added == 1, "a new spare was counted as serving: no LWP added for level 2");
+}
+
 // At level 1 with upcalls, 1,000 threads block in the kernel at once: each
 // blocked thread holds an LWP, so the library needs as many LWP records.
 // As many as max_threads allows get a replacement; the rest block as
@@ -902,6 +948,7 @@ static const struct test tests[] = {
   { "kick", test_kick },
   { "mallocnap", test_mallocnap },
   { "bootmalloc", test_bootmalloc },
+  { "spareserving", test_spareserving },
   { "upcmany", test_upcmany },
   { "upcgate", test_upcgate },
   { "level8", test_level8 },
