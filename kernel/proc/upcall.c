@@ -408,6 +408,8 @@ static void leave_blocked(struct lwp *l)
 static void announce_delay(struct lwp *r)
 {
   struct upcall_proc *u = &r->proc->upc;
+  if (__atomic_load_n(&u->announce_delay, __ATOMIC_RELAXED) == 0)
+    return;                         // no test hold: the round trip's path stays short
   uint64 start = clock_ticks();
   spinlock_acquire(&u->lock);
   for (;;) {
