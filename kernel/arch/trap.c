@@ -126,6 +126,7 @@ void usertrapret(void)
   }
   struct klt *t = curklt();
   struct lwp *l = t->lwp;
+  mycpu()->stats.user_entries++;
   if (l->proc->upc.area)
     upcall_count_user(l);
   l->tf.kernel_sp = t->kstack + KSTACK_PAGES * PGSIZE;

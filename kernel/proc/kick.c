@@ -85,11 +85,9 @@ uint64 sys_lwp_kick(void)
 uint64 uframe_push(struct lwp *l, const char *what)
 {
   struct proc *p = l->proc;
-  struct uframe f;
-  memmove(&f, &l->tf.epc, sizeof(f));
-  uint64 frame = (l->tf.sp - UFRAME_GAP - sizeof(f)) & ~(uint64)15;
+  uint64 frame = (l->tf.sp - UFRAME_GAP - sizeof(struct uframe)) & ~(uint64)15;
   if (frame < USER_BASE || frame > l->tf.sp ||
-      copyout(p->pagetable, frame, &f, sizeof(f)) < 0) {
+      copyout(p->pagetable, frame, &l->tf.epc, sizeof(struct uframe)) < 0) {   // the frame is tf from epc on
     printf("pid %d (%s) lwp %d: killed: no room for the %s frame below sp %p\n",
            p->pid, p->name, l->id, what, (void *)l->tf.sp);
     proc_kill(p->pid);

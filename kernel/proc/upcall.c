@@ -167,16 +167,19 @@ static volatile uint32 *area_word(struct area_view *v, uint64 off)
   return (volatile uint32 *)(off < v->split ? v->lo + off : v->hi + (off - v->split));
 }
 
-static void area_write(struct area_view *v, uint64 off, const void *src, uint64 len)
+// An event: 8-byte aligned in the area (registration checks the area's
+// alignment), so a whole one is copied as a struct, a word at a time, not
+// through memmove's checks; only one across the page boundary goes in two parts.
+static void area_put_event(struct area_view *v, uint64 off, const struct upcall_event *ev)
 {
-  if (off + len <= v->split) {
-    memmove(v->lo + off, src, len);
+  if (off + sizeof(*ev) <= v->split) {
+    *(struct upcall_event *)(v->lo + off) = *ev;
   } else if (off >= v->split) {
-    memmove(v->hi + (off - v->split), src, len);
-  } else {                          // an event across the page boundary
+    *(struct upcall_event *)(v->hi + (off - v->split)) = *ev;
+  } else {
     uint64 n = v->split - off;
-    memmove(v->lo + off, src, n);
-    memmove(v->hi, (const char *)src + n, len - n);
+    memmove(v->lo + off, ev, n);
+    memmove(v->hi, (const char *)ev + n, sizeof(*ev) - n);
   }
 }
 
@@ -246,9 +249,8 @@ static void area_gone(struct proc *p)
 // futex_wait that read the old value returns at once) and wake one waiter.
 static void wake_library(struct proc *p)
 {
-  if (p->upc.wake_word == 0 || uvm_add_word(p->pagetable, p->upc.wake_word, 1) < 0)
-    return;
-  futex_wake(p->pagetable, p->upc.wake_word, 1);
+  if (p->upc.wake_word != 0)
+    futex_bump_wake(p->pagetable, p->upc.wake_word, 1);
 }
 
 // With u->lock held: put ev[0..n) in the ring, one after the other, if at
@@ -270,8 +272,8 @@ static int ring_put(struct proc *p, struct upcall_event *ev, int n, int reserve,
       u->seq_gap = 0;
       for (int i = 0; i < n; i++) {
         ev[i].seq = u->seq + i;
-        area_write(&v, offsetof(struct upcall_area, ring) + (u->head + i) % UPC_RING * sizeof(*ev),
-                   &ev[i], sizeof(*ev));
+        area_put_event(&v, offsetof(struct upcall_area, ring) + (u->head + i) % UPC_RING * sizeof(*ev),
+                       &ev[i]);
       }
       __sync_synchronize();         // the events before the head that shows them
       *area_word(&v, offsetof(struct upcall_area, head)) = u->head + n;
@@ -324,9 +326,12 @@ int upcall_post(struct lwp *l, struct upcall_event *ev, int n, int reserve)
   }
 }
 
-// After an involuntary switch at the return to user mode (lwp_userret).
-// Advice only, so never waits: with the ring nearly full it is coalesced
-// into the area's `coalesced` count.
+// After an involuntary switch at the return to user mode (lwp_userret), if
+// other user code ran on the CPU meanwhile (a switch that only let kernel
+// work finish, say the process's own woken activation reporting and
+// parking, took nothing from l's thread). Advice only, so it never waits:
+// with the ring nearly full it is coalesced into the area's `coalesced`
+// count; and it wakes nobody: the library reads it at its next look.
 void upcall_preempted(struct lwp *l)
 {
   struct proc *p = l->proc;
@@ -344,8 +349,6 @@ void upcall_preempted(struct lwp *l)
   if (r == 0 && uvm_add_word(p->pagetable, area + offsetof(struct upcall_area, coalesced), 1) < 0)
     r = -1;
   spinlock_release(&u->lock);
-  if (r > 0)
-    wake_library(p);
   if (r < 0 && area)
     area_gone(p);
 }
@@ -354,7 +357,7 @@ void upcall_preempted(struct lwp *l)
 int upcall_thread_of(struct lwp *l)
 {
   int tid;
-  if (l->tidword == 0 || copyin(l->proc->pagetable, &tid, l->tidword, sizeof(tid)) < 0)
+  if (l->tidword == 0 || uvm_get_word(l->proc->pagetable, l->tidword, &tid) < 0)
     return -1;
   return tid < 0 ? -1 : tid;
 }

@@ -20,6 +20,7 @@ struct cpu_stats {
   uint64 ipi_recv;           // IPI messages run on this CPU
   uint64 ipi_raised;         // doorbells rung (arch/ipi.c)
   uint64 migrations;         // LWPs moved away by the user scheduler
+  uint64 user_entries;       // returns to user mode (trap.c)
 };
 
 struct cpu {

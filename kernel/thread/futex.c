@@ -65,14 +65,33 @@ int futex_wait_kernel(pagetable_t pt, uint64 uaddr, int val, int ticks)
   return wait_word(pt, uaddr, val, ticks, 0);
 }
 
-int futex_wake(pagetable_t pt, uint64 uaddr, int n)
+static int wake_key(uint64 pa, int n)
 {
-  uint64 pa = futex_key(pt, uaddr);
-  if (pa == 0 || n < 0)
-    return -1;
   struct spinlock *lk = lock_of(pa);
   spinlock_acquire(lk);
   int woken = sleepq_wakeup_n((void *)pa, n);
   spinlock_release(lk);
   return woken;
+}
+
+int futex_wake(pagetable_t pt, uint64 uaddr, int n)
+{
+  uint64 pa = futex_key(pt, uaddr);
+  if (pa == 0 || n < 0)
+    return -1;
+  return wake_key(pa, n);
+}
+
+// A waiter that read the old value sleeps under the key's lock, so the
+// wake-up after the add finds it asleep, or it finds the new value.
+int futex_bump_wake(pagetable_t pt, uint64 uaddr, int n)
+{
+  int on = intr_save();
+  uint64 pa = uaddr % sizeof(int) ? 0 : uvm_addr_writable(pt, uaddr);
+  if (pa)
+    __atomic_add_fetch((int *)pa, 1, __ATOMIC_SEQ_CST);
+  intr_restore(on);
+  if (pa == 0 || n < 0)
+    return -1;
+  return wake_key(pa, n);
 }

@@ -14,4 +14,7 @@ int futex_wait(pagetable_t pt, uint64 uaddr, int val, int ticks);
 int futex_wait_kernel(pagetable_t pt, uint64 uaddr, int val, int ticks);
 // Wake up to n waiters; returns how many, or -1 for a bad address.
 int futex_wake(pagetable_t pt, uint64 uaddr, int n);
+// Add 1 to the writable word at uaddr (atomically against user code), then
+// wake up to n waiters: one page-table lookup for both. The same returns.
+int futex_bump_wake(pagetable_t pt, uint64 uaddr, int n);
 void futex_init(void);

@@ -204,8 +204,11 @@ void lwp_userret(void)
   curklt()->sleeps_refused = 0;   // sleepq.c: counted within one stay in the kernel
   if (lwkt_user_resched_needed()) {
     l->ivcsw++;
+    struct cpu *c = mycpu();
+    uint64 entries = c->stats.user_entries;
     lwkt_yield();
-    upcall_preempted(l);
+    if (mycpu() != c || c->stats.user_entries != entries)
+      upcall_preempted(l);   // its thread lost the CPU to other user code
     if (lwp_killed(l))   // killed while it waited for the CPU
       lwp_exit();
   }

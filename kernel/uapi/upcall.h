@@ -17,7 +17,8 @@
 
 // Event types (after NetBSD's SA_UPCALL_* and Anderson et al.).
 #define UPC_NEWLWP     1   // lwpid: a fresh activation starts serving (it replaces `arg`)
-#define UPC_PREEMPTED  2   // lwpid was switched off its CPU while running tid (tid stays on it)
+#define UPC_PREEMPTED  2   // lwpid was switched off its CPU while running tid, and other user code
+                           // ran there meanwhile (tid stays on it)
 #define UPC_BLOCKED    3   // lwpid blocked in the kernel while running tid
 #define UPC_UNBLOCKED  4   // tid's system call finished; its registers are at `frame`
 #define UPC_RELEASED   5   // lwpid left the process's service (its record may be reused)

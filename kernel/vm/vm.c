@@ -414,6 +414,19 @@ int uvm_read_word(pagetable_t pt, uint64 va, uint64 pa, int *val)
   return ok ? 0 : -1;
 }
 
+// The aligned user int at va: one lookup, where copyin would loop over
+// pages and call memmove for four bytes (the upcall path reads one at
+// every block). 0, or -1 if va is not such a word.
+int uvm_get_word(pagetable_t pt, uint64 va, int *val)
+{
+  int on = intr_save();
+  uint64 pa = va % sizeof(int) ? 0 : uvm_addr(pt, va);
+  if (pa)
+    *val = *(volatile int *)pa;
+  intr_restore(on);
+  return pa ? 0 : -1;
+}
+
 // Add n to the writable, aligned user int at va, atomically against user
 // threads. 0, or -1 if va is not such a word.
 int uvm_add_word(pagetable_t pt, uint64 va, int n)

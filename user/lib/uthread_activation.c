@@ -55,9 +55,8 @@ int ulib_thread_resume_at(int tid, uint64 frame, int lwpid)
   struct ult *t = &ult_threads[tid];
   t->resume_frame = frame;
   t->resume_in_lib = l->in_lib;      // l is parked in the kernel: nothing moves it
-  memset(&t->ctx, 0, sizeof t->ctx);
-  t->ctx.ra = (uint64)upcall_resume;
-  t->ctx.sp = frame;                 // below the frame: it stays intact
+  t->ctx = (struct ult_context){ .ra = (uint64)upcall_resume,
+                                 .sp = frame };   // below the frame: it stays intact
   return 0;
 }
 
