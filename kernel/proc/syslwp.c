@@ -38,13 +38,23 @@ uint64 sys_lwp_exit(void) { lwp_exit(); }
 uint64 sys_lwp_self(void) { return curlwp()->id; }
 
 // lwp_tidword(&word): where this LWP's thread library keeps the id of the
-// user thread it runs, so that a fault message can name it.
+// user thread it runs, so that a fault message can name it. A word names
+// one LWP: any other LWP of the process that registered it forgets it (a
+// parked activation keeps its word, and its library gives the word's
+// record to the next LWP that registers it; docs/upcalls.md).
 uint64 sys_lwp_tidword(void)
 {
+  struct proc *p = curproc();
+  struct lwp *self = curlwp();
   uint64 va = arg_addr(0);
-  if (va != 0 && (va % sizeof(int) || !in_image(curproc(), va, sizeof(int))))
+  if (va != 0 && (va % sizeof(int) || !in_image(p, va, sizeof(int))))
     return -1;
-  curlwp()->tidword = va;
+  spinlock_acquire(&p->lock);
+  for (struct lwp *l = p->lwps; va != 0 && l; l = l->next)
+    if (l != self && l->tidword == va)
+      l->tidword = 0;
+  self->tidword = va;
+  spinlock_release(&p->lock);
   return 0;
 }
 uint64 sys_lwp_join(void) { return lwp_join(arg_int(0)); }

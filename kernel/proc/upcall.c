@@ -362,8 +362,13 @@ int upcall_thread_of(struct lwp *l)
   return tid < 0 ? -1 : tid;
 }
 
-// r will start afresh at the library's upcall entry: its registers, no user
-// thread published until its library says so, no kick pending.
+// r will start afresh at the library's upcall entry, entry(arg, its LWP
+// id, the lwp_tidword it registered or 0), with no kick pending. It keeps
+// that word: the library keeps the word's record for it while no other LWP
+// registers the word (sys_lwp_tidword), and while the record is free its
+// word reads -1, so a sleep before the library takes the record is the
+// library's own. With the record back, the replacement starts with no
+// system call (docs/upcalls.md, "A replacement's way to its record").
 void upcall_entry_regs(struct lwp *r)
 {
   struct proc *p = r->proc;
@@ -371,7 +376,8 @@ void upcall_entry_regs(struct lwp *r)
   r->tf.epc = p->upc.entry;
   r->tf.sp = p->upc.stack;
   r->tf.a0 = p->upc.arg;
-  r->tidword = 0;
+  r->tf.a1 = r->id;
+  r->tf.a2 = r->tidword;
   r->kicked = 0;
 }
 
@@ -450,10 +456,26 @@ int upcall_set_gap(int n)
   return 0;
 }
 
+// l, woken, is about to give its thread back: from now on its word reads
+// -1 (no thread), as the library's RELEASED handler also leaves it. l keeps
+// the word when it parks and when it comes back as a replacement
+// (upcall_entry_regs); until its library reads RELEASED the word's record
+// still names the thread, and a sleep on l's way back to its record (a
+// nap for a library lock) would otherwise report that thread BLOCKED.
+// Written before UNBLOCKED is posted: after it, the record may be another
+// LWP's.
+static void unpublish_thread(struct lwp *l)
+{
+  if (l->tidword != 0)
+    uvm_set_word(l->proc->pagetable, l->tidword, -1);
+}
+
 void upcall_userret_work(struct lwp *l)
 {
-  if (l->upc.state == UPC_LWP_BLOCKED && !lwp_killed(l))
+  if (l->upc.state == UPC_LWP_BLOCKED && !lwp_killed(l)) {
+    unpublish_thread(l);
     activation_unblock(l);          // normally parks l: back here as a replacement
+  }
   if (l->upc.state == UPC_LWP_BLOCKED)
     leave_blocked(l);
   if (l->upc.replaces && !lwp_killed(l)) {

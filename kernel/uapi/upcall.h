@@ -39,8 +39,8 @@ struct upcall_event {
 
 struct upcall_area {
   // Written by the library before upcall_register; the kernel copies them.
-  uint64 entry;              // a new activation starts at entry(arg) ...
-  uint64 arg;
+  uint64 entry;              // a new activation starts at entry(arg, its LWP id, the word it
+  uint64 arg;                //   registered with lwp_tidword or 0: docs/upcalls.md) ...
   uint64 stack;              // ... with sp = stack (shared: the entry code serialises)
   uint64 wake_word;          // an int the kernel increments and futex_wakes after posting
   // The ring.

@@ -427,6 +427,18 @@ int uvm_get_word(pagetable_t pt, uint64 va, int *val)
   return pa ? 0 : -1;
 }
 
+// Store val in the writable, aligned user int at va. 0, or -1 if va is not
+// such a word.
+int uvm_set_word(pagetable_t pt, uint64 va, int val)
+{
+  int on = intr_save();
+  uint64 pa = va % sizeof(int) ? 0 : uvm_addr_writable(pt, va);
+  if (pa)
+    *(volatile int *)pa = val;
+  intr_restore(on);
+  return pa ? 0 : -1;
+}
+
 // Add n to the writable, aligned user int at va, atomically against user
 // threads. 0, or -1 if va is not such a word.
 int uvm_add_word(pagetable_t pt, uint64 va, int n)

@@ -37,6 +37,7 @@ int copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max);
 int uvm_read_word(pagetable_t pt, uint64 va, uint64 pa, int *val);   // if va still maps to pa
 int uvm_add_word(pagetable_t pt, uint64 va, int n);                  // atomic
 int uvm_get_word(pagetable_t pt, uint64 va, int *val);              // aligned; 0 or -1
+int uvm_set_word(pagetable_t pt, uint64 va, int val);               // aligned, writable; 0 or -1
 // A copy holds its page's translation with interrupts off (vm.c): a shrink
 // frees the page only after every CPU took its flush IPI, so never mid-copy.
 // Tests widen that window: spin n loops between a lookup and the copy.

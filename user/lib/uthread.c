@@ -367,7 +367,7 @@ int uthread_init(int nlwp)
   l->sched_ctx.ra = (uint64)ult_shared_lwp_loop;
   l->sched_ctx.sp = (uint64)ult_sched_stack_top(l);
   set_current(l, main_thread);
-  set_this_lwp(l);
+  set_this_lwp(l, l->lwpid);
   ult_ready = 1;
   lib_leave(0);            // thread 0 runs its own code again
   if (lwp_preempt_handler(ult_preempt_handler) < 0 || ulevel_start(nlwp) < 0)

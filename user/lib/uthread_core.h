@@ -79,6 +79,7 @@ struct ult_lwp {
   int lwpid;
   int in_kernel;                  // blocked in the kernel holding current (lab upcalls)
   struct schedctl *sc;            // this LWP's schedctl entry (kernel-written), or 0
+  int word_lwpid;                 // the LWP that registered current_tid last, or 0 if unknown
   uint64 kmask;                   // the mask its kernel LWP has (SIG_UNKNOWN: not known)
   struct wakeup after_switch;     // a yield's wake-up, sent by what runs next here (switched_in)
   int in_use;                     // ult_lwp_leave() clears it with its last store
@@ -102,13 +103,22 @@ static inline struct ult_lwp *this_lwp(void)
   return l;
 }
 
-// Also tells the kernel where this LWP keeps its running thread's id, so a
-// stack overflow into a red zone is reported with that id.
-// Its schedctl entry tells other LWPs whether it is on a CPU (the mutexes).
-static inline void set_this_lwp(struct ult_lwp *l)
+static inline void set_tp(struct ult_lwp *l)
 {
   asm volatile("mv tp, %0" : : "r"(l));
+}
+
+// The calling LWP, whose id is lwpid (0: not known yet), runs on l. Also
+// tells the kernel where this LWP keeps its running thread's id, so a
+// stack overflow into a red zone is reported with that id, and the upcall
+// path knows the thread (the kernel then forgets the word for any other
+// LWP: word_lwpid names the one it is registered for).
+// Its schedctl entry tells other LWPs whether it is on a CPU (the mutexes).
+static inline void set_this_lwp(struct ult_lwp *l, int lwpid)
+{
+  set_tp(l);
   lwp_tidword(&l->current_tid);
+  l->word_lwpid = lwpid;
   l->sc = schedctl();
 }
 

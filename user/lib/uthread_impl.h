@@ -29,6 +29,9 @@ int  ulevel_boot_held(void);
 // What the core (uthread_lwp.c, uthread.c) offers uthread_level.c: mechanism
 // for an LWP the kernel added, which starts on the boot stack
 // (uthread_switch.S, uthread_boot_entry).
+// What the kernel gave the LWP that holds the boot lock at its entry: its
+// LWP id and the word it registered with lwp_tidword (0 and 0: unknown).
+void ult_boot_given(int lwpid, int *tidword);
 // A free LWP record with a scheduler stack of its own, for the calling LWP
 // (its id recorded), or 0 if there is no memory for one. needed: the
 // caller cannot do without (a replacement activation, lab upcalls): it tries

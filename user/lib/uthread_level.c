@@ -22,31 +22,38 @@
 
 #define BOOT_STACK 4096            // shared by the LWPs the kernel adds, one at a time
 
-static void boot_lwp(void);
-static void upcall_boot_lwp(void);
+static void boot_lwp(void *bootp, int lwpid, int *tidword);
+static void upcall_boot_lwp(void *bootp, int lwpid, int *tidword);
 static void boot_lwp_as(int serving_lwp) __attribute__((noreturn));
 
 // Offsets known to uthread_boot_entry (uthread_switch.S): lock 0, start 8,
 // upcall_start 16.
 static struct {
   int lock;                        // held by the one LWP that may use boot_stack
-  void (*start)(void);             // an LWP set_concurrency added
-  void (*upcall_start)(void);      // a replacement activation (lab upcalls)
+  void (*start)(void *, int, int *);          // an LWP set_concurrency added
+  void (*upcall_start)(void *, int, int *);   // a replacement activation (lab upcalls)
 } boot = { 0, boot_lwp, upcall_boot_lwp };
 static char boot_stack[BOOT_STACK] __attribute__((aligned(16)));
 
 void uthread_boot_entry(void *bootp);     // uthread_switch.S
 void uthread_upcall_entry(void *bootp);
 
-static void boot_lwp(void)
+// The kernel gives a replacement its LWP id and the word it registered
+// with lwp_tidword (user/lib/uthread_lwp.c takes that word's record back);
+// an LWP set_concurrency added gets 0 for both.
+static void boot_lwp(void *bootp, int lwpid, int *tidword)
 {
+  (void)bootp;
+  ult_boot_given(lwpid, tidword);
   boot_lwp_as(1);
 }
 
 // A replacement activation (lab upcalls) takes over the count of the LWP
 // that blocked.
-static void upcall_boot_lwp(void)
+static void upcall_boot_lwp(void *bootp, int lwpid, int *tidword)
 {
+  (void)bootp;
+  ult_boot_given(lwpid, tidword);
   boot_lwp_as(0);
 }
 

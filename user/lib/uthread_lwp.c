@@ -13,7 +13,8 @@
 // from sbrk, never from malloc: a replacement activation takes its record
 // on the boot stack, and malloc's lock may be held by the very thread whose
 // block it replaces. A record is never freed; one whose LWP has left is
-// reused, scheduler stack and all.
+// reused, scheduler stack and all, and a replacement activation first
+// looks for the record it had when it last served (lwp_record_given).
 // Does not touch the run queue: a shared LWP's loop is user/lib/uthread.c's
 // ult_shared_lwp_loop, and the boot stack and its lock are
 // user/lib/uthread_level.c's (lab concurrency).
@@ -42,19 +43,22 @@ static struct ult_lwp *lwp_record_new(void)
   return l;
 }
 
-// A free record with a scheduler stack, for an LWP about to use it; 0 if
-// there is no free record and no memory for one.
-struct ult_lwp *ult_lwp_slot_take(void)
+// The free record `want` (any free one if want is 0), taken; 0 if there is none.
+static struct ult_lwp *lwp_record_claim(struct ult_lwp *want)
 {
   struct ult_lwp *l;
   spin_lock(&ult_table_lock);
-  for (l = ult_lwps; l != 0 && l->in_use; l = l->all_next)
+  for (l = ult_lwps; l != 0 && (l->in_use || (want && l != want)); l = l->all_next)
     ;
   if (l)
     l->in_use = 1;
   spin_unlock(&ult_table_lock);
-  if (l == 0 && (l = lwp_record_new()) == 0)
-    return 0;
+  return l;
+}
+
+// A record, taken, made ready for an LWP about to use it.
+static struct ult_lwp *lwp_record_ready(struct ult_lwp *l)
+{
   set_current(l, 0);
   l->in_lib = 1;                     // its scheduler runs first
   l->resched_pending = 0;
@@ -63,6 +67,16 @@ struct ult_lwp *ult_lwp_slot_take(void)
   l->bound_wake = 0;
   l->after_switch = (struct wakeup){ 0, 0 };
   return l;
+}
+
+// A free record with a scheduler stack, for an LWP about to use it; 0 if
+// there is no free record and no memory for one.
+struct ult_lwp *ult_lwp_slot_take(void)
+{
+  struct ult_lwp *l = lwp_record_claim(0);
+  if (l == 0 && (l = lwp_record_new()) == 0)
+    return 0;
+  return lwp_record_ready(l);
 }
 
 // Ends the calling LWP, whose last store frees *word (the record or lock
@@ -95,12 +109,14 @@ void *ult_sched_stack_top(struct ult_lwp *l)
 // records for a while (lab upcalls): an LWP that blocked, woke and parked
 // as a spare can be taken again as a replacement, and boot on a new record,
 // before the ring's BLOCKED for its old life has been read. Of the two, only
-// the old one runs the thread that BLOCKED names.
+// the old one runs the thread that BLOCKED names: its current, not its
+// current_tid, which the kernel sets to -1 when the LWP wakes, before it
+// posts UNBLOCKED (the BLOCKED may be read only after that).
 struct ult_lwp *ult_lwp_by_id(int lwpid, int in_kernel, int tid)
 {
   for (struct ult_lwp *l = ult_lwp_first(); l != 0; l = l->all_next)
     if (l->in_use && l->lwpid == lwpid && l->in_kernel == in_kernel &&
-        (tid == NO_TID || l->current_tid == tid))
+        (tid == NO_TID || (l->current != 0 && l->current->tid == tid)))
       return l;
   return 0;
 }
@@ -125,7 +141,7 @@ static void bound_lwp_loop(void)
 
 static void bound_lwp_entry(void *arg)
 {
-  set_this_lwp(arg);
+  set_this_lwp(arg, 0);            // its creator stores its id after lwp_create
   bound_lwp_loop();
 }
 
@@ -156,6 +172,41 @@ void ult_bound_lwp_reap(struct ult_lwp *l)
 // uthread_level.c owns the boot stack and its lock, and calls these on it.
 static int boot_user;              // 1 + lwpid of the LWP inside ult_boot_switch, or 0
 
+// Under the boot lock: what the kernel gave its holder (ult_boot_given), and
+// whether the record it took is the one its word is registered in already.
+static struct {
+  int lwpid;                       // 0: not given, ask lwp_self
+  int *tidword;                    // the word the kernel reads for it, or 0
+  int registered;                  // ult_boot_take took that word's record back
+} given;
+
+void ult_boot_given(int lwpid, int *tidword)
+{
+  given.lwpid = lwpid;
+  given.tidword = tidword;
+  given.registered = 0;
+}
+
+// The record whose current_tid is the word the kernel gave for this LWP: a
+// replacement activation that served before, parked, and now serves again
+// gets its own record back, scheduler stack, registered word and schedctl
+// entry all still right. Not if another LWP holds the record now, nor if
+// one registered its word since (word_lwpid): the kernel then forgot the
+// word for this LWP, maybe after it gave it.
+static struct ult_lwp *lwp_record_given(void)
+{
+  if (given.tidword == 0)
+    return 0;
+  uthread_upcall_poll();           // the RELEASED of its last service frees the record
+  struct ult_lwp *want = (struct ult_lwp *)((char *)given.tidword -
+                                            __builtin_offsetof(struct ult_lwp, current_tid));
+  struct ult_lwp *l = lwp_record_claim(want);
+  if (l == 0)
+    return 0;
+  given.registered = l->word_lwpid == given.lwpid;   // else it registers the word anew
+  return lwp_record_ready(l);
+}
+
 #define BOOT_TAKE_TICKS 300        // a replacement waits this long for a record, then gives up
 #define LEVEL_LWPS_MAX  64         // the kernel's highest level (CONCURRENCY_MAX)
 
@@ -184,7 +235,9 @@ struct ult_lwp *ult_boot_take(int needed)
 {
   if (!needed && lwps_running() >= LEVEL_LWPS_MAX)
     return 0;
-  struct ult_lwp *l = ult_lwp_slot_take();
+  struct ult_lwp *l = lwp_record_given();
+  if (l == 0)
+    l = ult_lwp_slot_take();
   for (int tries = 0; l == 0 && needed && tries < BOOT_TAKE_TICKS; tries++) {
     sleep(1);                      // not an activation block: no thread is named
     l = ult_lwp_slot_take();
@@ -194,7 +247,7 @@ struct ult_lwp *ult_boot_take(int needed)
     exit(-1);
   }
   if (l)
-    l->lwpid = lwp_self();
+    l->lwpid = given.lwpid ? given.lwpid : lwp_self();
   return l;
 }
 
@@ -214,7 +267,10 @@ void ult_boot_switch(struct ult_lwp *l, void (*fn)(void), int *release)
     fprintf(2, "uthread: LWPs %d and %d on the boot stack at once\n", other - 1, l->lwpid);
     exit(-1);
   }
-  set_this_lwp(l);
+  if (given.registered)
+    set_tp(l);                     // its word and schedctl entry are right already
+  else
+    set_this_lwp(l, l->lwpid);
   l->sched_ctx.ra = (uint64)fn;
   l->sched_ctx.sp = (uint64)ult_sched_stack_top(l);
   __atomic_store_n(&boot_user, 0, __ATOMIC_RELEASE);

@@ -57,8 +57,11 @@ uthread_switch:
 # registers only, then jumps to boot->start (offset 8) with tp = 0 (no LWP
 # record yet), the lock held. uthread_upcall_entry is the same for a
 # replacement activation (lab upcalls), going to boot->upcall_start (16).
+# a0-a2 reach the start function as they came from the kernel: the boot
+# struct, and for a replacement its LWP id and its lwp_tidword word (0 and
+# 0 for an LWP set_concurrency added).
 #
-#   void uthread_boot_entry(void *boot);   void uthread_upcall_entry(void *boot);
+#   void uthread_boot_entry(void *boot, int lwpid, int *word);   (the same for uthread_upcall_entry)
 
         .globl  uthread_upcall_entry
 uthread_upcall_entry:
