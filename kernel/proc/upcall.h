@@ -59,8 +59,8 @@ void upcall_count_kernel(struct lwp *l);                 //          out of it
 int  upcall_stats(uint64 uaddr);                         // kdebug KD_UPCALL_STATS
 void upcall_reset_max(void);                             // kdebug KD_UPCALL_RESET
 int  upcall_set_delay(int ticks);                        // kdebug KD_UPCALL_DELAY
-int  upcall_set_gap(int n);
-int  upcall_set_spare_delay(int ticks);                     // kdebug KD_SPARE_DELAY                              // kdebug KD_UPCALL_GAP
+int  upcall_set_gap(int n);                              // kdebug KD_UPCALL_GAP
+int  upcall_set_spare_delay(int ticks);                  // kdebug KD_SPARE_DELAY
 
 // Helpers for activation.c.
 int  upcall_thread_of(struct lwp *l);                    // tid from its lwp_tidword, or -1
