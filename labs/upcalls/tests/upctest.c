@@ -847,18 +847,20 @@ static void rt_pinger(void *arg)
   rt_insns = (rdtime() - t0) * 100;
 }
 
-// Then DRAIN sleepers wake at one tick, more wake-ups than the ring holds:
-// how long from the first of them back in user mode to the last.
+// Then DRAIN sleepers, each blocked in futex_wait on one gate, are woken by
+// one futex_wake: more wake-ups than the ring holds. How long from the first
+// of them back in user mode to the last. The gate, not a timed sleep, wakes
+// them together: a sleep(dr_until - uptime()) that a tick interrupts between
+// its two readings of the clock wakes a tick after the others.
 #define DRAIN 40
-static volatile int dr_until;
+static int dr_gate;
 static volatile uint64 dr_first, dr_last;
 
 static void dr_sleeper(void *arg)
 {
   (void)arg;
-  int left = dr_until - uptime();
-  if (left > 0)
-    sleep(left);
+  while (__atomic_load_n(&dr_gate, __ATOMIC_ACQUIRE) == 0)
+    futex_wait(&dr_gate, 0, 0);
   uint64 now = rdtime();             // level 1: one thread in user mode at a time
   if (dr_first == 0)
     dr_first = now;
@@ -879,12 +881,15 @@ static void test_roundtrip(void)
          "(bound %d)\n", rt_rounds, (int)k.replaced, (int)per, ROUNDTRIP_BOUND);
   result("rounds", ok && k.replaced >= 2 * RT_ROUNDS);
   result("fast", ok && k.replaced >= 2 * RT_ROUNDS && per <= ROUNDTRIP_BOUND);
-  step("a burst of sleepers woke at one tick");
+  step("a burst of sleepers woke at once");
   _Static_assert(DRAIN * 2 > UPC_RING, "the burst must overflow the ring");
   int tids[DRAIN];
-  dr_until = uptime() + 20;
+  uint64 before = ustats().blocked;
   for (int i = 0; i < DRAIN; i++)
     ok &= (tids[i] = uthread_create(dr_sleeper, 0, 0)) >= 0;
+  ok &= await_blocked(before + DRAIN);
+  __atomic_store_n(&dr_gate, 1, __ATOMIC_RELEASE);
+  futex_wake(&dr_gate, DRAIN);
   for (int i = 0; i < DRAIN; i++)
     ok &= uthread_join(tids[i]) == 0;
   uint64 drain = (dr_last - dr_first) * 100;
