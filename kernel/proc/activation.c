@@ -1,17 +1,19 @@
 // Scheduler activations (lab upcalls): the activation mechanism. Owns the
-// process's spare cache (p->upc.spares, nspare; each LWP's upc.state,
-// upc.next, upc.go) and the hand-off between a blocked LWP and the spare that
-// replaces it (upc.tid, upc.announced, upc.replaces): which events they post,
-// with what, and in which order. The ring, registration, making new spares
-// and the hooks that call this file are kernel/proc/upcall.c (given); this
-// file must not touch the ring's storage or the sleep queues' insides.
-// The contract is labs/upcalls/README.md; the design, docs/upcalls.md.
+// process's spare cache (p->upc.spares, nspare), what the LWPs in it and
+// the LWPs handed over keep in their l->upc (struct lwp_upcall, and this
+// lab's struct activation in proc/activation.h), and how a blocked LWP's
+// place goes to a spare and its thread back to the library: which events
+// say so, with what, in which order. The ring, registration, making new
+// spares and the hooks that call this file are kernel/proc/upcall.c
+// (given); this file must not touch the ring's storage or the sleep
+// queues' insides. The contract is labs/upcalls/README.md; the design,
+// docs/upcalls.md.
 //
 // The invariant: with upcalls on at level n, at most n LWPs of the process
 // run user code at once, and a thread that blocks in the kernel never takes
 // an activation with it. Locks: p->upc.lock (a leaf) guards the cache and
-// the upc fields of the LWPs in it or handed over; the blocking path may
-// hold the sleeper's lock, so nothing here sleeps or allocates there.
+// the l->upc of the LWPs in it or handed over; the blocking path may hold
+// the sleeper's lock, so nothing here sleeps or allocates there.
 #include "proc/upcall.h"
 #include "proc/proc.h"
 #include "proc/kick.h"
@@ -25,7 +27,7 @@
 static void cache_push(struct upcall_proc *u, struct lwp *l)
 {
   l->upc.state = UPC_LWP_SPARE;
-  l->upc.go = 0;
+  l->upc.act.go = 0;
   l->upc.next = u->spares;
   u->spares = l;
   u->nspare++;
@@ -35,9 +37,9 @@ static void cache_push(struct upcall_proc *u, struct lwp *l)
 // until it is killed or upcalls go off (0), and then leaves the cache itself.
 static int cache_wait(struct upcall_proc *u, struct lwp *l)
 {
-  while (!l->upc.go && !lwp_killed(l) && u->on)
-    sleepq_sleep_intr(&l->upc.go, &u->lock, 0);
-  if (l->upc.go)
+  while (!l->upc.act.go && !lwp_killed(l) && u->on)
+    sleepq_sleep_intr(&l->upc.act.go, &u->lock, 0);
+  if (l->upc.act.go)
     return 1;
   for (struct lwp **pp = &u->spares; *pp; pp = &(*pp)->upc.next)
     if (*pp == l) {
@@ -102,14 +104,14 @@ void activation_block(struct lwp *l)
   u->nspare--;
   r->upc.next = 0;
   l->upc.tid = tid;
-  l->upc.announced = 0;
+  l->upc.act.announced = 0;
   l->upc.state = UPC_LWP_BLOCKED;
   r->upc.replaces = l;              // r announces l before it serves
   upcall_entry_regs(r);
   r->upc.state = UPC_LWP_ACTIVE;
-  r->upc.go = 1;
+  r->upc.act.go = 1;
   spinlock_release(&u->lock);
-  sleepq_wakeup(&r->upc.go);
+  sleepq_wakeup(&r->upc.act.go);
   // STUB
   //| (void)l;
   // LAB upcalls END
@@ -140,8 +142,8 @@ void activation_announce(struct lwp *r)
     return;
   spinlock_acquire(&u->lock);
   if (l->proc == r->proc && l->upc.state == UPC_LWP_BLOCKED) {
-    l->upc.announced = 1;           // l may now report its wake-up
-    sleepq_wakeup(&l->upc.announced);
+    l->upc.act.announced = 1;       // l may now report its wake-up
+    sleepq_wakeup(&l->upc.act.announced);
   }
   spinlock_release(&u->lock);
   // STUB
@@ -159,8 +161,8 @@ void activation_unblock(struct lwp *l)
   // LAB upcalls BEGIN
   struct upcall_proc *u = &l->proc->upc;
   spinlock_acquire(&u->lock);
-  while (!l->upc.announced && !lwp_killed(l))
-    sleepq_sleep_intr(&l->upc.announced, &u->lock, 0);   // BLOCKED before UNBLOCKED
+  while (!l->upc.act.announced && !lwp_killed(l))
+    sleepq_sleep_intr(&l->upc.act.announced, &u->lock, 0);   // BLOCKED before UNBLOCKED
   spinlock_release(&u->lock);
   uint64 frame = uframe_push(l, "upcall");
   if (frame == 0)

@@ -5,6 +5,7 @@
 #include "uapi/types.h"
 #include "thread/klt.h"
 #include "thread/cpu.h"
+#include "proc/activation.h"
 
 // User registers saved at a trap. trapvec.S knows these offsets.
 struct trapframe {
@@ -23,16 +24,17 @@ struct proc;
 struct schedctl;
 struct lwp;
 
-// An LWP's part in scheduler activations (lab upcalls): kernel/proc/upcall.c
-// and activation.c; its states are in proc/upcall.h.
+// An LWP's part in scheduler activations (lab upcalls). The given code
+// (kernel/proc/upcall.c, its hooks, ps, gdb) reads these fields; the lab
+// (kernel/proc/activation.c) writes them too, all but inuser, and keeps
+// whatever else it needs per LWP in act.
 struct lwp_upcall {
-  int state;                // UPC_LWP_ACTIVE, UPC_LWP_BLOCKED (a replacement serves for it), UPC_LWP_SPARE
+  int state;                // UPC_LWP_ACTIVE, _BLOCKED, _SPARE (proc/upcall.h)
   int tid;                  // UPC_LWP_BLOCKED: the user thread it holds
-  int announced;            // UPC_LWP_BLOCKED: its BLOCKED event is in the ring
-  int go;                   // UPC_LWP_SPARE: taken from the cache, to serve at the upcall entry
-  int inuser;               // counted in the process's LWPs in user mode
-  struct lwp *replaces;     // a replacement: the blocked LWP it has yet to announce
-  struct lwp *next;         // in the process's spare cache
+  int inuser;               // counted in the process's LWPs in user mode (upcall.c)
+  struct lwp *replaces;     // a replacement yet to return to user mode: the LWP it serves for
+  struct lwp *next;         // in the process's spare cache (p->upc.spares)
+  struct activation act;    // the lab's own (proc/activation.h)
 };
 
 struct lwp {
