@@ -283,13 +283,20 @@ static void t_deliver(void)
 
 static const char *const registers_checks[] = { "ran", "regs", 0 };
 static volatile int regs_done;
+static volatile int regs_sends;        // lwp_sigsend calls the sender has made
 static volatile uint64 regs_seed = 1;
+
+#define REGS_HITS 20                   // handlers that must land in the work
+#define REGS_ROUND 100000              // iterations of regs_work per round
+#define REGS_IDLE_SENDS 100000         // sends with no handler: delivery is broken
 
 static void regs_sender(void *arg)
 {
   int target = (int)(uint64)arg;
-  while (!regs_done)
+  while (!regs_done) {
     lwp_sigsend(target, SIGUSR1);
+    regs_sends++;
+  }
   lwp_exit();
 }
 
@@ -310,18 +317,30 @@ static void busy_handler(int sig)
   (void)regs_work(50);
 }
 
+// The work goes on until REGS_HITS handlers have landed in it, however slow
+// the sender's CPU is: it ends early only when the sender has sent
+// REGS_IDLE_SENDS times since the last handler ran (then delivery is broken,
+// and waiting longer would show nothing more).
 static void t_registers(void)
 {
   signal(SIGUSR1, busy_handler);
-  uint64 want = regs_work(500000);
+  uint64 want = regs_work(REGS_ROUND);
   int id = lwp_create(regs_sender, (void *)(uint64)lwp_self(), new_stack());
   uint64 got = 0;
-  for (int round = 0; round < 100 && (round < 3 || hits[SIGUSR1] < 20); round++)
-    got |= regs_work(500000) ^ want;
+  int seen = 0, sends_then = 0;
+  while (hits[SIGUSR1] < REGS_HITS) {
+    got |= regs_work(REGS_ROUND) ^ want;
+    if (hits[SIGUSR1] != seen) {
+      seen = hits[SIGUSR1];
+      sends_then = regs_sends;
+    } else if (regs_sends - sends_then > REGS_IDLE_SENDS) {
+      break;
+    }
+  }
   regs_done = 1;
   lwp_join(id);
-  printf("  %d handlers ran during the work\n", hits[SIGUSR1]);
-  check(0, hits[SIGUSR1] >= 20, "fewer than 20 handlers ran while another LWP kept sending");
+  printf("  %d handlers ran during the work, %d sends\n", hits[SIGUSR1], regs_sends);
+  check(0, hits[SIGUSR1] >= REGS_HITS, "fewer than 20 handlers ran while another LWP kept sending");
   check(1, hits[SIGUSR1] > 0 && got == 0, "the interrupted computation's registers changed");
 }
 
