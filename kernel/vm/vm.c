@@ -414,13 +414,21 @@ int uvm_read_word(pagetable_t pt, uint64 va, uint64 pa, int *val)
   return ok ? 0 : -1;
 }
 
-// The aligned user int at va: one lookup, where copyin would loop over
-// pages and call memmove for four bytes (the upcall path reads one at
-// every block). 0, or -1 if va is not such a word.
+// The physical address of the aligned user int at va (writable if asked),
+// or 0: one lookup, where copyin would loop over pages and call memmove for
+// four bytes (the upcall path reads one at every block).
+static uint64 word_pa(pagetable_t pt, uint64 va, int writable)
+{
+  if (va % sizeof(int))
+    return 0;
+  return writable ? uvm_addr_writable(pt, va) : uvm_addr(pt, va);
+}
+
+// The aligned user int at va. 0, or -1 if va is not such a word.
 int uvm_get_word(pagetable_t pt, uint64 va, int *val)
 {
   int on = intr_save();
-  uint64 pa = va % sizeof(int) ? 0 : uvm_addr(pt, va);
+  uint64 pa = word_pa(pt, va, 0);
   if (pa)
     *val = *(volatile int *)pa;
   intr_restore(on);
@@ -432,7 +440,7 @@ int uvm_get_word(pagetable_t pt, uint64 va, int *val)
 int uvm_set_word(pagetable_t pt, uint64 va, int val)
 {
   int on = intr_save();
-  uint64 pa = va % sizeof(int) ? 0 : uvm_addr_writable(pt, va);
+  uint64 pa = word_pa(pt, va, 1);
   if (pa)
     *(volatile int *)pa = val;
   intr_restore(on);
@@ -444,7 +452,7 @@ int uvm_set_word(pagetable_t pt, uint64 va, int val)
 int uvm_add_word(pagetable_t pt, uint64 va, int n)
 {
   int on = intr_save();
-  uint64 pa = va % sizeof(int) ? 0 : uvm_addr_writable(pt, va);
+  uint64 pa = word_pa(pt, va, 1);
   if (pa)
     __atomic_add_fetch((int *)pa, n, __ATOMIC_SEQ_CST);
   intr_restore(on);
