@@ -679,15 +679,24 @@ static void heap_taker(void *arg)
   free(malloc(32));
 }
 
+// The shape of both malloc tests: at `level` with upcalls on, `hook` runs
+// inside malloc holding the heap's lock, and threads `first` and `second`
+// run to their end.
+static void malloc_pair(int level, void (*hook)(void), const char *doing,
+                        void (*first)(void *), void (*second)(void *))
+{
+  upcalls_start(level);
+  malloc_test_hook = hook;
+  stall_doing = doing;
+  int a = uthread_create(first, 0, 0);
+  int b = uthread_create(second, 0, 0);
+  CHECK(a > 0 && b > 0, "uthread_create");
+  CHECK(uthread_join(a) == 0 && uthread_join(b) == 0, "uthread_join");
+}
+
 static void test_mallocnap(void)
 {
-  upcalls_start(2);
-  malloc_test_hook = hold_heap;
-  stall_doing = "holding the heap's lock";
-  int h = uthread_create(heap_holder, 0, 0);
-  int t = uthread_create(heap_taker, 0, 0);
-  CHECK(h > 0 && t > 0, "uthread_create");
-  CHECK(uthread_join(h) == 0 && uthread_join(t) == 0, "uthread_join");
+  malloc_pair(2, hold_heap, "holding the heap's lock", heap_holder, heap_taker);
   printf("  mallocnap: the taker napped %d times for the heap's lock; the kernel saw %d blocks meanwhile\n",
          hold_naps, (int)hold_blocks);
   CHECK(hold_blocks == 0, "a nap for the heap's lock was an activation's block");
@@ -725,13 +734,7 @@ static void boot_other(void *arg)
 
 static void test_bootmalloc(void)
 {
-  upcalls_start(1);
-  malloc_test_hook = boot_hold_heap;
-  stall_doing = "a thread asleep holding malloc's lock";
-  int s = uthread_create(boot_sleeper, 0, 0);
-  int o = uthread_create(boot_other, 0, 0);
-  CHECK(s > 0 && o > 0, "uthread_create");
-  CHECK(uthread_join(s) == 0 && uthread_join(o) == 0, "uthread_join");
+  malloc_pair(1, boot_hold_heap, "a thread asleep holding malloc's lock", boot_sleeper, boot_other);
   printf("  bootmalloc: the other thread ran %s the sleeper held malloc's lock\n",
          boot_saw_other ? "while" : "only after");
   CHECK(boot_saw_other, "no replacement served while the blocked thread held malloc's lock");
