@@ -106,7 +106,9 @@ void activation_block(struct lwp *l)
   l->upc.tid = tid;
   l->upc.act.announced = 0;
   l->upc.state = UPC_LWP_BLOCKED;
-  r->upc.replaces = l;              // r announces l before it serves
+  r->upc.replaces = l;              // r announces l before it serves,
+  r->upc.act.for_id = l->id;        // with what it reads now: l may be gone by then
+  r->upc.act.for_tid = tid;
   upcall_entry_regs(r);
   r->upc.state = UPC_LWP_ACTIVE;
   r->upc.act.go = 1;
@@ -125,24 +127,17 @@ void activation_announce(struct lwp *r)
   // LAB upcalls BEGIN
   struct lwp *l = r->upc.replaces;
   struct upcall_proc *u = &r->proc->upc;
-  struct upcall_event ev[2] = {
-    { .type = UPC_BLOCKED, .tid = -1 },
-    { .type = UPC_NEWLWP, .lwpid = r->id, .tid = -1 },
+  struct upcall_event ev[2] = {    // both at once: see docs/upcalls.md
+    { .type = UPC_BLOCKED, .lwpid = r->upc.act.for_id, .tid = r->upc.act.for_tid },
+    { .type = UPC_NEWLWP, .lwpid = r->id, .tid = -1, .arg = r->upc.act.for_id },
   };
+  if (upcall_post(r, ev, 2, 0) < 0)
+    return;
   // l may end (and its slot be reused) once it is no longer BLOCKED: only
   // a kill does that before the announcement, and then r is killed too.
   spinlock_acquire(&u->lock);
-  int blocked = l->proc == r->proc && l->upc.state == UPC_LWP_BLOCKED;
-  if (blocked) {
-    ev[0].lwpid = ev[1].arg = l->id;
-    ev[0].tid = l->upc.tid;
-  }
-  spinlock_release(&u->lock);
-  if (!blocked || upcall_post(r, ev, 2, 0) < 0)   // both at once: see docs/upcalls.md
-    return;
-  spinlock_acquire(&u->lock);
   if (l->proc == r->proc && l->upc.state == UPC_LWP_BLOCKED) {
-    l->upc.act.announced = 1;       // l may now report its wake-up
+    __atomic_store_n(&l->upc.act.announced, 1, __ATOMIC_RELEASE);   // l may report its wake-up
     sleepq_wakeup(&l->upc.act.announced);
   }
   spinlock_release(&u->lock);
@@ -160,10 +155,12 @@ void activation_unblock(struct lwp *l)
 {
   // LAB upcalls BEGIN
   struct upcall_proc *u = &l->proc->upc;
-  spinlock_acquire(&u->lock);
-  while (!l->upc.act.announced && !lwp_killed(l))
-    sleepq_sleep_intr(&l->upc.act.announced, &u->lock, 0);   // BLOCKED before UNBLOCKED
-  spinlock_release(&u->lock);
+  if (!__atomic_load_n(&l->upc.act.announced, __ATOMIC_ACQUIRE)) {   // set once, by the announcer
+    spinlock_acquire(&u->lock);
+    while (!l->upc.act.announced && !lwp_killed(l))
+      sleepq_sleep_intr(&l->upc.act.announced, &u->lock, 0);   // BLOCKED before UNBLOCKED
+    spinlock_release(&u->lock);
+  }
   uint64 frame = uframe_push(l, "upcall");
   if (frame == 0)
     return;                         // no room on its stack: the process was killed

@@ -9,6 +9,8 @@ struct activation {
   // LAB upcalls BEGIN
   int go;           // a block took this spare: it serves at the upcall entry
   int announced;    // blocked: its BLOCKED event is in the ring
+  int for_id;       // a replacement: the id of the LWP it replaces,
+  int for_tid;      // and the thread that LWP holds (its BLOCKED event)
   // STUB
   //| int unused;     // lab upcalls: what activation.c keeps per LWP
   // LAB upcalls END

@@ -112,19 +112,29 @@ void kick_deliver(struct lwp *l)
   l->tf.sp = frame;
 }
 
+// The frame's pc must be user code (read at the frame itself: 8-aligned, so
+// it lies in the frame's first page).
+static int frame_pc_ok(const void *src, void *proc)
+{
+  return user_code(proc, ((const struct uframe *)src)->epc);
+}
+
 // Every user register but tp comes from the frame. tp names the LWP, not
 // the code it runs (the uthread library keeps its LWP record there), and the
 // handler may have moved the interrupted code to another LWP before resuming
-// it: so tp stays the caller's. Returns the restored a0, which syscall()
-// then stores in a0 again.
+// it: so tp stays the caller's. The frame goes straight into the trap frame,
+// all or nothing (copyin_checked): a bad frame leaves the caller's registers
+// as they were. Returns the restored a0, which syscall() then stores in a0
+// again.
 uint64 sys_lwp_resume(void)
 {
   struct lwp *l = curlwp();
   struct proc *p = l->proc;
-  struct uframe f;
-  if (copyin(p->pagetable, &f, arg_addr(0), sizeof(f)) < 0 || !user_code(p, f.epc))
+  uint64 va = arg_addr(0);
+  uint64 tp = l->tf.tp;
+  if (va % sizeof(uint64) ||
+      copyin_checked(p->pagetable, &l->tf.epc, va, sizeof(struct uframe), frame_pc_ok, p) < 0)
     return -1;
-  f.tp = l->tf.tp;
-  memmove(&l->tf.epc, &f, sizeof(f));   // user registers only: kernel_sp/tp stay
-  return f.a0;
+  l->tf.tp = tp;                    // user registers only: kernel_sp/tp stay
+  return l->tf.a0;
 }

@@ -105,7 +105,7 @@ uint64 sys_upcall_register(void)
     return -1;
   if (!in_image(p, a.entry, 4) || !in_image(p, a.stack - 16, 16) || a.stack % 16 ||
       a.wake_word % sizeof(int) || !in_image(p, a.wake_word, sizeof(int)) ||
-      uvm_add_word(p->pagetable, a.wake_word, 0) < 0)   // writable?
+      uvm_add_word(p->pagetable, a.wake_word, 0) == 0)   // writable?
     return -1;
   return upcall_register(p, va, &a);
 }

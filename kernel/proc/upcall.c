@@ -346,7 +346,7 @@ void upcall_preempted(struct lwp *l)
   spinlock_acquire(&u->lock);
   uint64 area = u->area;
   int r = area ? ring_put(p, &ev, 1, UPC_RESERVE, &tail) : -1;
-  if (r == 0 && uvm_add_word(p->pagetable, area + offsetof(struct upcall_area, coalesced), 1) < 0)
+  if (r == 0 && uvm_add_word(p->pagetable, area + offsetof(struct upcall_area, coalesced), 1) == 0)
     r = -1;
   spinlock_release(&u->lock);
   if (r < 0 && area)

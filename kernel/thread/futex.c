@@ -86,11 +86,7 @@ int futex_wake(pagetable_t pt, uint64 uaddr, int n)
 // wake-up after the add finds it asleep, or it finds the new value.
 int futex_bump_wake(pagetable_t pt, uint64 uaddr, int n)
 {
-  int on = intr_save();
-  uint64 pa = uaddr % sizeof(int) ? 0 : uvm_addr_writable(pt, uaddr);
-  if (pa)
-    __atomic_add_fetch((int *)pa, 1, __ATOMIC_SEQ_CST);
-  intr_restore(on);
+  uint64 pa = uvm_add_word(pt, uaddr, 1);
   if (pa == 0 || n < 0)
     return -1;
   return wake_key(pa, n);

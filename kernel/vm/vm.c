@@ -379,6 +379,34 @@ int copyin(pagetable_t pt, void *dst, uint64 srcva, uint64 len)
 }
 
 // Copy a NUL-terminated string of at most max bytes (NUL included).
+// Copy len (at most a page) bytes at srcva into dst, all or nothing: 0, or
+// -1 with dst untouched when a byte is not mapped or ok(source, cookie)
+// refuses what it reads at the source (no more than the bytes of the
+// range's first page). Both pages the range may span are looked up first,
+// in one interrupts-off section that holds them until the copy ends. For a
+// caller that would otherwise copy into a buffer, check it and copy it
+// again (lwp_resume: a frame straight into the trap frame).
+int copyin_checked(pagetable_t pt, void *dst, uint64 srcva, uint64 len,
+                   int (*ok)(const void *src, void *cookie), void *cookie)
+{
+  assert(len <= PGSIZE);
+  uint64 first = PGSIZE - (srcva & (PGSIZE - 1));
+  if (first > len)
+    first = len;
+  int on = intr_save();
+  uint64 lo = uvm_addr(pt, srcva);
+  uint64 hi = first < len ? uvm_addr(pt, srcva + first) : 0;
+  int good = lo && (hi || first == len) && ok((const void *)lo, cookie);
+  if (good) {
+    copy_window();
+    memmove(dst, (void *)lo, first);
+    if (hi)
+      memmove((char *)dst + first, (void *)hi, len - first);
+  }
+  intr_restore(on);
+  return good ? 0 : -1;
+}
+
 int copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max)
 {
   while (max > 0) {
@@ -448,13 +476,14 @@ int uvm_set_word(pagetable_t pt, uint64 va, int val)
 }
 
 // Add n to the writable, aligned user int at va, atomically against user
-// threads. 0, or -1 if va is not such a word.
-int uvm_add_word(pagetable_t pt, uint64 va, int n)
+// threads. Its physical address (a futex's key: futex_bump_wake wakes the
+// word's waiters next), or 0 if va is not such a word.
+uint64 uvm_add_word(pagetable_t pt, uint64 va, int n)
 {
   int on = intr_save();
   uint64 pa = word_pa(pt, va, 1);
   if (pa)
     __atomic_add_fetch((int *)pa, n, __ATOMIC_SEQ_CST);
   intr_restore(on);
-  return pa ? 0 : -1;
+  return pa;
 }

@@ -33,9 +33,11 @@ int copyout(pagetable_t pt, uint64 dstva, const void *src, uint64 len);
 uint64 copyout_prefix(pagetable_t pt, uint64 dstva, const void *src, uint64 len);  // bytes copied
 int copyin(pagetable_t pt, void *dst, uint64 srcva, uint64 len);
 int copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max);
+int copyin_checked(pagetable_t pt, void *dst, uint64 srcva, uint64 len,   // all or nothing
+                   int (*ok)(const void *src, void *cookie), void *cookie);
 // Single user words, looked up and used in one step like the copies above.
 int uvm_read_word(pagetable_t pt, uint64 va, uint64 pa, int *val);   // if va still maps to pa
-int uvm_add_word(pagetable_t pt, uint64 va, int n);                  // atomic
+uint64 uvm_add_word(pagetable_t pt, uint64 va, int n);               // atomic; its pa or 0
 int uvm_get_word(pagetable_t pt, uint64 va, int *val);              // aligned; 0 or -1
 int uvm_set_word(pagetable_t pt, uint64 va, int val);               // aligned, writable; 0 or -1
 // A copy holds its page's translation with interrupts off (vm.c): a shrink
