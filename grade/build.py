@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import handout  # noqa: E402
 import integrity  # noqa: E402
+import lifeline  # noqa: E402
 import qemu  # noqa: E402
 
 SKIP_TOP = {".git", "build", "grade-logs", "fs.img", ".gdbport", "kernel/kernel", "tests/logs"}
@@ -313,12 +314,9 @@ def build(tree, extra, log_path, own=(), jobs=2):
     error of another file."""
     cmd = ["make", "-j%d" % jobs, "kernel/kernel", "fs.img", "EXTRA_UPROGS=" + " ".join(extra)]
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    try:
-        r = subprocess.run(cmd, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT)
-        text, rc = r.stdout.decode("utf-8", "replace"), r.returncode
-    except subprocess.TimeoutExpired as e:
-        text, rc = (e.stdout or b"").decode("utf-8", "replace"), None
+    rc, out = lifeline.run(cmd, BUILD_TIMEOUT, cwd=tree, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    text = out.decode("utf-8", "replace")
     with open(log_path, "a") as log:
         log.write(integrity.elide("# make kernel/kernel fs.img\n" + text, tree))
     if rc is None:

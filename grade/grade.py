@@ -7,7 +7,9 @@ pristine tree built from this harness's own (build.py); files.log lists what
 was taken and what was ignored. A lab's written-answers check (lab.json
 "answers", answers.py) runs on the host against the submission's file,
 before and independent of the build and QEMU. `grade.py batch ...` grades a
-folder of submissions (batch.py).
+folder of submissions (batch.py). A signal or the end of its parent stops a
+grading at once, leaving no QEMU, build or temporary folder behind
+(tests/lifeline.py).
 
     python3 grade/grade.py [--lab NAME] [--test TEST] [--json results.json]
                            [--repo DIR] [--hidden DIR] [--labs-dir DIR] [--logs DIR]
@@ -19,13 +21,13 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import answers as answersmod  # noqa: E402
 import build  # noqa: E402
+import lifeline  # noqa: E402  (tests/, on the path through build)
 import score as scoremod  # noqa: E402
 import spec as specmod  # noqa: E402
 
@@ -96,7 +98,7 @@ def grade_lab(repo, spec, tests, logs, answers=False):
     if not tests:
         return results, []
     ignored = []
-    with tempfile.TemporaryDirectory(prefix="spindle-grade-") as work:
+    with lifeline.scratch("spindle-grade-") as work:
         try:
             build.check_tools()
             build_log = os.path.join(logs, "build.log")
@@ -181,6 +183,7 @@ def summary(all_results):
 
 
 def main(argv):
+    lifeline.guard()          # a signal, or the parent's end, leaves no QEMU and no grading going on
     if argv and argv[0] == "batch":
         import batch
         return batch.main(argv[1:])

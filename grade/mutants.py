@@ -34,7 +34,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,6 +41,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import spec as specmod  # noqa: E402
 
 ROOT = specmod.ROOT
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import lifeline  # noqa: E402
 GRADE = os.path.join(ROOT, "grade", "grade.py")
 GRADE_TIMEOUT = 1800
 
@@ -131,7 +132,7 @@ def grade_mutant(spec, repo, path, logs, quick):
     """Grade one mutant once: a result dict."""
     name, mistake, caught_by = read_mutant(path)
     t0 = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="spindle-mutant-") as tmp:
+    with lifeline.scratch("spindle-mutant-") as tmp:
         folder = os.path.join(tmp, "submission")
         submission(spec, repo, folder, path)
         score = None
@@ -147,7 +148,7 @@ def grade_mutant(spec, repo, path, logs, quick):
 
 def grade_reference(spec, repo, logs):
     t0 = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="spindle-reference-") as tmp:
+    with lifeline.scratch("spindle-reference-") as tmp:
         folder = os.path.join(tmp, "submission")
         submission(spec, repo, folder)
         score, most, lost, status = grade(spec["name"], folder, logs)
@@ -172,6 +173,7 @@ def row(runs):
 
 
 def main(argv):
+    lifeline.guard()          # a signal, or the parent's end, ends every grading at once
     ap = argparse.ArgumentParser(prog="mutants.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--lab", help="the lab whose mutants to grade (default: every lab)")
     ap.add_argument("--only", action="append", help="grade only this mutant (repeatable)")

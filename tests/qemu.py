@@ -6,7 +6,9 @@ copy of a disk image unless told otherwise), reading the console into a log
 file, expect()/send()/run() to talk to the shell (wait_for() for the grader,
 which scores what it sees instead of failing), and making sure QEMU never
 outlives the test: a hard timeout, an output cap and kill-on-exit of the
-context manager, whatever exception is raised.
+context manager, whatever exception is raised. Each QEMU is recorded with
+tests/lifeline.py before its console is read, so it never outlives the
+harness either, however the harness ends.
 """
 import atexit
 import os
@@ -18,6 +20,8 @@ import subprocess
 import sys
 import threading
 import time
+
+import lifeline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNEL = os.path.join(ROOT, "kernel", "kernel")
@@ -159,6 +163,7 @@ class Machine:
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT,
                                      start_new_session=True)
+        lifeline.watch(self.proc.pid)
         LIVE.add(self)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -193,6 +198,8 @@ class Machine:
                 p.wait(5)
             except subprocess.TimeoutExpired:
                 pass
+        if p and p.poll() is not None:
+            lifeline.forget(p.pid)
         LIVE.discard(self)
         if getattr(self, "timer", None):
             self.timer.cancel()

@@ -9,6 +9,8 @@ Exit status 1 if anything failed.
 Console logs go to tests/logs/<test>.log. The test suites (tests/progs/*.c)
 are in every fs.img; the programs a test adds of its own (tests/extra/*.c,
 as EXTRA_UPROGS) are built into a second image (tests/logs/fs-progs.img) first.
+A signal (Ctrl-C, SIGTERM, SIGHUP) or the end of its parent stops the run at
+once with no QEMU left (tests/lifeline.py).
 """
 import argparse
 import concurrent.futures
@@ -22,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import testlib  # noqa: E402
-import qemu  # noqa: E402
+import lifeline  # noqa: E402
 from qemu import ROOT, KERNEL  # noqa: E402
 
 
@@ -49,6 +51,7 @@ def run_group(grp, opts, results):
 
 
 def main():
+    lifeline.guard()              # Ctrl-C, SIGTERM, the parent's end: no QEMU left
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-k", metavar="SUBSTRING", help="run only tests whose name contains this")
     ap.add_argument("-j", type=int, default=2, help="groups run in parallel (default 2)")
@@ -80,13 +83,8 @@ def main():
     groups.sort(key=lambda g: -g.weight)          # long ones first
     pool = concurrent.futures.ThreadPoolExecutor(max(1, opts.j))
     futures = [pool.submit(run_group, g, opts, results) for g in groups]
-    try:
-        for f in futures:
-            f.result()
-    except KeyboardInterrupt:
-        print("interrupted: killing QEMU", flush=True)
-        qemu.kill_all()
-        os._exit(130)
+    for f in futures:
+        f.result()
     pool.shutdown()
 
     passed = sum(1 for r in results if r[1])
