@@ -52,7 +52,7 @@ HARNESS = "SPINDLE_HARNESS"         # the pid of the harness that set it (its ch
 
 _lock = threading.Lock()            # the pipe to the lifeline
 _lifeline = None
-_records = set()                    # pids (int) and folders (str); the signal handler reads it unlocked
+_records = set()                    # pids (int), folders (str); read unlocked by the signal handler
 
 
 def _start_time(pid):

@@ -1,11 +1,12 @@
-"""A harness killed mid-run leaves no QEMU behind (tests/reaper.py): each
-test starts a harness, waits until its QEMU has printed OpenSBI's banner
-(so the QEMU is recorded: tests/qemu.py records it before reading its
-console), sends the harness a signal and checks that every QEMU of that run
-is gone, and every process of the harness's session too, and the
-temporary folders of the run (TMPDIR is one of the test's own), and that
-no grading went on to note its test's end in the console log. The harnesses: `python3 tests/run.py` (in a copy of this tree, so
-it shares no log or image with this run), `make grade` (make forwards
+"""A harness killed mid-run leaves nothing running (tests/lifeline.py):
+each test starts a harness, waits until its QEMU has printed OpenSBI's
+banner (so the QEMU is recorded: tests/qemu.py records it before reading
+its console), sends the harness a signal and checks that every QEMU of that
+run is gone, every process of the harness's session too, and the temporary
+folders of the run (TMPDIR is one of the test's own), and that no grading
+went on to note its test's end in the console log. The harnesses:
+`python3 tests/run.py` (in a copy of this tree, so it shares no log or
+image with this run), `make grade` (make forwards
 SIGTERM to grade.py; a SIGKILLed make leaves grade.py to its parent-death
 signal) and `grade.py batch -j 2` (two gradings at once, each in a grade.py
 of its own). A QEMU of the run is one whose command line names the run's
@@ -20,8 +21,9 @@ import sys
 import tempfile
 import time
 
+import qemu
 from qemu import ROOT, LOGDIR
-from testlib import group
+from testlib import Images, group
 
 UP_LIMIT = 900          # building a pristine tree (cold cache) and starting QEMU
 GONE_LIMIT = 30         # all is gone within this (QEMU in < 1 s; the folders in 2 s at load 20)
@@ -53,7 +55,8 @@ def qemus(marker):
 
 def in_session(sid):
     """Pids of the processes of session sid (the harness and what it
-    started, but QEMU and the reaper, which have sessions of their own)."""
+    started, but QEMU, builds and lifelines, which have sessions of their
+    own)."""
     out = []
     for path in glob.glob("/proc/[0-9]*/stat"):
         try:
@@ -103,9 +106,9 @@ def kill_run(ctx, name, cmd, cwd, marker, logs, sig, tmp, want=1):
         scratch = os.path.join(tmp, "scratch-" + name)
         os.makedirs(scratch)
         with open(out_path, "w") as out:
-            h = subprocess.Popen([sys.executable, "-c", DEFAULTS] + cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, start_new_session=True,
-                                 env=dict(os.environ, TMPDIR=scratch))
+            h = subprocess.Popen([sys.executable, "-c", DEFAULTS] + cmd, cwd=cwd, stdout=out,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 start_new_session=True, env=dict(os.environ, TMPDIR=scratch))
         try:
             end = time.monotonic() + UP_LIMIT
             while banner_in(logs) < want or len(qemus(marker)) < want:
@@ -149,17 +152,25 @@ def kill_run(ctx, name, cmd, cwd, marker, logs, sig, tmp, want=1):
 
 
 def copy_tree(dst):
-    """This tree's sources and its built kernel and fs.img, without the test
-    programs of tests/extra (so its run.py builds nothing)."""
-    skip = {os.path.join(ROOT, x) for x in ("build", "grade-logs", "tests/logs", "tests/extra")}
-    shutil.copytree(ROOT, dst, symlinks=True, ignore=lambda d, names: {
-        n for n in names if n in (".git", "__pycache__") or os.path.join(d, n) in skip})
+    """What tests/run.py needs of this tree (tests/, tools/, and this run's
+    snapshots of the kernel and fs.img), without tests/logs, which other
+    groups write meanwhile, and the test programs of tests/extra (so it
+    builds nothing)."""
+    skip = {os.path.join(ROOT, "tests", x) for x in ("logs", "extra")}
+    for top in ("tests", "tools"):
+        shutil.copytree(os.path.join(ROOT, top), os.path.join(dst, top), symlinks=True,
+                        ignore=lambda d, names: {n for n in names if n == "__pycache__"
+                                                 or os.path.join(d, n) in skip})
+    os.makedirs(os.path.join(dst, "kernel"))
+    shutil.copyfile(qemu.KERNEL, os.path.join(dst, "kernel", "kernel"))
+    shutil.copyfile(Images.plain, os.path.join(dst, "fs.img"))
 
 
 def fixture_lab(labs):
     """The misbehave fixture lab with only its test that never ends, given
     a long timeout: its QEMU lives until someone ends it. Its pristine tree
-    is the fixture's (the same programs), so grader/e2e's build is reused."""
+    is the fixture's (the same programs), so grader/e2e's cached build
+    serves it."""
     lab = os.path.join(labs, "misbehave")
     shutil.copytree(os.path.join(FIXTURE, "tests"), os.path.join(lab, "tests"))
     with open(os.path.join(FIXTURE, "lab.json")) as f:
