@@ -33,10 +33,17 @@ void spinlock_init(struct spinlock *lk, const char *name)
 // after (a full fence between) pairs with the release: either we see the
 // lock free, or the releaser sees our mark and sends the IPI. A hart that
 // cannot be woken by an IPI yet (booting, SSIE off) just spins.
+//
+// A waiter owes no doorbell: what our critical section sent (or what a
+// message we ran above sent) is rung before we wait. Another CPU's message
+// to the same target may count on our doorbell (ipiq.c), and its sender may
+// be the holder we wait for.
 static void wait_for_release(struct spinlock *lk)
 {
   for (int i = 0; i < SPIN_TRIES && lk->locked; i++)
     ;                      // a short hold ends sooner than a wfi wake-up
+  if (mycpu()->doorbells)
+    ipiq_ring();
   __sync_fetch_and_or(&lk->waiters, 1u << cpuid());
   if (lk->locked && (CSR_READ(sie) & SIE_SSIE))
     asm volatile("wfi");   // until the release IPI, or any other interrupt

@@ -25,6 +25,7 @@
 int kdebug_preempt_test(void);
 int kdebug_remote_wake_test(void);
 int kdebug_ipiq_full_test(void);
+int kdebug_doorbell_test(void);
 int kdebug_sleeplock_test(void);
 
 uint64 sys_fork(void)   { return proc_fork(); }
@@ -159,6 +160,7 @@ uint64 sys_kdebug(void)
       klt_deathrow_drain();
     return klt_cached_pages();
   case KD_IPIQ_FULL_TEST:   return kdebug_ipiq_full_test();
+  case KD_DOORBELL_TEST:    return kdebug_doorbell_test();
   case KD_COPY_DELAY:
     uvm_set_copy_delay(arg);
     return 0;

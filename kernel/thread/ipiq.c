@@ -7,6 +7,25 @@
 // and the receiver reads only those rings. A sender inside a critical
 // section rings only when it leaves it (crit_exit), after it has let go of
 // its spinlocks.
+//
+// Why no message is stranded. The receiver clears SSIP, then takes the
+// whole ipimask to 0, then reads the rings it names. A sender sets its bit
+// after its message is in the ring; the sender that finds the mask 0 owes
+// the doorbell (its CPU's `doorbells`), and every later sender until the
+// receiver looks again counts on that one doorbell. So a set bit must mean
+// a doorbell rung, or owed by a CPU that will ring it without waiting for
+// anything: otherwise the later senders, one of which may be waiting for
+// room in its ring (wait_for_room), wait for good. Hence:
+//   - a CPU owes doorbells only inside a critical section, and rings them
+//     before it waits: at crit_exit, before a spinlock waiter waits
+//     (spinlock.c), at every turn of wait_for_room, before tlb_shootdown's
+//     wfi; never across a switch (lwkt_switch asserts it);
+//   - ipiq_ring keeps interrupts off from taking the owed set to the last
+//     store: a preemption in between once left the doorbell in the
+//     registers of the preempted thread, while the interrupt thread that
+//     preempted it (a softclock waking hundreds of sleepers) waited for
+//     room in its ring to the CPU that doorbell was for.
+// racetests doorbell (proc/ktest_doorbell.c) forces both.
 #include "thread/ipiq.h"
 #include "thread/cpu.h"
 #include "thread/trace.h"
@@ -20,17 +39,10 @@
 // handlers send while we wait still finds room. The target keeps draining
 // too, even when it spins on a lock with interrupts off (spinlock.c). Out
 // of line: the common send then needs no registers saved for it.
-//
-// The target's doorbell is rung again at every turn, owed or not: a target
-// was once seen asleep in its idle loop with our bit in its ipimask, its
-// SSIP clear and no doorbell owed (uthreadtests upcmany, a softclock waking
-// hundreds of sleepers at one tick), and the sender waited for room for
-// good. Where that doorbell went is not known; a repeated one costs a trap.
-static void __attribute__((noinline)) wait_for_room(struct cpu *target, struct ipiq *q)
+static void __attribute__((noinline)) wait_for_room(struct ipiq *q)
 {
   while (q->windex - q->rindex > IPIQ_SIZE / 4) {
     ipiq_ring();       // a doorbell we deferred (crit_exit) would never come
-    ipi_raise(1UL << target->id);
     ipiq_process();
   }
 }
@@ -74,7 +86,7 @@ static void __attribute__((noinline)) send_slow(struct cpu *target, ipi_func_t f
   }
   struct ipiq *q = &target->ipiq[me->id];
   if (q->windex - q->rindex > IPIQ_SIZE / 2)
-    wait_for_room(target, q);
+    wait_for_room(q);
   enqueue(me, target, func, arg);
   trace_ipi(me->id, target->id);
   if (ring_now(me))
@@ -101,19 +113,26 @@ void ipiq_send(struct cpu *target, ipi_func_t func, void *arg)
   intr_restore(s);
 }
 
+void (*ipiq_ring_hook)(uint64 harts);
+
 // Raise the hardware IPIs this CPU owes (one SBI call, or one store per
-// hart: arch/ipi.c). Out of line: most sends defer it to crit_exit. The
-// owed set is taken by one swap, so a trap handler that adds to it (with
-// interrupts off, ipiq_send) and rings meanwhile loses nothing: each
-// doorbell is rung once or, at worst, twice.
+// hart: arch/ipi.c). Out of line: most sends defer it to crit_exit.
+// Interrupts are off from taking the owed set to the last store: crit_exit
+// rings with them on, and a trap in between could switch this thread out
+// (a preemption) with the doorbells in its registers only.
 void __attribute__((noinline)) ipiq_ring(void)
 {
+  int s = intr_save();
   struct cpu *me = mycpu();
-  uint64 harts = __atomic_exchange_n(&me->doorbells, 0, __ATOMIC_RELAXED);
+  uint64 harts = me->doorbells;
+  me->doorbells = 0;
   if (harts) {
     me->stats.ipi_raised++;
+    if (ipiq_ring_hook)
+      ipiq_ring_hook(harts);
     ipi_raise(harts);
   }
+  intr_restore(s);
 }
 
 // Drain the rings of this CPU's inbox that ipimask names. Called with

@@ -24,6 +24,9 @@ struct cpu;
 void ipiq_send(struct cpu *target, ipi_func_t func, void *arg);
 // Raise the IPIs this CPU deferred while in a critical section (crit_exit).
 void ipiq_ring(void);
+// A test's (kdebug, ktest_doorbell.c): runs in ipiq_ring between taking the
+// owed doorbells and raising them. 0: none.
+extern void (*ipiq_ring_hook)(uint64 harts);
 // Run the messages waiting for this CPU (software-interrupt handler).
 void ipiq_process(void);
 void ipiq_dump(void);

@@ -27,6 +27,8 @@
                                  // that long first (lab concurrency's tests: the boot stack)
 #define KD_LWP_ALLOCS        54  // returns how many LWPs the kernel has made since boot (lab
                                  // concurrency's kill test: none after a kill)
+#define KD_DOORBELL_TEST     55  // a CPU spinning for a lock must not owe another CPU's doorbell
+                                 // (kernel/proc/ktest_doorbell.c); 0 = passed
 #define KD_UPCALL_STATS      20  // copy the caller's struct upcall_kstats (uapi/upcall.h) to arg; 0 or -1
 #define KD_UPCALL_RESET      21  // restart the caller's "most LWPs in user mode at once" count
 #define KD_UPCALL_DELAY      22  // the caller's replacements wait arg ticks (0..100) before they

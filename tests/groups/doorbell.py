@@ -4,14 +4,15 @@ the kernel must say it rings through the ACLINT SSWI; on plain
 `-machine virt` it must fall back to SBI IPIs. On each, with CPUS=3, the
 cross-CPU tests of lwptests (remotewake: a wake-up through an IPI message;
 multihart: LWPs spread over the harts) and racetests ipiqfull (a full IPI
-ring to a CPU spinning with interrupts off) must pass.
+ring to a CPU spinning with interrupts off) and doorbell (no doorbell owed
+while waiting, none stranded by a preemption) must pass.
 """
 import re
 
 from testlib import group
 
 BOARDS = [("sswi", "aclint=on", "ACLINT SSWI"), ("sbi", "aclint=off", "SBI")]
-PROGS = [("lwptests", "remotewake multihart"), ("racetests", "ipiqfull")]
+PROGS = [("lwptests", "remotewake multihart"), ("racetests", "ipiqfull doorbell")]
 TESTS = ["doorbell/%s" % b for b, _, _ in BOARDS]
 
 

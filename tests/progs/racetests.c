@@ -377,6 +377,19 @@ static void test_ipiqfull(void)
     CHECK(kdebug(KD_IPIQ_FULL_TEST, 0) == 0, "the in-kernel test failed");
 }
 
+// ---- a CPU spinning for a lock owes no other CPU its doorbell ----------------
+static void test_doorbell(void)
+{
+  for (int i = 0; i < 20 * scale; i++) {
+    int r = kdebug(KD_DOORBELL_TEST, 0);
+    if (r != 0) {
+      printf("  %s: try %d: the in-kernel test returned %d (kernel/proc/ktest_doorbell.c)\n",
+             test_current, i, r);
+      exit(1);
+    }
+  }
+}
+
 // ---- schedctl: an LWP created while the page appears gets its entry ---------
 static volatile int sc_go;
 
@@ -739,6 +752,7 @@ static const struct test tests[] = {
   { "forkshrink", test_forkshrink },
   { "futextimeout", test_futextimeout },
   { "ipiqfull", test_ipiqfull },
+  { "doorbell", test_doorbell },
   { "schedctlnew", test_schedctlnew },
   { "inodealloc", test_inodealloc },
   { "copyshrink", test_copyshrink },
