@@ -42,4 +42,5 @@ struct cpuinfo {
   uint64 preempt;             // interrupt thread preempted the running one
   uint64 ipi_sent, ipi_recv;  // IPI messages
   uint64 migrations;          // LWPs moved away by the user scheduler
+  uint64 user_entries;        // returns to user mode (any LWP): one ends every trap from user mode
 };

@@ -38,6 +38,7 @@
 // WATCH_TICKS: a hole fails, never hangs.
 #include "user/user.h"
 #include "user/uthread.h"
+#include "uapi/kdebug.h"
 #include "grade/testlib/grade.h"
 
 #define WAIT_TICKS 50          // a bound on every wait for a handler (a delivery takes a tick or two)
@@ -533,6 +534,7 @@ static void t_sleeper(void)
 static const char *const prefer_checks[] = { "running", "notcut", 0 };
 static volatile struct schedctl *volatile run_sc;
 static volatile int run_lwp, run_stop;
+static volatile uint64 run_spins;   // the spinner's loop count: it moves only in user code
 
 static void runner(void *arg)
 {
@@ -541,56 +543,90 @@ static void runner(void *arg)
   run_lwp = lwp_self();
   run_sc = schedctl();
   while (!run_stop)
-    ;
+    run_spins++;
   lwp_exit();
 }
 
+// Waits, spinning, at most WAIT_TICKS for the spinner's loop count to move
+// from `from` (and, if elsewhere, for it to be on a CPU other than the
+// caller's); says whether it did. Spinning, not sleep(1): a sleep ends just
+// after a tick of the boot hart, whose softclock thread has then preempted a
+// spinner running there.
+static int spinner_moved(uint64 from, int elsewhere)
+{
+  int start = uptime();
+  do {
+    if (run_spins != from &&
+        (!elsewhere || (run_sc->sc_state == SC_ONPROC && (int)run_sc->sc_cpu != getcpu())))
+      return 1;
+  } while (uptime() - start < WAIT_TICKS);
+  return 0;
+}
+
+// CPU cpu's count of returns to user mode (KD_CPU_STATS) in *n; 0 if it has none.
+static int cpu_returns(int cpu, uint64 *n)
+{
+  static struct cpuinfo ci[8];
+  int k = kdebug(KD_CPU_STATS, (long)ci);
+  for (int i = 0; i < k; i++)
+    if (ci[i].id == cpu) {
+      *n = ci[i].user_entries;
+      return 1;
+    }
+  return 0;
+}
+
 // One LWP spins in user code and one sleeps in a read, neither blocking
-// SIGUSR1; the main LWP blocks it and sends it to the process while the
-// spinner runs on another CPU. A round counts when the spinner's schedctl
-// entry says, before and after the send, that it ran on another CPU with no
-// switch in between; up to 20 rounds, a fresh sleeper each, until 5 count.
-// Of those the spinner must take at least four (a timer trap can catch it
-// just as the taker is chosen), and a sleeper's read may be cut in one.
+// SIGUSR1; the main LWP blocks it and sends it to the process once the
+// spinner is back in its loop on another CPU, a fresh sleeper each round,
+// until the spinner has taken 5 (at most 20 rounds, none started after
+// PREFER_TICKS: the test ends before the watchdog, saying what it saw).
+// The spinner need not take every one: it is not running user code while
+// it is in a trap (a timer tick), and under host load a trap can last as
+// long as a whole send. But a round in which it surely ran user code when
+// the taker was chosen must go to it and leave the sleeper alone. It surely
+// did if, from before the send until it ran its loop again after the send,
+// it was never switched and its CPU never returned to user mode: every trap
+// from user mode ends with such a return.
 #define PREFER_ROUNDS 5
+#define PREFER_TICKS (WATCH_TICKS / 2)   // a round takes at most 4 WAIT_TICKS
 
 static void t_prefer(void)
 {
   signal(SIGUSR1, handler);
   sigprocmask(SIG_SETMASK, BIT(SIGUSR1), 0);
   int rn = lwp_create(runner, 0, new_stack());
-  int counted = 0, by_runner = 0, cut = 0;
-  for (int round = 0; round < 20 && counted < PREFER_ROUNDS; round++) {
+  int round = 0, took = 0, wrong = 0, cut = 0, start = uptime();
+  for (; round < 20 && took < PREFER_ROUNDS && !wrong && !cut && uptime() - start < PREFER_TICKS; round++) {
     rd_lwp[0] = 0;
     rd_ret[0] = -2;
     pipe(rd_fds[0]);
     int sl = lwp_create(reader, 0, new_stack());
     wait_asleep(&rd_lwp[0]);
-    for (int i = 0; i < WAIT_TICKS && (run_sc == 0 || run_sc->sc_state != SC_ONPROC); i++)
-      sleep(1);
-    int h = hits[SIGUSR1];
-    uint64 sw = run_sc ? run_sc->sc_switches : 0;
-    int other = run_sc && run_sc->sc_state == SC_ONPROC && (int)run_sc->sc_cpu != getcpu();
+    spinner_moved(run_spins, 1);
+    int h = hits[SIGUSR1], cpu = run_sc ? (int)run_sc->sc_cpu : 0;
+    uint64 sw = run_sc ? run_sc->sc_switches : 0, before = 0, after = 0;
+    int surely = cpu_returns(cpu, &before);
     sigsend(getpid(), SIGUSR1);
-    other = other && run_sc->sc_state == SC_ONPROC && run_sc->sc_switches == sw;
+    surely = surely && spinner_moved(run_spins, 0) && cpu_returns(cpu, &after) &&
+             after == before && run_sc->sc_switches == sw;
     wait_hits(SIGUSR1, h + 1);
-    if (other) {
-      counted++;
-      by_runner += hits[SIGUSR1] == h + 1 && taker_lwp == run_lwp;
-      cut += rd_ret[0] != -2;
-    }
+    int mine = hits[SIGUSR1] == h + 1 && taker_lwp == run_lwp;
     write(rd_fds[0][1], "x", 1);
     lwp_join(sl);
     close(rd_fds[0][0]);
     close(rd_fds[0][1]);
+    took += mine;
+    wrong += surely && !mine;
+    cut += (surely || mine) && rd_ret[0] == -1;
   }
   run_stop = 1;
   lwp_join(rn);
-  if (by_runner < counted || cut > 0 || counted < PREFER_ROUNDS)
-    printf("  %d rounds counted: %d taken by the spinner, %d sleepers' reads cut short\n", counted, by_runner, cut);
-  check(0, counted == PREFER_ROUNDS && by_runner >= PREFER_ROUNDS - 1,
-        "an LWP running user code was not the one to take the signal");
-  check(1, counted == PREFER_ROUNDS && cut <= 1, "a sleeper's call was cut short while an LWP ran user code");
+  if (took < PREFER_ROUNDS || wrong || cut)
+    printf("  %d sends in %d ticks: %d taken by the spinner, %d not while it surely ran user code, "
+           "%d sleepers' reads cut short while it did\n", round, uptime() - start, took, wrong, cut);
+  check(0, took == PREFER_ROUNDS && wrong == 0, "an LWP running user code was not the one to take the signal");
+  check(1, took == PREFER_ROUNDS && cut == 0, "a sleeper's call was cut short while an LWP ran user code");
   sigprocmask(SIG_SETMASK, 0, 0);
 }
 
