@@ -18,9 +18,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
+import lifeline
 import qemu
 from qemu import ROOT, LOGDIR
 from testlib import Images, group
@@ -182,7 +182,7 @@ def fixture_lab(labs):
 
 @group("harnesskill", tests=["harnesskill/" + t for t in TESTS], weight=60)
 def harnesskill(ctx):
-    with tempfile.TemporaryDirectory(prefix="spindle-harnesskill-") as tmp:
+    with lifeline.scratch("spindle-harnesskill-") as tmp:
         tree = os.path.join(tmp, "tree")
         if ctx.want("harnesskill/run-"):
             copy_tree(tree)
