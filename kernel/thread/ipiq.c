@@ -21,11 +21,13 @@
 //     (spinlock.c), at every turn of wait_for_room, before tlb_shootdown's
 //     wfi; never across a switch (lwkt_switch asserts it);
 //   - ipiq_ring keeps interrupts off from taking the owed set to the last
-//     store: a preemption in between once left the doorbell in the
+//     store: a preemption in between would leave the doorbell in the
 //     registers of the preempted thread, while the interrupt thread that
-//     preempted it (a softclock waking hundreds of sleepers) waited for
-//     room in its ring to the CPU that doorbell was for.
-// racetests doorbell (proc/ktest_doorbell.c) forces both.
+//     preempted it (a softclock waking hundreds of sleepers at one tick)
+//     waits for room in its ring to the CPU that doorbell is for.
+// So a sender waiting for room never rings its target itself: the owed
+// doorbell comes. racetests doorbell (proc/ktest_doorbell.c) forces both
+// ways of losing it.
 #include "thread/ipiq.h"
 #include "thread/cpu.h"
 #include "thread/trace.h"
