@@ -20,6 +20,10 @@
 //              while nobody reads it; then the only serving thread blocks
 //   roundtrip  level 1: guest instructions per block-and-unblock round trip
 //              (graded under -icount), against ROUNDTRIP_BOUND
+//   together   no library: replacements block in turn until the ring is full;
+//              with one slot given back, the waiting replacement posts nothing
+//   onoff      level 1: upcalls on, off (every spare ends and leaves the
+//              cache) and on again, with a block replaced each time on
 // "At most n LWPs in user mode at once" is read from the kernel's counter
 // (kdebug KD_UPCALL_STATS), not from timing. A watchdog LWP (not a serving
 // one: it never becomes an activation) ends the test as soon as nothing has
@@ -182,20 +186,85 @@ static void writer(void *arg)
   writer_done = write(rw_pipe[1], "x", 1) == 1;
 }
 
-static void test_reader(void)
+// One round at level 1: a reader blocks on an empty pipe before its writer
+// exists, so only a replacement can run the writer; 1 if both finished and
+// the byte arrived.
+static int reader_round(void)
 {
-  if (!start(1) || pipe(rw_pipe) < 0)
-    return;
-  step("a reader blocked on an empty pipe, then its writer ran");
+  reader_got = writer_done = reader_done = reader_n = 0;
+  if (pipe(rw_pipe) < 0)
+    return 0;
   int r = uthread_create(reader, 0, 0);
-  await_blocked(1);                  // the reader is in read() before the writer exists
+  await_blocked(ustats().blocked + 1);   // the reader is in read() before the writer exists
   int w = uthread_create(writer, 0, 0);
   int ok = await(&reader_done, 1) && await(&writer_done, 1);
   ok = ok && uthread_join(r) == 0 && uthread_join(w) == 0;
   struct uthread_upcall_stats u = ustats();
   printf("upctest: reader got '%c' (read %d), writer %s; events %d disorder %d\n", reader_got ? reader_got : '?',
          reader_n, writer_done ? "done" : "stuck", (int)u.events, (int)u.disorder);
-  result("finish", ok && reader_got == 'x');
+  close(rw_pipe[0]);
+  close(rw_pipe[1]);
+  return ok && reader_got == 'x';
+}
+
+static void test_reader(void)
+{
+  if (!start(1))
+    return;
+  step("a reader blocked on an empty pipe, then its writer ran");
+  result("finish", reader_round());
+}
+
+// ---- onoff: upcalls on, off and on again -----------------------------------------------
+// With upcalls off every spare must end, and leave the cache as it ends: a
+// block after upcalls come back on takes whatever the cache still lists,
+// and an LWP that ended may already be released. The spares' KLTs ending
+// is the handshake: once as many KLTs have ended as the cache held, the
+// cache must count none.
+static void test_onoff(void)
+{
+  if (!start(1))
+    return;
+  struct upcall_kstats k = kstats();
+  int first = k.spares > 0;
+  if (!first)
+    printf("upctest: no spare in the cache after upcalls went on: a block would stall the process\n");
+  step("a reader blocked before its writer, upcalls on");
+  first = first && reader_round();
+  result("first", first);
+  if (!first) {
+    result("off", 0);
+    result("again", 0);
+    return;
+  }
+  // The woken reader's LWP parks: once none is blocked, one more look
+  // counts the cache after that (the counters read it before the states).
+  await_none_blocked();
+  k = kstats();
+  int live = kdebug(KD_LIVE_THREADS, 0), want = live - k.spares, now = live;
+  step("upcalls went off and the spares ended");
+  int off = uthread_upcalls(0) == 0;
+  for (int t0 = uptime(); off && now > want && uptime() - t0 <= WAIT_TICKS; now = kdebug(KD_LIVE_THREADS, 0))
+    sleep(1), progress++;
+  struct upcall_kstats k2 = kstats();
+  printf("upctest: upcalls off: %d spares were cached; live KLTs %d, then %d; the cache now counts %d, "
+         "upcalls %s\n", k.spares, live, now, k2.spares, k2.on ? "on" : "off");
+  off = off && now <= want && k2.spares == 0 && !k2.on;
+  result("off", off);
+  if (!off) {
+    printf("upctest: on again not tried: %s\n", now > want ? "the spares did not end"
+           : "spares that ended are still in the cache, and a block would take one");
+    result("again", 0);
+    return;
+  }
+  step("upcalls went on again and a reader blocked before its writer");
+  int on = uthread_upcalls(1) == 0;
+  k = kstats();
+  printf("upctest: upcalls on again: %d spares cached\n", k.spares);
+  int again = on && k.spares > 0 && reader_round();
+  k2 = await_none_blocked();
+  printf("upctest: on again: %d blocks replaced (%d before)\n", (int)k2.replaced, (int)k.replaced);
+  result("again", again && k2.replaced > k.replaced && k2.blocked == 0);
 }
 
 // ---- sleep: work goes on while one thread sleeps ---------------------------------------
@@ -465,12 +534,13 @@ static void test_kill(void)
 // the other. The replacement reads the ring first and is held inside the
 // drain, in the BLOCKED event's effect (ult_test_hook), until main has
 // started a poll of its own (uthread_yield) and POLL_HOLD ticks have passed,
-// or main reached an effect as well: main may wait for the drain but must
-// not act on the events the held reader is acting on. Then one more block
-// whose events carry a gap in seq.
+// or main reached an effect as well, or main's poll returned: main must
+// wait for the drain (its poll returns only once the events posted before
+// it are acted on) and must not act on the events the held reader is
+// acting on. Then one more block whose events carry a gap in seq.
 #define POLL_HOLD 30
 static int poll_pipe[2];
-static volatile int ph_armed, ph_held, ph_polling, ph_inside, ph_twice;
+static volatile int ph_armed, ph_held, ph_polling, ph_inside, ph_twice, ph_left, ph_back;
 
 static void poll_hook(int event, void *obj, int tid)
 {
@@ -483,8 +553,9 @@ static void poll_hook(int event, void *obj, int tid)
     ph_held = tid + 1;
     for (int t0 = uptime(); !ph_polling && uptime() - t0 <= WAIT_TICKS;)
       progress++;
-    for (int t0 = uptime(); !ph_twice && uptime() - t0 <= POLL_HOLD;)
+    for (int t0 = uptime(); !ph_twice && !ph_back && uptime() - t0 <= POLL_HOLD;)
       progress++;
+    ph_left = 1;
   }
   __atomic_sub_fetch(&ph_inside, 1, __ATOMIC_SEQ_CST);
 }
@@ -502,6 +573,7 @@ static void test_pollers(void)
     return;
   ph_armed = 1;
   ult_test_hook = poll_hook;
+  int waited = 0;
   step("a thread blocked on the other LWP");
   uthread_create(poll_blocker, 0, 0);
   struct upcall_kstats k = kstats();   // main never polls until the reader is held
@@ -513,7 +585,9 @@ static void test_pollers(void)
   if (ph_held) {                       // nothing that may block in between (a printf may)
     step("main polled while the first reader was held in the drain");
     ph_polling = 1;
-    uthread_yield();                   // polls: waits for the drain, or (wrongly) enters it
+    uthread_yield();                   // polls: waits for the drain, or (wrongly) enters it or skips it
+    waited = ph_left;
+    ph_back = 1;
   }
   printf("upctest: the block was %s; the first reader of the ring %s\n",
          k.replaced ? "replaced" : "not replaced",
@@ -521,6 +595,12 @@ static void test_pollers(void)
   result("held", ph_held != 0);
   if (!ph_held)
     return;
+  // Main in the effect too is alone's to judge; else its poll must not
+  // have returned while the held reader was still acting on the events.
+  if (!waited && !ph_twice)
+    printf("upctest: main's poll returned while the first reader was still held in the drain: "
+           "it left events behind that it may have been woken for\n");
+  result("waited", waited || ph_twice);
   // The blocked thread stays blocked (the exit ends it): once two LWPs
   // have been in the drain together, every later poll may race, and the
   // test must not score what that race does.
@@ -528,7 +608,7 @@ static void test_pollers(void)
   int alone = !ph_twice && u.disorder == 0;
   printf("upctest: %s; the library read %d events (%d BLOCKED), %d out of order\n",
          ph_twice ? "a second LWP acted on a BLOCKED event while the first reader was held"
-                  : "main waited for the held reader to leave the drain",
+                  : "no other LWP acted on a BLOCKED event while the first reader was held",
          (int)u.events, (int)u.blocked, (int)u.disorder);
   result("alone", alone);
   if (!alone) {
@@ -758,6 +838,157 @@ static void test_events(void)
   ev_report();
 }
 
+// ---- together: a replacement's two events go into the ring together -------------------
+// No library, as in events: main and then each replacement publish a
+// "thread" of their own (lwp_tidword) and block for good in read() on a pipe
+// nobody writes, so each block's replacement announces it and blocks in
+// turn, while nobody reads the ring. After UPC_RING / 2 blocks the ring is
+// full and the next replacement waits for room. An observer LWP of the
+// test's own then gives back one slot, and once that replacement has looked
+// again (the kernel sets kwait when it finds no room), the ring's head must
+// not have moved: a replacement that takes the last slot for BLOCKED alone
+// waits for room for NEWLWP while it holds it, and several announcers at
+// once (level n on n harts) can each hold one until no slot is left and no
+// replacement reaches user mode to read the ring: the process stops.
+#define TG_WORDS 40                    // lwp_tidword words: more than the blocks that fill the ring
+static struct upcall_area tg_area __attribute__((aligned(16)));
+static char tg_stack[4096] __attribute__((aligned(16)));   // each user of it blocks for good
+static char tg_observer_stack[4096] __attribute__((aligned(16)));
+static int tg_pipe[2], tg_wake, tg_words[TG_WORDS];
+static volatile int tg_entered, tg_stop;
+static struct upcall_event tg_seen[UPC_RING];
+
+// A replacement, at its upcall entry: publishes the next thread and
+// blocks, until the observer has seen enough; then it only waits (a fresh
+// spare's word is 0: no thread, so its sleeps are no events).
+static void tg_entry(void *arg)
+{
+  (void)arg;
+  int n = __atomic_add_fetch(&tg_entered, 1, __ATOMIC_SEQ_CST);
+  progress++;
+  if (!tg_stop && n < TG_WORDS) {
+    tg_words[n] = 100 + n;
+    lwp_tidword(&tg_words[n]);
+  }
+  char c;
+  read(tg_pipe[0], &c, 1);
+  for (;;)
+    sleep(100);
+}
+
+// Waits until a poster has found no room since kwait was last cleared with
+// at most one slot free (PREEMPTED advice, which never waits, also sets
+// kwait when it finds fewer than 1 + UPC_RESERVE), or a block went without
+// a replacement, or WAIT_TICKS; 1 on the first.
+static int tg_await_kwait(void)
+{
+  for (int t0 = uptime(); uptime() - t0 <= WAIT_TICKS; sleep(1)) {
+    uint32 used = __atomic_load_n(&tg_area.head, __ATOMIC_ACQUIRE) - tg_area.tail;
+    if (__atomic_load_n(&tg_area.kwait, __ATOMIC_ACQUIRE) && used >= UPC_RING - 1)
+      return 1;
+    if (kstats().noreplace > 0)
+      return 0;
+  }
+  return 0;
+}
+
+// 1 if every BLOCKED in tg_seen[0..n) is followed at once by the NEWLWP of
+// the replacement that announced it.
+static int tg_paired(int n)
+{
+  for (int i = 0; i < n; i++)
+    if (tg_seen[i].type == UPC_BLOCKED &&
+        (i + 1 >= n || tg_seen[i + 1].type != UPC_NEWLWP || tg_seen[i + 1].arg != tg_seen[i].lwpid)) {
+      printf("upctest: event %d (BLOCKED of lwp %d) is not followed by its NEWLWP\n", i,
+             tg_seen[i].lwpid);
+      return 0;
+    }
+  return 1;
+}
+
+// Gives slots back up to new_tail, then clears kwait and wakes the posters:
+// the library's order (tail, then kwait), so a poster that sets kwait after
+// the clear reads the new tail.
+static void tg_give_back(uint32 new_tail)
+{
+  __atomic_store_n(&tg_area.tail, new_tail, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&tg_area.kwait, 0, __ATOMIC_SEQ_CST);
+  futex_wake((int *)&tg_area.tail, 1 << 30);
+}
+
+static void tg_observer(void *arg)
+{
+  (void)arg;
+  int full = tg_await_kwait();
+  struct upcall_kstats k = kstats();   // the ring's lock: the post that set kwait is over
+  uint32 head = __atomic_load_n(&tg_area.head, __ATOMIC_ACQUIRE), used = head - tg_area.tail;
+  for (uint32 i = 0; i < used && i < UPC_RING; i++)
+    tg_seen[i] = tg_area.ring[(tg_area.tail + i) % UPC_RING];
+  printf("upctest: %d blocks replaced, %d not; %d replacements reached user mode; the ring holds %d "
+         "events and a poster %s for room\n", (int)k.replaced, (int)k.noreplace, tg_entered,
+         (int)used, full ? "waits" : "does not wait");
+  full = full && used >= UPC_RING - 1 && tg_paired(used);
+  result("full", full);
+  int together = 0;
+  if (full) {
+    step("the observer gave back one slot to the waiting replacement");
+    tg_give_back(head - (UPC_RING - 1));
+    int looked = tg_await_kwait();
+    kstats();                          // the lock again: that look is over
+    uint32 head2 = __atomic_load_n(&tg_area.head, __ATOMIC_ACQUIRE);
+    together = looked && head2 == head;
+    if (head2 != head)
+      printf("upctest: with one slot free the waiting replacement posted %d event%s (type %d): it "
+             "now waits for room for the other while it holds the ring's last slot\n",
+             (int)(head2 - head), head2 - head == 1 ? "" : "s", (int)tg_area.ring[head % UPC_RING].type);
+    else
+      printf("upctest: with one slot free the waiting replacement %s\n",
+             looked ? "posted nothing and waits for two" : "never looked again");
+  }
+  result("together", together);
+  int drained = 0;
+  if (full) {
+    step("the observer gave back the whole ring");
+    tg_stop = 1;
+    int entered = tg_entered;
+    uint32 head2 = __atomic_load_n(&tg_area.head, __ATOMIC_ACQUIRE);
+    tg_give_back(head2);
+    for (int t0 = uptime(); tg_entered == entered && uptime() - t0 <= WAIT_TICKS;)
+      sleep(1);
+    uint32 head3 = __atomic_load_n(&tg_area.head, __ATOMIC_ACQUIRE);
+    for (uint32 i = head2; i != head3 && i - head2 < UPC_RING; i++)
+      tg_seen[i - head2] = tg_area.ring[i % UPC_RING];
+    drained = tg_entered > entered && tg_paired(head3 - head2);
+    printf("upctest: with the ring given back, %d more replacement%s reached user mode\n",
+           tg_entered - entered, tg_entered - entered == 1 ? "" : "s");
+  }
+  result("drained", drained);
+  finish();
+}
+
+static void test_together(void)
+{
+  tg_area.entry = (uint64)tg_entry;
+  tg_area.arg = (uint64)&tg_area;
+  tg_area.stack = (uint64)(tg_stack + sizeof(tg_stack));
+  tg_area.wake_word = (uint64)&tg_wake;
+  tg_words[0] = 100;
+  // Registration last: from then on main's read() is a block.
+  int ok = pipe(tg_pipe) == 0 &&
+           concurrency_entry(tg_entry, &tg_area, tg_stack + sizeof(tg_stack)) == 0 &&
+           lwp_create(tg_observer, 0, tg_observer_stack + sizeof(tg_observer_stack)) >= 0 &&
+           lwp_tidword(&tg_words[0]) == 0 && upcall_register(&tg_area) == 0;
+  if (!ok) {
+    printf("upctest: could not set up upcalls without the library\n");
+    return;
+  }
+  step("replacements blocked in turn until the ring was full");
+  char c;
+  read(tg_pipe[0], &c, 1);             // nobody writes: the observer reports
+  for (;;)
+    sleep(100);
+}
+
 // ---- fullring: a block while the wake-ups have filled the ring -------------------------
 // FILL sleepers wake at once while the only serving thread (main) runs user
 // code without reading the ring: their UNBLOCKED and RELEASED events fill it
@@ -904,7 +1135,7 @@ int main(int argc, char *argv[])
   grade_init(&argc, &argv);
   if (argc < 2) {
     fprintf(2, "usage: upctest events|reader|sleep|dozen1|dozen2|pollers|pingpong|kill|burst|fullring|"
-            "roundtrip\n");
+            "roundtrip|onoff|together\n");
     exit(1);
   }
   char *t = argv[1];
@@ -917,6 +1148,10 @@ int main(int argc, char *argv[])
     test_roundtrip();
   else if (strcmp(t, "reader") == 0)
     test_reader();
+  else if (strcmp(t, "onoff") == 0)
+    test_onoff();
+  else if (strcmp(t, "together") == 0)
+    test_together();
   else if (strcmp(t, "sleep") == 0)
     test_sleep();
   else if (strcmp(t, "dozen1") == 0)
