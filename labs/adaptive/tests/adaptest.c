@@ -4,10 +4,12 @@
 //               in each mode: mutual exclusion, exact counters (BLOCK waiters
 //               block, SPIN waiters spin); then 4 threads count freely
 //   spin        (icount) the owner runs on the other hart: waiters spin, also
-//               when it took the mutex inside the old owner's unlock
-//   notrunning  the owner is asleep in the kernel, blocked on another mutex,
-//               or waiting for its LWP: the waiter blocks without spinning and
-//               leaves its LWP to other threads
+//               when it took the mutex inside the old owner's unlock or with
+//               umutex_trylock
+//   notrunning  the owner is asleep in the kernel (also when it took the mutex
+//               with umutex_trylock or inside the old owner's unlock), blocked
+//               on another mutex, or waiting for its LWP: the waiter blocks
+//               without spinning and leaves its LWP to other threads
 //   bounded     (icount) the owner runs a long section: the waiter spins, then
 //               blocks within SPIN_BOUND instructions
 //   wakeups     the owner unlocks inside the waiter's window (between a look
@@ -452,6 +454,73 @@ static int new_owner_spun(void)
          s.spun * 5 >= NEWOWNER_ROUNDS * 4;
 }
 
+// The owner took the mutex with umutex_trylock: B, on the other hart,
+// takes it by trylock while A waits for that, then holds it until A is
+// trying, a little longer; A must get it by spinning (a trylock owner runs
+// as much as a lock owner does).
+#define TRYLOCK_ROUNDS 20
+static volatile int tl_round = -1, tl_taken = -1, tl_got = -1, tl_spun;
+
+static void trylock_a(void *arg)
+{
+  (void)arg;
+  int self = uthread_self();
+  on_own_hart(0);
+  for (int i = 0; i < TRYLOCK_ROUNDS && !aborted; i++) {
+    tl_round = i;
+    while (tl_taken < i && !aborted)
+      ;
+    int b0 = blocks[self];
+    trying = i;
+    umutex_lock(&m);
+    tl_spun += blocks[self] == b0;
+    count++;
+    umutex_unlock(&m);
+    tl_got = i;
+  }
+  turns_done[0] = 1;
+}
+
+static void trylock_b(void *arg)
+{
+  (void)arg;
+  on_own_hart(1);
+  for (int i = 0; i < TRYLOCK_ROUNDS && !aborted; i++) {
+    while (tl_round < i && !aborted)
+      ;
+    while (umutex_trylock(&m) != 0 && !aborted)
+      ;
+    tl_taken = i;
+    while (trying != i && !aborted)
+      ;
+    busy(50);
+    count++;
+    umutex_unlock(&m);
+    while (tl_got < i && !aborted)
+      ;
+  }
+  turns_done[1] = 1;
+}
+
+// 1 if A spun in at least 4 of 5 rounds behind B's trylock.
+static int trylock_owner_spun(void)
+{
+  umutex_init(&m);
+  count = 0;
+  trying = -1;
+  turns_done[0] = turns_done[1] = 0;
+  worker_cpu[0] = worker_cpu[1] = -1;
+  struct uthread_attr attr = { 0, 0, 1 };
+  int a = uthread_create(trylock_a, 0, &attr);
+  int b = uthread_create(trylock_b, 0, &attr);
+  join_while_counting(a, b);
+  struct umutex_stats s = stats_of(&m);
+  show("trylock owner running", &s);
+  printf("adaptest: trylock owner: the waiter spun on the running owner, which took the mutex "
+         "with umutex_trylock, in %d of %d rounds\n", tl_spun, TRYLOCK_ROUNDS);
+  return !aborted && count == 2 * TRYLOCK_ROUNDS && tl_spun * 5 >= TRYLOCK_ROUNDS * 4;
+}
+
 static void test_spin(void)
 {
   umutex_init(&m);                  // the default mode: adaptive
@@ -471,19 +540,24 @@ static void test_spin(void)
   uint64 held = s.spun + s.blocked;
   grade_result("spins", held >= SPIN_ROUNDS / 2 && s.blocked * 5 <= held && s.spin_loops >= s.spun);
   grade_result("newowner", !aborted && new_owner_spun());
+  grade_result("trylock", !aborted && trylock_owner_spun());
   slicing(0);
 }
 
 // ---- notrunning: the owner is not running ---------------------------------------------------
 // 1. asleep in the kernel (its LWP off CPU): the waiter blocks, and its LWP
-//    runs another thread meanwhile.
+//    runs another thread meanwhile; also when the owner took the mutex with
+//    umutex_trylock.
 static struct schedctl *volatile owner_sc;
 static volatile int owner_done, waiter_done, others_count, others_at_unlock, waiter_trying;
 
 static void sleeping_owner(void *arg)
 {
-  (void)arg;
-  umutex_lock(&m);
+  if (arg == 0)
+    umutex_lock(&m);
+  else
+    while (umutex_trylock(&m) != 0)
+      uthread_yield();
   while (!waiter_trying)
     uthread_yield();
   owner_sc = schedctl();          // our LWP's entry: off CPU while we sleep
@@ -517,10 +591,13 @@ static void other_work(void *arg)
   }
 }
 
-static void owner_asleep(void)
+// by_trylock: the owner took the mutex with umutex_trylock (check trylock).
+static void owner_asleep(int by_trylock)
 {
   umutex_init(&m);
-  int o = uthread_create(sleeping_owner, 0, 0);
+  owner_sc = 0;
+  owner_done = waiter_done = others_count = others_at_unlock = waiter_trying = 0;
+  int o = uthread_create(sleeping_owner, (void *)(long)by_trylock, 0);
   int w = uthread_create(asleep_waiter, 0, 0);
   while (!waiter_trying)
     uthread_yield();
@@ -529,10 +606,75 @@ static void owner_asleep(void)
   uthread_join(w);
   uthread_join(x);
   struct umutex_stats s = stats_of(&m);
-  show("owner asleep", &s);
+  show(by_trylock ? "owner asleep, took it by trylock" : "owner asleep", &s);
+  int ok = s.acquired == 2 && s.blocked == 1 && s.spin_loops <= 10;
+  if (by_trylock) {
+    grade_result("trylock", ok);
+    return;
+  }
   printf("adaptest: another thread ran %d times while the owner slept\n", others_at_unlock);
-  grade_result("asleep", s.acquired == 2 && s.blocked == 1 && s.spin_loops <= 10);
+  grade_result("asleep", ok);
   grade_result("others", others_at_unlock >= 10 && s.blocked == 1);
+}
+
+// 2. asleep in the kernel, having taken the mutex while the old owner A was
+//    inside umutex_unlock just after its release of the lock word (A is
+//    held there, spin's newowner hook, until the new owner B has it). Then
+//    A wants the mutex again while B sleeps: it must block, whatever its
+//    unlock did after the release.
+static struct schedctl *volatile na_sc;
+static volatile int na_done;
+
+static void na_old_owner(void *arg)
+{
+  (void)arg;
+  umutex_lock(&m);
+  no_a = uthread_self();
+  no_round = 0;
+  umutex_unlock(&m);              // held after the release until B owns m
+  no_round = -1;
+  int t0 = uptime();
+  while ((na_sc == 0 || na_sc->sc_state != SC_OFFPROC) && !na_done) {
+    if (uptime() - t0 > STALL_TICKS) {
+      printf("adaptest: the new owner did not take the mutex and sleep\n");
+      break;
+    }
+  }
+  umutex_lock(&m);
+  umutex_unlock(&m);
+}
+
+static void na_new_owner(void *arg)
+{
+  (void)arg;
+  int t0 = uptime();
+  while (no_released < 0 && uptime() - t0 <= STALL_TICKS)
+    ;
+  umutex_lock(&m);
+  na_sc = schedctl();
+  no_taken = 0;
+  sleep(5);                       // holding the mutex, asleep in the kernel
+  umutex_unlock(&m);
+  na_done = 1;
+}
+
+static void new_owner_asleep(void)
+{
+  umutex_init(&m);
+  no_released = no_taken = no_round = no_a = -1;
+  extra_hook = newowner_hook;
+  struct uthread_attr attr = { 0, 0, 1 };
+  int a = uthread_create(na_old_owner, 0, &attr);
+  int b = uthread_create(na_new_owner, 0, &attr);
+  uthread_join(a);
+  uthread_join(b);
+  extra_hook = 0;
+  struct umutex_stats s = stats_of(&m);
+  show("new owner asleep", &s);
+  printf("adaptest: new owner asleep: it took the mutex inside the old owner's unlock %s\n",
+         no_taken == 0 ? "(as forced)" : "(not forced: the old owner never released the word?)");
+  grade_result("newowner", no_taken == 0 && s.acquired == 3 && s.blocked == 1 &&
+               s.spin_loops <= 10);
 }
 
 // Until thread tid has blocked or *done is set, for at most STALL_TICKS; 1 if
@@ -550,7 +692,7 @@ static int until_blocked(int tid, volatile int *done, const char *who)
   return is_blocked(tid);
 }
 
-// 2. blocked at user level, on another mutex (gate): the waiter does not spin.
+// 3. blocked at user level, on another mutex (gate): the waiter does not spin.
 //    A thread that never yields keeps the other LWP, so the waiter runs on
 //    the LWP the owner blocked on: an LWP on a CPU, running another thread.
 static struct umutex gate;
@@ -602,7 +744,7 @@ static void owner_blocked(void)
   grade_result("blocked", ok && s.acquired == 2 && s.blocked == 1 && s.spin_loops == 0);
 }
 
-// 3. waiting for its LWP (it yielded holding the mutex; both LWPs are busy):
+// 4. waiting for its LWP (it yielded holding the mutex; both LWPs are busy):
 //    the waiter does not spin.
 static volatile int queued_waiter_done;
 
@@ -656,7 +798,7 @@ static void owner_queued(void)
   grade_result("queued", s.acquired == 2 && s.blocked == 1 && s.spin_loops == 0);
 }
 
-// 4. SPIN, the owner waiting for its LWP: the spinner runs on that LWP, and
+// 5. SPIN, the owner waiting for its LWP: the spinner runs on that LWP, and
 //    must give it back now and then for the owner to unlock (the other LWP
 //    stays busy until it gives up after STALL_TICKS).
 static void spin_queued_owner(void *arg)
@@ -696,7 +838,11 @@ static void owner_queued_spin(void)
 static void test_notrunning(void)
 {
   doing = "owner asleep";
-  owner_asleep();
+  owner_asleep(0);
+  doing = "owner asleep, taken by trylock";
+  owner_asleep(1);
+  doing = "new owner asleep";
+  new_owner_asleep();
   doing = "owner blocked";
   owner_blocked();
   doing = "owner queued";
