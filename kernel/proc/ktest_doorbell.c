@@ -42,6 +42,8 @@
 #define DB_RING_PREEMPTED 16  // a thread was switched out between taking a doorbell and ringing it
 #define TRIES          20  // attempts to find C's ipimask empty, per way
 
+enum { HELD, LOST, NOT_OWED, NO_KLT };   // what one attempt saw
+
 static struct {
   struct spinlock lock;     // L
   struct cpu *x, *c;
@@ -100,16 +102,17 @@ static int x_waits_owing(void)
          dt.x->stats.ipi_recv == dt.recv_mark;
 }
 
-// One attempt. Returns 0 (C ran a message while X waited), 1 (X waited
-// owing C's doorbell), 2 (X owed nothing: C's ipimask was not empty), 3 (no KLT).
-static int attempt(int how)
+// One attempt of the waiting test: HELD (C ran a message while X waited),
+// LOST (X waited owing C's doorbell), NOT_OWED (C's ipimask was not empty
+// when X sent), NO_KLT.
+static int wait_attempt(int how)
 {
   spinlock_init(&dt.lock, "ktest-doorbell");
   dt.how = how;
   dt.spinning = dt.sent = dt.owed = dt.received = dt.done = 0;
   struct klt *t = klt_create("ktest-owing", owing_thread, 0, PRI_KERN, dt.x);
   if (t == 0)
-    return 3;
+    return NO_KLT;
   spinlock_acquire(&dt.lock);   // keeps us on this CPU too
   lwkt_schedule(t);
   ipiq_ring();                  // we wait inside the critical section: ring now
@@ -137,8 +140,8 @@ static int attempt(int how)
   while (!dt.done || dt.received < 2 + n)   // the last ones may still be on their way
     ;
   if (lost)
-    return 1;
-  return dt.owed ? 0 : 2;
+    return LOST;
+  return dt.owed ? HELD : NOT_OWED;
 }
 
 static struct {
@@ -165,17 +168,17 @@ static void ring_checker(void *arg)
   rp.ran = 1;
 }
 
-// One attempt of the ringing test: 0 (no doorbell stranded), 1 (I found
-// one taken and not rung), 2 (nothing owed: C's ipimask was not empty),
-// 3 (no KLT).
-static int ring_attempt(void)
+// One attempt of the ringing test: HELD (no doorbell stranded), LOST (I
+// found one taken and not rung), NOT_OWED, NO_KLT.
+static int ring_attempt(int how)
 {
+  (void)how;
   crit_enter();             // on this CPU until crit_exit
   struct cpu *me = mycpu();
   struct klt *i = klt_create("ktest-ring", ring_checker, 0, PRI_SOFT, me);
   if (i == 0) {
     crit_exit();
-    return 3;
+    return NO_KLT;
   }
   i->flags |= KLT_INTERRUPT;
   rp.v = curklt();
@@ -192,7 +195,16 @@ static int ring_attempt(void)
   if (rp.seen)
     printf("ktest doorbell: a thread was preempted holding doorbells 0x%lx it had taken\n",
            rp.seen);
-  return rp.seen ? 1 : owed ? 0 : 2;
+  return rp.seen ? LOST : owed ? HELD : NOT_OWED;
+}
+
+// Attempts until one finds C's ipimask empty; the DB_* bit of what failed.
+static int repeat(int (*attempt)(int), int how, int lost_bit)
+{
+  int r = NOT_OWED;
+  for (int i = 0; i < TRIES && r == NOT_OWED; i++)
+    r = attempt(how);
+  return r == LOST ? lost_bit : r == NOT_OWED ? DB_NEVER_OWED : r == NO_KLT ? DB_NOKLT : 0;
 }
 
 int kdebug_doorbell_test(void)
@@ -210,26 +222,6 @@ int kdebug_doorbell_test(void)
   }
   if (dt.c == 0)
     return 0;        // needs three harts
-  int failed = 0;
-  for (int how = 0; how < 2; how++) {
-    int r = 2;
-    for (int i = 0; i < TRIES && r == 2; i++)
-      r = attempt(how);
-    if (r == 1)
-      failed |= how == 0 ? DB_LOST_BEFORE : DB_LOST_DURING;
-    else if (r == 2)
-      failed |= DB_NEVER_OWED;
-    else if (r == 3)
-      failed |= DB_NOKLT;
-  }
-  int r = 2;
-  for (int i = 0; i < TRIES && r == 2; i++)
-    r = ring_attempt();
-  if (r == 1)
-    failed |= DB_RING_PREEMPTED;
-  else if (r == 2)
-    failed |= DB_NEVER_OWED;
-  else if (r == 3)
-    failed |= DB_NOKLT;
-  return failed;
+  return repeat(wait_attempt, 0, DB_LOST_BEFORE) | repeat(wait_attempt, 1, DB_LOST_DURING) |
+         repeat(ring_attempt, 0, DB_RING_PREEMPTED);
 }
