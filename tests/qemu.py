@@ -150,7 +150,9 @@ class Machine:
         return ["qemu-system-riscv64", "-machine", MACHINE, "-bios", found("opensbi") or "default",
                 "-kernel", self.kernel, "-m", self.mem, "-smp", str(self.cpus),
                 "-nographic", "-global", "virtio-mmio.force-legacy=false",
-                "-drive", "file=%s,if=none,format=raw,id=x0" % self.image,
+                # QEMU reads "," as the end of a value unless doubled (a path like
+                # ~/os,2026/grade-logs/ otherwise boots nothing)
+                "-drive", "file=%s,if=none,format=raw,id=x0" % self.image.replace(",", ",,"),
                 "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
                 ] + self.extra
 
