@@ -85,7 +85,9 @@ CFLAGS += -mno-relax -MD $(KCFLAGS)
 # 2.38 (Ubuntu 22.04) rejects the option, so it is passed only if accepted.
 LDFLAGS := -z max-page-size=4096 \
            $(shell $(LD) --no-warn-rwx-segments --version >/dev/null 2>&1 && echo --no-warn-rwx-segments)
-LIBGCC  = $(shell $(CC) $(CFLAGS) -print-libgcc-file-name 2>/dev/null)
+# libgcc: the routines the compiler calls for what rv64gc has no instruction
+# for (__builtin_ctzll is __ctzdi2); the kernel and every user program link it.
+LIBGCC  := $(shell $(CC) $(CFLAGS) -print-libgcc-file-name 2>/dev/null)
 
 # V=1 prints every command whole; by default one short line per step.
 V ?=
@@ -170,7 +172,7 @@ define tree_prog
 $(BUILD)/bin/$(1): $(call prog_obj,$(1)) $$(ULIB) $(U)/lib/user.ld $(BUILD)/buildcmd
 	@mkdir -p $$(@D)
 	@echo "  LD      $$@"
-	$$(Q)$$(LD) $$(LDFLAGS) -T $(U)/lib/user.ld -o $$@ $$< $$(ULIB)
+	$$(Q)$$(LD) $$(LDFLAGS) -T $(U)/lib/user.ld -o $$@ $$< $$(ULIB) $$(LIBGCC)
 endef
 $(foreach n,$(UPROGS),$(eval $(call tree_prog,$(n))))
 
@@ -203,7 +205,7 @@ $(BUILD)/extra/$(2).src: FORCE
 $(BUILD)/bin/$(2): $(call extra_obj,$(1)) $(BUILD)/extra/$(2).src $$(ULIB) $(U)/lib/user.ld $(BUILD)/buildcmd
 	@mkdir -p $$(@D)
 	@echo "  LD      $$@"
-	$$(Q)$$(LD) $$(LDFLAGS) -T $(U)/lib/user.ld -o $$@ $$< $$(ULIB)
+	$$(Q)$$(LD) $$(LDFLAGS) -T $(U)/lib/user.ld -o $$@ $$< $$(ULIB) $$(LIBGCC)
 endef
 $(foreach p,$(EXTRA_UPROGS),$(eval $(call extra_prog,$(p),$(basename $(notdir $(p))))))
 
