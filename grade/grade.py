@@ -94,6 +94,10 @@ def grade_lab(repo, spec, tests, logs, answers=False):
     ignored): a list of result dicts, and the changed files that were not
     taken."""
     clear_logs(logs, spec, tests, answers)
+    unsolved = spec["needs"] and build.handout.unsolved_needs_line(specmod.ROOT, spec["name"],
+                                                                    spec["needs"])
+    if unsolved:                 # a student's tree without an earlier lab it builds on
+        print("  NOTE: " + unsolved, flush=True)
     results = [check_answers(repo, spec, logs)] if answers else []
     if not tests:
         return results, []

@@ -1,6 +1,7 @@
 """Lab specifications: loading labs/<name>/lab.json, defaults, validation,
-lab order (labs/ORDER or "order"), the files a student owns
-("student_files", the only files the harness takes from a submission),
+lab order (labs/ORDER or "order"), the earlier labs a lab builds on
+("needs"), the files a student owns ("student_files", the only files the
+harness takes from a submission),
 merging an instructor's hidden spec (--hidden DIR) into a lab, and the
 written-answers check's settings ("answers"). The format is documented in
 docs/grading.md.
@@ -82,8 +83,26 @@ def load(name, labs_dir=LABS, hidden=None):
         _check_test(spec, t)
     spec["answers"] = _check_answers(spec, spec.get("answers"))
     spec["student_files"] = _check_student_files(spec)
+    spec["needs"] = _check_needs(spec, name, lab_names(labs_dir))
     _check_reach(spec)
     return spec
+
+
+def _check_needs(spec, name, labs):
+    """"needs": the labs before lab `name` in lab order whose solutions its
+    tests run on (a list of their names, none by default)."""
+    needs = spec.get("needs", [])
+    where = "lab %s needs" % spec["name"]
+    if not isinstance(needs, list) or not all(isinstance(x, str) for x in needs):
+        raise SpecError("%s: must be a list of lab names" % where)
+    before = labs[:labs.index(name)]
+    for need in needs:
+        if need not in before:
+            raise SpecError("%s: %r is not a lab before %s (earlier labs: %s)"
+                            % (where, need, name, ", ".join(before) or "none"))
+    if len(set(needs)) != len(needs):
+        raise SpecError("%s: a lab named twice" % where)
+    return list(needs)
 
 
 def _check_reach(spec):

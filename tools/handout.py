@@ -34,8 +34,18 @@ Markdown pages whose first line is `<!-- instructor only -->` (such as
 docs/grading.md), test programs used only by `hidden` tests (and those tests
 in lab.json), and the `hint` of `hidden` and `after_due_date` tests.
 Files under grade/tests/fixtures/ are copied verbatim (they are test data).
+
+A lab may build on earlier labs (lab.json "needs"): its tests run on their
+solutions. The handout then says which needed labs it leaves as stubs (not
+released): students bring their own solutions by merging (rolling
+handouts). Each lab folder handed out gets STUBS (labs/<lab>/stubs.sha256,
+`sha256sum -c` format): the digest of each of the lab's student files as an
+unreleased handout holds it, so grading a student's tree can tell that a
+needed lab is still its stub (unsolved_needs) although the tree no longer
+has markers.
 """
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -54,6 +64,7 @@ VERBATIM = ("grade/tests/fixtures/",)
 SKIP_DIRS = {".git", "build", "grade-logs", "__pycache__"}
 SKIP_FILES = {"fs.img", "kernel/kernel", ".gdbport", "compile_commands.json"}
 SKIP_PATHS = {"tests/logs", "batch-results"}
+STUBS = "stubs.sha256"                  # in each handed-out lab's folder
 
 
 class HandoutError(Exception):
@@ -211,6 +222,98 @@ def student_files(repo, labs):
     return files
 
 
+def digest(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def as_handed_out(repo, rel, mode):
+    """The text of repo's file rel with its regions rewritten by mode (as it
+    is when it has none)."""
+    with open(os.path.join(repo, rel), newline="") as f:
+        text = f.read()
+    lead = comment_of(rel)
+    return transform(text, lead, mode, rel) if lead and not rel.startswith(VERBATIM) else text
+
+
+def stub_digests(repo, lab):
+    """{path: sha256} of lab's student files as an unreleased handout holds
+    them: from the lab's STUBS file in a handout, else from the markers of
+    repo's files (a file with no region of any lab is left out: its stub
+    is unknown)."""
+    recorded = os.path.join(repo, "labs", lab, STUBS)
+    if os.path.isfile(recorded):
+        with open(recorded) as f:
+            return {rel: h for h, rel in (line.split(None, 1) for line in f.read().splitlines()
+                                          if line.strip())}
+    labs, found = specmod.lab_names(os.path.join(repo, "labs")), {}
+    for rel in sorted(student_files(repo, [lab])):
+        if os.path.isfile(os.path.join(repo, rel)):
+            stub = as_handed_out(repo, rel, lab_mode(labs))
+            if stub != as_handed_out(repo, rel, lambda name: "solution"):
+                found[rel] = digest(stub)
+    return found
+
+
+def write_stubs(repo, out, labs):
+    """Give each lab of labs handed out in out its STUBS file."""
+    for name in labs:
+        if os.path.isdir(os.path.join(out, "labs", name)):
+            with open(os.path.join(out, "labs", name, STUBS), "w") as f:
+                f.writelines("%s  %s\n" % (h, rel)
+                             for rel, h in sorted(stub_digests(repo, name).items()))
+
+
+def unsolved_needs(repo, lab, needs):
+    """[(needed lab, [its code files still their stub])] of the labs lab
+    builds on (needs), as repo's grading builds them (earlier labs'
+    solutions where repo has them)."""
+    labs = specmod.lab_names(os.path.join(repo, "labs"))
+    mode = lab_mode(labs, set(earlier(labs, lab)))
+    found = []
+    for need in needs:
+        other = specmod.load(need, os.path.join(repo, "labs"))
+        answers = other["answers"]["file"] if other["answers"] else None
+        stubs = stub_digests(repo, need)
+        left = [rel for rel in other["student_files"] if rel != answers and rel in stubs
+                and os.path.isfile(os.path.join(repo, rel))
+                and digest(as_handed_out(repo, rel, mode)) == stubs[rel]]
+        if left:
+            found.append((need, left))
+    return found
+
+
+def unsolved_needs_line(repo, lab, needs):
+    """The line grading prints first when a lab it builds on is still the
+    handout's stub in repo (None when none is)."""
+    found = unsolved_needs(repo, lab, needs)
+    if not found:
+        return None
+    names = [need for need, _ in found]
+    files = [rel for _, rels in found for rel in rels]
+    return ("lab %s builds on %s, but %s here %s still the handout's stub%s: the tests that "
+            "need it fail until your own solution of %s (or the released one) is in this tree"
+            % (lab, plural(names), ", ".join(files), "are" if len(files) > 1 else "is",
+               "s" if len(files) > 1 else "", plural(names)))
+
+
+def plural(names):
+    """"lab x" or "labs x, y"."""
+    return "lab%s %s" % ("s" if len(names) > 1 else "", ", ".join(names))
+
+
+def unreleased_needs_line(repo, lab, released):
+    """The line `make handout` prints when lab builds on labs it leaves as
+    stubs (None when it does not)."""
+    needs = [x for x in specmod.load(lab, os.path.join(repo, "labs"))["needs"]
+             if x not in released]
+    if not needs:
+        return None
+    return ("lab %s builds on %s, left as %s stub%s here: students need their own solution "
+            "(rolling handouts) or RELEASED=%s" % (lab, plural(needs), "their" if len(needs) > 1
+                                                   else "its", "s" if len(needs) > 1 else "",
+                                                   ",".join(needs)))
+
+
 def make_handout(repo, lab, out, any_lab=False, released=(), in_student_files=False):
     """Write lab's student tree from repo into out; the list of files.
     released: the earlier labs whose solutions it keeps; in_student_files:
@@ -240,7 +343,9 @@ def make_handout(repo, lab, out, any_lab=False, released=(), in_student_files=Fa
         else:
             rewrite(src, dst, rel, mode if solved is None or rel in solved else stubs)
         written.append(rel)
-    return written
+    write_stubs(repo, out, labs)
+    return list(dict.fromkeys(written + [os.path.join("labs", name, STUBS) for name in labs
+                                         if os.path.isdir(os.path.join(out, "labs", name))]))
 
 
 def handed_out(repo, labs, lab, excluded):
@@ -340,6 +445,9 @@ def main(argv):
     print("handout: lab %s: %d files in %s%s%s" % (
         opts.lab, len(files), out, "; solutions released: " + ", ".join(released) if released else "",
         "; commit " + commit if commit else "; nothing new to commit" if opts.commit else ""))
+    line = unreleased_needs_line(repo, opts.lab, released)
+    if line:
+        print("handout: " + line)
     return 0
 
 

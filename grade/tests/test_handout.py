@@ -69,6 +69,7 @@ class HandoutTreeTest(unittest.TestCase):
         r = subprocess.run([sys.executable, TOOL, "--lab", lab, "--out", out, "--repo", FIX]
                            + list(extra), capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
+        self.printed = r.stdout
         return out
 
     def read(self, out, rel):
@@ -120,6 +121,31 @@ class HandoutTreeTest(unittest.TestCase):
                                 "--repo", FIX, "--released", bad], capture_output=True, text=True)
             self.assertEqual(r.returncode, 1, bad)
             self.assertIn("only an earlier lab's solution", r.stderr)
+
+    def test_needs(self):
+        """beta builds on alpha (lab.json "needs"): its handout says when
+        alpha is left as a stub, records alpha's stubs, and a tree whose
+        alpha file is still that stub is told so at grading."""
+        out = self.make("beta")
+        self.assertIn("handout: lab beta builds on lab alpha, left as its stub here: students "
+                      "need their own solution (rolling handouts) or RELEASED=alpha\n", self.printed)
+        stub = self.read(out, "kernel/alpha.c")
+        self.assertIn("TODO alpha", stub)
+        self.assertEqual(self.read(out, "labs/alpha/" + handout.STUBS),
+                         "%s  kernel/alpha.c\n" % handout.digest(stub))      # sha256sum -c
+        line = handout.unsolved_needs_line(out, "beta", ["alpha"])
+        self.assertEqual(line, "lab beta builds on lab alpha, but kernel/alpha.c here is still "
+                         "the handout's stub: the tests that need it fail until your own "
+                         "solution of lab alpha (or the released one) is in this tree")
+        with open(os.path.join(out, "kernel/alpha.c"), "w") as f:
+            f.write(stub.replace("return 1;", "return 3;"))          # the student's alpha
+        self.assertIsNone(handout.unsolved_needs_line(out, "beta", ["alpha"]))
+        self.assertIsNone(handout.unsolved_needs_line(FIX, "beta", ["alpha"]))   # solution
+        out = self.make("beta", "--released", "alpha")
+        self.assertNotIn("builds on", self.printed)
+        self.assertIsNone(handout.unsolved_needs_line(out, "beta", ["alpha"]))
+        self.make("alpha")
+        self.assertNotIn("builds on", self.printed)
 
     def test_alpha(self):
         c = self.read(self.make("alpha"), "kernel/sched.c")

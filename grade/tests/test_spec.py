@@ -67,7 +67,8 @@ class SpecTest(unittest.TestCase):
                 with self.assertRaises(spec.SpecError, msg=str(change)):
                     spec.load("demo", d)
             for change in ({"calls": ["x"]}, {"calls": {"kernel/fs/file.c": ["x"]}},
-                           {"calls": {"kernel/fs/pipe.c": "kalloc"}}, {"asm": "yes"}):
+                           {"calls": {"kernel/fs/pipe.c": "kalloc"}}, {"asm": "yes"},
+                           {"needs": "demo"}, {"needs": ["demo"]}, {"needs": ["nope"]}):
                 with open(path, "w") as f:
                     json.dump(dict(good, **change), f)
                 with self.assertRaises(spec.SpecError, msg=str(change)):
@@ -75,6 +76,25 @@ class SpecTest(unittest.TestCase):
             with open(path, "w") as f:
                 f.write("{not json")
             self.assertRaises(spec.SpecError, spec.load, "demo", d)
+
+    def test_needs(self):
+        """"needs" names earlier labs only (default none)."""
+        labs = os.path.join(FIX, "handout", "labs")
+        self.assertEqual(spec.load("beta", labs)["needs"], ["alpha"])
+        self.assertEqual(spec.load("gamma", labs)["needs"], [])
+        with tempfile.TemporaryDirectory() as d:
+            shutil.copytree(labs, os.path.join(d, "labs"))
+            path = os.path.join(d, "labs", "alpha", "lab.json")
+            for needs in (["beta"], ["alpha"], ["gamma"]):      # later labs, itself
+                with open(path, "w") as f:
+                    json.dump({"needs": needs}, f)
+                with self.assertRaisesRegex(spec.SpecError, "is not a lab before alpha"):
+                    spec.load("alpha", os.path.join(d, "labs"))
+            path = os.path.join(d, "labs", "gamma", "lab.json")
+            with open(path, "w") as f:
+                json.dump({"needs": ["alpha", "alpha"]}, f)
+            self.assertRaisesRegex(spec.SpecError, "named twice", spec.load, "gamma",
+                                   os.path.join(d, "labs"))
 
     def test_public_json(self):
         with open(os.path.join(FIX, "handout", "labs", "beta", "lab.json")) as f:

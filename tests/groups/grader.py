@@ -13,7 +13,7 @@ from qemu import ROOT
 from testlib import group
 
 UNIT = ["test_score", "test_spec", "test_handout", "test_rolling", "test_answers", "test_zip",
-        "test_integrity"]
+        "test_integrity", "test_samebuild", "test_diskpath"]
 
 
 def run_unittests(ctx, name, modules, timeout):
