@@ -47,7 +47,8 @@ int uthread_upcall_stats(struct uthread_upcall_stats *out)
 // The upcall handler: act on every event the kernel has put in the ring
 // (kernel/uapi/upcall.h), in order and once each, counting them in `stats`
 // (user/uthread.h), then give the slots back to the kernel. Any LWP may call
-// it at any time, several at once.
+// it at any time, several at once; when it returns, every event posted
+// before the call began has been acted on, by this LWP or another.
 void uthread_upcall_poll(void)
 {
   if (!registered)
