@@ -200,15 +200,27 @@ def instructor_page(path):
         return f.readline().strip().lower() == INSTRUCTOR_ONLY
 
 
-def rewrite(src, dst, rel, mode):
-    """Write src to dst, solution regions rewritten by mode when the file
-    type has markers."""
-    lead = comment_of(rel)
-    if lead and not rel.startswith(VERBATIM):
-        with open(src, newline="") as f:
-            text = f.read()
+def marked(rel):
+    """The comment leader of rel's markers, or None: a file type without
+    them, or test data copied verbatim."""
+    return None if rel.startswith(VERBATIM) else comment_of(rel)
+
+
+def as_handed_out(repo, rel, mode):
+    """The text of repo's file rel with its regions rewritten by mode (as it
+    is when it has none)."""
+    with open(os.path.join(repo, rel), newline="") as f:
+        text = f.read()
+    return transform(text, marked(rel), mode, rel) if marked(rel) else text
+
+
+def rewrite(repo, rel, dst, mode):
+    """Write repo's file rel to dst, solution regions rewritten by mode when
+    the file type has markers."""
+    src = os.path.join(repo, rel)
+    if marked(rel):
         with open(dst, "w", newline="") as f:
-            f.write(transform(text, lead, mode, rel))
+            f.write(as_handed_out(repo, rel, mode))
         shutil.copymode(src, dst)
     else:
         shutil.copy2(src, dst)
@@ -224,15 +236,6 @@ def student_files(repo, labs):
 
 def digest(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def as_handed_out(repo, rel, mode):
-    """The text of repo's file rel with its regions rewritten by mode (as it
-    is when it has none)."""
-    with open(os.path.join(repo, rel), newline="") as f:
-        text = f.read()
-    lead = comment_of(rel)
-    return transform(text, lead, mode, rel) if lead and not rel.startswith(VERBATIM) else text
 
 
 def stub_digests(repo, lab):
@@ -335,13 +338,13 @@ def make_handout(repo, lab, out, any_lab=False, released=(), in_student_files=Fa
     excluded, rewritten = instructor_only(repo, labs)
     written = []
     for rel in handed_out(repo, labs, lab, excluded):
-        src, dst = os.path.join(repo, rel), os.path.join(out, rel)
+        dst = os.path.join(out, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         if rel in rewritten:
             with open(dst, "w") as f:
                 f.write(rewritten[rel])
         else:
-            rewrite(src, dst, rel, mode if solved is None or rel in solved else stubs)
+            rewrite(repo, rel, dst, mode if solved is None or rel in solved else stubs)
         written.append(rel)
     write_stubs(repo, out, labs)
     return list(dict.fromkeys(written + [os.path.join("labs", name, STUBS) for name in labs
