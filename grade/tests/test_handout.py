@@ -147,6 +147,36 @@ class HandoutTreeTest(unittest.TestCase):
         self.make("alpha")
         self.assertNotIn("builds on", self.printed)
 
+    def test_grading_names_a_needed_lab_left_a_stub(self):
+        """The real labs: `make grade LAB=adaptive` in a student's adaptive
+        handout (lab concurrency left its stub) prints the NOTE line first;
+        with RELEASED=concurrency, or graded from this tree (the reference's
+        concurrency, as Gradescope grades), it does not. Only the answers
+        check runs: no build, no QEMU."""
+        def grade(harness, tree):
+            r = subprocess.run([sys.executable, os.path.join(harness, "grade", "grade.py"),
+                                "--lab", "adaptive", "--test", "answers", "--repo", tree,
+                                "--logs", os.path.join(tree, "grade-logs")],
+                               capture_output=True, text=True)
+            self.assertEqual(r.stdout.splitlines()[0], "grading lab adaptive (%s)" % tree, r.stderr)
+            return r.stdout.splitlines()[1]
+        for released in ("", "concurrency"):
+            out = tempfile.mkdtemp(prefix="handout-needs-")
+            self.addCleanup(subprocess.run, ["rm", "-rf", out])
+            r = subprocess.run([sys.executable, TOOL, "--lab", "adaptive", "--out", out,
+                                "--released", released], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            said = grade(out, out)
+            if released:
+                self.assertNotIn("NOTE", said)
+            else:
+                self.assertEqual(said, "  NOTE: lab adaptive builds on lab concurrency, but "
+                                 "kernel/proc/concurrency.c, user/lib/uthread_level.c here are "
+                                 "still the handout's stubs: the tests that need it fail until "
+                                 "your own solution of lab concurrency (or the released one) is "
+                                 "in this tree")
+                self.assertNotIn("NOTE", grade(ROOT, out))
+
     def test_alpha(self):
         c = self.read(self.make("alpha"), "kernel/sched.c")
         self.assertIn("return 0; // TODO alpha", c)
