@@ -101,11 +101,15 @@ uint64 sys_set_concurrency(void)
     return -1;
   int old = p->concurrency;
   p->concurrency = n;           // first: a new LWP with no work compares itself to it
-  for (int i = 0; i < add; i++) {
+  // Counted again before each LWP: a call at the same time may be adding too
+  // (each then adds one too many at most) or may have changed the level. No
+  // more than counted first: an LWP that ends at once is not made again.
+  for (int i = 0; i < add && p->concurrency == n && serving_lwps(p) < n; i++) {
     struct lwp *l = lwp_killed(curlwp()) ? 0 :
                     lwp_alloc(p, p->lwp_entry, p->lwp_entry_stack, p->lwp_entry_arg);
     if (l == 0) {
-      p->concurrency = old;     // those already added leave when they find no work
+      if (p->concurrency == n)
+        p->concurrency = old;   // those already added leave when they find no work
       return -1;
     }
     spinlock_acquire(&p->lock);

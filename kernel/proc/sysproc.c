@@ -168,12 +168,18 @@ uint64 sys_kdebug(void)
     if (arg < 0 || arg > 100)
       return -1;
     lwp_alloc_delay = arg;
+    lwp_delayed_allocs = 0;
     return 0;
   case KD_LWP_ALLOCS:       return lwp_allocs;
   case KD_SCHEDCTL_DELAY:
     if (arg < 0 || arg > 100)
       return -1;
     schedctl_delay = arg;
+    return 0;
+  case KD_LWP_START_WAIT:
+    if (arg < 0 || arg > 100)
+      return -1;
+    lwp_start_wait = arg;
     return 0;
   case KD_UPCALL_STATS:     return upcall_stats(arg);
   case KD_UPCALL_RESET:

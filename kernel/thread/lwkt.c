@@ -159,6 +159,8 @@ void lwkt_schedule(struct klt *t)
     ipiq_send(t->cpu, schedule_local, t);
   }
   crit_exit();
+  if (t->lwp && t->lwp->start_wait)
+    lwp_start_test_wait(t->lwp);   // a test hook (kdebug KD_LWP_START_WAIT)
 }
 
 // Keep satp on the page table the next thread needs; LWPs of the same

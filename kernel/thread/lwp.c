@@ -35,10 +35,13 @@ static void lwp_start(void *arg)
 
 // Test delays set by kdebug (0: off): they widen a window a lab test needs.
 int lwp_alloc_delay;     // KD_LWP_ALLOC_DELAY: ticks an LWP sleeps before adding one to its process
+int lwp_delayed_allocs;  // LWPs added under lwp_alloc_delay since it was set
 int schedctl_delay;      // KD_SCHEDCTL_DELAY: ticks the schedctl system call sleeps first
+int lwp_start_wait;      // KD_LWP_START_WAIT: ticks an LWP may wait for a new one of its process to end
 int lwp_allocs;          // KD_LWP_ALLOCS: LWPs lwp_alloc made since boot
 
 #define SETTLE_MAX_TICKS 50    // lwp_alloc_delay: the longest wait for the others to settle
+#define DELAYED_ALLOCS_MAX 16  // lwp_alloc_delay: more LWPs than a test's growth needs
 
 // The calling LWP sleeps `ticks` ticks, less if it is told to end.
 void lwp_test_delay(int ticks)
@@ -66,19 +69,53 @@ static int others_asleep(struct proc *p, struct lwp *self)
 // caller sleeps `ticks`, then a tick at a time until the process's other
 // LWPs are all asleep or ended (at most SETTLE_MAX_TICKS more): an LWP
 // added before has then found work, parked or left before the next exists,
-// however slowly the host runs it.
-static void lwp_alloc_test_delay(struct proc *p, int ticks)
+// however slowly the host runs it. Past DELAYED_ALLOCS_MAX LWPs the add
+// fails (-1): a growth whose every new LWP leaves at once then ends, and
+// its test says so, instead of adding LWPs a tick apart until it times out.
+static int lwp_alloc_test_delay(struct proc *p, int ticks)
 {
   struct lwp *self = curlwp();
+  if (__atomic_add_fetch(&lwp_delayed_allocs, 1, __ATOMIC_RELAXED) > DELAYED_ALLOCS_MAX)
+    return -1;
   lwp_test_delay(ticks);
   for (int t = 0; t < SETTLE_MAX_TICKS && !lwp_killed(self) && !others_asleep(p, self); t++)
+    lwp_test_delay(1);
+  return 0;
+}
+
+// Has LWP `id` of p not yet ended and left its CPU? (For a test wait only.)
+static int lwp_not_offcpu(struct proc *p, int id)
+{
+  int on = 0;
+  spinlock_acquire(&p->lock);
+  for (struct lwp *l = p->lwps; l; l = l->next)
+    if (l->id == id)
+      on = !l->offcpu;
+  spinlock_release(&p->lock);
+  return on;
+}
+
+// kdebug KD_LWP_START_WAIT: the LWP that lets a new LWP of its own process
+// run (lwkt_schedule) then sleeps, a tick at a time, until that LWP has
+// ended and left its CPU, at most lwp_start_wait ticks: whatever the creator
+// does next comes after the end of an LWP that ends at once.
+void lwp_start_test_wait(struct lwp *l)
+{
+  struct lwp *self = curlwp();
+  struct proc *p = l->proc;
+  l->start_wait = 0;
+  if (self == 0 || self == l || self->proc != p)
+    return;
+  int id = l->id;
+  for (int t = 0; t < lwp_start_wait && !lwp_killed(self) && lwp_not_offcpu(p, id); t++)
     lwp_test_delay(1);
 }
 
 struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0)
 {
-  if (lwp_alloc_delay > 0 && curlwp() && curlwp()->proc == p)
-    lwp_alloc_test_delay(p, lwp_alloc_delay);
+  int own = curlwp() && curlwp()->proc == p;
+  if (lwp_alloc_delay > 0 && own && lwp_alloc_test_delay(p, lwp_alloc_delay) < 0)
+    return 0;
   struct cpu *cpu = lwkt_pick_cpu();
   struct klt *t = klt_create(p->name, lwp_start, 0, PRI_KERN_USER, cpu);
   if (t == 0)
@@ -91,6 +128,7 @@ struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0)
   l->proc = p;
   l->klt = t;
   l->syscall_nr = -1;
+  l->start_wait = lwp_start_wait > 0 && own;
   t->lwp = l;
   __sync_fetch_and_add(&cpu->nuser, 1);
   spinlock_acquire(&p->lock);

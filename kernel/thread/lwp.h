@@ -58,6 +58,7 @@ struct lwp {
   uint64 sc_uva;            // where that page is mapped for the user, or 0
   uint64 tidword;           // user address of the running user thread's id, or 0
   int kicked;               // lwp_kick: run the preemption handler at the next return to user
+  int start_wait;           // kdebug KD_LWP_START_WAIT: its creator waits for its end once it runs
   struct lwp_upcall upc;    // scheduler activations (kernel/proc/upcall.c, activation.c)
 };
 
@@ -67,8 +68,11 @@ extern struct lwp lwps[MAX_THREADS];
 // Returns NULL when max_threads is reached or memory is short.
 struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0);
 extern int lwp_alloc_delay, schedctl_delay;   // kdebug test delays, in ticks (0: off)
+extern int lwp_delayed_allocs;                // LWPs added under lwp_alloc_delay
+extern int lwp_start_wait;                    // kdebug KD_LWP_START_WAIT, in ticks (0: off)
 extern int lwp_allocs;                        // kdebug KD_LWP_ALLOCS
 void lwp_test_delay(int ticks);
+void lwp_start_test_wait(struct lwp *l);      // lwkt_schedule of a new LWP with start_wait
 static inline struct lwp *curlwp(void) { return curklt()->lwp; }
 int  lwp_killed(struct lwp *l);       // must it end at the next chance?
 // Must a signal-interruptible wait give up (killed, or a signal ready for l)?

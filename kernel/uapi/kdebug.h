@@ -22,13 +22,17 @@
                                  // 100000); racetests copyshrink
 #define KD_LWP_ALLOC_DELAY   52  // arg ticks (0: off, at most 100): an LWP that adds an LWP to its
                                  // own process sleeps that long first, then until its other LWPs
-                                 // are all asleep or ended (lab concurrency's tests)
+                                 // are all asleep or ended (lab concurrency's tests); after 16
+                                 // LWPs added so (counted from this call) such an add fails
 #define KD_SCHEDCTL_DELAY    53  // arg ticks (0: off, at most 100): the schedctl system call sleeps
                                  // that long first (lab concurrency's tests: the boot stack)
 #define KD_LWP_ALLOCS        54  // returns how many LWPs the kernel has made since boot (lab
                                  // concurrency's kill test: none after a kill)
 #define KD_DOORBELL_TEST     55  // a CPU spinning for a lock must not owe another CPU's doorbell
                                  // (kernel/proc/ktest_doorbell.c); 0 = passed
+#define KD_LWP_START_WAIT    58  // arg ticks (0: off, at most 100): an LWP that lets a new LWP of
+                                 // its own process run (lwkt_schedule) then waits until that one
+                                 // has ended, at most arg ticks (lab concurrency: one that ends at once)
 #define KD_UPCALL_STATS      20  // copy the caller's struct upcall_kstats (uapi/upcall.h) to arg; 0 or -1
 #define KD_UPCALL_RESET      21  // restart the caller's "most LWPs in user mode at once" count
 #define KD_UPCALL_DELAY      22  // the caller's replacements wait arg ticks (0..100) before they

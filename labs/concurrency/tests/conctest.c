@@ -53,6 +53,33 @@ static int has_lwp(int id)
   return 0;
 }
 
+// Is LWP id of this process asleep in the kernel (parked, sleeping, in a test
+// delay)? Only 8 LWPs are listed: enough for the checks that ask.
+static int lwp_asleep(int id)
+{
+  int n = procinfo(pinfo, 64), pid = getpid();
+  for (int i = 0; i < n; i++)
+    for (int j = 0; pinfo[i].pid == pid && j < pinfo[i].nlwp; j++)
+      if (pinfo[i].lwps[j].lwpid == id)
+        return strcmp(pinfo[i].lwps[j].state_name, "sleep") == 0;
+  return 0;
+}
+
+// How many of this process's LWPs but the caller's are not asleep.
+static int others_awake(void)
+{
+  int n = procinfo(pinfo, 64), pid = getpid(), self = lwp_self(), awake = 0;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; pinfo[i].pid == pid && j < pinfo[i].nlwp; j++)
+      awake += pinfo[i].lwps[j].lwpid != self && strcmp(pinfo[i].lwps[j].state_name, "sleep") != 0;
+  return awake;
+}
+
+static int lwps_made(void)
+{
+  return kdebug(KD_LWP_ALLOCS, 0);
+}
+
 // Polls until this process has `want` LWPs or `ticks` pass; the count seen last.
 static int wait_nlwp(int want, int ticks)
 {
@@ -206,6 +233,55 @@ static void counter(void *arg)
   }
 }
 
+// ---- a bound thread that calls set_concurrency when told -----------------------------
+// It has an LWP of its own that does not serve, and it never sleeps between
+// being told and its call: a caller that waits for the process's other LWPs to
+// be asleep (KD_LWP_ALLOC_DELAY) waits until this one is inside its own call.
+struct caller {
+  int n, tid;
+  volatile int ready, go, done, lwpid, result;
+};
+
+static void caller_thread(void *arg)
+{
+  struct caller *c = arg;
+  c->lwpid = lwp_self();
+  c->ready = 1;
+  while (!c->go)
+    ;
+  c->result = set_concurrency(c->n);
+  c->done = 1;
+}
+
+// Starts c's thread and waits until it spins; 0, or -1 (then nothing runs).
+static int caller_start(struct caller *c, int n)
+{
+  struct uthread_attr bound = { 0, 0, 1 };
+  c->n = n;
+  c->ready = c->go = c->done = 0;
+  c->result = -2;
+  c->tid = uthread_create(caller_thread, c, &bound);
+  for (int t0 = uptime(); c->tid >= 0 && !c->ready && uptime() - t0 < 50;)
+    sleep(1);
+  if (c->tid >= 0 && !c->ready) {
+    c->go = 1;
+    uthread_join(c->tid);
+  }
+  return c->ready ? 0 : -1;
+}
+
+// Waits (at most `ticks`) for c's call to return, then joins it; its result.
+static int caller_finish(struct caller *c, int ticks)
+{
+  c->go = 1;
+  for (int t0 = uptime(); !c->done && uptime() - t0 < ticks;)
+    sleep(1);
+  if (!c->done)
+    return -2;                    // still inside: the process ends with it
+  uthread_join(c->tid);
+  return c->result;
+}
+
 // ---- the tests -----------------------------------------------------------------------
 static void test_default(void)
 {
@@ -234,14 +310,22 @@ static void test_level3(void)
 {
   // The first LWP added finds no work and looks at the level while the
   // second is not made yet.
-  int first = lwp_self() + 1;
+  int first = lwp_self() + 1, made = lwps_made();
   kdebug(KD_LWP_ALLOC_DELAY, 2);
-  int ok = uthread_init(3) == 0;
+  int r = uthread_init(3), ok = r == 0;
   kdebug(KD_LWP_ALLOC_DELAY, 0);
+  made = lwps_made() - made;
   int level = get_concurrency(), nlwp = my_nlwp(), stayed = has_lwp(first);
-  printf("conctest: uthread_init(3), each LWP added once the others slept: level %d, %d LWPs, the first "
-         "added %s\n", level, nlwp, stayed ? "still there" : "gone");
+  printf("conctest: uthread_init(3) %d, each LWP added once the others slept: %d LWPs made, level %d, "
+         "%d LWPs, the first added %s\n", r, made, level, nlwp, stayed ? "still there" : "gone");
   grade_result("level", ok && level == 3 && stayed);
+  if (!ok) {
+    printf("conctest: no level 3 to test: steady, parallel and bootstack not run\n");
+    grade_result("steady", 0);
+    grade_result("parallel", 0);
+    grade_result("bootstack", 0);
+    return;
+  }
   nlwp = wait_nlwp(2, IDLE_TICKS);  // returns early only if an LWP left
   printf("conctest: after %d ticks idle at level 3: %d LWPs\n", IDLE_TICKS, nlwp);
   grade_result("steady", nlwp == 3);
@@ -258,7 +342,7 @@ static void test_level3(void)
   // harts are free: the second one gets there while the first is inside.
   ok = spinners_stop(tids, 6) && ok;
   kdebug(KD_SCHEDCTL_DELAY, 10);
-  int r = set_concurrency(5);
+  r = set_concurrency(5);
   ok = spinners_start(tids, 6) && ok;
   int seen = r == 0 ? wait_lwps_seen(5, 60) : lwps_seen();
   kdebug(KD_SCHEDCTL_DELAY, 0);
@@ -287,6 +371,24 @@ static void test_again(void)
          get_concurrency(), nlwp);
   grade_result("relower", ok && r2 == 0 && r == 0 && get_concurrency() == 3 && nlwp == 3);
   spinners_stop(tids, 6);
+  // Two calls at once from level 1: both count before either adds (the
+  // first to add waits until the other is asleep inside its own call), so
+  // together they may make one LWP too many, not more.
+  r2 = set_concurrency(1);
+  int one = wait_nlwp(1, 2 * IDLE_TICKS);
+  static struct caller c;
+  ok = caller_start(&c, 3) == 0 && ok;
+  kdebug(KD_LWP_ALLOC_DELAY, 2);
+  int made = lwps_made();
+  c.go = 1;
+  r = set_concurrency(3);
+  int rc = caller_finish(&c, 200);
+  made = lwps_made() - made;
+  kdebug(KD_LWP_ALLOC_DELAY, 0);
+  printf("conctest: level 1 (%d LWPs), then set_concurrency(3) twice at once: %d %d, level %d, "
+         "%d LWPs made (2 are missing; 3 at most)\n", one, r, rc, get_concurrency(), made);
+  grade_result("together", ok && r2 == 0 && one == 1 && r == 0 && rc == 0 && get_concurrency() == 3 &&
+               made >= 2 && made <= 3);
 }
 
 static void bound_waiter(void *arg)
@@ -360,6 +462,17 @@ static void test_bounds(void)
   uthread_join(btid);
 }
 
+static volatile int met;
+
+// Spins until `arg` threads are in here at once: each holds an LWP meanwhile.
+static void meet(void *arg)
+{
+  int want = (int)(long)arg;
+  __atomic_add_fetch(&met, 1, __ATOMIC_SEQ_CST);
+  for (int t0 = uptime(); met < want && uptime() - t0 < 100;)
+    ;
+}
+
 static void test_shrink(void)
 {
   int ok = uthread_init(3) == 0 && get_concurrency() == 3;
@@ -376,18 +489,57 @@ static void test_shrink(void)
   int nlwp = wait_nlwp(1, IDLE_TICKS);
   printf("conctest: %d LWPs at level 3, %d once idle at level 1\n", grew, nlwp);
   grade_result("ended", ok && shrink_result && nlwp == 1 && get_concurrency() == 1);
-  // Each new LWP is parked before the next is added; lowered while every
-  // LWP is parked: nobody wakes the surplus, and exactly 2 must stay.
+  // Each new LWP is parked before the next is added. Then all four run a
+  // thread at once and park at about the same moment, and the level is
+  // lowered as soon as the others are asleep: nobody wakes the surplus, they
+  // must end within IDLE_TICKS of parking, and exactly 2 must stay.
+  int made = lwps_made();
   kdebug(KD_LWP_ALLOC_DELAY, 1);
   int r = set_concurrency(4), most = my_nlwp();
   kdebug(KD_LWP_ALLOC_DELAY, 0);
-  sleep(20);
+  made = lwps_made() - made;
+  met = 0;
+  ok = r == 0 && start(meet, (void *)4L, tids, 4) && join_all(tids, 4) && met == 4;
+  int t0 = uptime(), awake;
+  while ((awake = others_awake()) > 0 && uptime() - t0 < IDLE_TICKS)
+    ;
+  int parked = uptime() - t0;
   int r2 = set_concurrency(2);
-  nlwp = r == 0 ? wait_nlwp(2, IDLE_TICKS) : my_nlwp();
-  int later = r == 0 ? wait_nlwp(1, IDLE_TICKS) : nlwp;  // returns early only if one more left
-  printf("conctest: idle: set_concurrency(4) %d: %d LWPs; (2) %d: %d LWPs, %d ticks later %d\n",
-         r, most, r2, nlwp, IDLE_TICKS, later);
-  grade_result("idle", r == 0 && r2 == 0 && most == 4 && nlwp == 2 && later == 2);
+  t0 = uptime();
+  nlwp = ok ? wait_nlwp(2, IDLE_TICKS) : my_nlwp();
+  int took = uptime() - t0;
+  int later = ok ? wait_nlwp(1, IDLE_TICKS) : nlwp;  // returns early only if one more left
+  printf("conctest: idle: set_concurrency(4) %d: %d LWPs made, %d LWPs; 4 threads at once %s, "
+         "%d others awake %d ticks later; (2) %d: %d LWPs after %d ticks, %d ticks later %d\n", r, made,
+         most, met == 4 ? "ran" : "never ran", awake, parked, r2, nlwp, took, IDLE_TICKS, later);
+  grade_result("idle", ok && r2 == 0 && most == 4 && awake == 0 && nlwp == 2 && later == 2);
+  // A surplus LWP that ends at once, before the call that added it has
+  // marked it: the caller's add waits until this thread has lowered the
+  // level (KD_LWP_ALLOC_DELAY), and then until the new LWP has ended
+  // (KD_LWP_START_WAIT). Its KLT must be released all the same.
+  r = set_concurrency(1);
+  int one = wait_nlwp(1, 2 * IDLE_TICKS), k0 = live_klts();
+  static struct caller g;
+  ok = r == 0 && caller_start(&g, 2) == 0;
+  kdebug(KD_LWP_ALLOC_DELAY, 2);
+  kdebug(KD_LWP_START_WAIT, 50);
+  made = lwps_made();
+  g.go = 1;
+  int seen = 0;                     // no sleep here: the caller's add waits for this LWP
+  for (t0 = uptime(); ok && !seen && !g.done && uptime() - t0 < 40;)
+    seen = get_concurrency() == 2 && lwp_asleep(g.lwpid);
+  r2 = seen ? set_concurrency(1) : -2;
+  int rg = caller_finish(&g, 200);
+  kdebug(KD_LWP_START_WAIT, 0);
+  kdebug(KD_LWP_ALLOC_DELAY, 0);
+  made = lwps_made() - made;
+  int live = live_klts();
+  for (t0 = uptime(); live > k0 && uptime() - t0 < 20; live = live_klts())
+    sleep(1);
+  printf("conctest: level 1 (%d LWPs); a bound thread's set_concurrency(2) %s, lowered to 1 (%d) "
+         "before its LWP ran: it returned %d, %d LWPs made, live KLTs %d -> %d\n", one,
+         seen ? "inside its add" : "never seen inside its add", r2, rg, made, k0, live);
+  grade_result("released", ok && one == 1 && seen && r2 == 0 && made == 1 && live == k0);
 }
 
 static void test_churn(void)
@@ -438,8 +590,8 @@ static void test_kill(void)
 {
   int base = live_klts();
   int reaped = 1, noleak = 1, grew = 1, stops = 1;
-  kdebug(KD_LWP_ALLOC_DELAY, 2);
   for (int round = 0; round < 3; round++) {
+    kdebug(KD_LWP_ALLOC_DELAY, 2);  // again: it allows 16 LWPs from here
     int pid = fork();
     if (pid == 0)
       child_grows();
@@ -506,8 +658,14 @@ static void perf_worker(void *arg)
 static void test_perf(void)
 {
   kdebug(KD_LWP_ALLOC_DELAY, 2);     // as in level3: the new LWPs see the level
-  int ok = uthread_init(3) == 0;
+  int r = uthread_init(3), ok = r == 0;
   kdebug(KD_LWP_ALLOC_DELAY, 0);
+  if (!ok) {
+    printf("conctest: uthread_init(3) %d: level %d, %d LWPs; no work run\n", r, get_concurrency(),
+           my_nlwp());
+    grade_result("critical", 0);
+    return;
+  }
   uint64 i0 = rdinstret();
   busy(PERF_CHUNK);
   uint64 chunk = rdinstret() - i0;  // no system call in between: one hart's count
