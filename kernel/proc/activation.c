@@ -49,6 +49,64 @@ static int cache_wait(struct upcall_proc *u, struct lwp *l)
     }
   return 0;
 }
+
+// With u->lock held: a spare off the cache, or 0.
+static struct lwp *cache_take(struct upcall_proc *u)
+{
+  struct lwp *r = u->spares;
+  if (r == 0)
+    return 0;
+  u->spares = r->upc.next;
+  u->nspare--;
+  r->upc.next = 0;
+  return r;
+}
+
+// With u->lock held: r, off the cache, is to serve in the place of l (id
+// and thread copied now: l may be gone by the time r posts them).
+static void choose(struct lwp *r, struct lwp *l, int id, int tid)
+{
+  r->upc.replaces = l;
+  r->upc.act.for_id = id;
+  r->upc.act.for_tid = tid;
+}
+
+// With u->lock held: r, chosen by choose(), starts afresh at the upcall entry.
+static void serve(struct lwp *r)
+{
+  upcall_entry_regs(r);
+  r->upc.state = UPC_LWP_ACTIVE;
+}
+
+// With u->lock held: the blocked LWP announced last, if it is woken and
+// waits for this CPU, and the cache has a spare to hand its new place to if
+// it sleeps again before it serves (activation_block); else 0. Such an LWP
+// serves as the next replacement: it reports its wake-up and announces in
+// one post, with no spare woken and no park. Not while a test holds
+// replacements back (KD_UPCALL_DELAY): it would post before the hold.
+static struct lwp *woken_blocked(struct upcall_proc *u, struct lwp *l)
+{
+  struct lwp *m = u->last;
+  if (m == 0 || m == l || m->proc != l->proc || m->upc.state != UPC_LWP_BLOCKED ||
+      !m->upc.act.announced || m->upc.replaces || u->nspare == 0 || u->announce_delay ||
+      lwp_killed(m) || !upcall_woken_here(m))
+    return 0;
+  return m;
+}
+
+// r posted the BLOCKED of l: l may report its wake-up. l may end (and its
+// slot be reused) once it is no longer BLOCKED: only a kill does that
+// before the announcement, and then r is killed too.
+static void announced(struct upcall_proc *u, struct lwp *r, struct lwp *l)
+{
+  spinlock_acquire(&u->lock);
+  if (l->proc == r->proc && l->upc.state == UPC_LWP_BLOCKED) {
+    __atomic_store_n(&l->upc.act.announced, 1, __ATOMIC_RELEASE);
+    u->last = l;
+    sleepq_wakeup(&l->upc.act.announced);
+  }
+  spinlock_release(&u->lock);
+}
 // STUB
 // LAB upcalls END
 
@@ -86,34 +144,51 @@ int activation_spare_wait(struct lwp *l)
 // l, a serving LWP of a process with upcalls on, is about to sleep inside a
 // system call; maybe with the sleeper's spinlock held. When it returns and l
 // is UPC_LWP_BLOCKED, a replacement serves in l's place; otherwise l simply
-// blocks as without upcalls.
+// blocks as without upcalls. Also called for an l still UPC_LWP_BLOCKED
+// whose upc.replaces was set (a woken blocked LWP chosen to serve next)
+// that sleeps again before it returns to user mode.
 void activation_block(struct lwp *l)
 {
   // LAB upcalls BEGIN
+  struct upcall_proc *u = &l->proc->upc;
+  if (l->upc.state == UPC_LWP_BLOCKED) {
+    // Chosen to serve next (woken_blocked), l sleeps again first: its new
+    // place goes to a spare. With none left, l keeps it (a block without
+    // a spare waits so too).
+    spinlock_acquire(&u->lock);
+    struct lwp *r = cache_take(u);
+    if (r) {
+      choose(r, l->upc.replaces, l->upc.act.for_id, l->upc.act.for_tid);
+      l->upc.replaces = 0;
+      serve(r);
+      r->upc.act.go = 1;
+    }
+    spinlock_release(&u->lock);
+    if (r)
+      sleepq_wakeup(&r->upc.act.go);
+    return;
+  }
   int tid = upcall_thread_of(l);
   if (tid < 0)
     return;                         // the library's own parking: no event
-  struct upcall_proc *u = &l->proc->upc;
   spinlock_acquire(&u->lock);
-  struct lwp *r = u->spares;
+  struct lwp *m = woken_blocked(u, l);
+  struct lwp *r = m ? m : cache_take(u);
   if (r == 0) {
     spinlock_release(&u->lock);
     return;                         // cache empty: block as without upcalls
   }
-  u->spares = r->upc.next;
-  u->nspare--;
-  r->upc.next = 0;
   l->upc.tid = tid;
   l->upc.act.announced = 0;
   l->upc.state = UPC_LWP_BLOCKED;
-  r->upc.replaces = l;              // r announces l before it serves,
-  r->upc.act.for_id = l->id;        // with what it reads now: l may be gone by then
-  r->upc.act.for_tid = tid;
-  upcall_entry_regs(r);
-  r->upc.state = UPC_LWP_ACTIVE;
-  r->upc.act.go = 1;
+  choose(r, l, l->id, tid);         // r announces l before it serves
+  if (r != m) {
+    serve(r);
+    r->upc.act.go = 1;
+  }
   spinlock_release(&u->lock);
-  sleepq_wakeup(&r->upc.act.go);
+  if (r != m)
+    sleepq_wakeup(&r->upc.act.go);
   // STUB
   //| (void)l;
   // LAB upcalls END
@@ -125,22 +200,16 @@ void activation_block(struct lwp *l)
 void activation_announce(struct lwp *r)
 {
   // LAB upcalls BEGIN
-  struct lwp *l = r->upc.replaces;
-  struct upcall_proc *u = &r->proc->upc;
+  if (r->upc.act.posted) {          // with its wake-up (activation_unblock)
+    r->upc.act.posted = 0;
+    return;
+  }
   struct upcall_event ev[2] = {    // both at once: see docs/upcalls.md
     { .type = UPC_BLOCKED, .lwpid = r->upc.act.for_id, .tid = r->upc.act.for_tid },
     { .type = UPC_NEWLWP, .lwpid = r->id, .tid = -1, .arg = r->upc.act.for_id },
   };
-  if (upcall_post(r, ev, 2, 0) < 0)
-    return;
-  // l may end (and its slot be reused) once it is no longer BLOCKED: only
-  // a kill does that before the announcement, and then r is killed too.
-  spinlock_acquire(&u->lock);
-  if (l->proc == r->proc && l->upc.state == UPC_LWP_BLOCKED) {
-    __atomic_store_n(&l->upc.act.announced, 1, __ATOMIC_RELEASE);   // l may report its wake-up
-    sleepq_wakeup(&l->upc.act.announced);
-  }
-  spinlock_release(&u->lock);
+  if (upcall_post(r, ev, 2, 0) == 0)
+    announced(&r->proc->upc, r, r->upc.replaces);
   // STUB
   //| (void)r;
   // LAB upcalls END
@@ -164,13 +233,34 @@ void activation_unblock(struct lwp *l)
   uint64 frame = uframe_push(l, "upcall");
   if (frame == 0)
     return;                         // no room on its stack: the process was killed
-  struct upcall_event ev[2] = {
+  struct upcall_event ev[4] = {
     { .type = UPC_UNBLOCKED, .lwpid = l->id, .tid = l->upc.tid, .frame = frame },
     { .type = UPC_RELEASED, .lwpid = l->id, .tid = -1 },
+    { .type = UPC_BLOCKED, .lwpid = l->upc.act.for_id, .tid = l->upc.act.for_tid },
+    { .type = UPC_NEWLWP, .lwpid = l->id, .tid = -1, .arg = l->upc.act.for_id },
   };
+  // Chosen to serve next (woken_blocked)? Then it reports and announces in
+  // one post, with the replacement's reserve: it reads the ring next.
+  spinlock_acquire(&u->lock);
+  struct lwp *next = l->upc.replaces;
+  if (next)
+    serve(l);
+  spinlock_release(&u->lock);
+  if (next) {
+    if (upcall_post(l, ev, 4, 0) == 0) {
+      l->upc.act.posted = 1;
+      announced(u, l, next);
+    }
+    return;
+  }
   if (upcall_post(l, ev, 2, UPC_RESERVE) < 0)
     return;
   spinlock_acquire(&u->lock);
+  if (l->upc.replaces) {            // chosen since: it announces next (the hook)
+    serve(l);
+    spinlock_release(&u->lock);
+    return;
+  }
   // Parks unless upcalls are off or a burst of blocks left enough spares.
   if (u->on && u->nspare < UPC_SPARES_KEEP) {
     cache_push(u, l);

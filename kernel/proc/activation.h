@@ -11,6 +11,7 @@ struct activation {
   int announced;    // blocked: its BLOCKED event is in the ring
   int for_id;       // a replacement: the id of the LWP it replaces,
   int for_tid;      // and the thread that LWP holds (its BLOCKED event)
+  int posted;       // a replacement that posted its announcement with its wake-up
   // STUB
   //| int unused;     // lab upcalls: what activation.c keeps per LWP
   // LAB upcalls END

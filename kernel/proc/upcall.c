@@ -26,6 +26,7 @@
 #include "proc/kick.h"
 #include "thread/lwp.h"
 #include "thread/klt.h"
+#include "thread/cpu.h"
 #include "thread/lwkt.h"
 #include "thread/sleepq.h"
 #include "thread/futex.h"
@@ -381,20 +382,49 @@ void upcall_entry_regs(struct lwp *r)
   r->kicked = 0;
 }
 
+// Is l woken from a sleep and waiting on this CPU's run queue? Asked by
+// the caller's block with u->lock held (a critical section: only this CPU
+// runs or moves the threads on its queue, so l stays so meanwhile). Such an
+// l runs on this CPU after the caller sleeps, from the sleep it left: a
+// blocked l that was woken finishes its call, or sleeps again first
+// (upcall_sleeping). One an interrupt thread preempted is not, whatever it
+// was doing.
+int upcall_woken_here(struct lwp *l)
+{
+  struct klt *t = l->klt;
+  return t->cpu == mycpu() && t->state == KLT_RUNQ && !(t->flags & KLT_PREEMPTED);
+}
+
 // The blocking path (sleepq.c): a serving LWP of a process with upcalls on,
 // inside a system call, not already blocked, not a spare, not a replacement
-// yet to announce, not ending. activation_block decides the rest.
+// yet to announce, not ending. activation_block decides the rest. A blocked
+// LWP, chosen to serve next (activation.c) and sleeping again first, goes to
+// activation_block too.
+//
+// A blocked LWP sleeps at user priority (sleep_common restores its own once
+// it runs): its wake-up only hands its thread back to the library, which
+// has an activation meanwhile, so it does not preempt the serving LWP at
+// that one's next return to user mode; a block soon after may find it
+// woken and make it the next replacement.
 void upcall_sleeping(struct lwp *l)
 {
   struct proc *p = l->proc;
-  if (!p->upc.on || l->upc.state != UPC_LWP_ACTIVE || l->upc.replaces || !l->serving ||
-      l->syscall_nr < 0 || lwp_killed(l))
-    return;
-  activation_block(l);
-  if (l->upc.state == UPC_LWP_BLOCKED)
+  if (l->upc.state == UPC_LWP_BLOCKED) {
+    if (l->upc.replaces && !lwp_killed(l))
+      activation_block(l);
+  } else {
+    if (!p->upc.on || l->upc.state != UPC_LWP_ACTIVE || l->upc.replaces || !l->serving ||
+        l->syscall_nr < 0 || lwp_killed(l))
+      return;
+    activation_block(l);
+    if (l->upc.state != UPC_LWP_BLOCKED) {
+      if (upcall_thread_of(l) >= 0)
+        __atomic_add_fetch(&p->upc.noreplace, 1, __ATOMIC_RELAXED);
+      return;
+    }
     __atomic_add_fetch(&p->upc.replaced, 1, __ATOMIC_RELAXED);
-  else if (upcall_thread_of(l) >= 0)
-    __atomic_add_fetch(&p->upc.noreplace, 1, __ATOMIC_RELAXED);
+  }
+  curklt()->pri = PRI_USER;
 }
 
 // A blocked LWP that was not handed over (killed, or no room for its frame:

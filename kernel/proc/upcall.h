@@ -20,6 +20,7 @@ struct upcall_proc {
   uint32 head, seq;       // the kernel's own copies: the user cannot move them
   struct lwp *spares;     // parked spare LWPs (linked through upc.next): activation.c's
   int nspare;             // on that list
+  struct lwp *last;       // the LWP announced last (activation.c's hint; may be stale)
   int announce_delay;     // kdebug KD_UPCALL_DELAY: ticks a replacement waits before it announces (-1: held)
   int seq_gap;            // kdebug KD_UPCALL_GAP: seq numbers the next post skips
   int spare_delay;        // kdebug KD_SPARE_DELAY: ticks the next new spare waits once marked serving
@@ -65,6 +66,7 @@ int  upcall_set_spare_delay(int ticks);                  // kdebug KD_SPARE_DELA
 // Helpers for activation.c.
 int  upcall_thread_of(struct lwp *l);                    // tid from its lwp_tidword, or -1
 void upcall_entry_regs(struct lwp *r);                   // r's user registers: a fresh start at the upcall entry
+int  upcall_woken_here(struct lwp *l);                   // l woken, waiting for this CPU (u->lock held)
 // Post ev[0..n) together, in order (the kernel fills in their seq): waits
 // (kill-able) while fewer than n + reserve slots are free; 0 on success, -1
 // if the process is dying or the area is gone.

@@ -82,9 +82,10 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
 {
   struct klt *t = curklt();
   struct bucket *b = bucket_of(chan);
+  int pri = t->pri;
   assert(chan != 0);
   if (t->lwp)
-    upcall_sleeping(t->lwp);   // scheduler activations: maybe a replacement serves meanwhile
+    upcall_sleeping(t->lwp);   // scheduler activations: maybe a replacement serves meanwhile (may lower t->pri)
   spinlock_acquire(&b->lock);
   t->chan = chan;
   t->timed_out = 0;
@@ -101,6 +102,7 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
     t->wake_tick = 0;
     spinlock_release(&b->lock);
     refused(t);
+    t->pri = pri;
     if (lk)
       spinlock_acquire(lk);
     return 0;
@@ -116,6 +118,7 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
   trace_event(TR_BLOCK, t);
   spinlock_release(&b->lock);
   lwkt_switch();
+  t->pri = pri;            // woken at the priority it slept with, it runs at its own
   intr_restore(s);
   int timed_out = t->timed_out;
   t->wake_tick = 0;
