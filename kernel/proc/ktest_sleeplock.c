@@ -5,8 +5,10 @@
 //      count is lost, and a waiter whose holder runs on the other CPU spins
 //      rather than sleeps;
 //   2. one holds it while asleep: the other sleeps at once, without spinning;
-//   3. one holds it running for long (until the other sleeps, or LONG_HOLD):
-//      the other spins at most SPIN_LIMIT, then sleeps;
+//   3. one holds it running for long (until the other sleeps, or LONG_HOLD)
+//      while interrupts take most of the other's CPU (STEAL_SLICES of every
+//      bench slice, when bench slicing is on): the other spins at most
+//      SPIN_LIMIT, then sleeps, however few looks it made meanwhile;
 //   4. one holds it running until the other has spun for STALE_RUN, then
 //      sleeps holding it: the spinner must sleep within STALE_LIMIT of that
 //      (a third thread on the holder's CPU, run once the holder sleeps,
@@ -30,6 +32,7 @@
 #define SPIN_LIMIT  (5 * TIMER_INTERVAL)   // phase 3: the waiter must sleep within this
 #define STALE_RUN   (TIMER_INTERVAL / 2)   // phase 4: the holder runs this long after the waiter came
 #define STALE_LIMIT (TIMER_INTERVAL / 4)   // phase 4: the waiter must sleep within this of the holder
+#define STEAL_SLICES 19                    // phase 3: the waiter's CPU spends 19 slices of 20 in interrupts
 
 // The result: the checks that failed (the graded test reads these bits).
 #define KT_COUNT   1    // a count or an acquisition was lost
@@ -55,6 +58,7 @@ static struct {
   volatile uint64 wait_start, wait_slept;   // phases 3 and 4: the waiter's times (r_time)
   volatile uint64 holder_slept;             // phase 4: when the holder went to sleep
   struct klt *watcher;      // phase 4: the third thread, on the holder's CPU
+  struct cpu *volatile slowed;   // phase 3: the CPU whose slice interrupts last long
 } st;
 
 static void finish_one(void)
@@ -137,6 +141,19 @@ static void long_holder(void)
   }
   crit_exit();
   sleeplock_release(&st.sl);
+}
+
+// Phase 3, in each bench-slice interrupt (clock_slice_hook): on the
+// waiter's CPU, hold the CPU STEAL_SLICES slices long, so that the waiter
+// makes a look only now and then. A spin bounded by a count of looks then
+// lasts many times what it lasts otherwise; one bounded in time does not.
+static void steal_time(void)
+{
+  if (mycpu() != st.slowed)
+    return;
+  uint64 t0 = r_time();
+  while (r_time() - t0 < STEAL_SLICES * bench_slice)
+    ;
 }
 
 static void long_waiter(void)
@@ -254,16 +271,23 @@ int kdebug_sleeplock_test(void)
          end.spun - mid.spun, end.slept - mid.slept, end.spin_loops - mid.spin_loops);
   st.held = 0;
   st.wait_start = st.wait_slept = 0;
-  if (!run_pair(long_holder, one, long_waiter, two))
+  st.slowed = two;
+  clock_slice_hook = steal_time;
+  int slowed = run_pair(long_holder, one, long_waiter, two);
+  clock_slice_hook = 0;
+  st.slowed = 0;
+  if (!slowed)
     return KT_NOKLT;
   struct lockstat last = *c;
   uint64 long_slept = st.wait_slept, spin_time = long_slept ? long_slept - st.wait_start : 0;
   if (long_slept)
-    printf("ktest sleeplock: holder running long: the waiter slept after %ld time units "
-           "(limit %d), spin_loops %ld\n", spin_time, SPIN_LIMIT, last.spin_loops - end.spin_loops);
+    printf("ktest sleeplock: holder running long, the waiter's CPU in interrupts %d time "
+           "units of %d: the waiter slept after %ld time units (limit %d), spin_loops %ld\n",
+           bench_slice ? STEAL_SLICES : 0, STEAL_SLICES + 1, spin_time, SPIN_LIMIT,
+           last.spin_loops - end.spin_loops);
   else
-    printf("ktest sleeplock: holder running long: the waiter had not slept after %d time units\n",
-           LONG_HOLD);
+    printf("ktest sleeplock: holder running long: the waiter had not slept after %d time "
+           "units\n", LONG_HOLD);
   st.held = 0;
   st.wait_start = st.wait_slept = st.holder_slept = 0;
   if (!run_threads(stale_holder, one, long_waiter, two, stale_watcher))

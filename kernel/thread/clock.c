@@ -44,6 +44,7 @@ uint64 clock_ticks(void)
 // (clock_idle_done).
 volatile uint64 bench_slice;
 static volatile uint64 bench_slices;   // slice interrupts taken (neither tick nor sample)
+void (*clock_slice_hook)(void);
 
 // Ticks and slices fall on a fixed grid of the time CSR, so they do not
 // drift with the time taken to handle them: under -icount, what a run does
@@ -188,8 +189,11 @@ void clock_intr(void)
   struct cpu *c = mycpu();
   uint64 now = r_time();
   int user = !(CSR_READ(sstatus) & SSTATUS_SPP);
-  if (now < c->next_tick && !(prof_interval && now >= c->next_sample))
+  if (now < c->next_tick && !(prof_interval && now >= c->next_sample)) {
     __sync_fetch_and_add(&bench_slices, 1);   // only a bench slice ended
+    if (clock_slice_hook)
+      clock_slice_hook();
+  }
   if (prof_interval && now >= c->next_sample) {
     // Taken more than one time unit (100 instructions) after it was due:
     // interrupts were off.

@@ -21,4 +21,7 @@ void   clock_idle_leave(void);        // around its wfi,
 void   clock_idle_done(void);         // and when it switches to a thread
 struct bench_times;
 void   clock_bench_times(struct bench_times *bt);   // for kdebug KD_BENCH_TIMES
+// A test's (kdebug, ktest_sleeplock.c): runs in each bench-slice interrupt,
+// interrupts off. 0: none.
+extern void (*clock_slice_hook)(void);
 void   sleepq_timeouts(uint64 now);
