@@ -73,11 +73,11 @@ struct umutex_stats {
 
 struct umutex {
   int locked;         // the lock word: 1 while owned (taken by an atomic swap)
-  int owner;          // tid of the owner, -1 when free
-  int waiters;        // 1 while the wait list may hold threads: unlock must wake them
-  int guard;          // spinlock over the wait list
-  int wait_head;      // tid of the first blocked waiter, -1 if none (FIFO)
-  int wait_tail;
+  int owner;          // umutex_init: -1 (NO_TID); what it means after that is the mutex's
+  int waiters;        // room for the mutex's waiter protocol (user/lib/uthread_mutex.c):
+  int guard;          //   umutex_init zeroes waiters and guard and sets wait_head and
+  int wait_head;      //   wait_tail to -1 (an empty list for ult_wait_*); what they
+  int wait_tail;      //   mean after that is the design's
   int mode;           // UMUTEX_ADAPTIVE, UMUTEX_BLOCK or UMUTEX_SPIN
   struct umutex_stats stats;
 };
