@@ -502,7 +502,8 @@ static void trylock_b(void *arg)
   turns_done[1] = 1;
 }
 
-// 1 if A spun in at least 4 of 5 rounds behind B's trylock.
+// 1 if A spun (did not block, and the counters say so) in at least 4 of 5
+// rounds behind B's trylock.
 static int trylock_owner_spun(void)
 {
   umutex_init(&m);
@@ -518,7 +519,8 @@ static int trylock_owner_spun(void)
   show("trylock owner running", &s);
   printf("adaptest: trylock owner: the waiter spun on the running owner, which took the mutex "
          "with umutex_trylock, in %d of %d rounds\n", tl_spun, TRYLOCK_ROUNDS);
-  return !aborted && count == 2 * TRYLOCK_ROUNDS && tl_spun * 5 >= TRYLOCK_ROUNDS * 4;
+  return !aborted && count == 2 * TRYLOCK_ROUNDS && tl_spun * 5 >= TRYLOCK_ROUNDS * 4 &&
+         s.spun * 5 >= TRYLOCK_ROUNDS * 4;
 }
 
 static void test_spin(void)
