@@ -384,14 +384,24 @@ void lwkt_migrate(struct klt *t, struct cpu *to)
   ipiq_send(t->cpu, migrate_local, m);
 }
 
+// mine[i]: the LWPs the new one's process has on CPU i. Its LWPs are
+// meant to run at once, so the new one goes where the process has the
+// fewest; among those, where the fewest user LWPs of any process are, and
+// on a tie this CPU. Both counts include sleeping LWPs: a parked LWP of the
+// process wakes when its library has work, and whether one sleeps at this
+// moment is timing, which must not decide where its sibling runs.
 // The started CPUs are harts 0 .. ncpu-1 (the board numbers harts from 0
 // and main.c starts them all), so the loop stops at ncpu, not NCPU. A hart
 // that failed to start would leave the last ones out: only balance suffers.
-struct cpu *lwkt_pick_cpu(void)
+struct cpu *lwkt_pick_cpu(const int *mine)
 {
   struct cpu *best = mycpu();
-  for (int i = 0; i < ncpu; i++)
-    if (cpus[i].started && cpus[i].nuser < best->nuser)
-      best = &cpus[i];
+  for (int i = 0; i < ncpu; i++) {
+    struct cpu *c = &cpus[i];
+    if (!c->started)
+      continue;
+    if (mine[i] < mine[best->id] || (mine[i] == mine[best->id] && c->nuser < best->nuser))
+      best = c;
+  }
   return best;
 }

@@ -13,7 +13,7 @@ void lwkt_maybe_preempt(void);            // end of a trap, crit_exit: run a wai
 void lwkt_idle_loop(void) __attribute__((noreturn));
 // Move a user LWP's KLT that is queued on its CPU to another CPU (user scheduler).
 void lwkt_migrate(struct klt *t, struct cpu *to);
-struct cpu *lwkt_pick_cpu(void);          // least loaded CPU for a new user LWP
+struct cpu *lwkt_pick_cpu(const int *mine); // for a new user LWP: fewest of its process's (mine[cpu]), then of all
 void lwkt_switch_finish(struct klt *prev);
 
 // On the way back to user mode: the LWP drops to user priority and yields

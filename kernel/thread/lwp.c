@@ -111,12 +111,25 @@ void lwp_start_test_wait(struct lwp *l)
     lwp_test_delay(1);
 }
 
+// Where a new LWP of p goes: lwkt_pick_cpu, told how many live LWPs p has
+// on each CPU (read while they may move: a hint, as placement is).
+static struct cpu *lwp_pick_cpu(struct proc *p)
+{
+  int mine[NCPU] = { 0 };
+  spinlock_acquire(&p->lock);
+  for (struct lwp *l = p->lwps; l; l = l->next)
+    if (!l->dead)
+      mine[l->klt->cpu->id]++;
+  spinlock_release(&p->lock);
+  return lwkt_pick_cpu(mine);
+}
+
 struct lwp *lwp_alloc(struct proc *p, uint64 pc, uint64 sp, uint64 a0)
 {
   int own = curlwp() && curlwp()->proc == p;
   if (lwp_alloc_delay > 0 && own && lwp_alloc_test_delay(p, lwp_alloc_delay) < 0)
     return 0;
-  struct cpu *cpu = lwkt_pick_cpu();
+  struct cpu *cpu = lwp_pick_cpu(p);
   struct klt *t = klt_create(p->name, lwp_start, 0, PRI_KERN_USER, cpu);
   if (t == 0)
     return 0;
