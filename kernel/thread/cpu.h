@@ -32,7 +32,7 @@ struct cpu {
   struct klt *rq_head[NPRI];     // run queues, one FIFO per priority
   struct klt *rq_tail[NPRI];
   uint32 rq_mask;                // bit p set when rq_head[p] is not empty
-  int nuser;                     // runnable + running user-level LWPs here
+  int nuser;                     // user-level LWPs here, sleeping ones included
   volatile int critcount;        // critical-section depth
   volatile int reqflags;         // RQF_*
   int intr_depth;                // nested traps being handled
