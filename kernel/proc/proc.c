@@ -513,10 +513,16 @@ void proc_dump(void)
            p->state == PROC_ZOMBIE ? "zombie" : "alive", p->sz, p->nlwp);
     if (p->sigpending)
       printf(" pending 0x%lx", p->sigpending);
+    if (p->upc.area)                 // where a hang of activations stands (proc/upcall.c)
+      printf(" upcalls %s head %d posted %ld waits %ld spares %d in user %d", p->upc.on ? "on" : "off",
+             p->upc.head, p->upc.posted, p->upc.waits, p->upc.nspare, p->upc.inuser);
     printf("\n");
     for (struct lwp *l = p->lwps; l; l = l->next) {
-      printf("  lwp %d klt %d cpu %d %s vcsw %ld ivcsw %ld", l->id, l->klt->id,
-             l->klt->cpu->id, pri_class(l->klt->pri), l->vcsw, l->ivcsw);
+      printf("  lwp %d klt %d cpu %d %s vcsw %ld ivcsw %ld sys %d pc 0x%lx ra 0x%lx%s%s", l->id, l->klt->id,
+             l->klt->cpu->id, pri_class(l->klt->pri), l->vcsw, l->ivcsw, l->syscall_nr, l->tf.epc,
+             l->tf.ra, l->serving ? " serving" : "", l->upc.inuser ? " in user" : "");
+      if (l->upc.replaces)
+        printf(" upcall: replacement yet to announce");
       if (l->upc.state == UPC_LWP_BLOCKED)
         printf(" upcall: blocked holding thread %d", l->upc.tid);
       else if (l->upc.state == UPC_LWP_SPARE)

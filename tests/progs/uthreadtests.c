@@ -612,6 +612,7 @@ static void stall_watch(void *arg)
       printf("  %s: library: %d events read, %d BLOCKED, %d UNBLOCKED, %d RELEASED, %d refused\n",
              test_current, (int)u.events, (int)u.blocked, (int)u.unblocked, (int)u.released,
              (int)u.disorder);
+      kdebug(KD_DUMP, 0);          // every LWP: system call, user pc, serving, upcall state
       exit(1);
     }
   }
