@@ -38,6 +38,7 @@ static int observation(int cmd)
   case KD_UPCALL_RESET:
   case KD_UPCALL_DELAY:             // the caller's own replacements only
   case KD_UPCALL_GAP:               // the caller's own ring only
+  case KD_UPCALL_ROOM_WAIT:         // the caller's own posters only
   case KD_SPARE_DELAY:              // the caller's own spares only
   case KD_LOCKSTAT:
   case KD_BENCH_TIMES:

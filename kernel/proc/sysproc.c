@@ -187,6 +187,7 @@ uint64 sys_kdebug(void)
     return 0;
   case KD_UPCALL_DELAY:     return upcall_set_delay(arg);
   case KD_UPCALL_GAP:       return upcall_set_gap(arg);
+  case KD_UPCALL_ROOM_WAIT: return upcall_set_room_wait(arg);
   case KD_SPARE_DELAY:      return upcall_set_spare_delay(arg);
   case KD_SLEEPLOCK_TEST:   return kdebug_sleeplock_test();
   case KD_LOCKSTAT:         return lockstat_copyout(arg);

@@ -321,9 +321,11 @@ int upcall_post(struct lwp *l, struct upcall_event *ev, int n, int reserve)
         wake_library(p);
       return 0;
     }
-    // Full: wait until the library moves tail (or a tick passes). A signal
-    // does not end the wait: l takes it once it is back in user mode.
-    futex_wait_kernel(p->pagetable, area + offsetof(struct upcall_area, tail), tail, 1);
+    // Full: wait until the library moves tail and wakes us (kwait), or a
+    // tick passes (a test may make it longer). A signal does not end the
+    // wait: l takes it once it is back in user mode.
+    int ticks = __atomic_load_n(&u->room_wait, __ATOMIC_RELAXED);
+    futex_wait_kernel(p->pagetable, area + offsetof(struct upcall_area, tail), tail, ticks ? ticks : 1);
   }
 }
 
@@ -483,6 +485,17 @@ int upcall_set_gap(int n)
   spinlock_acquire(&u->lock);
   u->seq_gap = n;
   spinlock_release(&u->lock);
+  return 0;
+}
+
+// kdebug KD_UPCALL_ROOM_WAIT: a poster waiting for room looks again only
+// after `ticks`, so that a test sees whether the library's kwait wake-up
+// comes (a lost one then costs the drain `ticks`, not at most one).
+int upcall_set_room_wait(int ticks)
+{
+  if (ticks < 0 || ticks > 100)
+    return -1;
+  __atomic_store_n(&curproc()->upc.room_wait, ticks, __ATOMIC_RELAXED);
   return 0;
 }
 

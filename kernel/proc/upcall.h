@@ -24,6 +24,7 @@ struct upcall_proc {
   int announce_delay;     // kdebug KD_UPCALL_DELAY: ticks a replacement waits before it announces (-1: held)
   int seq_gap;            // kdebug KD_UPCALL_GAP: seq numbers the next post skips
   int spare_delay;        // kdebug KD_SPARE_DELAY: ticks the next new spare waits once marked serving
+  int room_wait;          // kdebug KD_UPCALL_ROOM_WAIT: ticks a poster waits for room before it looks again (0: 1)
   int inuser, maxuser;    // LWPs in user mode now, the most at once
   uint64 posted, waits, replaced, noreplace;
   int short_told;         // spares_short said which limit stopped the spares
@@ -61,6 +62,7 @@ int  upcall_stats(uint64 uaddr);                         // kdebug KD_UPCALL_STA
 void upcall_reset_max(void);                             // kdebug KD_UPCALL_RESET
 int  upcall_set_delay(int ticks);                        // kdebug KD_UPCALL_DELAY
 int  upcall_set_gap(int n);                              // kdebug KD_UPCALL_GAP
+int  upcall_set_room_wait(int ticks);                    // kdebug KD_UPCALL_ROOM_WAIT
 int  upcall_set_spare_delay(int ticks);                  // kdebug KD_SPARE_DELAY
 
 // Helpers for activation.c.

@@ -40,6 +40,9 @@
                                  // makes a blocked LWP wake first
 #define KD_UPCALL_GAP        23  // the caller's next posted event skips arg (1..100) seq numbers:
                                  // a gap its library must count in disorder (upctest pollers)
+#define KD_UPCALL_ROOM_WAIT  25  // a poster of the caller's process that finds the ring full
+                                 // looks again after arg ticks (1..100; 0: the usual 1) unless
+                                 // the library's kwait wake-up comes first (upctest roundtrip)
 #define KD_SPARE_DELAY       24  // the caller's next new spare waits arg ticks (0..100) once it is
                                  // marked serving, before it runs (uthreadtests spareserving)
 #define KD_SLEEPLOCK_TEST    30  // in-kernel test of adaptive sleep locks (2 harts); 0 = passed

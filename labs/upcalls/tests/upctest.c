@@ -1082,8 +1082,12 @@ static void rt_pinger(void *arg)
 // one futex_wake: more wake-ups than the ring holds. How long from the first
 // of them back in user mode to the last. The gate, not a timed sleep, wakes
 // them together: a sleep(dr_until - uptime()) that a tick interrupts between
-// its two readings of the clock wakes a tick after the others.
+// its two readings of the clock wakes a tick after the others. A poster that
+// finds the ring full looks again only after DR_ROOM_WAIT ticks
+// (KD_UPCALL_ROOM_WAIT), so a library that never wakes it (kwait) costs the
+// drain that long every time, not anything from 0 to a tick.
 #define DRAIN 40
+#define DR_ROOM_WAIT 30
 static int dr_gate;
 static volatile uint64 dr_first, dr_last;
 
@@ -1119,10 +1123,12 @@ static void test_roundtrip(void)
   for (int i = 0; i < DRAIN; i++)
     ok &= (tids[i] = uthread_create(dr_sleeper, 0, 0)) >= 0;
   ok &= await_blocked(before + DRAIN);
+  ok &= kdebug(KD_UPCALL_ROOM_WAIT, DR_ROOM_WAIT) == 0;
   __atomic_store_n(&dr_gate, 1, __ATOMIC_RELEASE);
   futex_wake(&dr_gate, DRAIN);
   for (int i = 0; i < DRAIN; i++)
     ok &= uthread_join(tids[i]) == 0;
+  kdebug(KD_UPCALL_ROOM_WAIT, 0);
   uint64 drain = (dr_last - dr_first) * 100;
   printf("upctest: %d sleepers back within %d guest instructions of the first (bound %d); "
          "a poster waited for room %d times\n", DRAIN, (int)drain, DRAIN_BOUND,
