@@ -15,6 +15,8 @@
 // bit is taken (cleared) by exactly one LWP, in sig_deliver, under the lock.
 // A sleeper told to take a process-directed bit owns it before its sleep
 // ends, so the call it sleeps in fails for a signal it will take itself.
+// One that holds the bit in its own set already is on its way out (its
+// own copy ends the sleep): ours stays with the process, or two merge.
 // STUB
 //| // Theory (yours, Part 2): why no signal is taken twice, taken while
 //| // blocked, or lost.
@@ -65,6 +67,8 @@ struct cpu *sig_tell_taker(struct proc *p, uint64 bit)
     return 0;
   if (runs_user_code(l->klt))
     return l->klt->cpu != mycpu() ? l->klt->cpu : 0;
+  if (l->sigpending & bit)
+    return 0;                    // its own copy ends the sleep: ours waits, not merged
   p->sigpending &= ~bit;         // the sleeper's own before its sleep ends
   l->sigpending |= bit;
   if (!sleepq_abort_sig(l->klt)) {

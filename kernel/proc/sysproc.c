@@ -181,6 +181,10 @@ uint64 sys_kdebug(void)
       return -1;
     lwp_start_wait = arg;
     return 0;
+  case KD_SIG_ABORT_WAIT:
+    if (arg < 0 || arg > 100)
+      return -1;
+    return sleepq_abort_wait(curproc(), arg);
   case KD_UPCALL_STATS:     return upcall_stats(arg);
   case KD_UPCALL_RESET:
     upcall_reset_max();

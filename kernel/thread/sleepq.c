@@ -9,6 +9,7 @@
 #include "thread/lwp.h"
 #include "thread/trace.h"
 #include "thread/clock.h"
+#include "thread/ipiq.h"
 #include "proc/upcall.h"
 #include "proc/signal.h"
 #include "lib/spinlock.h"
@@ -190,6 +191,39 @@ void sleepq_abort(struct klt *t)
   spinlock_release(&b->lock);
 }
 
+// KD_SIG_ABORT_WAIT, a test hook: the process whose LWPs' next ended signal
+// sleep makes sleepq_abort_sig wait, how long at most, and whether it did.
+static struct proc *abort_wait_proc;
+static int abort_wait_ticks, abort_waited;
+
+int sleepq_abort_wait(struct proc *p, int ticks)
+{
+  __atomic_store_n(&abort_wait_proc, 0, __ATOMIC_SEQ_CST);
+  int waited = __atomic_exchange_n(&abort_waited, 0, __ATOMIC_SEQ_CST);
+  abort_wait_ticks = ticks;
+  if (ticks > 0)
+    __atomic_store_n(&abort_wait_proc, p, __ATOMIC_SEQ_CST);
+  return waited;
+}
+
+// Holds the caller (a signal's sender, under p->lock) between ending t's
+// sleep and whatever it does next, while t runs on its own CPU: until t
+// has gone to sleep again (its count of sleeps moved from vcsw) or the
+// armed ticks have passed. Spins: the caller may hold spinlocks.
+static void abort_wait(struct klt *t, uint64 vcsw)
+{
+  struct lwp *l = t->lwp;
+  struct proc *p = __atomic_load_n(&abort_wait_proc, __ATOMIC_SEQ_CST);
+  if (p == 0 || l == 0 || l->proc != p || t->cpu == mycpu() ||
+      !__atomic_compare_exchange_n(&abort_wait_proc, &p, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+    return;
+  __atomic_store_n(&abort_waited, 1, __ATOMIC_SEQ_CST);
+  ipiq_ring();                   // t's CPU hears of it now, not when our locks are dropped
+  uint64 until = r_time() + (uint64)abort_wait_ticks * TIMER_INTERVAL;
+  while (__atomic_load_n(&l->vcsw, __ATOMIC_SEQ_CST) == vcsw && r_time() < until)
+    ;
+}
+
 int sleepq_abort_sig(struct klt *t)
 {
   void *chan = t->chan;
@@ -197,14 +231,18 @@ int sleepq_abort_sig(struct klt *t)
     return 0;
   struct bucket *b = bucket_of(chan);
   int ended = 0;
+  uint64 vcsw = 0;
   spinlock_acquire(&b->lock);
   if (t->chan == chan && t->sleep_sig) {
     bucket_unlink(b, t);
     t->chan = 0;
+    vcsw = t->lwp ? t->lwp->vcsw : 0;
     lwkt_schedule(t);
     ended = 1;
   }
   spinlock_release(&b->lock);
+  if (ended)
+    abort_wait(t, vcsw);
   return ended;
 }
 

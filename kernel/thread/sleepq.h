@@ -29,4 +29,8 @@ struct klt;
 void sleepq_abort(struct klt *t);
 // The same for a sleepq_sleep_sig sleep only; 1 if it ended one (signals).
 int  sleepq_abort_sig(struct klt *t);
+// KD_SIG_ABORT_WAIT (uapi/kdebug.h): arm (ticks > 0) or disarm (0) the wait
+// in sleepq_abort_sig for p's LWPs; 1 if an armed wait happened.
+struct proc;
+int  sleepq_abort_wait(struct proc *p, int ticks);
 void sleepq_init(void);

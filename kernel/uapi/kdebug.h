@@ -30,6 +30,11 @@
                                  // concurrency's kill test: none after a kill)
 #define KD_DOORBELL_TEST     55  // a CPU spinning for a lock must not owe another CPU's doorbell
                                  // (kernel/proc/ktest_doorbell.c); 0 = passed
+#define KD_SIG_ABORT_WAIT    56  // arg ticks (1..100): the next sleepq_abort_sig that ends the sleep
+                                 // of an LWP of the caller's process on another CPU then waits,
+                                 // spinning, until that LWP sleeps again or arg ticks pass (lab
+                                 // signals' sleeper test: a sleeper woken before its signal is its
+                                 // own); 0: off. Returns 1 if the armed wait happened since armed
 #define KD_LWP_START_WAIT    58  // arg ticks (0: off, at most 100): an LWP that lets a new LWP of
                                  // its own process run (lwkt_schedule) then waits until that one
                                  // has ended, at most arg ticks (lab concurrency: one that ends at once)

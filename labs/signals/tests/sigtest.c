@@ -17,7 +17,9 @@
 //              the signal from one that was not)
 //   sleeper    a process-directed signal with no LWP in user code: an LWP
 //              asleep in an interruptible call takes it, never one that
-//              blocks it; alarm ends the sleep of a one-LWP process
+//              blocks it; alarm ends the sleep of a one-LWP process; a
+//              sleeper that runs as soon as its sleep ends (the sender held
+//              there by KD_SIG_ABORT_WAIT) must find the signal its own
 //   prefer     an LWP running user code is preferred to a sleeper, whose
 //              call is then left alone
 //   onetaker   three LWPs in user code: each process-directed signal runs
@@ -477,7 +479,7 @@ static void t_interrupt(void)
 
 // ---- sleeper ----------------------------------------------------------------------
 
-static const char *const sleeper_checks[] = { "sleeper", "skips", "intact", "alarm", 0 };
+static const char *const sleeper_checks[] = { "sleeper", "skips", "intact", "alarm", "handed", 0 };
 static volatile int rd_ret[2] = { -2, -2 }, rd_lwp[2];
 static int rd_fds[2][2];
 
@@ -489,6 +491,46 @@ static void reader(void *arg)
   char c;
   rd_ret[i] = read(rd_fds[i][0], &c, 1);
   lwp_exit();
+}
+
+// A sleeper chosen to take a signal may run as soon as its sleep ends:
+// the kernel (KD_SIG_ABORT_WAIT) holds the sender just after it ends the
+// reader's sleep, until the reader has slept again or 30 ticks passed.
+// The signal must be the reader's own by then, so its read fails instead
+// of sleeping again for good. The hook holds the sender only if the reader
+// runs on another CPU (a fresh reader goes to the least busy one): tried
+// up to 5 times.
+static void sleeper_handed(void)
+{
+  sigprocmask(SIG_SETMASK, BIT(SIGUSR1), 0);
+  int waited = 0, before = 0, ret = -2;
+  for (int try = 0; try < 5 && !waited; try++) {
+    rd_lwp[0] = 0;
+    rd_ret[0] = -2;
+    pipe(rd_fds[0]);
+    int id = lwp_create(reader, 0, new_stack());
+    wait_asleep(&rd_lwp[0]);
+    before = hits[SIGUSR1];
+    kdebug(KD_SIG_ABORT_WAIT, 30);
+    sigsend(getpid(), SIGUSR1);
+    waited = kdebug(KD_SIG_ABORT_WAIT, 0);
+    for (int t = 0; t < WAIT_TICKS && rd_ret[0] == -2; t++)
+      sleep(1);
+    write(rd_fds[0][1], "x", 1);
+    lwp_join(id);
+    ret = rd_ret[0];
+    close(rd_fds[0][0]);
+    close(rd_fds[0][1]);
+    if (!waited)
+      wait_hits(SIGUSR1, before + 1);   // taken: not left for the next try
+  }
+  int took = hits[SIGUSR1] - before;
+  if (!waited || ret != -1 || took != 1 || taker_lwp != rd_lwp[0])
+    printf("  held after ending the reader's sleep (%s): read returned %d, %d handler runs, the last on lwp %d "
+           "(reader %d)\n", waited ? "held" : "never on another CPU", ret, took, taker_lwp, rd_lwp[0]);
+  check(4, waited && ret == -1 && took == 1 && taker_lwp == rd_lwp[0],
+        "a sleeper woken before its signal was its own slept again: its read did not fail");
+  sigprocmask(SIG_SETMASK, 0, 0);
 }
 
 static void t_sleeper(void)
@@ -527,6 +569,7 @@ static void t_sleeper(void)
   if (r != -1 || hits[SIGALRM] != 1)
     printf("  sleep returned %d, SIGALRM handler runs %d\n", r, hits[SIGALRM]);
   check(3, r == -1 && hits[SIGALRM] == 1, "alarm did not end the sleep of a one-LWP process after its handler");
+  sleeper_handed();
 }
 
 // ---- prefer -----------------------------------------------------------------------
@@ -794,9 +837,12 @@ static void mn_mask_body(void)
 
 // Two LWPs; thread T runs on the second (the main thread spins on the
 // first until it has) and ends, so that LWP waits in its scheduler with no
-// thread. The main thread, not masking SIGUSR1, sends it to the process:
-// the LWP with no thread must not take it, so the main thread does, before
-// sigsend returns. Exit status 0 if so.
+// thread. The main thread then masks SIGUSR1 and sends it to the process:
+// no thread may take it (the LWP with no thread least of all, though T did
+// not mask it), so it stays pending until the main thread unmasks it and
+// takes it before uthread_sigmask returns. Masked while sending, the main
+// thread gives the kernel no reason to pick it, whatever its choice of
+// taker. Exit status 0 if so.
 static volatile int idle_lwp;
 
 static void idle_thread(void *arg)
@@ -816,10 +862,14 @@ static int mn_idle_child(void)
     ;                          // spin (no yield): T runs on the other LWP
   uthread_join(t);
   wait_asleep(&idle_lwp);
+  uthread_sigmask(SIG_BLOCK, BIT(SIGUSR1), 0);
   sigsend(getpid(), SIGUSR1);
-  if (idle_lwp == 0 || hits[SIGUSR1] != 1 || taker_lwp != lwp_self()) {
-    printf("  the other LWP (%d) idle in its scheduler: %d handler runs, the last on lwp %d (main %d)\n",
-           idle_lwp, hits[SIGUSR1], taker_lwp, lwp_self());
+  int early = hits[SIGUSR1], early_lwp = taker_lwp;
+  uthread_sigmask(SIG_UNBLOCK, BIT(SIGUSR1), 0);
+  if (idle_lwp == 0 || early != 0 || hits[SIGUSR1] != 1 || taker_lwp != lwp_self()) {
+    printf("  the other LWP (%d) idle in its scheduler: %d handler runs while the main thread "
+           "masked it (the last on lwp %d), %d after it unmasked it, the last on lwp %d (main %d)\n",
+           idle_lwp, early, early_lwp, hits[SIGUSR1] - early, taker_lwp, lwp_self());
     return 1;
   }
   return 0;
