@@ -55,6 +55,7 @@ static int sig_discarded(struct proc *p, int sig)
 static void nudge_ipi(void *arg)
 {
   (void)arg;   // the trap it causes passes lwp_userret, which delivers
+  mycpu()->stats.sig_nudges++;   // interrupts off (ipiq_process): sigtest prefer reads it
 }
 
 static void ring(struct cpu *c)

@@ -120,7 +120,8 @@ static int cpu_info(uint64 uaddr)
       continue;
     struct cpuinfo ci = { c->id, c->nuser, c->stats.switch_same_proc, c->stats.switch_cross_proc,
                           c->stats.switch_kernel, c->stats.preempt, c->stats.ipi_sent,
-                          c->stats.ipi_recv, c->stats.migrations, c->stats.user_entries };
+                          c->stats.ipi_recv, c->stats.migrations, c->stats.user_entries,
+                          c->stats.sig_nudges };
     if (copyout(curproc()->pagetable, uaddr + n * sizeof(ci), &ci, sizeof(ci)) < 0)
       return -1;
     n++;

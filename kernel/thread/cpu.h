@@ -21,6 +21,7 @@ struct cpu_stats {
   uint64 ipi_raised;         // doorbells rung (arch/ipi.c)
   uint64 migrations;         // LWPs moved away by the user scheduler
   uint64 user_entries;       // returns to user mode (trap.c)
+  uint64 sig_nudges;         // IPIs run here to make an LWP take a signal (proc/signal.c)
 };
 
 struct cpu {

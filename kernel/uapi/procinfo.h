@@ -43,4 +43,5 @@ struct cpuinfo {
   uint64 ipi_sent, ipi_recv;  // IPI messages
   uint64 migrations;          // LWPs moved away by the user scheduler
   uint64 user_entries;        // returns to user mode (any LWP): one ends every trap from user mode
+  uint64 sig_nudges;          // IPIs run here to make an LWP running user code take a signal
 };

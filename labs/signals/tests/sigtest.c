@@ -606,16 +606,40 @@ static int spinner_moved(uint64 from, int elsewhere)
   return 0;
 }
 
-// CPU cpu's count of returns to user mode (KD_CPU_STATS) in *n; 0 if it has none.
-static int cpu_returns(int cpu, uint64 *n)
+// CPU cpu's counters (KD_CPU_STATS) in *c; 0 if it has none.
+static int cpu_stats(int cpu, struct cpuinfo *c)
 {
   static struct cpuinfo ci[8];
   int k = kdebug(KD_CPU_STATS, (long)ci);
   for (int i = 0; i < k; i++)
     if (ci[i].id == cpu) {
-      *n = ci[i].user_entries;
+      *c = ci[i];
       return 1;
     }
+  return 0;
+}
+
+// CPU cpu's count of returns to user mode in *n; 0 if it has none.
+static int cpu_returns(int cpu, uint64 *n)
+{
+  struct cpuinfo c;
+  if (!cpu_stats(cpu, &c))
+    return 0;
+  *n = c.user_entries;
+  return 1;
+}
+
+// Was CPU cpu interrupted to take a signal (signal.c's nudge IPI) since its
+// count read `before`? The IPI may still be on its way when the signal was
+// taken at a tick first: wait for it, up to WAIT_TICKS.
+static int cpu_nudged(int cpu, uint64 before)
+{
+  struct cpuinfo c;
+  int start = uptime();
+  do {
+    if (cpu_stats(cpu, &c) && c.sig_nudges > before)
+      return 1;
+  } while (uptime() - start < WAIT_TICKS);
   return 0;
 }
 
@@ -630,7 +654,9 @@ static int cpu_returns(int cpu, uint64 *n)
 // the taker was chosen must go to it and leave the sleeper alone. It surely
 // did if, from before the send until it ran its loop again after the send,
 // it was never switched and its CPU never returned to user mode: every trap
-// from user mode ends with such a return.
+// from user mode ends with such a return. Such a taker must also be
+// interrupted for it (an IPI to its CPU), not left to take it at its next
+// tick.
 #define PREFER_ROUNDS 5
 #define PREFER_TICKS (WATCH_TICKS / 2)   // a round takes at most 4 WAIT_TICKS
 
@@ -639,8 +665,8 @@ static void t_prefer(void)
   signal(SIGUSR1, handler);
   sigprocmask(SIG_SETMASK, BIT(SIGUSR1), 0);
   int rn = lwp_create(runner, 0, new_stack());
-  int round = 0, took = 0, wrong = 0, cut = 0, start = uptime();
-  for (; round < 20 && took < PREFER_ROUNDS && !wrong && !cut && uptime() - start < PREFER_TICKS; round++) {
+  int round = 0, took = 0, wrong = 0, cut = 0, late = 0, start = uptime();
+  for (; round < 20 && took < PREFER_ROUNDS && !wrong && !cut && !late && uptime() - start < PREFER_TICKS; round++) {
     rd_lwp[0] = 0;
     rd_ret[0] = -2;
     pipe(rd_fds[0]);
@@ -649,7 +675,8 @@ static void t_prefer(void)
     spinner_moved(run_spins, 1);
     int h = hits[SIGUSR1], cpu = run_sc ? (int)run_sc->sc_cpu : 0;
     uint64 sw = run_sc ? run_sc->sc_switches : 0, before = 0, after = 0;
-    int surely = cpu_returns(cpu, &before);
+    struct cpuinfo was;
+    int surely = cpu_stats(cpu, &was) && cpu_returns(cpu, &before);
     sigsend(getpid(), SIGUSR1);
     surely = surely && spinner_moved(run_spins, 0) && cpu_returns(cpu, &after) &&
              after == before && run_sc->sc_switches == sw;
@@ -661,14 +688,18 @@ static void t_prefer(void)
     close(rd_fds[0][1]);
     took += mine;
     wrong += surely && !mine;
+    late += surely && mine && !cpu_nudged(cpu, was.sig_nudges);
     cut += (surely || mine) && rd_ret[0] == -1;
   }
   run_stop = 1;
   lwp_join(rn);
-  if (took < PREFER_ROUNDS || wrong || cut)
+  if (took < PREFER_ROUNDS || wrong || cut || late)
     printf("  %d sends in %d ticks: %d taken by the spinner, %d not while it surely ran user code, "
-           "%d sleepers' reads cut short while it did\n", round, uptime() - start, took, wrong, cut);
-  check(0, took == PREFER_ROUNDS && wrong == 0, "an LWP running user code was not the one to take the signal");
+           "%d taken with no IPI to its CPU, %d sleepers' reads cut short while it did\n",
+           round, uptime() - start, took, wrong, late, cut);
+  check(0, took == PREFER_ROUNDS && wrong == 0 && late == 0,
+        late ? "an LWP running user code on another CPU was not interrupted to take the signal"
+             : "an LWP running user code was not the one to take the signal");
   check(1, took == PREFER_ROUNDS && cut == 0, "a sleeper's call was cut short while an LWP ran user code");
   sigprocmask(SIG_SETMASK, 0, 0);
 }
