@@ -891,7 +891,12 @@ static int mn_idle_child(void)
   int t = uthread_create(idle_thread, 0, 0);
   for (uint64 t0 = rdtime(); idle_lwp == 0 && rdtime() - t0 < 100 * 100000ull; )
     ;                          // spin (no yield): T runs on the other LWP
+  int before = lwp_self();
   uthread_join(t);
+  // If the join blocked, the main thread may have come back on T's LWP:
+  // then the LWP left with no thread is the one it blocked on.
+  if (lwp_self() != before)
+    idle_lwp = before;
   wait_asleep(&idle_lwp);
   uthread_sigmask(SIG_BLOCK, BIT(SIGUSR1), 0);
   sigsend(getpid(), SIGUSR1);
