@@ -43,6 +43,7 @@ struct cpu {
   uint64 doorbells;              // harts owed an IPI when this critical section ends
   struct proc *loaded_proc;      // whose page table satp holds (NULL: kernel)
   uint64 ticks;                  // timer ticks seen by this CPU
+  uint64 drained_tick;           // `ticks` when ipiq_process last ran (the dump)
   uint64 next_tick;              // time CSR value of this CPU's next tick
   uint64 next_sample;            // ... and of its next profiler sample (clock.c)
   uint64 prof_seed;              // the profiler's random gaps (profile.c)

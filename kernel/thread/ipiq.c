@@ -149,6 +149,7 @@ void ipiq_process(void)
   struct cpu *me = mycpu();
   assert(!intr_get());
   CSR_CLEAR(sip, SIE_SSIE);
+  me->drained_tick = me->ticks;
   uint32 senders = __sync_lock_test_and_set(&me->ipimask, 0);
   __sync_synchronize();
   for (int from = 0; senders; from++, senders >>= 1) {

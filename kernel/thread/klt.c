@@ -12,6 +12,7 @@
 #include "thread/lwp.h"
 #include "thread/sleepq.h"
 #include "thread/tlb.h"
+#include "thread/ipiq.h"
 #include "vm/vm.h"
 #include "vm/kalloc.h"
 #include "arch/memlayout.h"
@@ -145,6 +146,8 @@ struct klt *klt_create(const char *name, void (*fn)(void *), void *arg, int pri,
   struct klt *t = slot_take();
   if (t == 0)
     return 0;
+  if (t->rq_cpu || t->sched_msgs != 0)
+    lwkt_broken(t, "reused while queued or scheduled");
   if (!t->kstack_mapped && kstack_map(t) < 0) {
     slot_return(t);
     return 0;
@@ -178,6 +181,8 @@ void klt_exit(void)
 void klt_deathrow_add(struct klt *t)
 {
   assert(t->state == KLT_DEAD);
+  if (t->rq_cpu || t->sched_msgs != 0)
+    lwkt_broken(t, "ended while queued or scheduled");
   t->lwp = 0;
   spinlock_acquire(&table.lock);
   t->dr_next = table.deathrow;
@@ -276,6 +281,36 @@ const char *klt_state_name(enum klt_state s)
   return names[s];
 }
 
+// The IPI side of a CPU, for a hang where a message or a doorbell went
+// missing: which senders it has yet to look at (ipimask), the doorbells it
+// owes, how many ticks since it last drained its inbox. Its SSIP bit is
+// readable only by itself: shown for the dumping CPU.
+static void cpu_ipi_dump(struct cpu *c)
+{
+  printf("  ipimask 0x%x  doorbells owed 0x%lx  rq_mask 0x%x  intr depth %d  reqflags 0x%x  inbox drained %ld ticks ago",
+         c->ipimask, c->doorbells, c->rq_mask, c->intr_depth, c->reqflags, c->ticks - c->drained_tick);
+  if (c == mycpu())
+    printf("  SSIP %d (this cpu)", (CSR_READ(sip) & SIE_SSIE) != 0);
+  printf("\n");
+}
+
+// A run queue printed as the links give it, at most MAX_THREADS long (a
+// corrupt one may loop), each entry with what the KLT says of itself.
+static void runq_dump(struct cpu *c, int p)
+{
+  int n = 0;
+  for (struct klt *t = c->rq_head[p]; t && n < MAX_THREADS; t = t->rq_next, n++) {
+    printf("  runq %s(%d): klt %d %s", pri_class(p), p, t->id, t->name);
+    if (t->state != KLT_RUNQ || t->rq_cpu != c)
+      printf("  [state %s queued on %d]", klt_state_name(t->state), t->rq_cpu ? t->rq_cpu->id : -1);
+    printf("\n");
+  }
+  if (n == MAX_THREADS)
+    printf("  runq %s(%d): loops\n", pri_class(p), p);
+  if ((c->rq_head[p] != 0) != ((c->rq_mask >> p) & 1) || (c->rq_head[p] && c->rq_tail[p]->rq_next))
+    printf("  runq %s(%d): head, tail and rq_mask disagree\n", pri_class(p), p);
+}
+
 void klt_dump(void)
 {
   printf("\n");
@@ -287,10 +322,12 @@ void klt_dump(void)
            c->id, c->cur->name, c->critcount, c->nuser, c->stats.switch_same_proc,
            c->stats.switch_cross_proc, c->stats.switch_kernel, c->stats.preempt,
            c->stats.ipi_sent, c->stats.ipi_recv);
+    cpu_ipi_dump(c);
     for (int p = NPRI - 1; p >= 0; p--)
-      for (struct klt *t = c->rq_head[p]; t; t = t->rq_next)
-        printf("  runq %s(%d): klt %d %s\n", pri_class(p), p, t->id, t->name);
+      runq_dump(c, p);
   }
+  ipiq_dump();
+  printf("death row %d  live %d\n", table.deathrow_len, table.nlive);
   for (int i = 0; i < MAX_THREADS; i++) {
     struct klt *t = &klts[i];
     if (t->state == KLT_FREE)
@@ -299,6 +336,14 @@ void klt_dump(void)
            pri_class(t->pri), klt_state_name(t->state));
     if (t->lwp)
       printf(" lwp %d", t->lwp->id);
+    if (t->rq_cpu)
+      printf(" queued on %d", t->rq_cpu->id);
+    if (t->sched_msgs)
+      printf(" schedule messages %d", t->sched_msgs);
+    if (t->flags & KLT_PREEMPTED)
+      printf(" preempted");
+    if (t->preempted)
+      printf(" resumes klt %d", t->preempted->id);
     if (t->chan) {
       printf(" chan ");
       ksym_print((uint64)t->chan);     // cons+280, as gdb's klts names it

@@ -58,6 +58,9 @@ struct klt {
   struct context ctx;
   // scheduling links (owned by cpu)
   struct klt *rq_next;
+  struct cpu *rq_cpu;       // CPU whose run queue holds it, or NULL (lwkt.c checks it)
+  int sched_msgs;           // lwkt_schedule messages sent to its CPU and not yet run
+  uint64 sched_from[2];     // return addresses of the last two lwkt_schedule calls (dumps)
   // sleeping (protected by the sleep-queue bucket lock)
   void *chan;
   struct klt *sq_next;

@@ -18,16 +18,37 @@
 #include "vm/vm.h"
 #include "arch/riscv.h"
 #include "lib/printf.h"
+#include "lib/ksym.h"
 #include "uapi/schedctl.h"
 
 struct context *swtch(struct context *old, struct context *new);
 
+// A run-queue invariant does not hold for t: say what t looks like and
+// who scheduled it last, then stop where it broke (the backtrace). A lost
+// or doubly queued thread otherwise shows only much later, as a hang.
+void __attribute__((noinline, noreturn, cold)) lwkt_broken(struct klt *t, const char *what)
+{
+  printf("lwkt: klt %d %s: %s: state %s cpu %d queued on %d, %d schedule messages in flight, lwp %d, on cpu %d\n",
+         t->id, t->name, what, klt_state_name(t->state), t->cpu ? t->cpu->id : -1, t->rq_cpu ? t->rq_cpu->id : -1,
+         t->sched_msgs, t->lwp ? t->lwp->id : -1, cpuid());
+  printf("lwkt: klt %d last scheduled from ", t->id);
+  ksym_print(t->sched_from[0]);
+  printf(", before that from ");
+  ksym_print(t->sched_from[1]);
+  printf("\n");
+  panic("lwkt: klt %d: %s", t->id, what);
+}
 
+// Queue t on c, its own CPU. A thread is on one queue at most: queued twice,
+// a FIFO loses whatever followed it (the tail's link is overwritten).
 static inline void runq_insert(struct cpu *c, struct klt *t, int at_head)
 {
   assert(!intr_get() && t->cpu == c && t != c->idle);
+  if (t->rq_cpu)
+    lwkt_broken(t, "queued twice");
   int p = t->pri;
   t->state = KLT_RUNQ;
+  t->rq_cpu = c;
   if (c->rq_head[p] == 0) {
     t->rq_next = 0;
     c->rq_head[p] = c->rq_tail[p] = t;
@@ -44,6 +65,9 @@ static inline void runq_insert(struct cpu *c, struct klt *t, int at_head)
 
 static void runq_remove(struct cpu *c, struct klt *t)
 {
+  if (t->rq_cpu != c)
+    lwkt_broken(t, "removed but not queued here");
+  t->rq_cpu = 0;
   int p = t->pri;
   struct klt **pp = &c->rq_head[p], *prev = 0;
   while (*pp && *pp != t) {
@@ -100,6 +124,9 @@ static struct klt *runq_pop(struct cpu *c)
   if (p < 0)
     return 0;
   struct klt *t = c->rq_head[p];
+  if (t->rq_cpu != c)
+    lwkt_broken(t, "popped but not queued here");
+  t->rq_cpu = 0;
   c->rq_head[p] = t->rq_next;
   if (c->rq_head[p] == 0) {
     c->rq_tail[p] = 0;
@@ -135,28 +162,47 @@ static struct klt *pick_next(struct cpu *c, struct klt *prev)
 // Make t runnable on its own CPU, which is this one. Raises the
 // reschedule request when t outranks the running thread. Interrupts are
 // off: an IPI message runs so, and lwkt_schedule turns them off.
-static void schedule_local(void *arg)
+// A kernel-only thread may be scheduled again while it runs or waits
+// (ithreads, softclock: a pending flag says why), never once ended. An
+// LWP's KLT is scheduled once per sleep (one waker takes it off its sleep
+// queue), when new, and when it moves (migrate_local): anything else is a
+// stale message that would end a later sleep, or run a reused slot.
+static inline void schedule_here(struct cpu *c, struct klt *t)
 {
-  struct klt *t = arg;
-  struct cpu *c = mycpu();
-  assert(t->cpu == c);
+  if (t->cpu != c)
+    lwkt_broken(t, "scheduled on a CPU not its own");
   if (t->state == KLT_SLEEPING || t->state == KLT_EMBRYO) {
     runq_insert(c, t, 0);
     trace_event(TR_WAKE, t);
     if (t->pri > c->cur->pri)
       c->reqflags |= RQF_RESCHED;
+  } else if (t->lwp || t->state == KLT_DEAD || t->state == KLT_FREE) {
+    lwkt_broken(t, "scheduled while neither asleep nor new");
   }
+}
+
+// lwkt_schedule's IPI message, run by t's CPU. sched_msgs counts the
+// messages on their way, so that a KLT never ends or is reused with one.
+static void schedule_local(void *arg)
+{
+  struct klt *t = arg;
+  __sync_fetch_and_sub(&t->sched_msgs, 1);
+  schedule_here(mycpu(), t);
 }
 
 void lwkt_schedule(struct klt *t)
 {
+  t->sched_from[1] = t->sched_from[0];
+  t->sched_from[0] = (uint64)__builtin_return_address(0);
   crit_enter();
-  if (t->cpu == mycpu()) {
+  struct cpu *to = t->cpu;
+  if (to == mycpu()) {
     int s = intr_save();
-    schedule_local(t);
+    schedule_here(to, t);
     intr_restore(s);
   } else {
-    ipiq_send(t->cpu, schedule_local, t);
+    __sync_fetch_and_add(&t->sched_msgs, 1);
+    ipiq_send(to, schedule_local, t);
   }
   crit_exit();
   if (t->lwp && t->lwp->start_wait)
