@@ -172,6 +172,8 @@ static inline void schedule_here(struct cpu *c, struct klt *t)
   if (t->cpu != c)
     lwkt_broken(t, "scheduled on a CPU not its own");
   if (t->state == KLT_SLEEPING || t->state == KLT_EMBRYO) {
+    if (t->chan)
+      lwkt_broken(t, "scheduled while on a sleep queue");
     runq_insert(c, t, 0);
     trace_event(TR_WAKE, t);
     if (t->pri > c->cur->pri)

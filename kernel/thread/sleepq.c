@@ -85,6 +85,8 @@ static int sleep_common(void *chan, struct spinlock *lk, int ticks, int interrup
   struct bucket *b = bucket_of(chan);
   int pri = t->pri;
   assert(chan != 0);
+  if (t->chan)               // a wake-up that never took it off its last bucket
+    lwkt_broken(t, "sleeps while still on a sleep queue");
   if (t->lwp)
     upcall_sleeping(t->lwp);   // scheduler activations: maybe a replacement serves meanwhile (may lower t->pri)
   spinlock_acquire(&b->lock);
