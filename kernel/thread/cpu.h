@@ -19,6 +19,8 @@ struct cpu_stats {
   uint64 ipi_sent;           // IPI messages sent from this CPU
   uint64 ipi_recv;           // IPI messages run on this CPU
   uint64 ipi_raised;         // doorbells rung (arch/ipi.c)
+  uint64 ipi_room_turns;     // turns spent waiting for room in a ring to another CPU (ipiq.c)
+  uint64 shootdowns;         // TLB shootdowns this CPU started (tlb.c)
   uint64 migrations;         // LWPs moved away by the user scheduler
   uint64 user_entries;       // returns to user mode (trap.c)
   uint64 sig_nudges;         // IPIs run here to make an LWP take a signal (proc/signal.c)

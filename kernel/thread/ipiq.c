@@ -44,6 +44,7 @@
 static void __attribute__((noinline)) wait_for_room(struct ipiq *q)
 {
   while (q->windex - q->rindex > IPIQ_SIZE / 4) {
+    mycpu()->stats.ipi_room_turns++;
     ipiq_ring();       // a doorbell we deferred (crit_exit) would never come
     ipiq_process();
   }
@@ -167,13 +168,18 @@ void ipiq_process(void)
   }
 }
 
+// Ctrl-p (klt_dump): per CPU, its turns waiting for room and the TLB
+// shootdowns it made; every non-empty ring.
 void ipiq_dump(void)
 {
   for (int to = 0; to < NCPU; to++) {
-    if (!cpus[to].started)
+    struct cpu *c = &cpus[to];
+    if (!c->started)
       continue;
+    printf("ipiq cpu %d: room turns %ld  shootdowns %ld\n", to, c->stats.ipi_room_turns,
+           c->stats.shootdowns);
     for (int from = 0; from < NCPU; from++) {
-      struct ipiq *q = &cpus[to].ipiq[from];
+      struct ipiq *q = &c->ipiq[from];
       if (q->windex != q->rindex)
         printf("ipiq %d->%d: %d pending\n", from, to, (int)(q->windex - q->rindex));
     }

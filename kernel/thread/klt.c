@@ -3,9 +3,25 @@
 // Slot i of the table always uses the stack at KSTACK(i), which sits over
 // an unmapped guard page. A KLT that exits keeps its stack and waits on the
 // death row; klt_create() takes from the death row first, so creating a
-// thread after one exited costs no allocation. The reaper thread trims the
-// death row back to DEATHROW_KEEP entries, freeing their stacks; when a page
-// allocation finds memory exhausted, kalloc drains the whole death row.
+// thread after one exited costs no allocation. When a page allocation finds
+// memory exhausted, kalloc drains the whole death row.
+//
+// The reaper thread trims the death row back to DEATHROW_KEEP entries. A
+// trim unmaps every stack beyond the keep, makes one TLB shootdown for them
+// all, and only then frees their pages and marks their slots free: until
+// every hart has forgotten a stack's mapping, neither its pages nor its
+// addresses may serve anything else. The shootdown waits, in a critical
+// section, for an IPI round trip to every other hart, so the trim holds the
+// reaper's CPU for one round trip whatever it frees; one shootdown per stack
+// held CPU 0 for 25 round trips to 7 harts while LWPs in system calls
+// waited there (uthreadtests upcmany, issue 20; racetests reaper: 41 stacks
+// took 1,452 time units under -icount on 8 harts, now 714).
+// The reaper stays at PRI_KERN and does not yield within a trim: splitting
+// the trim would cost one round trip per part, the very cost removed, and
+// below PRI_KERN_USER a CPU kept busy with system calls could put the trim
+// off for as long as they last, keeping every exited thread's stack. What a
+// thread at PRI_KERN_USER now waits behind is one round trip and the
+// unmapping and freeing, what a system call's own shootdown (sbrk) costs.
 #include "thread/klt.h"
 #include "thread/cpu.h"
 #include "thread/lwkt.h"
@@ -36,6 +52,7 @@ static struct {
 
 static struct klt *reaper;
 static volatile int reaper_pending;
+static struct reaper_count reaped;
 
 const char *pri_class(int pri)
 {
@@ -78,22 +95,28 @@ static int kstack_map(struct klt *t)
   return 0;
 }
 
-// Unmap and free a stack. With shootdown, wait until no hart maps it any
-// more; without (the caller may hold spinlocks), leave the slot marked
-// kstack_stale so kstack_map flushes before the addresses are used again.
-static void kstack_unmap(struct klt *t, int shootdown)
+// Unmap t's stack and chain its pages on *pages, through their first words
+// (RAM is identity-mapped), for pages_free. No hart may use them until they
+// are freed: the caller frees them after a shootdown, or marks the slot
+// kstack_stale so that kstack_map flushes before the addresses are reused.
+static void kstack_unmap(struct klt *t, void **pages)
 {
-  uint64 pa[KSTACK_PAGES];
-  for (int i = 0; i < KSTACK_PAGES; i++)
-    pa[i] = PTE2PA(*vm_walk(kernel_pagetable, t->kstack + i * PGSIZE, 0));
+  for (int i = 0; i < KSTACK_PAGES; i++) {
+    void **pa = (void **)PTE2PA(*vm_walk(kernel_pagetable, t->kstack + i * PGSIZE, 0));
+    *pa = *pages;
+    *pages = pa;
+  }
   kvm_unmap(t->kstack, KSTACK_PAGES);
-  if (shootdown)
-    tlb_shootdown(t->kstack, KSTACK_PAGES * PGSIZE);
-  else
-    t->kstack_stale = 1;
-  for (int i = 0; i < KSTACK_PAGES; i++)
-    kfree((void *)pa[i]);
   t->kstack_mapped = 0;
+}
+
+static void pages_free(void *pages)
+{
+  while (pages) {
+    void *next = *(void **)pages;
+    kfree(pages);
+    pages = next;
+  }
 }
 
 // A slot to build a new KLT in: a death-row entry if any, else a free one.
@@ -197,20 +220,33 @@ void klt_deathrow_add(struct klt *t)
   }
 }
 
-// Takes a death-row entry if more than `keep` wait there; the caller frees
-// its stack and then marks the slot free.
+// Takes the death-row entries beyond `keep`, linked through dr_next; the
+// caller frees their stacks and then marks each slot free.
 static struct klt *deathrow_take(int keep)
 {
-  struct klt *t = 0;
+  struct klt *taken = 0;
   spinlock_acquire(&table.lock);
-  if (table.deathrow_len > keep) {
-    t = table.deathrow;
+  for (; table.deathrow_len > keep; table.deathrow_len--) {
+    struct klt *t = table.deathrow;
     table.deathrow = t->dr_next;
-    table.deathrow_len--;
     t->state = KLT_EMBRYO;   // ours until freed; not counted live
+    t->dr_next = taken;
+    taken = t;
   }
   spinlock_release(&table.lock);
-  return t;
+  return taken;
+}
+
+// Mark the taken slots free, their stacks gone; returns how many.
+static int slots_free(struct klt *taken)
+{
+  int n = 0;
+  for (struct klt *t = taken, *next; t; t = next, n++) {
+    next = t->dr_next;
+    __sync_synchronize();    // kstack_mapped/stale before the slot is seen free
+    t->state = KLT_FREE;
+  }
+  return n;
 }
 
 // Free the stacks of the whole death row, for an allocation that found no
@@ -219,27 +255,39 @@ static struct klt *deathrow_take(int keep)
 // Returns the pages freed.
 uint64 klt_deathrow_drain(void)
 {
-  uint64 freed = 0;
-  for (struct klt *t; (t = deathrow_take(0)) != 0; freed += KSTACK_PAGES) {
-    kstack_unmap(t, 0);
-    __sync_synchronize();    // kstack_mapped/stale before the slot is seen free
-    t->state = KLT_FREE;
+  struct klt *taken = deathrow_take(0);
+  void *pages = 0;
+  for (struct klt *t = taken; t; t = t->dr_next) {
+    kstack_unmap(t, &pages);
+    t->kstack_stale = 1;
   }
-  return freed;
+  pages_free(pages);
+  return (uint64)slots_free(taken) * KSTACK_PAGES;
 }
 
-// The reaper: free the stacks of death-row entries beyond DEATHROW_KEEP.
-// Taking the oldest entries would be fairer; the newest are cheaper to find.
+// One trim: every stack beyond the keep, one shootdown for them all (the
+// reaper's CPU waits an IPI round trip to every other hart, whatever it
+// frees). Only then may the pages be freed and the slots reused.
+static void reaper_trim(void)
+{
+  struct klt *taken = deathrow_take(DEATHROW_KEEP);
+  if (taken == 0)
+    return;
+  void *pages = 0;
+  for (struct klt *t = taken; t; t = t->dr_next)
+    kstack_unmap(t, &pages);
+  tlb_shootdown(KSTACK_BASE, KSTACK(MAX_THREADS) - KSTACK_BASE);
+  pages_free(pages);
+  reaped.stacks += slots_free(taken);
+  reaped.trims++;
+}
+
 static void reaper_main(void *arg)
 {
   (void)arg;
   for (;;) {
     reaper_pending = 0;
-    for (struct klt *t; (t = deathrow_take(DEATHROW_KEEP)) != 0;) {
-      kstack_unmap(t, 1);
-      __sync_synchronize();
-      t->state = KLT_FREE;
-    }
+    reaper_trim();
     lwkt_block(&reaper_pending);
   }
 }
@@ -260,6 +308,16 @@ void klt_reaper_start(void)
   reaper = klt_create("reaper", reaper_main, 0, PRI_KERN, mycpu());
   assert(reaper);
   lwkt_schedule(reaper);
+}
+
+void klt_reaper_count(struct reaper_count *rc)
+{
+  *rc = reaped;
+}
+
+struct cpu *klt_reaper_cpu(void)
+{
+  return reaper->cpu;
 }
 
 // The idle KLT of a CPU is the boot context already running on it (its

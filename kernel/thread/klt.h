@@ -93,4 +93,9 @@ void klt_deathrow_add(struct klt *t);
 void klt_init(void);
 void klt_init_idle(struct cpu *c);  // the running boot context becomes c's idle KLT
 void klt_reaper_start(void);
+// What the reaper has freed since boot (a trim: one pass that freed any),
+// and its CPU: racetests reaper (proc/ktest_reaper.c).
+struct reaper_count { uint64 trims, stacks; };
+void klt_reaper_count(struct reaper_count *rc);
+struct cpu *klt_reaper_cpu(void);
 void klt_dump(void);        // Ctrl-p: every KLT per CPU with its class

@@ -42,6 +42,7 @@ void tlb_shootdown(uint64 va, uint64 len)
   assert(mycpu()->critcount == 0);
   crit_enter();           // stay on this CPU, its IPIs are our wake-up
   struct cpu *me = mycpu();
+  me->stats.shootdowns++;
   sd.origin = me;
   sfence_vma();
   for (int i = 0; i < NCPU; i++)

@@ -38,6 +38,8 @@
 #define KD_LWP_START_WAIT    58  // arg ticks (0: off, at most 100): an LWP that lets a new LWP of
                                  // its own process run (lwkt_schedule) then waits until that one
                                  // has ended, at most arg ticks (lab concurrency: one that ends at once)
+#define KD_REAPER_TEST       59  // one trim of a death row far past its keep (kernel/proc/ktest_reaper.c):
+                                 // copies a struct reaper_trim to arg; 0, or -1
 #define KD_UPCALL_STATS      20  // copy the caller's struct upcall_kstats (uapi/upcall.h) to arg; 0 or -1
 #define KD_UPCALL_RESET      21  // restart the caller's "most LWPs in user mode at once" count
 #define KD_UPCALL_DELAY      22  // the caller's replacements wait arg ticks (0..100) before they
@@ -62,3 +64,17 @@ struct bench_times {
   uint64 all_idle;   // time units every hart sat idle in wfi at once (counted while slicing is on)
   uint64 slices;     // bench-slice interrupts taken by all harts since KD_BENCH_SLICE
 };
+
+// What KD_REAPER_TEST reports (racetests reaper). W is a thread at
+// PRI_KERN_USER queued on the reaper's CPU just before the reaper runs.
+struct reaper_trim {
+  uint64 doomed;       // kernel-only threads that ended at once (0: one hart, not run)
+  uint64 deathrow;     // death-row entries when W was queued
+  uint64 stacks;       // stacks the reaper freed before W ran
+  uint64 trims;        // the reaper's passes that freed them
+  uint64 shootdowns;   // TLB shootdowns the reaper's CPU made meanwhile
+  uint64 waited;       // time units W waited (under -icount, 100 guest instructions each)
+  uint64 failed;       // RT_* bits
+};
+#define RT_NOKLT     1   // a test thread could not be made
+#define RT_NOT_DEAD  2   // the doomed threads did not all reach the death row in 300 ticks' time

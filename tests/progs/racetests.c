@@ -390,6 +390,29 @@ static void test_doorbell(void)
   }
 }
 
+// ---- the reaper frees a death row far past its keep with one shootdown -------
+// (kernel/proc/ktest_reaper.c). One TLB shootdown per freed stack, each an
+// IPI round trip to every other hart, kept LWPs in system calls waiting on
+// the reaper's CPU for hundreds of ticks (uthreadtests upcmany, 8 harts).
+static void test_reaper(void)
+{
+  struct reaper_trim rt = { 0 };
+  for (int i = 0; i < 3 * scale; i++) {
+    CHECK(kdebug(KD_REAPER_TEST, (long)&rt) == 0, "kdebug(KD_REAPER_TEST) failed");
+    if (rt.doomed == 0)
+      return;      // one hart
+    int bad = rt.failed || rt.stacks < rt.doomed / 2 || rt.trims == 0 || rt.shootdowns != rt.trims;
+    if (bad || i == 3 * scale - 1)
+      printf("  %s: try %d: %d threads ended, death row %d; the reaper freed %d stacks in %d "
+             "trim(s) with %d TLB shootdown(s) (want one a trim); a thread at PRI_KERN_USER "
+             "queued on its CPU waited %d time units; failed 0x%x\n", test_current, i,
+             (int)rt.doomed, (int)rt.deathrow, (int)rt.stacks, (int)rt.trims,
+             (int)rt.shootdowns, (int)rt.waited, (int)rt.failed);
+    if (bad)
+      exit(1);
+  }
+}
+
 // ---- schedctl: an LWP created while the page appears gets its entry ---------
 static volatile int sc_go;
 
@@ -753,6 +776,7 @@ static const struct test tests[] = {
   { "futextimeout", test_futextimeout },
   { "ipiqfull", test_ipiqfull },
   { "doorbell", test_doorbell },
+  { "reaper", test_reaper },
   { "schedctlnew", test_schedctlnew },
   { "inodealloc", test_inodealloc },
   { "copyshrink", test_copyshrink },
