@@ -369,6 +369,19 @@ static void runq_dump(struct cpu *c, int p)
     printf("  runq %s(%d): head, tail and rq_mask disagree\n", pri_class(p), p);
 }
 
+// Is t reachable from the head of the queue it says holds it? Looked up
+// in one go, with interrupts off, so that a thread queued while the dump
+// prints is not taken for a lost one (a remote queue may still move).
+static int runq_holds(struct klt *t)
+{
+  struct cpu *c = t->rq_cpu;
+  int s = intr_save(), n = 0, found = 0;
+  for (struct klt *q = c->rq_head[t->pri]; q && n < MAX_THREADS && !found; q = q->rq_next, n++)
+    found = q == t;
+  intr_restore(s);
+  return found;
+}
+
 void klt_dump(void)
 {
   printf("\n");
@@ -376,8 +389,8 @@ void klt_dump(void)
     struct cpu *c = &cpus[i];
     if (!c->started)
       continue;
-    printf("cpu %d: cur %s  crit %d  nuser %d  switches same-proc %ld cross-proc %ld kernel %ld  preempt %ld  ipi sent %ld recv %ld\n",
-           c->id, c->cur->name, c->critcount, c->nuser, c->stats.switch_same_proc,
+    printf("cpu %d: cur %s (klt %d %s)  crit %d  nuser %d  switches same-proc %ld cross-proc %ld kernel %ld  preempt %ld  ipi sent %ld recv %ld\n",
+           c->id, c->cur->name, c->cur->id, klt_state_name(c->cur->state), c->critcount, c->nuser, c->stats.switch_same_proc,
            c->stats.switch_cross_proc, c->stats.switch_kernel, c->stats.preempt,
            c->stats.ipi_sent, c->stats.ipi_recv);
     cpu_ipi_dump(c);
@@ -395,7 +408,7 @@ void klt_dump(void)
     if (t->lwp)
       printf(" lwp %d", t->lwp->id);
     if (t->rq_cpu)
-      printf(" queued on %d", t->rq_cpu->id);
+      printf(" queued on %d%s", t->rq_cpu->id, runq_holds(t) ? "" : " (not on that queue now)");
     if (t->sched_msgs)
       printf(" schedule messages %d", t->sched_msgs);
     if (t->flags & KLT_PREEMPTED)
