@@ -29,6 +29,7 @@
 #include "thread/sleepq.h"
 #include "thread/tlb.h"
 #include "thread/ipiq.h"
+#include "thread/clock.h"
 #include "vm/vm.h"
 #include "vm/kalloc.h"
 #include "arch/memlayout.h"
@@ -398,7 +399,7 @@ void klt_dump(void)
       runq_dump(c, p);
   }
   ipiq_dump();
-  printf("death row %d  live %d\n", table.deathrow_len, table.nlive);
+  printf("death row %d  live %d  tick %ld\n", table.deathrow_len, table.nlive, clock_ticks());
   for (int i = 0; i < MAX_THREADS; i++) {
     struct klt *t = &klts[i];
     if (t->state == KLT_FREE)
@@ -415,6 +416,8 @@ void klt_dump(void)
       printf(" preempted");
     if (t->preempted)
       printf(" resumes klt %d", t->preempted->id);
+    if (t->wake_tick)
+      printf(" until tick %ld", t->wake_tick);
     if (t->chan) {
       printf(" chan ");
       ksym_print((uint64)t->chan);     // cons+280, as gdb's klts names it
