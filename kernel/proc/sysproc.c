@@ -28,6 +28,7 @@ int kdebug_ipiq_full_test(void);
 int kdebug_doorbell_test(void);
 int kdebug_sleeplock_test(void);
 int kdebug_reaper_test(struct reaper_trim *out);
+int kdebug_ipiq_nest_test(void);
 
 uint64 sys_fork(void)   { return proc_fork(); }
 uint64 sys_exit(void)   { proc_exit(arg_int(0)); }
@@ -163,6 +164,7 @@ uint64 sys_kdebug(void)
     return klt_cached_pages();
   case KD_IPIQ_FULL_TEST:   return kdebug_ipiq_full_test();
   case KD_DOORBELL_TEST:    return kdebug_doorbell_test();
+  case KD_IPIQ_NEST_TEST:   return kdebug_ipiq_nest_test();
   case KD_REAPER_TEST: {
     struct reaper_trim rt;
     if (kdebug_reaper_test(&rt) < 0)

@@ -28,6 +28,23 @@
 // So a sender waiting for room never rings its target itself: the owed
 // doorbell comes. racetests doorbell (proc/ktest_doorbell.c) forces both
 // ways of losing it.
+//
+// Why a wait for room reads every ring. A handler may send and wait for
+// room (flush_local's wake-up, migrate_local's schedule), and the drain
+// that runs it has taken the bits of rings it has not read to the end:
+// their senders set no bit again until they send anew. If such a sender
+// waits for room in its ring to us from a handler of its own, run by its
+// drain of our ring, a wait that read only the rings whose bits are set
+// again would leave each CPU waiting for the other for good (racetests
+// ipiqnest, proc/ktest_ipiqnest.c). So the wait reads every non-empty
+// ring, as DragonFly's does. That is harmless: a ring has one reader, this
+// CPU, and every drain, however deeply nested, takes the message at rindex
+// and moves rindex past it before it runs it, so a ring's messages still
+// start in the order they were sent (a later one may run while an earlier
+// handler waits, as it could when its sender set the bit again); a bit
+// still set for a ring read meanwhile costs one look at an empty ring.
+// Handlers take no spinlocks (spinlock.c), so a spinlock waiter's drain
+// never runs inside a handler that waits.
 #include "thread/ipiq.h"
 #include "thread/cpu.h"
 #include "thread/trace.h"
@@ -35,18 +52,21 @@
 #include "arch/ipi.h"
 #include "lib/printf.h"
 
+static void process(uint32 also);
+
 // The ring q to another CPU is over half full: wait until that CPU has
-// drained it to a quarter, running our own inbox meanwhile, as DragonFly
-// does. The target may be waiting for room in its ring to us; and what our
-// handlers send while we wait still finds room. The target keeps draining
-// too, even when it spins on a lock with interrupts off (spinlock.c). Out
-// of line: the common send then needs no registers saved for it.
+// drained it to a quarter, running our own inbox meanwhile, every ring of
+// it (above), as DragonFly does. The target may be waiting for room in its
+// ring to us; and what our handlers send while we wait still finds room.
+// The target keeps draining too, even when it spins on a lock with
+// interrupts off (spinlock.c). Out of line: the common send then needs no
+// registers saved for it.
 static void __attribute__((noinline)) wait_for_room(struct ipiq *q)
 {
   while (q->windex - q->rindex > IPIQ_SIZE / 4) {
     mycpu()->stats.ipi_room_turns++;
     ipiq_ring();       // a doorbell we deferred (crit_exit) would never come
-    ipiq_process();
+    process((1u << NCPU) - 1);
   }
 }
 
@@ -138,20 +158,18 @@ void __attribute__((noinline)) ipiq_ring(void)
   intr_restore(s);
 }
 
-// Drain the rings of this CPU's inbox that ipimask names. Called with
-// interrupts off from the software-interrupt handler, the idle loop, a
-// sender whose ring is full and a spinlock waiter. A sender sets its bit
-// after its message is in the ring; taking the mask to 0 before reading
-// the rings means a message queued after that sets the bit again and
-// rings again, so none is left behind. (Handlers may send, and wait, and
-// call this again: the inner call takes what arrived since.)
-void ipiq_process(void)
+// Drain the rings of this CPU's inbox that ipimask names, and those that
+// `also` names (bit s: CPU s's ring). A sender sets its bit after its
+// message is in the ring; taking the mask to 0 before reading the rings
+// means a message queued after that sets the bit again and rings again,
+// so none is left behind.
+static inline void process(uint32 also)
 {
   struct cpu *me = mycpu();
   assert(!intr_get());
   CSR_CLEAR(sip, SIE_SSIE);
   me->drained_tick = me->ticks;
-  uint32 senders = __sync_lock_test_and_set(&me->ipimask, 0);
+  uint32 senders = __sync_lock_test_and_set(&me->ipimask, 0) | also;
   __sync_synchronize();
   for (int from = 0; senders; from++, senders >>= 1) {
     if (!(senders & 1))
@@ -166,6 +184,13 @@ void ipiq_process(void)
       m.func(m.arg);
     }
   }
+}
+
+// Called with interrupts off from the software-interrupt handler, the idle
+// loop and a spinlock waiter (a sender whose ring is full: wait_for_room).
+void ipiq_process(void)
+{
+  process(0);
 }
 
 // Ctrl-p (klt_dump): per CPU, its turns waiting for room and the TLB

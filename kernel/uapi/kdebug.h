@@ -40,6 +40,8 @@
                                  // has ended, at most arg ticks (lab concurrency: one that ends at once)
 #define KD_REAPER_TEST       59  // one trim of a death row far past its keep (kernel/proc/ktest_reaper.c):
                                  // copies a struct reaper_trim to arg; 0, or -1
+#define KD_IPIQ_NEST_TEST    60  // two CPUs each wait for room in its IPI ring to the other from inside a
+                                 // drain (kernel/proc/ktest_ipiqnest.c); 0 = passed
 #define KD_UPCALL_STATS      20  // copy the caller's struct upcall_kstats (uapi/upcall.h) to arg; 0 or -1
 #define KD_UPCALL_RESET      21  // restart the caller's "most LWPs in user mode at once" count
 #define KD_UPCALL_DELAY      22  // the caller's replacements wait arg ticks (0..100) before they

@@ -390,6 +390,22 @@ static void test_doorbell(void)
   }
 }
 
+// ---- two CPUs wait for room in their rings to each other from a drain --------
+// (kernel/proc/ktest_ipiqnest.c). The wait's own drain read only the rings
+// whose bits were set again; the bits of the two rings were taken by the
+// drains that ran the waiting handlers.
+static void test_ipiqnest(void)
+{
+  for (int i = 0; i < 20 * scale; i++) {
+    int r = kdebug(KD_IPIQ_NEST_TEST, 0);
+    if (r != 0) {
+      printf("  %s: try %d: the in-kernel test returned %d (kernel/proc/ktest_ipiqnest.c)\n",
+             test_current, i, r);
+      exit(1);
+    }
+  }
+}
+
 // ---- the reaper frees a death row far past its keep with one shootdown -------
 // (kernel/proc/ktest_reaper.c). One TLB shootdown per freed stack, each an
 // IPI round trip to every other hart, kept LWPs in system calls waiting on
@@ -776,6 +792,7 @@ static const struct test tests[] = {
   { "futextimeout", test_futextimeout },
   { "ipiqfull", test_ipiqfull },
   { "doorbell", test_doorbell },
+  { "ipiqnest", test_ipiqnest },
   { "reaper", test_reaper },
   { "schedctlnew", test_schedctlnew },
   { "inodealloc", test_inodealloc },
