@@ -16,7 +16,7 @@
 //              and exec from a process with blocked activations: they end too
 //   burst      more wake-ups at once than the ring holds: in order, none
 //              lost, and the spare cache stays bounded
-//   fullring   level 1: the wake-ups have filled the ring as far as they may
+//   fullring   level 1: the wake-ups have filled the ring as far as they may (and no further)
 //              while nobody reads it; then the only serving thread blocks
 //   roundtrip  level 1: guest instructions per block-and-unblock round trip
 //              (graded under -icount), against ROUNDTRIP_BOUND
@@ -1023,11 +1023,17 @@ static void test_fullring(void)
   struct upcall_kstats k = kstats();
   for (int t0 = uptime(); all_blocked && k.waits == 0 && uptime() - t0 <= WAIT_TICKS; k = kstats())
     progress++;
+  int unread = (int)(k.posted - ustats().events);
   printf("upctest: %d sleepers blocked; ring: %d events posted, %d read, a wake-up waited for "
-         "room %d times\n", FILL, (int)k.posted, (int)ustats().events, (int)k.waits);
+         "room %d times\n", FILL, (int)k.posted, (int)(k.posted - unread), (int)k.waits);
   result("filled", all_blocked && k.waits > 0);
   if (!all_blocked || k.waits == 0)
     return;
+  // Nothing reads the ring now: what the wake-ups left in it is all the
+  // ring holds, and the first of them to wait found it as full as they may.
+  printf("upctest: the wake-ups filled %d of %d slots (at most %d: UPC_RESERVE %d stay free)\n",
+         unread, UPC_RING, UPC_RING - UPC_RESERVE, UPC_RESERVE);
+  result("reserve", unread <= UPC_RING - UPC_RESERVE);
   step("main blocked in read() with the ring full of wake-ups");
   char c = 0;
   int n = read(fill_pipe[0], &c, 1);
