@@ -370,41 +370,30 @@ static void test_futextimeout(void)
   CHECK(woken > 0, "no wake-up at all");
 }
 
-// ---- a full IPI ring while the target spins on a lock with interrupts off ---
-static void test_ipiqfull(void)
+// An in-kernel test (kdebug cmd, 0 = passed), 20 tries a scale; file is
+// where it lives, for the failure line.
+static void ktest_tries(int cmd, const char *file)
 {
-  for (int i = 0; i < 20 * scale; i++)
-    CHECK(kdebug(KD_IPIQ_FULL_TEST, 0) == 0, "the in-kernel test failed");
+  for (int i = 0; i < 20 * scale; i++) {
+    int r = kdebug(cmd, 0);
+    if (r != 0) {
+      printf("  %s: try %d: the in-kernel test returned %d (%s)\n", test_current, i, r, file);
+      exit(1);
+    }
+  }
 }
+
+// ---- a full IPI ring while the target spins on a lock with interrupts off ---
+static void test_ipiqfull(void) { ktest_tries(KD_IPIQ_FULL_TEST, "kernel/proc/ktests.c"); }
 
 // ---- a CPU spinning for a lock owes no other CPU its doorbell ----------------
-static void test_doorbell(void)
-{
-  for (int i = 0; i < 20 * scale; i++) {
-    int r = kdebug(KD_DOORBELL_TEST, 0);
-    if (r != 0) {
-      printf("  %s: try %d: the in-kernel test returned %d (kernel/proc/ktest_doorbell.c)\n",
-             test_current, i, r);
-      exit(1);
-    }
-  }
-}
+static void test_doorbell(void) { ktest_tries(KD_DOORBELL_TEST, "kernel/proc/ktest_doorbell.c"); }
 
 // ---- two CPUs wait for room in their rings to each other from a drain --------
-// (kernel/proc/ktest_ipiqnest.c). The wait's own drain read only the rings
-// whose bits were set again; the bits of the two rings were taken by the
-// drains that ran the waiting handlers.
-static void test_ipiqnest(void)
-{
-  for (int i = 0; i < 20 * scale; i++) {
-    int r = kdebug(KD_IPIQ_NEST_TEST, 0);
-    if (r != 0) {
-      printf("  %s: try %d: the in-kernel test returned %d (kernel/proc/ktest_ipiqnest.c)\n",
-             test_current, i, r);
-      exit(1);
-    }
-  }
-}
+// The wait's own drain read only the rings whose bits were set again; the
+// bits of the two rings were taken by the drains that ran the waiting
+// handlers.
+static void test_ipiqnest(void) { ktest_tries(KD_IPIQ_NEST_TEST, "kernel/proc/ktest_ipiqnest.c"); }
 
 // ---- the reaper frees a death row far past its keep with one shootdown -------
 // (kernel/proc/ktest_reaper.c). One TLB shootdown per freed stack, each an
