@@ -23,7 +23,7 @@
 
 struct context *swtch(struct context *old, struct context *new);
 
-// A run-queue invariant does not hold for t: say what t looks like and
+// A scheduling invariant does not hold for t: say what t looks like and
 // who scheduled it last, then stop where it broke (the backtrace). A lost
 // or doubly queued thread otherwise shows only much later, as a hang.
 void __attribute__((noinline, noreturn, cold)) lwkt_broken(struct klt *t, const char *what)

@@ -15,7 +15,7 @@ void lwkt_idle_loop(void) __attribute__((noreturn));
 void lwkt_migrate(struct klt *t, struct cpu *to);
 struct cpu *lwkt_pick_cpu(const int *mine); // for a new user LWP: fewest of its process's (mine[cpu]), then of all
 void lwkt_switch_finish(struct klt *prev);
-// A run-queue invariant broke for t (lwkt.c, klt.c): print t and who
+// A scheduling invariant broke for t (lwkt.c, klt.c, sleepq.c): print t and who
 // scheduled it last, and panic.
 void lwkt_broken(struct klt *t, const char *what) __attribute__((noreturn));
 
