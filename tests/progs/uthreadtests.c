@@ -794,9 +794,13 @@ static void test_spareserving(void)
 #define MANY_THREADS 1000
 static volatile int many_back;
 
+// A start counts as progress: the library runs every new thread before it
+// resumes any woken one, so no sleeper comes back until all 1,000 have
+// started, which on a loaded host took longer than STALL_TICKS.
 static void many_sleeper(void *arg)
 {
   (void)arg;
+  stall_progress++;
   sleep(3);
   __atomic_add_fetch(&many_back, 1, __ATOMIC_RELAXED);
   stall_progress++;
